@@ -1,0 +1,123 @@
+//! Opening connections with the right per-backend settings, and the r2d2 pool around them.
+
+use std::time::Duration;
+
+use diesel::connection::{Connection, SimpleConnection, TransactionManager};
+use diesel::pg::PgConnection;
+use diesel::sqlite::SqliteConnection;
+
+use super::{DbConn, DbUrl};
+
+/// The shared pool of database connections.
+pub type DbPool = r2d2::Pool<Manager>;
+/// A connection checked out of the pool.
+pub type PooledConn = r2d2::PooledConnection<Manager>;
+
+/// Why a connection could not be opened or set up.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    #[error("cannot connect to {url}: {source}")]
+    Connect {
+        url: DbUrl,
+        source: diesel::ConnectionError,
+    },
+    #[error("cannot configure the connection to {url}: {source}")]
+    Setup {
+        url: DbUrl,
+        source: diesel::result::Error,
+    },
+}
+
+/// SQLite: WAL so readers never block the writer; FULL sync so a commit survives power loss
+/// (a 201 means durable); a busy timeout so writers queue instead of failing.
+const SQLITE_SETUP: &str = "PRAGMA busy_timeout = 10000;
+PRAGMA journal_mode = WAL;
+PRAGMA synchronous = FULL;
+PRAGMA foreign_keys = ON;";
+
+/// PostgreSQL: UTC session so TIMESTAMP columns hold UTC; a statement timeout so a stuck query
+/// cannot hold a request (and the ledger lock) forever.
+const PG_SETUP: &str = "SET TIME ZONE 'UTC'; SET statement_timeout = '30s';";
+
+/// Opens one connection to the backend named by `url`, with its session settings applied.
+pub fn establish(url: &DbUrl) -> Result<DbConn, ConnectError> {
+    let connect = |source| ConnectError::Connect {
+        url: url.clone(),
+        source,
+    };
+    let setup = |source| ConnectError::Setup {
+        url: url.clone(),
+        source,
+    };
+    match url {
+        DbUrl::Postgres(raw) => {
+            let mut conn = PgConnection::establish(raw).map_err(connect)?;
+            conn.batch_execute(PG_SETUP).map_err(setup)?;
+            Ok(DbConn::Pg(conn))
+        }
+        DbUrl::Sqlite(path) => {
+            let mut conn = SqliteConnection::establish(path).map_err(connect)?;
+            conn.batch_execute(SQLITE_SETUP).map_err(setup)?;
+            Ok(DbConn::Sqlite(conn))
+        }
+    }
+}
+
+/// Builds connections for r2d2 from an explicit [`DbUrl`] (diesel's own manager would guess the backend).
+#[derive(Debug)]
+pub struct Manager {
+    url: DbUrl,
+}
+
+impl r2d2::ManageConnection for Manager {
+    type Connection = DbConn;
+    type Error = ConnectError;
+
+    fn connect(&self) -> Result<DbConn, ConnectError> {
+        establish(&self.url)
+    }
+
+    fn is_valid(&self, conn: &mut DbConn) -> Result<(), ConnectError> {
+        conn.batch_execute("SELECT 1").map_err(|source| ConnectError::Setup {
+            url: self.url.clone(),
+            source,
+        })
+    }
+
+    /// A connection left inside a transaction (a panic mid-request) must not be reused.
+    fn has_broken(&self, conn: &mut DbConn) -> bool {
+        let status = <DbConn as Connection>::TransactionManager::transaction_manager_status_mut(conn);
+        !matches!(status.transaction_depth(), Ok(None))
+    }
+}
+
+/// Pool sizing and timeouts.
+#[derive(Debug, Clone)]
+pub struct PoolOptions {
+    /// Most connections open at once.
+    pub max_size: u32,
+    /// How long a request waits for a free connection before it is answered 503.
+    pub checkout_timeout: Duration,
+}
+
+impl Default for PoolOptions {
+    fn default() -> Self {
+        PoolOptions {
+            max_size: 8,
+            checkout_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// Builds the pool. One connection is opened first so a bad URL fails fast with the real error.
+pub fn build_pool(url: &DbUrl, opts: &PoolOptions) -> Result<DbPool, ConnectError> {
+    drop(establish(url)?);
+    let manager = Manager { url: url.clone() };
+    let pool = r2d2::Pool::builder()
+        .max_size(opts.max_size)
+        .min_idle(Some(1))
+        .connection_timeout(opts.checkout_timeout)
+        .test_on_check_out(false)
+        .build_unchecked(manager);
+    Ok(pool)
+}

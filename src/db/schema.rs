@@ -1,0 +1,80 @@
+// @generated automatically by Diesel CLI.
+// One schema for both backends; tests/schema.rs checks it against the migrated databases.
+
+diesel::table! {
+    api_keys (id) {
+        id -> Integer,
+        name -> Text,
+        role -> Text,
+        key_hash -> Text,
+        created_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    endorsements (id) {
+        id -> BigInt,
+        endorser_id -> Integer,
+        endorsee_id -> Integer,
+        topic_id -> Integer,
+        note -> Nullable<Text>,
+        status -> Text,
+        created_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+        ledger_seq -> BigInt,
+        created_by -> Nullable<Integer>,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (api_key_id, idem_key) {
+        api_key_id -> Integer,
+        idem_key -> Text,
+        request_hash -> Text,
+        status_code -> Integer,
+        response_body -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    ledger (seq) {
+        seq -> BigInt,
+        kind -> Text,
+        at -> Timestamp,
+        payload -> Text,
+        prev_hash -> Text,
+        hash -> Text,
+    }
+}
+
+diesel::table! {
+    topics (id) {
+        id -> Integer,
+        slug -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> Integer,
+        handle -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(endorsements -> api_keys (created_by));
+diesel::joinable!(endorsements -> ledger (ledger_seq));
+diesel::joinable!(endorsements -> topics (topic_id));
+diesel::joinable!(idempotency_keys -> api_keys (api_key_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    api_keys,
+    endorsements,
+    idempotency_keys,
+    ledger,
+    topics,
+    users,
+);

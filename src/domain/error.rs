@@ -1,0 +1,55 @@
+//! Why the domain refuses a request. Each variant has a stable machine-readable code.
+
+/// A request the rules do not allow, or input that does not parse. Never an internal fault.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Rejection {
+    #[error("invalid {field}: {reason}")]
+    InvalidHandle { field: &'static str, reason: String },
+    #[error("invalid topic: {0}")]
+    InvalidTopic(String),
+    #[error("note is {0} characters long; at most 500 are allowed")]
+    NoteTooLong(usize),
+    #[error("a user cannot endorse themselves")]
+    SelfEndorsement,
+    #[error("{endorser} already endorses {endorsee} on {topic}")]
+    DuplicateEndorsement {
+        endorser: String,
+        endorsee: String,
+        topic: String,
+    },
+    #[error("this endorsement was revoked; the same endorsement can be given again in {retry_after_secs} s (7 days after the original)")]
+    TooSoon { retry_after_secs: u64 },
+    #[error("{endorser} has used the daily budget of {budget} endorsements; the next one is possible in {retry_after_secs} s")]
+    DailyBudgetExhausted {
+        endorser: String,
+        budget: u32,
+        retry_after_secs: u64,
+    },
+    #[error("the endorsement is already revoked")]
+    AlreadyRevoked,
+    #[error("invalid cursor")]
+    InvalidCursor,
+    #[error("invalid role `{0}` (expected app, moderator, analyst or admin)")]
+    InvalidRole(String),
+    #[error("invalid status `{0}` (expected active, flagged, voided or revoked)")]
+    InvalidStatus(String),
+}
+
+impl Rejection {
+    /// The stable `code` clients match on.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Rejection::InvalidHandle { .. } => "invalid_handle",
+            Rejection::InvalidTopic(_) => "invalid_topic",
+            Rejection::NoteTooLong(_) => "note_too_long",
+            Rejection::SelfEndorsement => "self_endorsement",
+            Rejection::DuplicateEndorsement { .. } => "duplicate_endorsement",
+            Rejection::TooSoon { .. } => "too_soon",
+            Rejection::DailyBudgetExhausted { .. } => "daily_budget_exhausted",
+            Rejection::AlreadyRevoked => "already_revoked",
+            Rejection::InvalidCursor => "invalid_cursor",
+            Rejection::InvalidRole(_) => "invalid_role",
+            Rejection::InvalidStatus(_) => "invalid_status",
+        }
+    }
+}

@@ -1,0 +1,121 @@
+//! API keys and roles: generating keys, hashing them for storage, and what each role may do.
+
+use std::fmt;
+use std::str::FromStr;
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+use super::Rejection;
+
+/// Prefix of every key, so a leaked key is recognisable by secret scanners.
+pub const KEY_PREFIX: &str = "plusk_";
+
+/// What a key is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// A client app: writes endorsements, reads.
+    App,
+    /// Reviews flagged endorsements; reads.
+    Moderator,
+    /// Reads reputation; reads.
+    Analyst,
+    /// Everything, including keys.
+    Admin,
+}
+
+/// Something a request wants to do, checked against the caller's role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Permission {
+    /// Read endorsements, users, topics and the ledger.
+    Read,
+    /// Create and revoke endorsements.
+    WriteEndorsements,
+    /// Create, list and revoke API keys.
+    ManageKeys,
+}
+
+impl Role {
+    pub const ALL: [Role; 4] = [Role::App, Role::Moderator, Role::Analyst, Role::Admin];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::App => "app",
+            Role::Moderator => "moderator",
+            Role::Analyst => "analyst",
+            Role::Admin => "admin",
+        }
+    }
+
+    pub fn allows(self, permission: Permission) -> bool {
+        match permission {
+            Permission::Read => true,
+            Permission::WriteEndorsements => matches!(self, Role::App | Role::Admin),
+            Permission::ManageKeys => self == Role::Admin,
+        }
+    }
+}
+
+impl FromStr for Role {
+    type Err = Rejection;
+
+    fn from_str(s: &str) -> Result<Role, Rejection> {
+        Role::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s)
+            .ok_or_else(|| Rejection::InvalidRole(s.to_string()))
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A fresh key: the prefix and 256 bits from the operating system's CSPRNG.
+pub fn generate_key() -> String {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).expect("the operating system's random source failed");
+    format!("{KEY_PREFIX}{}", URL_SAFE_NO_PAD.encode(bytes))
+}
+
+/// The stored form of a key. Keys carry 256 random bits, so a plain SHA-256 cannot be
+/// reversed or brute-forced; no salt or slow hash is needed (unlike passwords).
+pub fn hash_key(key: &str) -> String {
+    hex::encode(Sha256::digest(key.as_bytes()))
+}
+
+/// Compares two key hashes in constant time.
+pub fn hashes_match(a: &str, b: &str) -> bool {
+    a.as_bytes().ct_eq(b.as_bytes()).into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_long_random_and_hash_stably() {
+        let (a, b) = (generate_key(), generate_key());
+        assert_ne!(a, b);
+        assert!(a.starts_with(KEY_PREFIX));
+        assert_eq!(URL_SAFE_NO_PAD.decode(&a[KEY_PREFIX.len()..]).unwrap().len(), 32);
+        assert!(hashes_match(&hash_key(&a), &hash_key(&a)));
+        assert!(!hashes_match(&hash_key(&a), &hash_key(&b)));
+        assert!(!hash_key(&a).contains(&a[KEY_PREFIX.len()..]));
+    }
+
+    #[test]
+    fn roles_parse_and_gate() {
+        assert_eq!("moderator".parse::<Role>(), Ok(Role::Moderator));
+        assert!("root".parse::<Role>().is_err());
+        assert!(Role::App.allows(Permission::WriteEndorsements));
+        assert!(!Role::Analyst.allows(Permission::WriteEndorsements));
+        assert!(!Role::App.allows(Permission::ManageKeys));
+        assert!(Role::Admin.allows(Permission::ManageKeys));
+    }
+}

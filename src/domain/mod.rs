@@ -1,0 +1,14 @@
+//! The domain: what an endorsement, a handle, a topic, a key and a ledger entry are, and the rules
+//! they obey. Pure code: no database, no HTTP. Storage and HTTP depend on it, never the reverse.
+
+pub mod cursor;
+pub mod endorsement;
+pub mod error;
+pub mod handle;
+pub mod keys;
+pub mod ledger;
+pub mod rules;
+pub mod time;
+pub mod topic;
+
+pub use error::Rejection;

@@ -1,0 +1,150 @@
+//! The rules an endorsement must pass, judged on facts the caller read inside its transaction.
+
+use chrono::{DateTime, Duration, Utc};
+
+use super::endorsement::NewEndorsement;
+use super::Rejection;
+
+/// A revoked triple may be endorsed again only this long after the original.
+pub const REENDORSE_AFTER: Duration = Duration::days(7);
+/// The daily budget counts endorsements over a rolling window of this length.
+pub const BUDGET_WINDOW: Duration = Duration::hours(24);
+
+/// What the database knows about the same (endorser, endorsee, topic) triple.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TripleHistory {
+    /// A live (not revoked) endorsement of the triple exists.
+    pub live: bool,
+    /// When the most recent endorsement of the triple was created, if any.
+    pub last_created_at: Option<DateTime<Utc>>,
+}
+
+/// The endorser's use of the daily budget in the window ending now.
+#[derive(Debug, Clone, Copy)]
+pub struct BudgetUse {
+    /// Endorsements allowed per window; `None` lifts the budget (back-fills).
+    pub limit: Option<u32>,
+    /// Endorsements given in the window.
+    pub used: u32,
+    /// The oldest of those, which is the next to leave the window.
+    pub oldest: Option<DateTime<Utc>>,
+}
+
+/// Decides whether `req` may be recorded at `now`. Checks run in a fixed order so the error a
+/// client gets is predictable: self, duplicate, too soon, budget.
+pub fn check_new(
+    req: &NewEndorsement,
+    triple: TripleHistory,
+    budget: BudgetUse,
+    now: DateTime<Utc>,
+) -> Result<(), Rejection> {
+    if req.endorser == req.endorsee {
+        return Err(Rejection::SelfEndorsement);
+    }
+    if triple.live {
+        return Err(Rejection::DuplicateEndorsement {
+            endorser: req.endorser.to_string(),
+            endorsee: req.endorsee.to_string(),
+            topic: req.topic.to_string(),
+        });
+    }
+    if let Some(last) = triple.last_created_at {
+        let allowed_at = last + REENDORSE_AFTER;
+        if now < allowed_at {
+            return Err(Rejection::TooSoon {
+                retry_after_secs: seconds_until(now, allowed_at),
+            });
+        }
+    }
+    if let Some(limit) = budget.limit {
+        if budget.used >= limit {
+            let frees_at = budget.oldest.unwrap_or(now) + BUDGET_WINDOW;
+            return Err(Rejection::DailyBudgetExhausted {
+                endorser: req.endorser.to_string(),
+                budget: limit,
+                retry_after_secs: seconds_until(now, frees_at),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Whole seconds from `now` until `then`, rounded up, at least 1 (a valid `Retry-After`).
+pub fn seconds_until(now: DateTime<Utc>, then: DateTime<Utc>) -> u64 {
+    let micros = (then - now).num_microseconds().unwrap_or(i64::MAX).max(0);
+    let secs = (micros as u64).div_ceil(1_000_000);
+    secs.max(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::time;
+
+    fn req(a: &str, b: &str) -> NewEndorsement {
+        NewEndorsement::parse(a, b, "topic", None).unwrap()
+    }
+
+    fn budget(limit: u32, used: u32, oldest: Option<DateTime<Utc>>) -> BudgetUse {
+        BudgetUse {
+            limit: Some(limit),
+            used,
+            oldest,
+        }
+    }
+
+    #[test]
+    fn order_of_checks() {
+        let now = time::now();
+        let live = TripleHistory {
+            live: true,
+            last_created_at: Some(now),
+        };
+        assert_eq!(
+            check_new(&req("a", "A"), live, budget(0, 9, None), now),
+            Err(Rejection::SelfEndorsement)
+        );
+        assert_eq!(
+            check_new(&req("a", "b"), live, budget(0, 9, None), now).unwrap_err().code(),
+            "duplicate_endorsement"
+        );
+    }
+
+    #[test]
+    fn too_soon_until_seven_days_after_original() {
+        let now = time::now();
+        let revoked = |age: Duration| TripleHistory {
+            live: false,
+            last_created_at: Some(now - age),
+        };
+        let free = budget(5, 0, None);
+        assert_eq!(
+            check_new(&req("a", "b"), revoked(Duration::days(6)), free, now),
+            Err(Rejection::TooSoon {
+                retry_after_secs: 86_400
+            })
+        );
+        assert!(check_new(&req("a", "b"), revoked(Duration::days(7)), free, now).is_ok());
+    }
+
+    #[test]
+    fn budget_retry_after_is_when_the_oldest_leaves() {
+        let now = time::now();
+        let oldest = now - Duration::hours(23);
+        let err = check_new(&req("a", "b"), TripleHistory::default(), budget(5, 5, Some(oldest)), now);
+        assert!(matches!(
+            err,
+            Err(Rejection::DailyBudgetExhausted {
+                retry_after_secs: 3600,
+                ..
+            })
+        ));
+        let lifted = BudgetUse {
+            limit: None,
+            used: 1000,
+            oldest: None,
+        };
+        assert!(check_new(&req("a", "b"), TripleHistory::default(), lifted, now).is_ok());
+        assert!(check_new(&req("a", "b"), TripleHistory::default(), budget(5, 4, Some(oldest)), now).is_ok());
+    }
+}

@@ -1,0 +1,78 @@
+//! Timestamps: UTC, microsecond precision, one text form.
+//!
+//! PostgreSQL keeps microseconds, so every instant plusk stores is truncated to microseconds
+//! first; otherwise a value read back would differ from the one hashed into the ledger.
+
+use chrono::{DateTime, NaiveDateTime, SubsecRound, Utc};
+
+/// The current instant, truncated to microseconds.
+pub fn now() -> DateTime<Utc> {
+    Utc::now().trunc_subsecs(6)
+}
+
+/// Truncates an instant from outside (an import line, a query) to microseconds.
+pub fn truncate(t: DateTime<Utc>) -> DateTime<Utc> {
+    t.trunc_subsecs(6)
+}
+
+/// RFC 3339 in UTC with exactly six fractional digits: `2026-11-25T17:53:47.123456Z`.
+pub fn format(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+}
+
+/// Parses RFC 3339 with any offset, into UTC.
+pub fn parse(raw: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(raw)
+        .ok()
+        .map(|t| truncate(t.with_timezone(&Utc)))
+}
+
+/// The database form (TIMESTAMP without zone, holding UTC).
+pub fn to_db(t: DateTime<Utc>) -> NaiveDateTime {
+    t.naive_utc()
+}
+
+pub fn from_db(t: NaiveDateTime) -> DateTime<Utc> {
+    t.and_utc()
+}
+
+/// Serde adapter writing timestamps in [`format`]'s form.
+pub mod serde_micros {
+    use chrono::{DateTime, Utc};
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&super::format(*t))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<DateTime<Utc>, D::Error> {
+        let raw = String::deserialize(d)?;
+        super::parse(&raw).ok_or_else(|| serde::de::Error::custom("expected an RFC 3339 timestamp"))
+    }
+}
+
+/// Like [`serde_micros`], for optional timestamps.
+pub mod serde_micros_opt {
+    use chrono::{DateTime, Utc};
+    use serde::Serializer;
+
+    pub fn serialize<S: Serializer>(t: &Option<DateTime<Utc>>, s: S) -> Result<S::Ok, S::Error> {
+        match t {
+            Some(t) => s.serialize_str(&super::format(*t)),
+            None => s.serialize_none(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_with_six_digits_and_round_trips() {
+        let t = parse("2026-11-25T18:53:47.1234567+01:00").unwrap();
+        assert_eq!(format(t), "2026-11-25T17:53:47.123456Z");
+        assert_eq!(parse(&format(t)), Some(t));
+        assert_eq!(parse("yesterday"), None);
+    }
+}

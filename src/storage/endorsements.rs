@@ -1,0 +1,285 @@
+//! The `endorsements` table: the projection of the ledger that queries run on.
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::dsl::{count_star, max, min};
+use diesel::prelude::*;
+
+use super::db_time;
+use crate::db::schema::{endorsements, topics, users};
+use crate::db::DbConn;
+use crate::domain::cursor::Cursor;
+use crate::domain::endorsement::{Endorsement, EndorsementState, Status};
+use crate::domain::rules::{BudgetUse, TripleHistory};
+use crate::domain::time::from_db;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = endorsements)]
+struct Row {
+    id: i64,
+    note: Option<String>,
+    status: String,
+    created_at: NaiveDateTime,
+    revoked_at: Option<NaiveDateTime>,
+    ledger_seq: i64,
+    created_by: Option<i32>,
+}
+
+/// A row joined with the handles and slug it refers to.
+#[derive(Debug, Clone)]
+pub struct View {
+    row_id: i64,
+    endorser: String,
+    endorsee: String,
+    topic: String,
+    note: Option<String>,
+    status: String,
+    created_at: NaiveDateTime,
+    revoked_at: Option<NaiveDateTime>,
+    ledger_seq: i64,
+    /// Id of the API key that created it (`None` for imports).
+    pub created_by: Option<i32>,
+}
+
+impl View {
+    /// The client-facing form. A status this version does not know is a storage fault.
+    pub fn to_endorsement(&self) -> QueryResult<Endorsement> {
+        let status: Status = self
+            .status
+            .parse()
+            .map_err(|e: crate::domain::Rejection| diesel::result::Error::DeserializationError(e.to_string().into()))?;
+        Ok(Endorsement {
+            id: self.row_id,
+            endorser: self.endorser.clone(),
+            endorsee: self.endorsee.clone(),
+            topic: self.topic.clone(),
+            note: self.note.clone(),
+            status,
+            created_at: from_db(self.created_at),
+            ledger_seq: self.ledger_seq,
+        })
+    }
+
+    /// The form `ledger verify` compares with the replayed ledger.
+    pub fn to_state(&self) -> EndorsementState {
+        EndorsementState {
+            id: self.row_id,
+            endorser: self.endorser.clone(),
+            endorsee: self.endorsee.clone(),
+            topic: self.topic.clone(),
+            note: self.note.clone(),
+            status: self.status.clone(),
+            created_at: from_db(self.created_at),
+            revoked_at: self.revoked_at.map(from_db),
+            ledger_seq: self.ledger_seq,
+        }
+    }
+}
+
+/// The next id to give; ids are assigned under the write lock so the ledger entry can name it.
+pub fn next_id(conn: &mut DbConn) -> QueryResult<i64> {
+    let top: Option<i64> = endorsements::table.select(max(endorsements::id)).first(conn)?;
+    Ok(top.unwrap_or(0) + 1)
+}
+
+/// A row to insert.
+#[derive(Debug, Clone)]
+pub struct NewRow<'a> {
+    pub id: i64,
+    pub endorser_id: i32,
+    pub endorsee_id: i32,
+    pub topic_id: i32,
+    pub note: Option<&'a str>,
+    pub created_at: DateTime<Utc>,
+    pub ledger_seq: i64,
+    pub created_by: Option<i32>,
+}
+
+pub fn insert(conn: &mut DbConn, r: &NewRow<'_>) -> QueryResult<()> {
+    diesel::insert_into(endorsements::table)
+        .values((
+            endorsements::id.eq(r.id),
+            endorsements::endorser_id.eq(r.endorser_id),
+            endorsements::endorsee_id.eq(r.endorsee_id),
+            endorsements::topic_id.eq(r.topic_id),
+            endorsements::note.eq(r.note),
+            endorsements::status.eq(Status::Active.as_str()),
+            endorsements::created_at.eq(db_time(r.created_at)),
+            endorsements::ledger_seq.eq(r.ledger_seq),
+            endorsements::created_by.eq(r.created_by),
+        ))
+        .execute(conn)
+        .map(drop)
+}
+
+/// Marks an endorsement revoked.
+pub fn set_revoked(conn: &mut DbConn, id: i64, at: DateTime<Utc>) -> QueryResult<()> {
+    diesel::update(endorsements::table.find(id))
+        .set((
+            endorsements::status.eq(Status::Revoked.as_str()),
+            endorsements::revoked_at.eq(Some(db_time(at))),
+        ))
+        .execute(conn)
+        .map(drop)
+}
+
+/// What is known about the triple, for the duplicate and re-endorse rules.
+pub fn triple_history(conn: &mut DbConn, endorser: i32, endorsee: i32, topic: i32) -> QueryResult<TripleHistory> {
+    let last: Option<(String, NaiveDateTime)> = endorsements::table
+        .filter(endorsements::endorser_id.eq(endorser))
+        .filter(endorsements::endorsee_id.eq(endorsee))
+        .filter(endorsements::topic_id.eq(topic))
+        .order(endorsements::created_at.desc())
+        .select((endorsements::status, endorsements::created_at))
+        .first(conn)
+        .optional()?;
+    let live: i64 = endorsements::table
+        .filter(endorsements::endorser_id.eq(endorser))
+        .filter(endorsements::endorsee_id.eq(endorsee))
+        .filter(endorsements::topic_id.eq(topic))
+        .filter(endorsements::status.ne(Status::Revoked.as_str()))
+        .count()
+        .get_result(conn)?;
+    Ok(TripleHistory {
+        live: live > 0,
+        last_created_at: last.map(|(_, t)| from_db(t)),
+    })
+}
+
+/// Endorsements given by `endorser` in `(from, to]`, and the oldest of them.
+pub fn budget_use(
+    conn: &mut DbConn,
+    endorser: i32,
+    limit: Option<u32>,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> QueryResult<BudgetUse> {
+    if limit.is_none() {
+        return Ok(BudgetUse {
+            limit,
+            used: 0,
+            oldest: None,
+        });
+    }
+    let (used, oldest): (i64, Option<NaiveDateTime>) = endorsements::table
+        .filter(endorsements::endorser_id.eq(endorser))
+        .filter(endorsements::created_at.gt(db_time(from)))
+        .filter(endorsements::created_at.le(db_time(to)))
+        .select((count_star(), min(endorsements::created_at)))
+        .first(conn)?;
+    Ok(BudgetUse {
+        limit,
+        used: u32::try_from(used).unwrap_or(u32::MAX),
+        oldest: oldest.map(from_db),
+    })
+}
+
+/// Counts of live endorsements a user gave and received.
+pub fn counts_for_user(conn: &mut DbConn, user: i32) -> QueryResult<(i64, i64)> {
+    let given = endorsements::table
+        .filter(endorsements::endorser_id.eq(user))
+        .filter(endorsements::status.ne(Status::Revoked.as_str()))
+        .count()
+        .get_result(conn)?;
+    let received = endorsements::table
+        .filter(endorsements::endorsee_id.eq(user))
+        .filter(endorsements::status.ne(Status::Revoked.as_str()))
+        .count()
+        .get_result(conn)?;
+    Ok((given, received))
+}
+
+pub fn count_all(conn: &mut DbConn) -> QueryResult<i64> {
+    endorsements::table.count().get_result(conn)
+}
+
+/// Which rows a listing returns and in what order.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub id: Option<i64>,
+    pub endorser_id: Option<i32>,
+    pub endorsee_id: Option<i32>,
+    pub topic_id: Option<i32>,
+    pub status: Option<Status>,
+    pub since: Option<DateTime<Utc>>,
+    pub until: Option<DateTime<Utc>>,
+    /// Newest first, strictly after this position.
+    pub before: Option<Cursor>,
+    /// Oldest id first, strictly after this id (for full scans) instead of newest first.
+    pub after_id: Option<i64>,
+    pub limit: i64,
+}
+
+/// Rows matching `f`, joined with their handles and slug.
+pub fn select(conn: &mut DbConn, f: &Filter) -> QueryResult<Vec<View>> {
+    let (endorser_u, endorsee_u) = diesel::alias!(users as endorser_u, users as endorsee_u);
+    let mut q = endorsements::table
+        .inner_join(endorser_u.on(endorsements::endorser_id.eq(endorser_u.field(users::id))))
+        .inner_join(endorsee_u.on(endorsements::endorsee_id.eq(endorsee_u.field(users::id))))
+        .inner_join(topics::table)
+        .select((
+            Row::as_select(),
+            endorser_u.field(users::handle),
+            endorsee_u.field(users::handle),
+            topics::slug,
+        ))
+        .into_boxed();
+    if let Some(id) = f.id {
+        q = q.filter(endorsements::id.eq(id));
+    }
+    if let Some(id) = f.endorser_id {
+        q = q.filter(endorsements::endorser_id.eq(id));
+    }
+    if let Some(id) = f.endorsee_id {
+        q = q.filter(endorsements::endorsee_id.eq(id));
+    }
+    if let Some(id) = f.topic_id {
+        q = q.filter(endorsements::topic_id.eq(id));
+    }
+    if let Some(s) = f.status {
+        q = q.filter(endorsements::status.eq(s.as_str()));
+    }
+    if let Some(t) = f.since {
+        q = q.filter(endorsements::created_at.ge(db_time(t)));
+    }
+    if let Some(t) = f.until {
+        q = q.filter(endorsements::created_at.lt(db_time(t)));
+    }
+    if let Some(c) = f.before {
+        let t = db_time(c.created_at);
+        q = q.filter(
+            endorsements::created_at
+                .lt(t)
+                .or(endorsements::created_at.eq(t).and(endorsements::id.lt(c.id))),
+        );
+    }
+    q = match f.after_id {
+        Some(after) => q.filter(endorsements::id.gt(after)).order(endorsements::id.asc()),
+        None => q.order((endorsements::created_at.desc(), endorsements::id.desc())),
+    };
+    let rows: Vec<(Row, String, String, String)> = q.limit(f.limit.min(super::MAX_PAGE)).load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(r, endorser, endorsee, topic)| View {
+            row_id: r.id,
+            endorser,
+            endorsee,
+            topic,
+            note: r.note,
+            status: r.status,
+            created_at: r.created_at,
+            revoked_at: r.revoked_at,
+            ledger_seq: r.ledger_seq,
+            created_by: r.created_by,
+        })
+        .collect())
+}
+
+/// One endorsement by id.
+pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<Option<View>> {
+    let f = Filter {
+        id: Some(id),
+        limit: 1,
+        ..Filter::default()
+    };
+    Ok(select(conn, &f)?.pop())
+}

@@ -1,0 +1,42 @@
+//! The `idempotency_keys` table: the first response to each (API key, Idempotency-Key).
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+
+use super::db_time;
+use crate::db::schema::idempotency_keys;
+use crate::db::DbConn;
+
+/// A remembered response.
+#[derive(Debug, Clone, Queryable)]
+pub struct Record {
+    pub request_hash: String,
+    pub status_code: i32,
+    pub response_body: String,
+}
+
+pub fn find(conn: &mut DbConn, api_key_id: i32, key: &str) -> QueryResult<Option<Record>> {
+    idempotency_keys::table
+        .find((api_key_id, key))
+        .select((
+            idempotency_keys::request_hash,
+            idempotency_keys::status_code,
+            idempotency_keys::response_body,
+        ))
+        .first(conn)
+        .optional()
+}
+
+pub fn insert(conn: &mut DbConn, api_key_id: i32, key: &str, rec: &Record, at: DateTime<Utc>) -> QueryResult<()> {
+    diesel::insert_into(idempotency_keys::table)
+        .values((
+            idempotency_keys::api_key_id.eq(api_key_id),
+            idempotency_keys::idem_key.eq(key),
+            idempotency_keys::request_hash.eq(&rec.request_hash),
+            idempotency_keys::status_code.eq(rec.status_code),
+            idempotency_keys::response_body.eq(&rec.response_body),
+            idempotency_keys::created_at.eq(db_time(at)),
+        ))
+        .execute(conn)
+        .map(drop)
+}

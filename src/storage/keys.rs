@@ -1,0 +1,85 @@
+//! The `api_keys` table. Only hashes of keys are stored.
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+
+use super::db_time;
+use crate::db::schema::api_keys;
+use crate::db::DbConn;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = api_keys)]
+pub struct KeyRow {
+    pub id: i32,
+    pub name: String,
+    pub role: String,
+    pub key_hash: String,
+    pub created_at: NaiveDateTime,
+    pub revoked_at: Option<NaiveDateTime>,
+}
+
+pub fn insert(conn: &mut DbConn, name: &str, role: &str, key_hash: &str, at: DateTime<Utc>) -> QueryResult<KeyRow> {
+    diesel::insert_into(api_keys::table)
+        .values((
+            api_keys::name.eq(name),
+            api_keys::role.eq(role),
+            api_keys::key_hash.eq(key_hash),
+            api_keys::created_at.eq(db_time(at)),
+        ))
+        .returning(api_keys::id)
+        .get_result(conn)
+        .map(|id| KeyRow {
+            id,
+            name: name.to_string(),
+            role: role.to_string(),
+            key_hash: key_hash.to_string(),
+            created_at: db_time(at),
+            revoked_at: None,
+        })
+}
+
+pub fn find_by_hash(conn: &mut DbConn, key_hash: &str) -> QueryResult<Option<KeyRow>> {
+    api_keys::table
+        .filter(api_keys::key_hash.eq(key_hash))
+        .select(KeyRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn find_by_name(conn: &mut DbConn, name: &str) -> QueryResult<Option<KeyRow>> {
+    api_keys::table
+        .filter(api_keys::name.eq(name))
+        .select(KeyRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn find_name(conn: &mut DbConn, id: i32) -> QueryResult<Option<String>> {
+    api_keys::table
+        .find(id)
+        .select(api_keys::name)
+        .first(conn)
+        .optional()
+}
+
+/// Every key, oldest first.
+pub fn list(conn: &mut DbConn) -> QueryResult<Vec<KeyRow>> {
+    api_keys::table
+        .order(api_keys::id.asc())
+        .select(KeyRow::as_select())
+        .load(conn)
+}
+
+/// Marks the key revoked; returns whether a live key was revoked.
+pub fn revoke(conn: &mut DbConn, name: &str, at: DateTime<Utc>) -> QueryResult<bool> {
+    let n = diesel::update(api_keys::table)
+        .filter(api_keys::name.eq(name))
+        .filter(api_keys::revoked_at.is_null())
+        .set(api_keys::revoked_at.eq(Some(db_time(at))))
+        .execute(conn)?;
+    Ok(n > 0)
+}
+
+pub fn count(conn: &mut DbConn) -> QueryResult<i64> {
+    api_keys::table.count().get_result(conn)
+}

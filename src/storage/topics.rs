@@ -1,0 +1,58 @@
+//! The `topics` table: slugs, created on first use, and their counts.
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::dsl::count_star;
+use diesel::prelude::*;
+
+use super::db_time;
+use crate::db::schema::{endorsements, topics};
+use crate::db::DbConn;
+
+pub fn find_id(conn: &mut DbConn, slug: &str) -> QueryResult<Option<i32>> {
+    topics::table
+        .filter(topics::slug.eq(slug))
+        .select(topics::id)
+        .first(conn)
+        .optional()
+}
+
+/// The topic's id, inserting the topic first if the slug is new. Call under the write lock.
+pub fn get_or_create(conn: &mut DbConn, slug: &str, at: DateTime<Utc>) -> QueryResult<i32> {
+    if let Some(id) = find_id(conn, slug)? {
+        return Ok(id);
+    }
+    diesel::insert_into(topics::table)
+        .values((topics::slug.eq(slug), topics::created_at.eq(db_time(at))))
+        .returning(topics::id)
+        .get_result(conn)
+}
+
+/// A topic with its counts of live endorsements.
+#[derive(Debug, Clone)]
+pub struct TopicCounts {
+    pub slug: String,
+    pub created_at: NaiveDateTime,
+    pub endorsements: i64,
+}
+
+/// Every topic, by slug, with the number of its live (not revoked) endorsements.
+pub fn list_with_counts(conn: &mut DbConn) -> QueryResult<Vec<TopicCounts>> {
+    let all: Vec<(i32, String, NaiveDateTime)> = topics::table
+        .order(topics::slug.asc())
+        .select((topics::id, topics::slug, topics::created_at))
+        .load(conn)?;
+    let counts: Vec<(i32, i64)> = endorsements::table
+        .filter(endorsements::status.ne("revoked"))
+        .group_by(endorsements::topic_id)
+        .select((endorsements::topic_id, count_star()))
+        .load(conn)?;
+    let counts: std::collections::HashMap<i32, i64> = counts.into_iter().collect();
+    Ok(all
+        .into_iter()
+        .map(|(id, slug, created_at)| TopicCounts {
+            slug,
+            created_at,
+            endorsements: counts.get(&id).copied().unwrap_or(0),
+        })
+        .collect())
+}

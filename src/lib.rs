@@ -11,3 +11,4 @@
 pub mod db;
 pub mod domain;
 pub mod storage;
+pub mod service;

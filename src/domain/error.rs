@@ -33,6 +33,8 @@ pub enum Rejection {
     InvalidRole(String),
     #[error("invalid status `{0}` (expected active, flagged, voided or revoked)")]
     InvalidStatus(String),
+    #[error("invalid {field}: {reason}")]
+    InvalidTime { field: &'static str, reason: String },
 }
 
 impl Rejection {
@@ -50,6 +52,7 @@ impl Rejection {
             Rejection::InvalidCursor => "invalid_cursor",
             Rejection::InvalidRole(_) => "invalid_role",
             Rejection::InvalidStatus(_) => "invalid_status",
+            Rejection::InvalidTime { .. } => "invalid_timestamp",
         }
     }
 }

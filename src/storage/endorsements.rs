@@ -41,6 +41,10 @@ pub struct View {
 }
 
 impl View {
+    pub fn id(&self) -> i64 {
+        self.row_id
+    }
+
     /// The client-facing form. A status this version does not know is a storage fault.
     pub fn to_endorsement(&self) -> QueryResult<Endorsement> {
         let status: Status = self

@@ -1,0 +1,110 @@
+//! Back-filling endorsements from NDJSON: one object per line, judged at its own `created_at`.
+
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+
+use super::endorsements::{record, Record};
+use super::{Error, Result};
+use crate::db::{write_tx, DbConn};
+use crate::domain::endorsement::NewEndorsement;
+use crate::domain::{time, Rejection};
+
+/// One NDJSON line as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Line {
+    endorser: String,
+    endorsee: String,
+    topic: String,
+    #[serde(default)]
+    note: Option<String>,
+    created_at: String,
+}
+
+/// A line that parsed: the endorsement and when it was given.
+#[derive(Debug, Clone)]
+pub struct Parsed {
+    pub line_no: usize,
+    pub req: NewEndorsement,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Why one line was not imported.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LineFailure {
+    pub line_no: usize,
+    pub code: &'static str,
+    pub message: String,
+}
+
+/// Parses and validates one line; `now` bounds `created_at` (no endorsements from the future).
+pub fn parse_line(line_no: usize, text: &str, now: DateTime<Utc>) -> std::result::Result<Parsed, LineFailure> {
+    let fail = |code, message: String| LineFailure { line_no, code, message };
+    let line: Line = serde_json::from_str(text).map_err(|e| fail("invalid_json", e.to_string()))?;
+    let req = NewEndorsement::parse(&line.endorser, &line.endorsee, &line.topic, line.note)
+        .map_err(|r| fail(r.code(), r.to_string()))?;
+    let created_at = time::parse(&line.created_at).ok_or_else(|| {
+        let r = Rejection::InvalidTime {
+            field: "created_at",
+            reason: format!("{:?} is not an RFC 3339 timestamp", line.created_at),
+        };
+        fail(r.code(), r.to_string())
+    })?;
+    if created_at > now {
+        return Err(fail("invalid_timestamp", "created_at is in the future".into()));
+    }
+    Ok(Parsed {
+        line_no,
+        req,
+        created_at,
+    })
+}
+
+/// Records a batch in one transaction, each line in its own savepoint so a line the rules
+/// refuse is skipped without losing the others. Returns the lines refused; a database fault
+/// aborts the whole batch.
+pub fn import_batch(conn: &mut DbConn, batch: &[Parsed], budget: Option<u32>) -> Result<Vec<LineFailure>> {
+    write_tx(conn, |conn| {
+        let mut failures = Vec::new();
+        for p in batch {
+            let rec = Record {
+                req: &p.req,
+                created_at: p.created_at,
+                budget,
+                by: None,
+            };
+            match diesel::Connection::transaction(conn, |c| record(c, &rec)) {
+                Ok(_) => {}
+                Err(Error::Rejected(r)) => failures.push(LineFailure {
+                    line_no: p.line_no,
+                    code: r.code(),
+                    message: r.to_string(),
+                }),
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(failures)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_good_lines_and_names_what_is_wrong() {
+        let now = time::now();
+        let ok = r#"{"endorser":"A","endorsee":"b","topic":"t","created_at":"2020-01-01T00:00:00Z"}"#;
+        assert_eq!(parse_line(1, ok, now).unwrap().req.endorser.as_str(), "a");
+        let cases = [
+            ("not json", "invalid_json"),
+            (r#"{"endorser":"a","endorsee":"b","topic":"t","created_at":"2020-01-01T00:00:00Z","x":1}"#, "invalid_json"),
+            (r#"{"endorser":"a b","endorsee":"b","topic":"t","created_at":"2020-01-01T00:00:00Z"}"#, "invalid_handle"),
+            (r#"{"endorser":"a","endorsee":"b","topic":"t","created_at":"yesterday"}"#, "invalid_timestamp"),
+            (r#"{"endorser":"a","endorsee":"b","topic":"t","created_at":"2999-01-01T00:00:00Z"}"#, "invalid_timestamp"),
+        ];
+        for (text, code) in cases {
+            assert_eq!(parse_line(7, text, now).unwrap_err().code, code, "{text}");
+        }
+    }
+}

@@ -1,0 +1,71 @@
+//! Use cases. Each public function here is one unit of work: it opens the transaction, reads what
+//! the rules need, asks the domain to decide, and writes through storage. The HTTP handlers and
+//! the CLI call these and nothing below them.
+
+pub mod endorsements;
+pub mod import;
+pub mod keys;
+pub mod ledger;
+pub mod users;
+
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+
+use crate::domain::keys::Role;
+use crate::domain::Rejection;
+
+/// Who is calling: an authenticated API key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    pub key_id: i32,
+    pub name: String,
+    pub role: Role,
+}
+
+/// Why a use case did not complete.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The rules or the input say no; the client can fix it.
+    #[error(transparent)]
+    Rejected(#[from] Rejection),
+    /// The thing named does not exist.
+    #[error("{0} not found")]
+    NotFound(String),
+    /// The caller may not do this to this thing.
+    #[error("{0}")]
+    Forbidden(String),
+    /// A name is taken or a state forbids the change.
+    #[error("{detail}")]
+    Conflict { code: &'static str, detail: String },
+    /// The Idempotency-Key was already used with a different request.
+    #[error("this Idempotency-Key was already used with a different request body")]
+    IdempotencyMismatch,
+    /// The database cannot be reached or is overloaded; try again.
+    #[error("the database is unavailable: {0}")]
+    Unavailable(String),
+    /// A fault in plusk or its database. Logged, never shown to clients.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl From<DieselError> for Error {
+    fn from(e: DieselError) -> Error {
+        match &e {
+            DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => Error::Unavailable(e.to_string()),
+            DieselError::DatabaseError(_, info) if is_busy(info.message()) => Error::Unavailable(e.to_string()),
+            _ => Error::Internal(e.to_string()),
+        }
+    }
+}
+
+impl From<r2d2::Error> for Error {
+    fn from(e: r2d2::Error) -> Error {
+        Error::Unavailable(e.to_string())
+    }
+}
+
+/// SQLite reports lock time-outs as plain errors; they mean "busy", not "broken".
+fn is_busy(message: &str) -> bool {
+    message.contains("database is locked") || message.contains("database is busy")
+}
+
+pub type Result<T> = std::result::Result<T, Error>;

@@ -12,3 +12,5 @@ pub mod db;
 pub mod domain;
 pub mod storage;
 pub mod service;
+pub mod http;
+pub mod cli;

@@ -1,0 +1,116 @@
+//! The `plusk` command line. Every setting is a flag and an environment variable.
+
+mod import;
+mod keys;
+mod serve;
+
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::db::{self, DbConn, DbUrl};
+
+#[derive(Debug, Parser)]
+#[command(name = "plusk", version, about = "An honest ledger of +K endorsements")]
+pub struct Cli {
+    /// Database: postgres://… or postgresql://… for PostgreSQL; sqlite://PATH or a plain path for SQLite.
+    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://plusk.db", global = true)]
+    pub database_url: String,
+    /// Do not apply pending migrations on start.
+    #[arg(long, env = "PLUSK_NO_MIGRATE", global = true)]
+    pub no_migrate: bool,
+    /// Log format on stderr (the level is set by RUST_LOG, e.g. `info` or `plusk=debug`).
+    #[arg(long, env = "PLUSK_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
+    pub log_format: LogFormat,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP service.
+    Serve(serve::ServeArgs),
+    /// Apply pending migrations and exit.
+    Migrate,
+    /// Manage API keys.
+    #[command(subcommand)]
+    Keys(keys::KeysCommand),
+    /// Work with the ledger.
+    #[command(subcommand)]
+    Ledger(LedgerCommand),
+    /// Back-fill endorsements from an NDJSON file.
+    Import(import::ImportArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LedgerCommand {
+    /// Recompute the hash chain and check the endorsement table against it; exits 1 if not ok.
+    Verify,
+}
+
+/// The daily budget setting shared by `serve` and `import`: 0 lifts it.
+#[derive(Debug, Clone, clap::Args)]
+pub struct BudgetArgs {
+    /// Endorsements one endorser may give per rolling 24 hours (0 = unlimited).
+    #[arg(long, env = "PLUSK_DAILY_BUDGET", default_value_t = 5)]
+    pub daily_budget: u32,
+}
+
+impl BudgetArgs {
+    pub fn limit(&self) -> Option<u32> {
+        (self.daily_budget > 0).then_some(self.daily_budget)
+    }
+}
+
+/// Parses the command line and runs the command.
+pub fn run() -> anyhow::Result<ExitCode> {
+    let cli = Cli::parse();
+    let default_level = if matches!(cli.command, Command::Serve(_)) { "info" } else { "warn" };
+    init_tracing(cli.log_format, default_level);
+    let url = DbUrl::parse(&cli.database_url).context("DATABASE_URL")?;
+    match &cli.command {
+        Command::Serve(args) => serve::run(&cli, &url, args),
+        Command::Migrate => {
+            let mut conn = db::establish(&url)?;
+            let applied = db::run_migrations(&mut conn)?;
+            println!("{} migration(s) applied to {url}", applied.len());
+            for version in applied {
+                println!("  {version}");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Keys(cmd) => keys::run(&mut open(&cli, &url)?, cmd),
+        Command::Ledger(LedgerCommand::Verify) => {
+            let verdict = crate::service::ledger::verify(&mut open(&cli, &url)?)?;
+            println!("{}", serde_json::to_string(&verdict)?);
+            Ok(if verdict.is_ok() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+        }
+        Command::Import(args) => import::run(&mut open(&cli, &url)?, args),
+    }
+}
+
+/// One connection for a CLI command, with migrations applied unless `--no-migrate`.
+fn open(cli: &Cli, url: &DbUrl) -> anyhow::Result<DbConn> {
+    let mut conn = db::establish(url)?;
+    if !cli.no_migrate {
+        db::run_migrations(&mut conn)?;
+    }
+    Ok(conn)
+}
+
+fn init_tracing(format: LogFormat, default_level: &str) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder.json().try_init(),
+    };
+}

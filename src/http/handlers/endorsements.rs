@@ -1,0 +1,243 @@
+//! `/v1/endorsements`: give, read, list and revoke.
+
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::domain::cursor::Cursor;
+use crate::domain::endorsement::{Endorsement, NewEndorsement, Status};
+use crate::domain::handle::Handle;
+use crate::domain::keys::Permission;
+use crate::domain::ledger::canonical_json;
+use crate::domain::time;
+use crate::domain::topic::TopicSlug;
+use crate::domain::Rejection;
+use crate::http::auth::Caller;
+use crate::http::errors::{ApiError, Problem};
+use crate::http::state::AppState;
+use crate::service::endorsements::{self as svc, CreateOutcome, IdempotencyKey, ListQuery};
+
+/// Body of `POST /v1/endorsements`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateBody {
+    /// Handle of the user who vouches: 1–64 of `A-Z a-z 0-9 _ . -`, case-insensitive.
+    #[schema(example = "alice")]
+    pub endorser: String,
+    /// Handle of the user vouched for.
+    #[schema(example = "bob")]
+    pub endorsee: String,
+    /// Topic: 1–64 of `a-z 0-9 -` after lower-casing and turning spaces into `-`.
+    #[schema(example = "social-media")]
+    pub topic: String,
+    /// Optional, at most 500 characters.
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// Longest `Idempotency-Key` accepted.
+const MAX_IDEMPOTENCY_KEY: usize = 255;
+
+/// The `Idempotency-Key` header, if any, with a hash of the request it came with.
+fn idempotency_key(req: &HttpRequest, body: &CreateBody) -> Result<Option<IdempotencyKey>, ApiError> {
+    let Some(value) = req.headers().get("idempotency-key") else {
+        return Ok(None);
+    };
+    let key = value
+        .to_str()
+        .ok()
+        .filter(|k| !k.is_empty() && k.len() <= MAX_IDEMPOTENCY_KEY && k.bytes().all(|b| b.is_ascii_graphic()))
+        .ok_or_else(|| {
+            ApiError::bad_request(
+                "invalid_idempotency_key",
+                "Idempotency-Key must be 1–255 visible ASCII characters",
+            )
+        })?;
+    let request_hash = hex::encode(Sha256::digest(canonical_json(body).as_bytes()));
+    Ok(Some(IdempotencyKey {
+        key: key.to_string(),
+        request_hash,
+    }))
+}
+
+/// Give an endorsement.
+#[utoipa::path(
+    post, path = "/v1/endorsements", tag = "endorsements",
+    request_body = CreateBody,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Retry safely: the same key and body return the original response")),
+    responses(
+        (status = 201, description = "Recorded (a retry with the same Idempotency-Key returns the original)", body = Endorsement),
+        (status = 400, description = "Malformed body or invalid handle, topic or note", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or unknown key", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Role may not write endorsements", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`duplicate_endorsement` or `too_soon`", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body over 64 KiB", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`self_endorsement` or `idempotency_mismatch`", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`daily_budget_exhausted`; see Retry-After", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn create(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    body: web::Json<CreateBody>,
+) -> Result<HttpResponse, ApiError> {
+    let by = caller.require(Permission::WriteEndorsements)?.clone();
+    let body = body.into_inner();
+    let idem = idempotency_key(&req, &body)?;
+    let new = NewEndorsement::parse(&body.endorser, &body.endorsee, &body.topic, body.note)?;
+    let budget = state.daily_budget;
+    let outcome = state
+        .run(move |conn| svc::create(conn, &new, &by, budget, idem.as_ref()))
+        .await?;
+    let (e, replayed) = match outcome {
+        CreateOutcome::New(e) => (e, false),
+        CreateOutcome::Replayed(e) => (e, true),
+    };
+    let mut res = HttpResponse::Created();
+    res.insert_header((header::LOCATION, format!("/v1/endorsements/{}", e.id)));
+    if replayed {
+        res.insert_header(("Idempotent-Replayed", "true"));
+    }
+    Ok(res.json(e))
+}
+
+/// Read one endorsement.
+#[utoipa::path(
+    get, path = "/v1/endorsements/{id}", tag = "endorsements",
+    params(("id" = i64, Path, description = "Endorsement id")),
+    responses(
+        (status = 200, body = Endorsement),
+        (status = 400, description = "The id is not an integer", body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn get(state: web::Data<AppState>, caller: Caller, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+    caller.require(Permission::Read)?;
+    let id = id.into_inner();
+    let e = state.run(move |conn| svc::get(conn, id)).await?;
+    Ok(HttpResponse::Ok().json(e))
+}
+
+/// Revoke an endorsement: only the app that created it, or an admin.
+#[utoipa::path(
+    delete, path = "/v1/endorsements/{id}", tag = "endorsements",
+    params(("id" = i64, Path, description = "Endorsement id")),
+    responses(
+        (status = 200, description = "Revoked", body = Endorsement),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not the creating app, or role may not write", body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`already_revoked`", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn revoke(state: web::Data<AppState>, caller: Caller, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+    let by = caller.require(Permission::WriteEndorsements)?.clone();
+    let id = id.into_inner();
+    let e = state.run(move |conn| svc::revoke(conn, id, &by)).await?;
+    Ok(HttpResponse::Ok().json(e))
+}
+
+/// Default and largest page sizes for listings.
+pub const DEFAULT_LIMIT: i64 = 50;
+pub const MAX_LIMIT: i64 = 500;
+
+/// Filters for `GET /v1/endorsements`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ListParams {
+    /// Endorser handle.
+    pub endorser: Option<String>,
+    /// Endorsee handle.
+    pub endorsee: Option<String>,
+    /// Topic slug.
+    pub topic: Option<String>,
+    /// `active`, `flagged`, `voided` or `revoked`.
+    pub status: Option<String>,
+    /// Created at or after this RFC 3339 instant.
+    pub since: Option<String>,
+    /// Created before this RFC 3339 instant.
+    pub until: Option<String>,
+    /// Page size, 1–500 (default 50).
+    pub limit: Option<i64>,
+    /// `next_cursor` from the previous page.
+    pub cursor: Option<String>,
+}
+
+/// A page of endorsements, newest first.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct EndorsementPage {
+    pub items: Vec<Endorsement>,
+    /// Pass as `cursor` for the next page; null on the last page.
+    pub next_cursor: Option<String>,
+}
+
+fn parse_time(field: &'static str, raw: &Option<String>) -> Result<Option<chrono::DateTime<chrono::Utc>>, Rejection> {
+    raw.as_deref()
+        .map(|r| {
+            time::parse(r).ok_or_else(|| Rejection::InvalidTime {
+                field,
+                reason: format!("{r:?} is not an RFC 3339 timestamp"),
+            })
+        })
+        .transpose()
+}
+
+/// Checks a `limit` parameter against `1..=max`.
+pub fn parse_limit(raw: Option<i64>, default: i64, max: i64) -> Result<i64, ApiError> {
+    match raw {
+        None => Ok(default),
+        Some(n) if (1..=max).contains(&n) => Ok(n),
+        Some(n) => Err(ApiError::bad_request(
+            "invalid_limit",
+            format!("limit must be between 1 and {max}, got {n}"),
+        )),
+    }
+}
+
+impl ListParams {
+    fn into_query(self) -> Result<ListQuery, ApiError> {
+        Ok(ListQuery {
+            endorser: self.endorser.as_deref().map(|h| Handle::parse("endorser", h)).transpose()?,
+            endorsee: self.endorsee.as_deref().map(|h| Handle::parse("endorsee", h)).transpose()?,
+            topic: self.topic.as_deref().map(TopicSlug::parse).transpose()?,
+            status: self.status.as_deref().map(str::parse::<Status>).transpose()?,
+            since: parse_time("since", &self.since)?,
+            until: parse_time("until", &self.until)?,
+            cursor: self.cursor.as_deref().map(Cursor::decode).transpose()?,
+            limit: parse_limit(self.limit, DEFAULT_LIMIT, MAX_LIMIT)?,
+        })
+    }
+}
+
+/// List endorsements, newest first.
+#[utoipa::path(
+    get, path = "/v1/endorsements", tag = "endorsements",
+    params(ListParams),
+    responses(
+        (status = 200, body = EndorsementPage),
+        (status = 400, description = "A bad filter, cursor or limit", body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn list(
+    state: web::Data<AppState>,
+    caller: Caller,
+    params: web::Query<ListParams>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Permission::Read)?;
+    let q = params.into_inner().into_query()?;
+    let page = state.run(move |conn| svc::list(conn, &q)).await?;
+    Ok(HttpResponse::Ok().json(EndorsementPage {
+        items: page.items,
+        next_cursor: page.next_cursor,
+    }))
+}

@@ -1,0 +1,88 @@
+//! `/v1/keys`: API keys, for admins.
+
+use actix_web::{web, HttpResponse};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::domain::keys::{Permission, Role};
+use crate::http::auth::Caller;
+use crate::http::errors::{ApiError, Problem};
+use crate::http::state::AppState;
+use crate::service::keys::{self as svc, KeyInfo, NewKey};
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateKeyBody {
+    /// 1–64 of `A-Z a-z 0-9 _ . -`; never reused.
+    pub name: String,
+    pub role: Role,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct KeyList {
+    pub items: Vec<KeyInfo>,
+}
+
+/// Create a key. The key is in the response and nowhere else, ever.
+#[utoipa::path(
+    post, path = "/v1/keys", tag = "keys",
+    request_body = CreateKeyBody,
+    responses(
+        (status = 201, body = NewKey),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`key_exists`", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn create(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: web::Json<CreateKeyBody>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Permission::ManageKeys)?;
+    let CreateKeyBody { name, role } = body.into_inner();
+    let key = state.run(move |conn| svc::create(conn, &name, role)).await?;
+    Ok(HttpResponse::Created().json(key))
+}
+
+/// List keys (never the keys themselves).
+#[utoipa::path(
+    get, path = "/v1/keys", tag = "keys",
+    responses(
+        (status = 200, body = KeyList),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn list(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {
+    caller.require(Permission::ManageKeys)?;
+    let items = state.run(svc::list).await?;
+    Ok(HttpResponse::Ok().json(KeyList { items }))
+}
+
+/// Revoke a key by name.
+#[utoipa::path(
+    delete, path = "/v1/keys/{name}", tag = "keys",
+    params(("name" = String, Path, description = "Key name")),
+    responses(
+        (status = 204, description = "Revoked"),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No live key of that name", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn revoke(
+    state: web::Data<AppState>,
+    caller: Caller,
+    name: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Permission::ManageKeys)?;
+    let name = name.into_inner();
+    state.run(move |conn| svc::revoke(conn, &name)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

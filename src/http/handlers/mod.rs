@@ -1,0 +1,8 @@
+//! Request handlers, one module per resource. Each parses its input into domain types, calls one
+//! service function, and shapes the response.
+
+pub mod directory;
+pub mod endorsements;
+pub mod health;
+pub mod keys;
+pub mod ledger;

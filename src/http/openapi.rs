@@ -1,0 +1,42 @@
+//! The OpenAPI document, generated from the handlers' annotations.
+
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use super::handlers::{directory, endorsements, health, keys, ledger};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "plusk",
+        description = "An honest ledger of +K endorsements. Every `/v1` route needs `Authorization: Bearer <key>`. Errors are `application/problem+json` with a stable `code`."
+    ),
+    paths(
+        endorsements::create, endorsements::list, endorsements::get, endorsements::revoke,
+        ledger::page, ledger::verify,
+        directory::user, directory::topics,
+        keys::create, keys::list, keys::revoke,
+        health::healthz, health::readyz,
+    ),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "endorsements", description = "Give, list and revoke +K endorsements"),
+        (name = "ledger", description = "The tamper-evident, hash-chained record of every change"),
+        (name = "directory", description = "Users and topics"),
+        (name = "keys", description = "API keys (admin)"),
+        (name = "health", description = "Probes"),
+    )
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}

@@ -1,0 +1,59 @@
+//! Every route, in one place.
+
+use actix_web::middleware::from_fn;
+use actix_web::{web, Resource};
+use utoipa::OpenApi;
+use utoipa_swagger_ui::SwaggerUi;
+
+use super::auth::require_key;
+use super::errors::{json_error, method_not_allowed, not_found, path_error, query_error};
+use super::handlers::{directory, endorsements, health, keys, ledger};
+use super::openapi::ApiDoc;
+use super::MAX_BODY_BYTES;
+
+/// A resource that answers an unsupported method with a 405 problem.
+fn resource(path: &str) -> Resource {
+    web::resource(path).default_service(web::to(method_not_allowed))
+}
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.app_data(
+        web::JsonConfig::default()
+            .limit(MAX_BODY_BYTES)
+            .content_type_required(false)
+            .error_handler(json_error),
+    )
+    .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
+    .app_data(web::QueryConfig::default().error_handler(query_error))
+    .app_data(web::PathConfig::default().error_handler(path_error))
+    .service(resource("/healthz").route(web::get().to(health::healthz)))
+    .service(resource("/readyz").route(web::get().to(health::readyz)))
+    .service(web::redirect("/docs", "/docs/"))
+    .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", ApiDoc::openapi()))
+    .service(
+        web::scope("/v1")
+            .wrap(from_fn(require_key))
+            .service(
+                resource("/endorsements")
+                    .route(web::post().to(endorsements::create))
+                    .route(web::get().to(endorsements::list)),
+            )
+            .service(
+                resource("/endorsements/{id}")
+                    .route(web::get().to(endorsements::get))
+                    .route(web::delete().to(endorsements::revoke)),
+            )
+            .service(resource("/ledger").route(web::get().to(ledger::page)))
+            .service(resource("/ledger/verify").route(web::get().to(ledger::verify)))
+            .service(resource("/users/{handle}").route(web::get().to(directory::user)))
+            .service(resource("/topics").route(web::get().to(directory::topics)))
+            .service(
+                resource("/keys")
+                    .route(web::post().to(keys::create))
+                    .route(web::get().to(keys::list)),
+            )
+            .service(resource("/keys/{name}").route(web::delete().to(keys::revoke)))
+            .default_service(web::to(not_found)),
+    )
+    .default_service(web::to(not_found));
+}

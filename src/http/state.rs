@@ -1,0 +1,34 @@
+//! What every handler shares, and the bridge from async handlers to blocking diesel calls.
+
+use actix_web::web;
+
+use super::errors::ApiError;
+use crate::db::{DbConn, DbPool};
+use crate::service;
+
+/// Shared by all workers.
+#[derive(Clone)]
+pub struct AppState {
+    /// Connections to the database; diesel is blocking, so they are used on actix's blocking pool.
+    pub pool: DbPool,
+    /// Endorsements one endorser may give per rolling 24 hours; `None` lifts the budget.
+    pub daily_budget: Option<u32>,
+}
+
+impl AppState {
+    /// Runs `f` with a pooled connection on the blocking thread pool.
+    pub async fn run<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConn) -> service::Result<T> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        let outcome = web::block(move || {
+            let mut conn = pool.get()?;
+            f(&mut conn)
+        })
+        .await
+        .map_err(|e| ApiError::from(service::Error::Internal(format!("blocking task failed: {e}"))))?;
+        outcome.map_err(ApiError::from)
+    }
+}

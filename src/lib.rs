@@ -8,9 +8,9 @@
 //! - [`http`]: the actix-web server: routes, auth, problem+json errors, OpenAPI.
 //! - [`cli`]: the `plusk` command line; `main.rs` only calls it.
 
+pub mod cli;
 pub mod db;
 pub mod domain;
-pub mod storage;
-pub mod service;
 pub mod http;
-pub mod cli;
+pub mod service;
+pub mod storage;

@@ -30,24 +30,34 @@ pub struct ImportArgs {
 #[derive(Debug, Default)]
 struct Tally {
     lines: usize,
+    blank: usize,
     imported: usize,
     failed: usize,
 }
 
 pub fn run(conn: &mut DbConn, args: &ImportArgs) -> anyhow::Result<ExitCode> {
-    let file = File::open(&args.file).with_context(|| format!("cannot open {}", args.file.display()))?;
+    let file =
+        File::open(&args.file).with_context(|| format!("cannot open {}", args.file.display()))?;
     let size = file.metadata().map(|m| m.len()).unwrap_or(0);
     let bar = ProgressBar::new(size).with_style(
-        ProgressStyle::with_template("{spinner} [{elapsed_precise}] {wide_bar} {bytes}/{total_bytes} {msg}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] {wide_bar} {bytes}/{total_bytes} {msg}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
-    let budget = if args.no_budget { None } else { args.budget.limit() };
+    let budget = if args.no_budget {
+        None
+    } else {
+        args.budget.limit()
+    };
     let mut reader = BufReader::new(file);
     let (mut tally, mut batch, mut buf) = (Tally::default(), Vec::new(), Vec::new());
     let now = time::now();
     loop {
         buf.clear();
-        let read = reader.read_until(b'\n', &mut buf).context("reading the import file")?;
+        let read = reader
+            .read_until(b'\n', &mut buf)
+            .context("reading the import file")?;
         if read == 0 {
             break;
         }
@@ -55,7 +65,10 @@ pub fn run(conn: &mut DbConn, args: &ImportArgs) -> anyhow::Result<ExitCode> {
         tally.lines += 1;
         let line_no = tally.lines;
         let parsed = match std::str::from_utf8(&buf) {
-            Ok(text) if text.trim().is_empty() => continue,
+            Ok(text) if text.trim().is_empty() => {
+                tally.blank += 1;
+                continue;
+            }
             Ok(text) => parse_line(line_no, text.trim_end(), now),
             Err(_) => Err(LineFailure {
                 line_no,
@@ -74,13 +87,18 @@ pub fn run(conn: &mut DbConn, args: &ImportArgs) -> anyhow::Result<ExitCode> {
     flush(conn, &bar, &mut tally, &mut batch, budget)?;
     bar.finish_and_clear();
     println!(
-        "import of {}: {} line(s) read, {} imported, {} failed",
+        "import of {}: {} line(s) read, {} imported, {} failed, {} blank",
         args.file.display(),
         tally.lines,
         tally.imported,
-        tally.failed
+        tally.failed,
+        tally.blank
     );
-    Ok(if tally.failed == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    Ok(if tally.failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 fn flush(
@@ -96,7 +114,10 @@ fn flush(
     let failures = import_batch(conn, batch, budget)?;
     tally.imported += batch.len() - failures.len();
     report(bar, tally, &failures);
-    bar.set_message(format!("{} imported, {} failed", tally.imported, tally.failed));
+    bar.set_message(format!(
+        "{} imported, {} failed",
+        tally.imported, tally.failed
+    ));
     batch.clear();
     Ok(())
 }

@@ -21,13 +21,12 @@ pub enum KeysCommand {
     /// List keys (names, roles, dates; never the keys).
     List,
     /// Revoke a key by name.
-    Revoke {
-        name: String,
-    },
+    Revoke { name: String },
 }
 
 fn parse_role(s: &str) -> Result<Role, String> {
-    s.parse().map_err(|e: crate::domain::Rejection| e.to_string())
+    s.parse()
+        .map_err(|e: crate::domain::Rejection| e.to_string())
 }
 
 pub fn run(conn: &mut DbConn, cmd: &KeysCommand) -> anyhow::Result<ExitCode> {
@@ -38,10 +37,18 @@ pub fn run(conn: &mut DbConn, cmd: &KeysCommand) -> anyhow::Result<ExitCode> {
             println!("{}", new.key);
         }
         KeysCommand::List => {
-            println!("{:<24} {:<10} {:<28} revoked_at", "name", "role", "created_at");
+            println!(
+                "{:<24} {:<10} {:<28} revoked_at",
+                "name", "role", "created_at"
+            );
             for k in svc::list(conn)? {
                 let revoked = k.revoked_at.map(time::format).unwrap_or_else(|| "-".into());
-                println!("{:<24} {:<10} {:<28} {revoked}", k.name, k.role, time::format(k.created_at));
+                println!(
+                    "{:<24} {:<10} {:<28} {revoked}",
+                    k.name,
+                    k.role,
+                    time::format(k.created_at)
+                );
             }
         }
         KeysCommand::Revoke { name } => {

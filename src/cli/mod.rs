@@ -15,7 +15,12 @@ use crate::db::{self, DbConn, DbUrl};
 #[command(name = "plusk", version, about = "An honest ledger of +K endorsements")]
 pub struct Cli {
     /// Database: postgres://… or postgresql://… for PostgreSQL; sqlite://PATH or a plain path for SQLite.
-    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://plusk.db", global = true)]
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "sqlite://plusk.db",
+        global = true
+    )]
     pub database_url: String,
     /// Do not apply pending migrations on start.
     #[arg(long, env = "PLUSK_NO_MIGRATE", global = true)]
@@ -72,7 +77,11 @@ impl BudgetArgs {
 /// Parses the command line and runs the command.
 pub fn run() -> anyhow::Result<ExitCode> {
     let cli = Cli::parse();
-    let default_level = if matches!(cli.command, Command::Serve(_)) { "info" } else { "warn" };
+    let default_level = if matches!(cli.command, Command::Serve(_)) {
+        "info"
+    } else {
+        "warn"
+    };
     init_tracing(cli.log_format, default_level);
     let url = DbUrl::parse(&cli.database_url).context("DATABASE_URL")?;
     match &cli.command {
@@ -90,7 +99,11 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::Ledger(LedgerCommand::Verify) => {
             let verdict = crate::service::ledger::verify(&mut open(&cli, &url)?)?;
             println!("{}", serde_json::to_string(&verdict)?);
-            Ok(if verdict.is_ok() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+            Ok(if verdict.is_ok() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
         }
         Command::Import(args) => import::run(&mut open(&cli, &url)?, args),
     }
@@ -107,8 +120,12 @@ fn open(cli: &Cli, url: &DbUrl) -> anyhow::Result<DbConn> {
 
 fn init_tracing(format: LogFormat, default_level: &str) {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
     let _ = match format {
         LogFormat::Text => builder.try_init(),
         LogFormat::Json => builder.json().try_init(),

@@ -36,7 +36,9 @@ pub fn run(cli: &super::Cli, url: &DbUrl, args: &ServeArgs) -> anyhow::Result<Ex
         tracing::info!(count = applied.len(), "migrations applied");
     }
     if let Some(new) = crate::service::keys::bootstrap_admin(&mut conn)? {
-        eprintln!("plusk: the database had no API keys, so an admin key named `admin` was created.");
+        eprintln!(
+            "plusk: the database had no API keys, so an admin key named `admin` was created."
+        );
         eprintln!("plusk: it is shown this once; keep it safe (the next line of stdout):");
         println!("{}", new.key);
     }

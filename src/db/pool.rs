@@ -16,12 +16,12 @@ pub type PooledConn = r2d2::PooledConnection<Manager>;
 /// Why a connection could not be opened or set up.
 #[derive(Debug, thiserror::Error)]
 pub enum ConnectError {
-    #[error("cannot connect to {url}: {source}")]
+    #[error("cannot connect to {url}")]
     Connect {
         url: DbUrl,
         source: diesel::ConnectionError,
     },
-    #[error("cannot configure the connection to {url}: {source}")]
+    #[error("cannot configure the connection to {url}")]
     Setup {
         url: DbUrl,
         source: diesel::result::Error,
@@ -78,15 +78,17 @@ impl r2d2::ManageConnection for Manager {
     }
 
     fn is_valid(&self, conn: &mut DbConn) -> Result<(), ConnectError> {
-        conn.batch_execute("SELECT 1").map_err(|source| ConnectError::Setup {
-            url: self.url.clone(),
-            source,
-        })
+        conn.batch_execute("SELECT 1")
+            .map_err(|source| ConnectError::Setup {
+                url: self.url.clone(),
+                source,
+            })
     }
 
     /// A connection left inside a transaction (a panic mid-request) must not be reused.
     fn has_broken(&self, conn: &mut DbConn) -> bool {
-        let status = <DbConn as Connection>::TransactionManager::transaction_manager_status_mut(conn);
+        let status =
+            <DbConn as Connection>::TransactionManager::transaction_manager_status_mut(conn);
         !matches!(status.transaction_depth(), Ok(None))
     }
 }

@@ -6,7 +6,9 @@
 //! the daily budget, the duplicate check, idempotency keys) is therefore checked and acted on
 //! atomically, on both backends alike.
 
-use diesel::connection::{AnsiTransactionManager, Connection, SimpleConnection, TransactionManager};
+use diesel::connection::{
+    AnsiTransactionManager, Connection, SimpleConnection, TransactionManager,
+};
 
 use super::DbConn;
 

@@ -50,7 +50,10 @@ impl DbUrl {
         if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
             return Ok(DbUrl::Postgres(raw.to_string()));
         }
-        if let Some(path) = raw.strip_prefix("sqlite://").or_else(|| raw.strip_prefix("sqlite:")) {
+        if let Some(path) = raw
+            .strip_prefix("sqlite://")
+            .or_else(|| raw.strip_prefix("sqlite:"))
+        {
             return match path {
                 "" => Err(DbUrlError::Empty),
                 p => Ok(DbUrl::Sqlite(p.to_string())),
@@ -105,12 +108,30 @@ mod tests {
 
     #[test]
     fn picks_backend_from_scheme() {
-        assert_eq!(DbUrl::parse("sqlite://plusk.db"), Ok(DbUrl::Sqlite("plusk.db".into())));
-        assert_eq!(DbUrl::parse("sqlite:/tmp/x.db"), Ok(DbUrl::Sqlite("/tmp/x.db".into())));
-        assert_eq!(DbUrl::parse("data/plusk.db"), Ok(DbUrl::Sqlite("data/plusk.db".into())));
-        assert_eq!(DbUrl::parse("postgres://u@h/db").map(|u| u.backend()), Ok(Backend::Postgres));
-        assert_eq!(DbUrl::parse("postgresql://u@h/db").map(|u| u.backend()), Ok(Backend::Postgres));
-        assert_eq!(DbUrl::parse("mysql://h/db"), Err(DbUrlError::UnsupportedScheme("mysql".into())));
+        assert_eq!(
+            DbUrl::parse("sqlite://plusk.db"),
+            Ok(DbUrl::Sqlite("plusk.db".into()))
+        );
+        assert_eq!(
+            DbUrl::parse("sqlite:/tmp/x.db"),
+            Ok(DbUrl::Sqlite("/tmp/x.db".into()))
+        );
+        assert_eq!(
+            DbUrl::parse("data/plusk.db"),
+            Ok(DbUrl::Sqlite("data/plusk.db".into()))
+        );
+        assert_eq!(
+            DbUrl::parse("postgres://u@h/db").map(|u| u.backend()),
+            Ok(Backend::Postgres)
+        );
+        assert_eq!(
+            DbUrl::parse("postgresql://u@h/db").map(|u| u.backend()),
+            Ok(Backend::Postgres)
+        );
+        assert_eq!(
+            DbUrl::parse("mysql://h/db"),
+            Err(DbUrlError::UnsupportedScheme("mysql".into()))
+        );
         assert_eq!(DbUrl::parse("  "), Err(DbUrlError::Empty));
     }
 

@@ -45,8 +45,17 @@ mod tests {
             id: 42,
         };
         assert_eq!(Cursor::decode(&c.encode()), Ok(c));
-        for bad in ["", "!!!", "bm90LWEtY3Vyc29y", &URL_SAFE_NO_PAD.encode("1:x")] {
-            assert_eq!(Cursor::decode(bad), Err(Rejection::InvalidCursor), "{bad:?}");
+        for bad in [
+            "",
+            "!!!",
+            "bm90LWEtY3Vyc29y",
+            &URL_SAFE_NO_PAD.encode("1:x"),
+        ] {
+            assert_eq!(
+                Cursor::decode(bad),
+                Err(Rejection::InvalidCursor),
+                "{bad:?}"
+            );
         }
         let huge = URL_SAFE_NO_PAD.encode(format!("{}:1", i64::MAX));
         assert_eq!(Cursor::decode(&huge), Err(Rejection::InvalidCursor));

@@ -42,16 +42,21 @@ impl FromStr for Status {
     type Err = Rejection;
 
     fn from_str(s: &str) -> Result<Status, Rejection> {
-        [Status::Active, Status::Flagged, Status::Voided, Status::Revoked]
-            .into_iter()
-            .find(|st| st.as_str() == s)
-            .ok_or_else(|| Rejection::InvalidStatus(s.to_string()))
+        [
+            Status::Active,
+            Status::Flagged,
+            Status::Voided,
+            Status::Revoked,
+        ]
+        .into_iter()
+        .find(|st| st.as_str() == s)
+        .ok_or_else(|| Rejection::InvalidStatus(s.to_string()))
     }
 }
 
 impl fmt::Display for Status {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        f.pad(self.as_str())
     }
 }
 
@@ -130,14 +135,18 @@ mod tests {
 
     #[test]
     fn validates_fields_and_note_length() {
-        let ok = NewEndorsement::parse("Alice", "bob", "Social Media", Some("é".repeat(500))).unwrap();
+        let ok =
+            NewEndorsement::parse("Alice", "bob", "Social Media", Some("é".repeat(500))).unwrap();
         assert_eq!(ok.endorser.as_str(), "alice");
         assert_eq!(ok.topic.as_str(), "social-media");
         let long = NewEndorsement::parse("a", "b", "t", Some("x".repeat(501)));
         assert_eq!(long, Err(Rejection::NoteTooLong(501)));
         assert!(matches!(
             NewEndorsement::parse("a", "b c", "t", None),
-            Err(Rejection::InvalidHandle { field: "endorsee", .. })
+            Err(Rejection::InvalidHandle {
+                field: "endorsee",
+                ..
+            })
         ));
     }
 }

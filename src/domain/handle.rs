@@ -51,7 +51,10 @@ mod tests {
 
     #[test]
     fn lower_cases_and_accepts_the_allowed_set() {
-        assert_eq!(Handle::parse("h", "Alice.B-C_9").unwrap().as_str(), "alice.b-c_9");
+        assert_eq!(
+            Handle::parse("h", "Alice.B-C_9").unwrap().as_str(),
+            "alice.b-c_9"
+        );
         assert!(Handle::parse("h", &"a".repeat(64)).is_ok());
     }
 

@@ -14,7 +14,9 @@ use super::Rejection;
 pub const KEY_PREFIX: &str = "plusk_";
 
 /// What a key is for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     /// A client app: writes endorsements, reads.
@@ -72,7 +74,7 @@ impl FromStr for Role {
 
 impl fmt::Display for Role {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        f.pad(self.as_str())
     }
 }
 
@@ -103,7 +105,13 @@ mod tests {
         let (a, b) = (generate_key(), generate_key());
         assert_ne!(a, b);
         assert!(a.starts_with(KEY_PREFIX));
-        assert_eq!(URL_SAFE_NO_PAD.decode(&a[KEY_PREFIX.len()..]).unwrap().len(), 32);
+        assert_eq!(
+            URL_SAFE_NO_PAD
+                .decode(&a[KEY_PREFIX.len()..])
+                .unwrap()
+                .len(),
+            32
+        );
         assert!(hashes_match(&hash_key(&a), &hash_key(&a)));
         assert!(!hashes_match(&hash_key(&a), &hash_key(&b)));
         assert!(!hash_key(&a).contains(&a[KEY_PREFIX.len()..]));

@@ -65,7 +65,13 @@ pub fn canonical_json<T: Serialize>(value: &T) -> String {
 }
 
 /// The hash of an entry with the given fields.
-pub fn entry_hash(prev_hash: &str, seq: i64, kind: &str, at: DateTime<Utc>, payload: &Value) -> String {
+pub fn entry_hash(
+    prev_hash: &str,
+    seq: i64,
+    kind: &str,
+    at: DateTime<Utc>,
+    payload: &Value,
+) -> String {
     let body = canonical_json(&json!({
         "seq": seq,
         "kind": kind,
@@ -80,7 +86,12 @@ pub fn entry_hash(prev_hash: &str, seq: i64, kind: &str, at: DateTime<Utc>, payl
 }
 
 /// Builds the next entry after the one with `prev` (seq, hash); `None` starts the chain.
-pub fn next_entry<T: Serialize>(prev: Option<(i64, &str)>, kind: &str, at: DateTime<Utc>, payload: &T) -> Entry {
+pub fn next_entry<T: Serialize>(
+    prev: Option<(i64, &str)>,
+    kind: &str,
+    at: DateTime<Utc>,
+    payload: &T,
+) -> Entry {
     let (prev_seq, prev_hash) = prev.unwrap_or((0, GENESIS_HASH));
     let value = serde_json::to_value(payload).unwrap_or(Value::Null);
     let seq = prev_seq + 1;
@@ -132,10 +143,16 @@ impl Replay {
     pub fn push(&mut self, e: &Entry) -> Result<(), Break> {
         let expected_seq = self.last_seq + 1;
         if e.seq != expected_seq {
-            return Err(broken(expected_seq, format!("entry {expected_seq} is missing (found {} next)", e.seq)));
+            return Err(broken(
+                expected_seq,
+                format!("entry {expected_seq} is missing (found {} next)", e.seq),
+            ));
         }
         if e.prev_hash != self.head() {
-            return Err(broken(e.seq, "prev_hash does not match the previous entry's hash"));
+            return Err(broken(
+                e.seq,
+                "prev_hash does not match the previous entry's hash",
+            ));
         }
         let value: Value = serde_json::from_str(&e.payload)
             .map_err(|_| broken(e.seq, "payload is not valid JSON"))?;
@@ -168,7 +185,10 @@ impl Replay {
                     ledger_seq: seq,
                 };
                 if self.expected.insert(c.id, state).is_some() {
-                    return Err(broken(seq, format!("endorsement {} is created twice", c.id)));
+                    return Err(broken(
+                        seq,
+                        format!("endorsement {} is created twice", c.id),
+                    ));
                 }
             }
             ENDORSEMENT_REVOKED => {
@@ -239,7 +259,12 @@ mod tests {
         let mut out: Vec<Entry> = Vec::new();
         for id in 1..=n {
             let prev = out.last().map(|e| (e.seq, e.hash.as_str()));
-            out.push(next_entry(prev, ENDORSEMENT_CREATED, time::now(), &created(id)));
+            out.push(next_entry(
+                prev,
+                ENDORSEMENT_CREATED,
+                time::now(),
+                &created(id),
+            ));
         }
         out
     }

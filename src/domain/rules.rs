@@ -105,7 +105,9 @@ mod tests {
             Err(Rejection::SelfEndorsement)
         );
         assert_eq!(
-            check_new(&req("a", "b"), live, budget(0, 9, None), now).unwrap_err().code(),
+            check_new(&req("a", "b"), live, budget(0, 9, None), now)
+                .unwrap_err()
+                .code(),
             "duplicate_endorsement"
         );
     }
@@ -131,7 +133,12 @@ mod tests {
     fn budget_retry_after_is_when_the_oldest_leaves() {
         let now = time::now();
         let oldest = now - Duration::hours(23);
-        let err = check_new(&req("a", "b"), TripleHistory::default(), budget(5, 5, Some(oldest)), now);
+        let err = check_new(
+            &req("a", "b"),
+            TripleHistory::default(),
+            budget(5, 5, Some(oldest)),
+            now,
+        );
         assert!(matches!(
             err,
             Err(Rejection::DailyBudgetExhausted {
@@ -145,6 +152,12 @@ mod tests {
             oldest: None,
         };
         assert!(check_new(&req("a", "b"), TripleHistory::default(), lifted, now).is_ok());
-        assert!(check_new(&req("a", "b"), TripleHistory::default(), budget(5, 4, Some(oldest)), now).is_ok());
+        assert!(check_new(
+            &req("a", "b"),
+            TripleHistory::default(),
+            budget(5, 4, Some(oldest)),
+            now
+        )
+        .is_ok());
     }
 }

@@ -16,7 +16,13 @@ impl TopicSlug {
     pub fn parse(raw: &str) -> Result<TopicSlug, Rejection> {
         let slug: String = raw
             .chars()
-            .map(|c| if c == ' ' { '-' } else { c.to_ascii_lowercase() })
+            .map(|c| {
+                if c == ' ' {
+                    '-'
+                } else {
+                    c.to_ascii_lowercase()
+                }
+            })
             .collect();
         if slug.is_empty() {
             return Err(Rejection::InvalidTopic("must not be empty".into()));
@@ -54,7 +60,10 @@ mod tests {
 
     #[test]
     fn normalises_case_and_spaces() {
-        assert_eq!(TopicSlug::parse("Social Media").unwrap().as_str(), "social-media");
+        assert_eq!(
+            TopicSlug::parse("Social Media").unwrap().as_str(),
+            "social-media"
+        );
         assert_eq!(TopicSlug::parse("rust-2024").unwrap().as_str(), "rust-2024");
     }
 

@@ -21,10 +21,16 @@ fn bearer(req: &ServiceRequest) -> Result<String, ApiError> {
         .headers()
         .get(header::AUTHORIZATION)
         .ok_or_else(|| unauthorized("send an API key as `Authorization: Bearer <key>`"))?;
-    let text = value.to_str().map_err(|_| unauthorized("malformed Authorization header"))?;
-    let (scheme, token) = text.split_once(' ').ok_or_else(|| unauthorized("malformed Authorization header"))?;
+    let text = value
+        .to_str()
+        .map_err(|_| unauthorized("malformed Authorization header"))?;
+    let (scheme, token) = text
+        .split_once(' ')
+        .ok_or_else(|| unauthorized("malformed Authorization header"))?;
     if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
-        return Err(unauthorized("use the Bearer scheme: `Authorization: Bearer <key>`"));
+        return Err(unauthorized(
+            "use the Bearer scheme: `Authorization: Bearer <key>`",
+        ));
     }
     Ok(token.trim().to_string())
 }
@@ -73,6 +79,10 @@ impl FromRequest for Caller {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let principal = req.extensions().get::<Principal>().cloned();
-        std::future::ready(principal.map(Caller).ok_or_else(|| unauthorized("no API key")))
+        std::future::ready(
+            principal
+                .map(Caller)
+                .ok_or_else(|| unauthorized("no API key")),
+        )
     }
 }

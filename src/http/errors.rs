@@ -52,7 +52,11 @@ impl ApiError {
     pub fn problem(&self) -> Problem {
         Problem {
             type_: format!("urn:plusk:problem:{}", self.code),
-            title: self.status.canonical_reason().unwrap_or("Error").to_string(),
+            title: self
+                .status
+                .canonical_reason()
+                .unwrap_or("Error")
+                .to_string(),
             status: self.status.as_u16(),
             detail: self.detail.clone(),
             code: self.code.to_string(),
@@ -85,16 +89,17 @@ impl From<Rejection> for ApiError {
     fn from(r: Rejection) -> ApiError {
         let status = match &r {
             Rejection::SelfEndorsement => StatusCode::UNPROCESSABLE_ENTITY,
-            Rejection::DuplicateEndorsement { .. } | Rejection::TooSoon { .. } | Rejection::AlreadyRevoked => {
-                StatusCode::CONFLICT
-            }
+            Rejection::DuplicateEndorsement { .. }
+            | Rejection::TooSoon { .. }
+            | Rejection::AlreadyRevoked => StatusCode::CONFLICT,
             Rejection::DailyBudgetExhausted { .. } => StatusCode::TOO_MANY_REQUESTS,
             _ => StatusCode::BAD_REQUEST,
         };
         let retry_after = match &r {
-            Rejection::TooSoon { retry_after_secs } | Rejection::DailyBudgetExhausted { retry_after_secs, .. } => {
-                Some(*retry_after_secs)
-            }
+            Rejection::TooSoon { retry_after_secs }
+            | Rejection::DailyBudgetExhausted {
+                retry_after_secs, ..
+            } => Some(*retry_after_secs),
             _ => None,
         };
         ApiError {
@@ -109,10 +114,18 @@ impl From<service::Error> for ApiError {
         use service::Error as E;
         match e {
             E::Rejected(r) => r.into(),
-            E::NotFound(what) => ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("{what} not found")),
+            E::NotFound(what) => ApiError::new(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                format!("{what} not found"),
+            ),
             E::Forbidden(detail) => ApiError::new(StatusCode::FORBIDDEN, "forbidden", detail),
             E::Conflict { code, detail } => ApiError::new(StatusCode::CONFLICT, code, detail),
-            E::IdempotencyMismatch => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "idempotency_mismatch", e.to_string()),
+            E::IdempotencyMismatch => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "idempotency_mismatch",
+                e.to_string(),
+            ),
             E::Unavailable(cause) => {
                 tracing::warn!(%cause, "database unavailable");
                 ApiError {
@@ -126,7 +139,11 @@ impl From<service::Error> for ApiError {
             }
             E::Internal(cause) => {
                 tracing::error!(%cause, "internal error");
-                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "an internal error occurred; it has been logged")
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal_error",
+                    "an internal error occurred; it has been logged",
+                )
             }
         }
     }
@@ -168,6 +185,10 @@ pub async fn not_found() -> HttpResponse {
 
 /// For a known route called with a method it does not have.
 pub async fn method_not_allowed() -> HttpResponse {
-    ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "this route does not take that method")
-        .error_response()
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "this route does not take that method",
+    )
+    .error_response()
 }

@@ -20,7 +20,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.app_data(
         web::JsonConfig::default()
             .limit(MAX_BODY_BYTES)
-            .content_type_required(false)
             .error_handler(json_error),
     )
     .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))

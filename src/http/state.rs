@@ -28,7 +28,11 @@ impl AppState {
             f(&mut conn)
         })
         .await
-        .map_err(|e| ApiError::from(service::Error::Internal(format!("blocking task failed: {e}"))))?;
+        .map_err(|e| {
+            ApiError::from(service::Error::Internal(format!(
+                "blocking task failed: {e}"
+            )))
+        })?;
         outcome.map_err(ApiError::from)
     }
 }

@@ -36,7 +36,8 @@ pub fn record(conn: &mut DbConn, r: &Record<'_>) -> Result<Endorsement> {
     let endorsee_id = storage::users::get_or_create(conn, r.req.endorsee.as_str(), at)?;
     let topic_id = storage::topics::get_or_create(conn, r.req.topic.as_str(), at)?;
     let triple = storage::endorsements::triple_history(conn, endorser_id, endorsee_id, topic_id)?;
-    let budget = storage::endorsements::budget_use(conn, endorser_id, r.budget, at - BUDGET_WINDOW, at)?;
+    let budget =
+        storage::endorsements::budget_use(conn, endorser_id, r.budget, at - BUDGET_WINDOW, at)?;
     rules::check_new(r.req, triple, budget, at)?;
 
     let id = storage::endorsements::next_id(conn)?;
@@ -123,7 +124,8 @@ pub fn create(
             let stored = idempotency::Record {
                 request_hash: i.request_hash.clone(),
                 status_code: 201,
-                response_body: serde_json::to_string(&e).map_err(|e| Error::Internal(e.to_string()))?,
+                response_body: serde_json::to_string(&e)
+                    .map_err(|e| Error::Internal(e.to_string()))?,
             };
             idempotency::insert(conn, by.key_id, &i.key, &stored, now)?;
         }
@@ -187,9 +189,15 @@ pub struct Page {
 }
 
 pub fn list(conn: &mut DbConn, q: &ListQuery) -> Result<Page> {
-    let endorser = resolve(q.endorser.as_ref(), |h| storage::users::find_id(conn, h.as_str()))?;
-    let endorsee = resolve(q.endorsee.as_ref(), |h| storage::users::find_id(conn, h.as_str()))?;
-    let topic = resolve(q.topic.as_ref(), |t| storage::topics::find_id(conn, t.as_str()))?;
+    let endorser = resolve(q.endorser.as_ref(), |h| {
+        storage::users::find_id(conn, h.as_str())
+    })?;
+    let endorsee = resolve(q.endorsee.as_ref(), |h| {
+        storage::users::find_id(conn, h.as_str())
+    })?;
+    let topic = resolve(q.topic.as_ref(), |t| {
+        storage::topics::find_id(conn, t.as_str())
+    })?;
     // A handle or topic nobody has used yet matches nothing.
     if [endorser, endorsee, topic].contains(&Some(None)) {
         return Ok(Page {
@@ -209,7 +217,10 @@ pub fn list(conn: &mut DbConn, q: &ListQuery) -> Result<Page> {
         ..Default::default()
     };
     let views = storage::endorsements::select(conn, &filter)?;
-    let mut items = views.iter().map(|v| v.to_endorsement()).collect::<diesel::QueryResult<Vec<_>>>()?;
+    let mut items = views
+        .iter()
+        .map(|v| v.to_endorsement())
+        .collect::<diesel::QueryResult<Vec<_>>>()?;
     let next_cursor = if items.len() as i64 > q.limit {
         items.truncate(q.limit as usize);
         items.last().map(|e| {

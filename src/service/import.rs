@@ -38,8 +38,16 @@ pub struct LineFailure {
 }
 
 /// Parses and validates one line; `now` bounds `created_at` (no endorsements from the future).
-pub fn parse_line(line_no: usize, text: &str, now: DateTime<Utc>) -> std::result::Result<Parsed, LineFailure> {
-    let fail = |code, message: String| LineFailure { line_no, code, message };
+pub fn parse_line(
+    line_no: usize,
+    text: &str,
+    now: DateTime<Utc>,
+) -> std::result::Result<Parsed, LineFailure> {
+    let fail = |code, message: String| LineFailure {
+        line_no,
+        code,
+        message,
+    };
     let line: Line = serde_json::from_str(text).map_err(|e| fail("invalid_json", e.to_string()))?;
     let req = NewEndorsement::parse(&line.endorser, &line.endorsee, &line.topic, line.note)
         .map_err(|r| fail(r.code(), r.to_string()))?;
@@ -51,7 +59,10 @@ pub fn parse_line(line_no: usize, text: &str, now: DateTime<Utc>) -> std::result
         fail(r.code(), r.to_string())
     })?;
     if created_at > now {
-        return Err(fail("invalid_timestamp", "created_at is in the future".into()));
+        return Err(fail(
+            "invalid_timestamp",
+            "created_at is in the future".into(),
+        ));
     }
     Ok(Parsed {
         line_no,
@@ -63,7 +74,11 @@ pub fn parse_line(line_no: usize, text: &str, now: DateTime<Utc>) -> std::result
 /// Records a batch in one transaction, each line in its own savepoint so a line the rules
 /// refuse is skipped without losing the others. Returns the lines refused; a database fault
 /// aborts the whole batch.
-pub fn import_batch(conn: &mut DbConn, batch: &[Parsed], budget: Option<u32>) -> Result<Vec<LineFailure>> {
+pub fn import_batch(
+    conn: &mut DbConn,
+    batch: &[Parsed],
+    budget: Option<u32>,
+) -> Result<Vec<LineFailure>> {
     write_tx(conn, |conn| {
         let mut failures = Vec::new();
         for p in batch {
@@ -94,14 +109,27 @@ mod tests {
     #[test]
     fn parses_good_lines_and_names_what_is_wrong() {
         let now = time::now();
-        let ok = r#"{"endorser":"A","endorsee":"b","topic":"t","created_at":"2020-01-01T00:00:00Z"}"#;
+        let ok =
+            r#"{"endorser":"A","endorsee":"b","topic":"t","created_at":"2020-01-01T00:00:00Z"}"#;
         assert_eq!(parse_line(1, ok, now).unwrap().req.endorser.as_str(), "a");
         let cases = [
             ("not json", "invalid_json"),
-            (r#"{"endorser":"a","endorsee":"b","topic":"t","created_at":"2020-01-01T00:00:00Z","x":1}"#, "invalid_json"),
-            (r#"{"endorser":"a b","endorsee":"b","topic":"t","created_at":"2020-01-01T00:00:00Z"}"#, "invalid_handle"),
-            (r#"{"endorser":"a","endorsee":"b","topic":"t","created_at":"yesterday"}"#, "invalid_timestamp"),
-            (r#"{"endorser":"a","endorsee":"b","topic":"t","created_at":"2999-01-01T00:00:00Z"}"#, "invalid_timestamp"),
+            (
+                r#"{"endorser":"a","endorsee":"b","topic":"t","created_at":"2020-01-01T00:00:00Z","x":1}"#,
+                "invalid_json",
+            ),
+            (
+                r#"{"endorser":"a b","endorsee":"b","topic":"t","created_at":"2020-01-01T00:00:00Z"}"#,
+                "invalid_handle",
+            ),
+            (
+                r#"{"endorser":"a","endorsee":"b","topic":"t","created_at":"yesterday"}"#,
+                "invalid_timestamp",
+            ),
+            (
+                r#"{"endorser":"a","endorsee":"b","topic":"t","created_at":"2999-01-01T00:00:00Z"}"#,
+                "invalid_timestamp",
+            ),
         ];
         for (text, code) in cases {
             assert_eq!(parse_line(7, text, now).unwrap_err().code, code, "{text}");

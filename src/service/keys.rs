@@ -59,7 +59,10 @@ fn insert_new(conn: &mut DbConn, name: &str, role: Role) -> Result<NewKey> {
     }
     let key = generate_key();
     let row = storage::keys::insert(conn, name, role.as_str(), &hash_key(&key), time::now())?;
-    Ok(NewKey { info: info(row)?, key })
+    Ok(NewKey {
+        info: info(row)?,
+        key,
+    })
 }
 
 /// When the database has no key at all, creates an admin key named `admin` and returns it.

@@ -10,9 +10,19 @@ use crate::storage;
 
 /// Appends an entry after the current head. Call inside a write transaction: the write lock is
 /// what keeps two writers from reading the same head.
-pub fn append<T: Serialize>(conn: &mut DbConn, kind: &str, at: DateTime<Utc>, payload: &T) -> Result<Entry> {
+pub fn append<T: Serialize>(
+    conn: &mut DbConn,
+    kind: &str,
+    at: DateTime<Utc>,
+    payload: &T,
+) -> Result<Entry> {
     let head = storage::ledger::head(conn)?;
-    let entry = next_entry(head.as_ref().map(|(s, h)| (*s, h.as_str())), kind, at, payload);
+    let entry = next_entry(
+        head.as_ref().map(|(s, h)| (*s, h.as_str())),
+        kind,
+        at,
+        payload,
+    );
     storage::ledger::insert(conn, &entry)?;
     Ok(entry)
 }
@@ -116,7 +126,10 @@ fn check_rows(conn: &mut DbConn, replay: &mut Replay) -> Result<Option<Verdict>>
     }
     let total = storage::endorsements::count_all(conn)?;
     if total != seen {
-        let reason = format!("{} endorsement rows refer to unknown users or topics", total - seen);
+        let reason = format!(
+            "{} endorsement rows refer to unknown users or topics",
+            total - seen
+        );
         return Ok(Some(Verdict::broken(replay.entries().max(1), reason)));
     }
     Ok(None)

@@ -50,8 +50,12 @@ pub enum Error {
 impl From<DieselError> for Error {
     fn from(e: DieselError) -> Error {
         match &e {
-            DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => Error::Unavailable(e.to_string()),
-            DieselError::DatabaseError(_, info) if is_busy(info.message()) => Error::Unavailable(e.to_string()),
+            DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => {
+                Error::Unavailable(e.to_string())
+            }
+            DieselError::DatabaseError(_, info) if is_busy(info.message()) => {
+                Error::Unavailable(e.to_string())
+            }
             _ => Error::Internal(e.to_string()),
         }
     }

@@ -47,10 +47,9 @@ impl View {
 
     /// The client-facing form. A status this version does not know is a storage fault.
     pub fn to_endorsement(&self) -> QueryResult<Endorsement> {
-        let status: Status = self
-            .status
-            .parse()
-            .map_err(|e: crate::domain::Rejection| diesel::result::Error::DeserializationError(e.to_string().into()))?;
+        let status: Status = self.status.parse().map_err(|e: crate::domain::Rejection| {
+            diesel::result::Error::DeserializationError(e.to_string().into())
+        })?;
         Ok(Endorsement {
             id: self.row_id,
             endorser: self.endorser.clone(),
@@ -81,7 +80,9 @@ impl View {
 
 /// The next id to give; ids are assigned under the write lock so the ledger entry can name it.
 pub fn next_id(conn: &mut DbConn) -> QueryResult<i64> {
-    let top: Option<i64> = endorsements::table.select(max(endorsements::id)).first(conn)?;
+    let top: Option<i64> = endorsements::table
+        .select(max(endorsements::id))
+        .first(conn)?;
     Ok(top.unwrap_or(0) + 1)
 }
 
@@ -127,7 +128,12 @@ pub fn set_revoked(conn: &mut DbConn, id: i64, at: DateTime<Utc>) -> QueryResult
 }
 
 /// What is known about the triple, for the duplicate and re-endorse rules.
-pub fn triple_history(conn: &mut DbConn, endorser: i32, endorsee: i32, topic: i32) -> QueryResult<TripleHistory> {
+pub fn triple_history(
+    conn: &mut DbConn,
+    endorser: i32,
+    endorsee: i32,
+    topic: i32,
+) -> QueryResult<TripleHistory> {
     let last: Option<(String, NaiveDateTime)> = endorsements::table
         .filter(endorsements::endorser_id.eq(endorser))
         .filter(endorsements::endorsee_id.eq(endorsee))
@@ -251,16 +257,19 @@ pub fn select(conn: &mut DbConn, f: &Filter) -> QueryResult<Vec<View>> {
     if let Some(c) = f.before {
         let t = db_time(c.created_at);
         q = q.filter(
-            endorsements::created_at
-                .lt(t)
-                .or(endorsements::created_at.eq(t).and(endorsements::id.lt(c.id))),
+            endorsements::created_at.lt(t).or(endorsements::created_at
+                .eq(t)
+                .and(endorsements::id.lt(c.id))),
         );
     }
     q = match f.after_id {
-        Some(after) => q.filter(endorsements::id.gt(after)).order(endorsements::id.asc()),
+        Some(after) => q
+            .filter(endorsements::id.gt(after))
+            .order(endorsements::id.asc()),
         None => q.order((endorsements::created_at.desc(), endorsements::id.desc())),
     };
-    let rows: Vec<(Row, String, String, String)> = q.limit(f.limit.min(super::MAX_PAGE)).load(conn)?;
+    let rows: Vec<(Row, String, String, String)> =
+        q.limit(f.limit.min(super::MAX_PAGE)).load(conn)?;
     Ok(rows
         .into_iter()
         .map(|(r, endorser, endorsee, topic)| View {

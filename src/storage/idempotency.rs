@@ -27,7 +27,13 @@ pub fn find(conn: &mut DbConn, api_key_id: i32, key: &str) -> QueryResult<Option
         .optional()
 }
 
-pub fn insert(conn: &mut DbConn, api_key_id: i32, key: &str, rec: &Record, at: DateTime<Utc>) -> QueryResult<()> {
+pub fn insert(
+    conn: &mut DbConn,
+    api_key_id: i32,
+    key: &str,
+    rec: &Record,
+    at: DateTime<Utc>,
+) -> QueryResult<()> {
     diesel::insert_into(idempotency_keys::table)
         .values((
             idempotency_keys::api_key_id.eq(api_key_id),

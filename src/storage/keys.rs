@@ -18,7 +18,13 @@ pub struct KeyRow {
     pub revoked_at: Option<NaiveDateTime>,
 }
 
-pub fn insert(conn: &mut DbConn, name: &str, role: &str, key_hash: &str, at: DateTime<Utc>) -> QueryResult<KeyRow> {
+pub fn insert(
+    conn: &mut DbConn,
+    name: &str,
+    role: &str,
+    key_hash: &str,
+    at: DateTime<Utc>,
+) -> QueryResult<KeyRow> {
     diesel::insert_into(api_keys::table)
         .values((
             api_keys::name.eq(name),

@@ -41,14 +41,21 @@ pub struct CreateBody {
 const MAX_IDEMPOTENCY_KEY: usize = 255;
 
 /// The `Idempotency-Key` header, if any, with a hash of the request it came with.
-fn idempotency_key(req: &HttpRequest, body: &CreateBody) -> Result<Option<IdempotencyKey>, ApiError> {
+fn idempotency_key(
+    req: &HttpRequest,
+    body: &CreateBody,
+) -> Result<Option<IdempotencyKey>, ApiError> {
     let Some(value) = req.headers().get("idempotency-key") else {
         return Ok(None);
     };
     let key = value
         .to_str()
         .ok()
-        .filter(|k| !k.is_empty() && k.len() <= MAX_IDEMPOTENCY_KEY && k.bytes().all(|b| b.is_ascii_graphic()))
+        .filter(|k| {
+            !k.is_empty()
+                && k.len() <= MAX_IDEMPOTENCY_KEY
+                && k.bytes().all(|b| b.is_ascii_graphic())
+        })
         .ok_or_else(|| {
             ApiError::bad_request(
                 "invalid_idempotency_key",
@@ -117,7 +124,11 @@ pub async fn create(
     ),
     security(("bearer" = []))
 )]
-pub async fn get(state: web::Data<AppState>, caller: Caller, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+pub async fn get(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
     caller.require(Permission::Read)?;
     let id = id.into_inner();
     let e = state.run(move |conn| svc::get(conn, id)).await?;
@@ -137,7 +148,11 @@ pub async fn get(state: web::Data<AppState>, caller: Caller, id: web::Path<i64>)
     ),
     security(("bearer" = []))
 )]
-pub async fn revoke(state: web::Data<AppState>, caller: Caller, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+pub async fn revoke(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
     let by = caller.require(Permission::WriteEndorsements)?.clone();
     let id = id.into_inner();
     let e = state.run(move |conn| svc::revoke(conn, id, &by)).await?;
@@ -179,7 +194,10 @@ pub struct EndorsementPage {
     pub next_cursor: Option<String>,
 }
 
-fn parse_time(field: &'static str, raw: &Option<String>) -> Result<Option<chrono::DateTime<chrono::Utc>>, Rejection> {
+fn parse_time(
+    field: &'static str,
+    raw: &Option<String>,
+) -> Result<Option<chrono::DateTime<chrono::Utc>>, Rejection> {
     raw.as_deref()
         .map(|r| {
             time::parse(r).ok_or_else(|| Rejection::InvalidTime {
@@ -205,10 +223,22 @@ pub fn parse_limit(raw: Option<i64>, default: i64, max: i64) -> Result<i64, ApiE
 impl ListParams {
     fn into_query(self) -> Result<ListQuery, ApiError> {
         Ok(ListQuery {
-            endorser: self.endorser.as_deref().map(|h| Handle::parse("endorser", h)).transpose()?,
-            endorsee: self.endorsee.as_deref().map(|h| Handle::parse("endorsee", h)).transpose()?,
+            endorser: self
+                .endorser
+                .as_deref()
+                .map(|h| Handle::parse("endorser", h))
+                .transpose()?,
+            endorsee: self
+                .endorsee
+                .as_deref()
+                .map(|h| Handle::parse("endorsee", h))
+                .transpose()?,
             topic: self.topic.as_deref().map(TopicSlug::parse).transpose()?,
-            status: self.status.as_deref().map(str::parse::<Status>).transpose()?,
+            status: self
+                .status
+                .as_deref()
+                .map(str::parse::<Status>)
+                .transpose()?,
             since: parse_time("since", &self.since)?,
             until: parse_time("until", &self.until)?,
             cursor: self.cursor.as_deref().map(Cursor::decode).transpose()?,

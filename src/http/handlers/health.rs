@@ -22,10 +22,14 @@ pub async fn healthz() -> HttpResponse {
 )]
 pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     state
-        .run(|conn| conn.batch_execute("SELECT 1").map_err(crate::service::Error::from))
+        .run(|conn| {
+            conn.batch_execute("SELECT 1")
+                .map_err(crate::service::Error::from)
+        })
         .await
-        .map_err(|_| {
-            ApiError::new(
+        .map_err(|_| ApiError {
+            retry_after: Some(1),
+            ..ApiError::new(
                 actix_web::http::StatusCode::SERVICE_UNAVAILABLE,
                 "database_unavailable",
                 "the database does not answer",

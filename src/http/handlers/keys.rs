@@ -43,7 +43,9 @@ pub async fn create(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Permission::ManageKeys)?;
     let CreateKeyBody { name, role } = body.into_inner();
-    let key = state.run(move |conn| svc::create(conn, &name, role)).await?;
+    let key = state
+        .run(move |conn| svc::create(conn, &name, role))
+        .await?;
     Ok(HttpResponse::Created().json(key))
 }
 

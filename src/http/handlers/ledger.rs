@@ -81,7 +81,10 @@ pub async fn page(
     let limit = parse_limit(params.limit, 100, 1000)?;
     let after = params.after.unwrap_or(0);
     if after < 0 {
-        return Err(ApiError::bad_request("invalid_after", "after must be 0 or more"));
+        return Err(ApiError::bad_request(
+            "invalid_after",
+            "after must be 0 or more",
+        ));
     }
     let entries = state.run(move |conn| svc::page(conn, after, limit)).await?;
     let next_after = match entries.last() {

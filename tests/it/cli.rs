@@ -1,0 +1,338 @@
+//! The `plusk` binary: keys, migrate, ledger verify, import and serve.
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use crate::both_backends;
+use crate::common::{spawn_on, Backend, Options, TestDb};
+
+both_backends!(keys_commands, migrate_and_verify_commands, import_command);
+
+fn plusk(db: &TestDb, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_plusk"))
+        .args(args)
+        .env("DATABASE_URL", &db.url)
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("run plusk")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+async fn keys_commands(b: Backend) {
+    let Some(db) = TestDb::new(b) else { return };
+    let out = plusk(
+        &db,
+        &["keys", "create", "--name", "cli-app", "--role", "app"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    let key = text.lines().last().unwrap().to_string();
+    assert!(
+        key.starts_with("plusk_"),
+        "the key is the last line: {text}"
+    );
+
+    let bad = plusk(&db, &["keys", "create", "--name", "x", "--role", "root"]);
+    assert!(!bad.status.success());
+    assert!(stderr(&bad).contains("root"), "{}", stderr(&bad));
+    let taken = plusk(
+        &db,
+        &["keys", "create", "--name", "cli-app", "--role", "app"],
+    );
+    assert_eq!(taken.status.code(), Some(2));
+    assert!(
+        stderr(&taken).contains("already exists"),
+        "{}",
+        stderr(&taken)
+    );
+
+    let list = plusk(&db, &["keys", "list"]);
+    assert!(list.status.success());
+    assert!(stdout(&list).contains("cli-app") && stdout(&list).contains("app"));
+    assert!(!stdout(&list).contains(&key), "list never prints a key");
+
+    let app = spawn_on(db, Options::default());
+    assert_eq!(
+        app.get("/v1/endorsements", &key).await.status,
+        200,
+        "the printed key works"
+    );
+    let revoke = plusk(&app.db, &["keys", "revoke", "cli-app"]);
+    assert!(revoke.status.success(), "{}", stderr(&revoke));
+    app.get("/v1/endorsements", &key)
+        .await
+        .assert_problem(401, "unauthorized");
+    assert_eq!(
+        plusk(&app.db, &["keys", "revoke", "cli-app"]).status.code(),
+        Some(2)
+    );
+}
+
+async fn migrate_and_verify_commands(b: Backend) {
+    let Some(db) = TestDb::new(b) else { return };
+    let first = plusk(&db, &["migrate"]);
+    assert!(first.status.success(), "{}", stderr(&first));
+    assert!(
+        stdout(&first).starts_with("1 migration(s) applied"),
+        "{}",
+        stdout(&first)
+    );
+    assert!(stdout(&plusk(&db, &["migrate"])).starts_with("0 migration(s) applied"));
+
+    let app = spawn_on(db, Options::default());
+    app.endorse("alice", "bob", "writing").await;
+    app.endorse("bob", "carol", "writing").await;
+    let ok = plusk(&app.db, &["ledger", "verify"]);
+    assert!(ok.status.success(), "{}", stderr(&ok));
+    let v: serde_json::Value = serde_json::from_str(stdout(&ok).trim()).unwrap();
+    assert_eq!(
+        (v["ok"].as_bool(), v["entries"].as_i64()),
+        (Some(true), Some(2))
+    );
+
+    app.db
+        .exec("UPDATE endorsements SET endorsee_id = endorser_id WHERE id = 2");
+    let bad = plusk(&app.db, &["ledger", "verify"]);
+    assert_eq!(bad.status.code(), Some(1), "not ok exits non-zero");
+    let v: serde_json::Value = serde_json::from_str(stdout(&bad).trim()).unwrap();
+    assert_eq!(
+        (v["ok"].as_bool(), v["first_bad_seq"].as_i64()),
+        (Some(false), Some(2)),
+        "{v}"
+    );
+}
+
+async fn import_command(b: Backend) {
+    let Some(db) = TestDb::new(b) else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let day = |h: u32| format!("2025-03-0{}T{:02}:00:00Z", 1 + h / 24, h % 24);
+    let mut lines: Vec<String> = Vec::new();
+    for i in 0..6 {
+        // Six from one endorser in one day: the sixth is over the budget of 5.
+        lines.push(format!(
+            r#"{{"endorser":"alice","endorsee":"u{i}","topic":"trading","created_at":"{}"}}"#,
+            day(i)
+        ));
+    }
+    lines.push(r#"{"endorser":"bob","endorsee":"bob","topic":"trading","created_at":"2025-03-01T08:00:00Z"}"#.into());
+    lines.push("{not json".into());
+    lines.push(String::new());
+    lines.push(r#"{"endorser":"carol","endorsee":"u0","topic":"trading","note":"solid","created_at":"2025-03-01T09:00:00+02:00"}"#.into());
+    lines.push(r#"{"endorser":"carol","endorsee":"u0","topic":"trading","created_at":"2025-03-01T10:00:00Z"}"#.into());
+    lines.push(format!(
+        r#"{{"endorser":"alice","endorsee":"u6","topic":"trading","created_at":"{}"}}"#,
+        day(30)
+    ));
+    let file = dir.path().join("history.ndjson");
+    std::fs::File::create(&file)
+        .unwrap()
+        .write_all(lines.join("\n").as_bytes())
+        .unwrap();
+
+    let out = plusk(&db, &["import", file.to_str().unwrap()]);
+    let (err, text) = (stderr(&out), stdout(&out));
+    assert_eq!(out.status.code(), Some(1), "some lines failed: {err}");
+    for (line, code) in [
+        (6, "daily_budget_exhausted"),
+        (7, "self_endorsement"),
+        (8, "invalid_json"),
+        (11, "duplicate_endorsement"),
+    ] {
+        assert!(
+            err.contains(&format!("line {line}: {code}")),
+            "line {line} {code} missing from: {err}"
+        );
+    }
+    assert!(
+        text.contains("12 line(s) read, 7 imported, 4 failed, 1 blank"),
+        "{text}"
+    );
+
+    let app = spawn_on(db, Options::default());
+    let carol = app
+        .get("/v1/endorsements?endorser=carol", &app.app_key)
+        .await;
+    assert_eq!(
+        carol.json["items"][0]["created_at"], "2025-03-01T07:00:00.000000Z",
+        "original time kept, in UTC"
+    );
+    assert_eq!(carol.json["items"][0]["note"], "solid");
+    assert_eq!(app.verify().await["ok"], true);
+
+    let backfill = dir.path().join("backfill.ndjson");
+    let many: Vec<String> = (0..9)
+        .map(|i| format!(r#"{{"endorser":"dave","endorsee":"v{i}","topic":"trading","created_at":"2025-04-01T00:0{i}:00Z"}}"#))
+        .collect();
+    std::fs::write(&backfill, many.join("\n")).unwrap();
+    let out = plusk(
+        &app.db,
+        &[
+            "import",
+            "--no-budget",
+            "--batch-size",
+            "4",
+            backfill.to_str().unwrap(),
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("9 imported, 0 failed"),
+        "{}",
+        stdout(&out)
+    );
+    let missing = plusk(&app.db, &["import", "/no/such/file.ndjson"]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(
+        stderr(&missing).contains("cannot open"),
+        "{}",
+        stderr(&missing)
+    );
+}
+
+#[tokio::test]
+async fn database_url_errors_are_clear() {
+    let run = |url: &str| {
+        Command::new(env!("CARGO_BIN_EXE_plusk"))
+            .args(["migrate"])
+            .env("DATABASE_URL", url)
+            .output()
+            .unwrap()
+    };
+    let mysql = run("mysql://localhost/plusk");
+    assert_eq!(mysql.status.code(), Some(2));
+    assert!(
+        stderr(&mysql).contains("unsupported database URL scheme"),
+        "{}",
+        stderr(&mysql)
+    );
+    let down = run("postgres://nobody@127.0.0.1:9/plusk");
+    assert_eq!(down.status.code(), Some(2));
+    assert!(
+        stderr(&down).contains("cannot connect to postgres://nobody@127.0.0.1:9/plusk"),
+        "{}",
+        stderr(&down)
+    );
+}
+
+/// A running `plusk serve`: its port and what it printed on stdout. Killed if the test fails.
+struct Served {
+    child: std::process::Child,
+    port: u16,
+    stdout: mpsc::Receiver<String>,
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+    }
+}
+
+impl Served {
+    fn start(db: &TestDb) -> Served {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_plusk"))
+            .args(["serve", "--bind", "127.0.0.1:0", "--workers", "1"])
+            .env("DATABASE_URL", &db.url)
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let (port_tx, port_rx) = mpsc::channel();
+        let stderr = BufReader::new(child.stderr.take().unwrap());
+        std::thread::spawn(move || {
+            for line in stderr.lines().map_while(Result::ok) {
+                if let Some(port) = line
+                    .split("port=")
+                    .nth(1)
+                    .and_then(|r| r.split_whitespace().next())
+                {
+                    let _ = port_tx.send(port.parse::<u16>().unwrap());
+                }
+            }
+        });
+        let (out_tx, stdout) = mpsc::channel();
+        let out = BufReader::new(child.stdout.take().unwrap());
+        std::thread::spawn(move || {
+            for line in out.lines().map_while(Result::ok) {
+                let _ = out_tx.send(line);
+            }
+        });
+        let port = port_rx
+            .recv_timeout(Duration::from_secs(60))
+            .expect("serve logs its port");
+        Served {
+            child,
+            port,
+            stdout,
+        }
+    }
+
+    /// Sends SIGTERM and waits for a clean exit.
+    fn terminate(&mut self) {
+        let pid = self.child.id().to_string();
+        assert!(Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success());
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                assert!(status.success(), "exit after SIGTERM: {status}");
+                return;
+            }
+            assert!(Instant::now() < deadline, "serve did not stop on SIGTERM");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+#[tokio::test]
+async fn serve_prints_a_first_admin_key_and_stops_on_sigterm() {
+    let db = TestDb::new(Backend::Sqlite).unwrap();
+    let mut first = Served::start(&db);
+    let key = first
+        .stdout
+        .recv_timeout(Duration::from_secs(10))
+        .expect("the admin key on stdout");
+    assert!(key.starts_with("plusk_"), "{key}");
+    let client = reqwest::Client::new();
+    let base = format!("http://127.0.0.1:{}", first.port);
+    let health = client.get(format!("{base}/healthz")).send().await.unwrap();
+    assert_eq!(health.status().as_u16(), 200);
+    let keys = client
+        .get(format!("{base}/v1/keys"))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        keys.status().as_u16(),
+        200,
+        "the printed key is an admin key"
+    );
+    first.terminate();
+
+    let mut second = Served::start(&db);
+    let health = client
+        .get(format!("http://127.0.0.1:{}/healthz", second.port))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.status().as_u16(), 200);
+    second.terminate();
+    let printed: Vec<String> = second.stdout.try_iter().collect();
+    assert!(
+        printed.is_empty(),
+        "a key is printed only when none exists: {printed:?}"
+    );
+}

@@ -1,0 +1,334 @@
+//! Test harness: per-test databases, an in-process server on a free port, HTTP helpers.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use diesel::connection::SimpleConnection;
+use diesel::Connection;
+use plusk::db::{self, DbConn, DbUrl, PoolOptions};
+use plusk::domain::keys::Role;
+use plusk::http::{Application, ServerOptions};
+use serde_json::{json, Value};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Generates a `sqlite` and a `postgres` test for each scenario `async fn name(Backend)`.
+#[macro_export]
+macro_rules! both_backends {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    super::$name($crate::common::Backend::Sqlite).await
+                }
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    super::$name($crate::common::Backend::Postgres).await
+                }
+            }
+        )*
+    };
+}
+
+/// The PostgreSQL server to create test databases on; `None` skips PostgreSQL tests,
+/// except under CI, where they must run.
+fn pg_base_url() -> Option<String> {
+    match std::env::var("PLUSK_TEST_POSTGRES_URL") {
+        Ok(url) if !url.trim().is_empty() => Some(url),
+        _ => {
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "CI=true but PLUSK_TEST_POSTGRES_URL is not set: the PostgreSQL tests must run in CI"
+            );
+            None
+        }
+    }
+}
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+/// A fresh, empty database, removed when dropped.
+pub struct TestDb {
+    pub url: String,
+    _dir: Option<tempfile::TempDir>,
+    pg: Option<(String, String)>,
+}
+
+impl TestDb {
+    /// `None` when the backend is PostgreSQL and no server is configured.
+    pub fn new(backend: Backend) -> Option<TestDb> {
+        match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().expect("temp dir");
+                let path = dir.path().join("plusk.db");
+                Some(TestDb {
+                    url: format!("sqlite://{}", path.display()),
+                    _dir: Some(dir),
+                    pg: None,
+                })
+            }
+            Backend::Postgres => {
+                let base = pg_base_url()?;
+                let name = format!(
+                    "plusk_test_{}_{}_{}",
+                    std::process::id(),
+                    COUNTER.fetch_add(1, Ordering::SeqCst),
+                    chrono::Utc::now().timestamp_micros() % 1_000_000
+                );
+                let mut admin = diesel::PgConnection::establish(&base)
+                    .expect("connect to PLUSK_TEST_POSTGRES_URL");
+                admin
+                    .batch_execute(&format!("CREATE DATABASE {name}"))
+                    .expect("create test database");
+                Some(TestDb {
+                    url: with_database(&base, &name),
+                    _dir: None,
+                    pg: Some((base, name)),
+                })
+            }
+        }
+    }
+
+    pub fn db_url(&self) -> DbUrl {
+        DbUrl::parse(&self.url).expect("test URL parses")
+    }
+
+    /// A new connection, migrated.
+    pub fn conn(&self) -> DbConn {
+        let mut conn = db::establish(&self.db_url()).expect("connect to test database");
+        db::run_migrations(&mut conn).expect("migrate");
+        conn
+    }
+
+    /// Runs raw SQL, as someone with direct database access would.
+    pub fn exec(&self, sql: &str) {
+        self.conn().batch_execute(sql).expect("raw SQL");
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some((base, name)) = &self.pg {
+            if let Ok(mut admin) = diesel::PgConnection::establish(base) {
+                let _ =
+                    admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+            }
+        }
+    }
+}
+
+/// Replaces the database name in a PostgreSQL URL, keeping any query string.
+fn with_database(base: &str, name: &str) -> String {
+    let (url, query) = match base.split_once('?') {
+        Some((u, q)) => (u, format!("?{q}")),
+        None => (base, String::new()),
+    };
+    let (scheme, rest) = url.split_once("://").expect("URL with scheme");
+    let host = rest.split('/').next().unwrap_or(rest);
+    format!("{scheme}://{host}/{name}{query}")
+}
+
+/// How to start the app under test.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub daily_budget: Option<u32>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            daily_budget: Some(5),
+        }
+    }
+}
+
+/// A running plusk with an admin key and an app key.
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub admin: String,
+    pub app_key: String,
+    pub db: TestDb,
+}
+
+pub async fn spawn(backend: Backend) -> Option<TestApp> {
+    spawn_with(backend, Options::default()).await
+}
+
+pub async fn spawn_with(backend: Backend, opts: Options) -> Option<TestApp> {
+    let db = TestDb::new(backend)?;
+    Some(spawn_on(db, opts))
+}
+
+/// Starts plusk on an existing test database.
+pub fn spawn_on(db: TestDb, opts: Options) -> TestApp {
+    let mut conn = db.conn();
+    let admin = create_key(&mut conn, "test-admin", Role::Admin);
+    let app_key = create_key(&mut conn, "test-app", Role::App);
+    let pool = db::build_pool(&db.db_url(), &PoolOptions::default()).expect("pool");
+    let server = ServerOptions {
+        bind: "127.0.0.1:0".into(),
+        workers: Some(2),
+        handle_signals: false,
+        daily_budget: opts.daily_budget,
+    };
+    let app = Application::build(&server, pool.clone()).expect("bind");
+    let base = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run());
+    TestApp {
+        base,
+        client: reqwest::Client::new(),
+        admin,
+        app_key,
+        db,
+    }
+}
+
+pub fn create_key(conn: &mut DbConn, name: &str, role: Role) -> String {
+    plusk::service::keys::create(conn, name, role)
+        .expect("create key")
+        .key
+}
+
+/// A response, read whole.
+#[derive(Debug)]
+pub struct Resp {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub text: String,
+    pub json: Value,
+}
+
+impl Resp {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// Asserts an RFC 9457 problem with this status and code.
+    #[track_caller]
+    pub fn assert_problem(&self, status: u16, code: &str) {
+        assert_eq!(self.status, status, "body: {}", self.text);
+        assert_eq!(
+            self.header("content-type"),
+            Some("application/problem+json"),
+            "{}",
+            self.text
+        );
+        assert_eq!(self.json["code"], code, "{}", self.text);
+        assert_eq!(self.json["status"], status);
+        assert_eq!(self.json["type"], format!("urn:plusk:problem:{code}"));
+        assert!(self.json["title"].as_str().is_some_and(|t| !t.is_empty()));
+        assert!(self.json["detail"].as_str().is_some_and(|t| !t.is_empty()));
+    }
+}
+
+pub async fn read(res: reqwest::Response) -> Resp {
+    let status = res.status().as_u16();
+    let headers = res.headers().clone();
+    let text = res.text().await.expect("body");
+    let json = serde_json::from_str(&text).unwrap_or(Value::Null);
+    Resp {
+        status,
+        headers,
+        text,
+        json,
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub async fn get(&self, path: &str, key: &str) -> Resp {
+        read(
+            self.client
+                .get(self.url(path))
+                .bearer_auth(key)
+                .send()
+                .await
+                .expect("GET"),
+        )
+        .await
+    }
+
+    pub async fn delete(&self, path: &str, key: &str) -> Resp {
+        read(
+            self.client
+                .delete(self.url(path))
+                .bearer_auth(key)
+                .send()
+                .await
+                .expect("DELETE"),
+        )
+        .await
+    }
+
+    pub async fn post(&self, path: &str, key: &str, body: &Value) -> Resp {
+        read(
+            self.client
+                .post(self.url(path))
+                .bearer_auth(key)
+                .json(body)
+                .send()
+                .await
+                .expect("POST"),
+        )
+        .await
+    }
+
+    /// POSTs a raw body with a content type.
+    pub async fn post_raw(
+        &self,
+        path: &str,
+        key: &str,
+        content_type: &str,
+        body: impl Into<reqwest::Body>,
+    ) -> Resp {
+        let req = self
+            .client
+            .post(self.url(path))
+            .bearer_auth(key)
+            .header("content-type", content_type)
+            .body(body);
+        read(req.send().await.expect("POST")).await
+    }
+
+    /// `endorser` +K `endorsee` on `topic`, with the app key.
+    pub async fn endorse(&self, endorser: &str, endorsee: &str, topic: &str) -> Resp {
+        let body = json!({"endorser": endorser, "endorsee": endorsee, "topic": topic});
+        self.post("/v1/endorsements", &self.app_key, &body).await
+    }
+
+    pub async fn verify(&self) -> Value {
+        let r = self.get("/v1/ledger/verify", &self.app_key).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        r.json
+    }
+
+    /// Rows in a table, counted directly in the database.
+    pub fn count(&self, table: &str) -> i64 {
+        count_rows(&self.db, table)
+    }
+}
+
+#[derive(diesel::QueryableByName)]
+struct Count {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+}
+
+pub fn count_rows(db: &TestDb, table: &str) -> i64 {
+    use diesel::RunQueryDsl;
+    let sql = format!("SELECT CAST(COUNT(*) AS BIGINT) AS n FROM {table}");
+    match db.conn() {
+        DbConn::Sqlite(mut c) => diesel::sql_query(sql).get_result::<Count>(&mut c),
+        DbConn::Pg(mut c) => diesel::sql_query(sql).get_result::<Count>(&mut c),
+    }
+    .expect("count")
+    .n
+}

@@ -1,0 +1,133 @@
+//! The ledger: paging in order, and verify catching any change made behind plusk's back.
+
+use crate::both_backends;
+use crate::common::{spawn, Backend, TestApp};
+
+both_backends!(
+    ledger_pages_in_order_and_chains,
+    verify_catches_an_edited_endorsement,
+    verify_catches_an_un_revoked_endorsement,
+    verify_catches_an_edited_ledger_payload,
+    verify_catches_a_rehashed_entry,
+    verify_catches_a_row_without_ledger_entry,
+    verify_catches_a_deleted_entry,
+);
+
+/// Five endorsements; the third revoked (ledger: 1..5 created, 6 revoked).
+async fn seeded(b: Backend) -> Option<TestApp> {
+    let app = spawn(b).await?;
+    for (i, e) in ["bob", "carol", "dave", "erin", "frank"].iter().enumerate() {
+        let r = app.endorse(&format!("u{i}"), e, "writing").await;
+        assert_eq!(r.status, 201, "{}", r.text);
+    }
+    assert_eq!(
+        app.delete("/v1/endorsements/3", &app.app_key).await.status,
+        200
+    );
+    let v = app.verify().await;
+    assert_eq!(
+        (v["ok"].as_bool(), v["entries"].as_i64()),
+        (Some(true), Some(6)),
+        "{v}"
+    );
+    Some(app)
+}
+
+async fn expect_broken(app: &TestApp, sql: &str, seq: i64) {
+    app.db.exec(sql);
+    let v = app.verify().await;
+    assert_eq!(v["ok"], false, "{sql}: {v}");
+    assert_eq!(v["first_bad_seq"], seq, "{sql}: {v}");
+    assert!(v["reason"].as_str().is_some_and(|r| !r.is_empty()), "{v}");
+}
+
+async fn ledger_pages_in_order_and_chains(b: Backend) {
+    let Some(app) = seeded(b).await else { return };
+    let mut entries = Vec::new();
+    let mut after = 0;
+    loop {
+        let page = app
+            .get(&format!("/v1/ledger?after={after}&limit=4"), &app.app_key)
+            .await;
+        assert_eq!(page.status, 200, "{}", page.text);
+        entries.extend(page.json["items"].as_array().unwrap().iter().cloned());
+        match page.json["next_after"].as_i64() {
+            Some(n) => after = n,
+            None => break,
+        }
+    }
+    let seqs: Vec<i64> = entries.iter().map(|e| e["seq"].as_i64().unwrap()).collect();
+    assert_eq!(seqs, vec![1, 2, 3, 4, 5, 6]);
+    assert_eq!(entries[0]["prev_hash"], "0".repeat(64));
+    for pair in entries.windows(2) {
+        assert_eq!(
+            pair[1]["prev_hash"], pair[0]["hash"],
+            "each entry links to the one before"
+        );
+    }
+    assert_eq!(entries[0]["kind"], "endorsement.created");
+    assert_eq!(entries[0]["payload"]["endorsee"], "bob");
+    assert_eq!(entries[0]["payload"]["created_by"], "test-app");
+    assert_eq!(entries[5]["kind"], "endorsement.revoked");
+    assert_eq!(entries[5]["payload"]["id"], 3);
+    let head = app.verify().await["head"].clone();
+    assert_eq!(head, entries[5]["hash"]);
+}
+
+async fn verify_catches_an_edited_endorsement(b: Backend) {
+    let Some(app) = seeded(b).await else { return };
+    expect_broken(
+        &app,
+        "UPDATE endorsements SET note = 'edited' WHERE id = 2",
+        2,
+    )
+    .await;
+}
+
+async fn verify_catches_an_un_revoked_endorsement(b: Backend) {
+    let Some(app) = seeded(b).await else { return };
+    expect_broken(
+        &app,
+        "UPDATE endorsements SET status = 'active', revoked_at = NULL WHERE id = 3",
+        3,
+    )
+    .await;
+}
+
+async fn verify_catches_an_edited_ledger_payload(b: Backend) {
+    let Some(app) = seeded(b).await else { return };
+    expect_broken(
+        &app,
+        "UPDATE ledger SET payload = REPLACE(payload, 'erin', 'mallory') WHERE seq = 4",
+        4,
+    )
+    .await;
+}
+
+async fn verify_catches_a_rehashed_entry(b: Backend) {
+    let Some(app) = seeded(b).await else { return };
+    // Someone edits entry 2 and even recomputes its hash: entry 3's prev_hash gives it away.
+    let ledger = plusk::service::ledger::page(&mut app.db.conn(), 1, 1).unwrap();
+    let e = &ledger[0];
+    let payload = e.payload.replace("carol", "mallory");
+    let value: serde_json::Value = serde_json::from_str(&payload).unwrap();
+    let hash = plusk::domain::ledger::entry_hash(&e.prev_hash, e.seq, &e.kind, e.at, &value);
+    let sql = format!(
+        "UPDATE ledger SET payload = '{}', hash = '{hash}' WHERE seq = 2",
+        payload.replace('\'', "''")
+    );
+    expect_broken(&app, &sql, 3).await;
+}
+
+async fn verify_catches_a_row_without_ledger_entry(b: Backend) {
+    let Some(app) = seeded(b).await else { return };
+    let sql = "INSERT INTO endorsements (id, endorser_id, endorsee_id, topic_id, note, status, created_at, ledger_seq) \
+               SELECT 99, endorsee_id, endorser_id, topic_id, NULL, 'active', created_at, 1 FROM endorsements WHERE id = 1";
+    expect_broken(&app, sql, 1).await;
+}
+
+async fn verify_catches_a_deleted_entry(b: Backend) {
+    let Some(app) = seeded(b).await else { return };
+    // The revocation entry is the only one no row refers to; removing it un-does a revoke.
+    expect_broken(&app, "DELETE FROM ledger WHERE seq = 6", 3).await;
+}

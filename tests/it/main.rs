@@ -1,0 +1,14 @@
+//! Integration tests: the real HTTP stack against a fresh real database per test.
+//!
+//! Every scenario runs on SQLite (a temp file) and on PostgreSQL (a fresh database) when
+//! `PLUSK_TEST_POSTGRES_URL` is set; with `CI=true` a missing PostgreSQL URL fails the run.
+
+mod common;
+
+mod auth;
+mod cli;
+mod concurrency;
+mod endorsements;
+mod errors;
+mod ledger;
+mod schema;

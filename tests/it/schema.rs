@@ -1,0 +1,175 @@
+//! `src/db/schema.rs` matches what both migration sets create, and every migration reverts.
+//!
+//! diesel's `print-schema` names types per backend (`Int4` vs `Integer`), and plusk keeps one
+//! schema for both; so this test reads the committed schema and each migrated database and
+//! compares tables, columns, their order, types and nullability.
+
+use diesel::prelude::*;
+use diesel::sql_types::{Integer, Text};
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+use plusk::db::DbConn;
+
+use crate::both_backends;
+use crate::common::{Backend, TestDb};
+
+both_backends!(
+    schema_rs_matches_the_migrated_database,
+    migrations_revert_and_reapply
+);
+
+const SQLITE: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// (table, [(column, diesel type, nullable)]) in declaration order.
+type Schema = Vec<(String, Vec<(String, String, bool)>)>;
+
+/// Reads the `diesel::table!` blocks of the committed schema.
+fn committed_schema() -> Schema {
+    let text = include_str!("../../src/db/schema.rs");
+    let mut out: Schema = Vec::new();
+    for line in text.lines() {
+        let trimmed = line.trim();
+        if line.starts_with("    ") && !line.starts_with("        ") && trimmed.ends_with('{') {
+            let name = trimmed.split_whitespace().next().unwrap();
+            out.push((name.to_string(), Vec::new()));
+        } else if let Some((col, ty)) = line
+            .strip_prefix("        ")
+            .and_then(|l| l.trim_end_matches(',').split_once(" -> "))
+        {
+            let (ty, nullable) = match ty.strip_prefix("Nullable<") {
+                Some(inner) => (inner.trim_end_matches('>'), true),
+                None => (ty, false),
+            };
+            out.last_mut()
+                .unwrap()
+                .1
+                .push((col.to_string(), ty.to_string(), nullable));
+        }
+    }
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}
+
+#[derive(QueryableByName)]
+struct SqliteColumn {
+    #[diesel(sql_type = Text)]
+    name: String,
+    #[diesel(sql_type = Text)]
+    #[diesel(column_name = type_)]
+    type_: String,
+    #[diesel(sql_type = Integer)]
+    notnull: i32,
+}
+
+#[derive(QueryableByName)]
+struct Name {
+    #[diesel(sql_type = Text)]
+    name: String,
+}
+
+#[derive(QueryableByName)]
+struct PgColumn {
+    #[diesel(sql_type = Text)]
+    column_name: String,
+    #[diesel(sql_type = Text)]
+    data_type: String,
+    #[diesel(sql_type = Text)]
+    is_nullable: String,
+}
+
+fn diesel_type(sql: &str) -> String {
+    match sql.to_ascii_lowercase().as_str() {
+        "integer" => "Integer",
+        "bigint" => "BigInt",
+        "text" => "Text",
+        "timestamp" | "timestamp without time zone" => "Timestamp",
+        "boolean" => "Bool",
+        "double precision" | "double" => "Double",
+        other => panic!("no diesel type for SQL type {other}"),
+    }
+    .to_string()
+}
+
+fn live_schema(conn: DbConn) -> Schema {
+    let mut out: Schema = match conn {
+        DbConn::Sqlite(mut c) => {
+            let tables: Vec<Name> = diesel::sql_query(
+                "SELECT name FROM sqlite_master WHERE type = 'table' \
+                 AND name NOT LIKE 'sqlite_%' AND name <> '__diesel_schema_migrations'",
+            )
+            .load(&mut c)
+            .unwrap();
+            tables
+                .into_iter()
+                .map(|t| {
+                    let cols: Vec<SqliteColumn> = diesel::sql_query(format!(
+                        "SELECT name, type AS type_, \"notnull\" FROM pragma_table_info('{}')",
+                        t.name
+                    ))
+                    .load(&mut c)
+                    .unwrap();
+                    let cols = cols
+                        .into_iter()
+                        .map(|c| (c.name, diesel_type(&c.type_), c.notnull == 0))
+                        .collect();
+                    (t.name, cols)
+                })
+                .collect()
+        }
+        DbConn::Pg(mut c) => {
+            let tables: Vec<Name> = diesel::sql_query(
+                "SELECT table_name::text AS name FROM information_schema.tables \
+                 WHERE table_schema = 'public' AND table_name <> '__diesel_schema_migrations'",
+            )
+            .load(&mut c)
+            .unwrap();
+            tables
+                .into_iter()
+                .map(|t| {
+                    let cols: Vec<PgColumn> = diesel::sql_query(format!(
+                        "SELECT column_name::text, data_type::text, is_nullable::text FROM information_schema.columns \
+                         WHERE table_schema = 'public' AND table_name = '{}' ORDER BY ordinal_position",
+                        t.name
+                    ))
+                    .load(&mut c)
+                    .unwrap();
+                    let cols = cols
+                        .into_iter()
+                        .map(|c| (c.column_name, diesel_type(&c.data_type), c.is_nullable == "YES"))
+                        .collect();
+                    (t.name, cols)
+                })
+                .collect()
+        }
+    };
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}
+
+async fn schema_rs_matches_the_migrated_database(b: Backend) {
+    let Some(db) = TestDb::new(b) else { return };
+    let committed = committed_schema();
+    assert_eq!(committed.len(), 6, "the parser found every table");
+    assert_eq!(
+        live_schema(db.conn()),
+        committed,
+        "src/db/schema.rs is out of date with the {b:?} migrations"
+    );
+}
+
+async fn migrations_revert_and_reapply(b: Backend) {
+    let Some(db) = TestDb::new(b) else { return };
+    let before = live_schema(db.conn());
+    match db.conn() {
+        DbConn::Sqlite(mut c) => c.revert_all_migrations(SQLITE).map(drop),
+        DbConn::Pg(mut c) => c.revert_all_migrations(POSTGRES).map(drop),
+    }
+    .unwrap();
+    let mut conn = plusk::db::establish(&db.db_url()).unwrap();
+    assert!(
+        live_schema(plusk::db::establish(&db.db_url()).unwrap()).is_empty(),
+        "down.sql removes every table"
+    );
+    plusk::db::run_migrations(&mut conn).unwrap();
+    assert_eq!(live_schema(conn), before);
+}

@@ -4,7 +4,8 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use crate::db::{self, DbUrl, PoolOptions};
-use crate::http::{Application, ServerOptions};
+use crate::domain::keys::Rate;
+use crate::http::{Application, RateSettings, ServerOptions, TrustedProxies};
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct ServeArgs {
@@ -22,6 +23,33 @@ pub struct ServeArgs {
     /// Seconds a request waits for a free database connection before it is answered 503.
     #[arg(long, env = "PLUSK_POOL_TIMEOUT_SECS", default_value_t = 5)]
     pub pool_timeout_secs: u64,
+    /// Writes (POST, PATCH, DELETE) per second per API key, or per client IP without a valid key (0 = unlimited).
+    #[arg(long, env = "PLUSK_RATE_WRITE_PER_SEC", default_value_t = 50)]
+    pub rate_write_per_sec: u32,
+    /// Writes allowed in one burst.
+    #[arg(long, env = "PLUSK_RATE_WRITE_BURST", default_value_t = 100)]
+    pub rate_write_burst: u32,
+    /// Reads (GET) per second per API key, or per client IP without a valid key (0 = unlimited).
+    #[arg(long, env = "PLUSK_RATE_READ_PER_SEC", default_value_t = 200)]
+    pub rate_read_per_sec: u32,
+    /// Reads allowed in one burst.
+    #[arg(long, env = "PLUSK_RATE_READ_BURST", default_value_t = 400)]
+    pub rate_read_burst: u32,
+    /// Proxies (addresses or CIDR ranges, comma-separated) whose X-Forwarded-For names the client.
+    #[arg(long, env = "PLUSK_TRUSTED_PROXIES", default_value = "")]
+    pub trusted_proxies: TrustedProxies,
+    /// Seconds between sweeps that drop the rate-limit state of idle clients.
+    #[arg(long, env = "PLUSK_RATE_SWEEP_SECS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
+    pub rate_sweep_secs: u64,
+}
+
+impl ServeArgs {
+    fn rate(&self) -> anyhow::Result<RateSettings> {
+        Ok(RateSettings {
+            write: Rate::new(self.rate_write_per_sec, Some(self.rate_write_burst))?,
+            read: Rate::new(self.rate_read_per_sec, Some(self.rate_read_burst))?,
+        })
+    }
 }
 
 pub fn run(cli: &super::Cli, url: &DbUrl, args: &ServeArgs) -> anyhow::Result<ExitCode> {
@@ -48,6 +76,9 @@ pub fn run(cli: &super::Cli, url: &DbUrl, args: &ServeArgs) -> anyhow::Result<Ex
         workers: args.workers,
         handle_signals: true,
         daily_budget: args.budget.limit(),
+        rate: args.rate()?,
+        trusted_proxies: args.trusted_proxies.clone(),
+        sweep_every: Duration::from_secs(args.rate_sweep_secs),
     };
     actix_web::rt::System::new().block_on(async move {
         let app = Application::build(&opts, pool)?;

@@ -9,6 +9,8 @@ diesel::table! {
         key_hash -> Text,
         created_at -> Timestamp,
         revoked_at -> Nullable<Timestamp>,
+        rate_per_sec -> Nullable<Integer>,
+        rate_burst -> Nullable<Integer>,
     }
 }
 

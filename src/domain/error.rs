@@ -33,6 +33,8 @@ pub enum Rejection {
     InvalidRole(String),
     #[error("invalid status `{0}` (expected active, flagged, voided or revoked)")]
     InvalidStatus(String),
+    #[error("invalid rate: {0}")]
+    InvalidRate(String),
     #[error("invalid {field}: {reason}")]
     InvalidTime { field: &'static str, reason: String },
 }
@@ -53,6 +55,7 @@ impl Rejection {
             Rejection::InvalidRole(_) => "invalid_role",
             Rejection::InvalidStatus(_) => "invalid_status",
             Rejection::InvalidTime { .. } => "invalid_timestamp",
+            Rejection::InvalidRate(_) => "invalid_rate",
         }
     }
 }

@@ -78,6 +78,45 @@ impl fmt::Display for Role {
     }
 }
 
+/// A request quota: `per_sec` requests a second on average, with bursts of up to `burst`.
+/// `per_sec == 0` means unlimited (trusted back-ends, benchmarks).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
+pub struct Rate {
+    pub per_sec: u32,
+    pub burst: u32,
+}
+
+/// Largest rate or burst accepted.
+pub const MAX_RATE: u32 = 1_000_000;
+
+impl Rate {
+    pub const UNLIMITED: Rate = Rate {
+        per_sec: 0,
+        burst: 0,
+    };
+
+    /// Validates a quota; a missing or zero burst becomes one second's worth.
+    pub fn new(per_sec: u32, burst: Option<u32>) -> Result<Rate, Rejection> {
+        let burst = burst.filter(|b| *b > 0).unwrap_or(per_sec.max(1));
+        if per_sec > MAX_RATE || burst > MAX_RATE {
+            return Err(Rejection::InvalidRate(format!(
+                "rate and burst are at most {MAX_RATE}"
+            )));
+        }
+        Ok(if per_sec == 0 {
+            Rate::UNLIMITED
+        } else {
+            Rate { per_sec, burst }
+        })
+    }
+
+    pub fn is_unlimited(self) -> bool {
+        self.per_sec == 0
+    }
+}
+
 /// A fresh key: the prefix and 256 bits from the operating system's CSPRNG.
 pub fn generate_key() -> String {
     let mut bytes = [0u8; 32];

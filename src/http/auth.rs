@@ -1,12 +1,13 @@
 //! Bearer-key authentication for `/v1`, and the role check handlers call.
 
-use actix_web::body::MessageBody;
+use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::{header, StatusCode};
 use actix_web::middleware::Next;
-use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
+use actix_web::{web, FromRequest, HttpMessage, HttpRequest, ResponseError};
 
 use super::errors::ApiError;
+use super::ratelimit::{Class, Identity};
 use super::state::AppState;
 use crate::domain::keys::Permission;
 use crate::service::{self, Principal};
@@ -35,23 +36,50 @@ fn bearer(req: &ServiceRequest) -> Result<String, ApiError> {
     Ok(token.trim().to_string())
 }
 
-/// Middleware: resolves the key before any handler or body extractor runs, so a request
-/// without a valid key is answered 401 whatever else is wrong with it.
-pub async fn require_key(
+/// Middleware for `/v1`: resolves the key, then draws from the caller's rate-limit bucket
+/// (the key's, or the client IP's when there is no valid key), all before any handler or body
+/// extractor runs. So a request without a valid key is answered 401 (or 429) whatever else is
+/// wrong with it, and every response carries the `RateLimit-*` headers.
+pub async fn admit(
     req: ServiceRequest,
-    next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let token = bearer(&req)?;
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let state = req
         .app_data::<web::Data<AppState>>()
         .cloned()
         .ok_or_else(|| ApiError::from(service::Error::Internal("app state missing".into())))?;
-    let principal = state
-        .run(move |conn| service::keys::authenticate(conn, &token))
-        .await?
-        .ok_or_else(|| unauthorized("unknown or revoked API key"))?;
-    req.extensions_mut().insert(principal);
-    next.call(req).await
+    let principal = match bearer(&req) {
+        Ok(token) => state
+            .run(move |conn| service::keys::authenticate(conn, &token))
+            .await?
+            .ok_or_else(|| unauthorized("unknown or revoked API key")),
+        Err(e) => Err(e),
+    };
+    let who = match &principal {
+        Ok(p) => Identity::Key(p.key_id),
+        Err(_) => Identity::Ip(state.proxies.of_request(&req)),
+    };
+    let own_rate = principal.as_ref().ok().and_then(|p| p.rate);
+    let decision = state.limiters.check(who, Class::of(req.method()), own_rate);
+    let refusal = if decision.is_denied() {
+        Some(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            "too many requests; see Retry-After",
+        ))
+    } else {
+        principal.as_ref().err().cloned()
+    };
+    let mut res = match (refusal, principal) {
+        (Some(err), _) => req.into_response(err.error_response()),
+        (None, Ok(p)) => {
+            req.extensions_mut().insert(p);
+            next.call(req).await?.map_into_boxed_body()
+        }
+        (None, Err(err)) => req.into_response(err.error_response()),
+    };
+    decision.write_headers(res.headers_mut());
+    Ok(res)
 }
 
 /// The authenticated caller, for handlers.

@@ -1,18 +1,24 @@
 //! The HTTP server: routes, authentication, errors on the wire, OpenAPI and the docs page.
 
 pub mod auth;
+pub mod client_ip;
 pub mod errors;
 pub mod handlers;
 pub mod openapi;
+pub mod ratelimit;
 mod routes;
 pub mod state;
 
 use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
 
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::{web, App, HttpServer};
 use tracing_actix_web::TracingLogger;
 
+pub use client_ip::TrustedProxies;
+pub use ratelimit::{Limiters, RateSettings};
 pub use state::AppState;
 
 use crate::db::DbPool;
@@ -31,12 +37,19 @@ pub struct ServerOptions {
     pub handle_signals: bool,
     /// Endorsements per endorser per rolling 24 hours; `None` lifts the budget.
     pub daily_budget: Option<u32>,
+    /// Default request quotas for writes and reads.
+    pub rate: RateSettings,
+    /// Proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: TrustedProxies,
+    /// How often idle rate-limit buckets are dropped.
+    pub sweep_every: Duration,
 }
 
 /// A bound, not yet running server.
 pub struct Application {
     port: u16,
     server: Server,
+    limiters: Arc<Limiters>,
 }
 
 impl Application {
@@ -44,9 +57,13 @@ impl Application {
     pub fn build(opts: &ServerOptions, pool: DbPool) -> std::io::Result<Application> {
         let listener = TcpListener::bind(&opts.bind)?;
         let port = listener.local_addr()?.port();
+        let limiters = Arc::new(Limiters::new(opts.rate));
+        ratelimit::spawn_sweeper(&limiters, opts.sweep_every);
         let state = web::Data::new(AppState {
             pool,
             daily_budget: opts.daily_budget,
+            limiters: limiters.clone(),
+            proxies: opts.trusted_proxies.clone(),
         });
         let mut server = HttpServer::new(move || {
             App::new()
@@ -64,11 +81,17 @@ impl Application {
         Ok(Application {
             port,
             server: server.run(),
+            limiters,
         })
     }
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The rate limiters, to observe their size.
+    pub fn limiters(&self) -> Arc<Limiters> {
+        self.limiters.clone()
     }
 
     /// A handle to stop the server gracefully.

@@ -15,7 +15,7 @@ use super::handlers::{directory, endorsements, health, keys, ledger};
         endorsements::create, endorsements::list, endorsements::get, endorsements::revoke,
         ledger::page, ledger::verify,
         directory::user, directory::topics,
-        keys::create, keys::list, keys::revoke,
+        keys::create, keys::list, keys::patch, keys::revoke,
         health::healthz, health::readyz,
     ),
     modifiers(&BearerAuth),

@@ -5,7 +5,7 @@ use actix_web::{web, Resource};
 use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
-use super::auth::require_key;
+use super::auth::admit;
 use super::errors::{json_error, method_not_allowed, not_found, path_error, query_error};
 use super::handlers::{directory, endorsements, health, keys, ledger};
 use super::openapi::ApiDoc;
@@ -31,7 +31,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", ApiDoc::openapi()))
     .service(
         web::scope("/v1")
-            .wrap(from_fn(require_key))
+            .wrap(from_fn(admit))
             .service(
                 resource("/endorsements")
                     .route(web::post().to(endorsements::create))
@@ -51,7 +51,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     .route(web::post().to(keys::create))
                     .route(web::get().to(keys::list)),
             )
-            .service(resource("/keys/{name}").route(web::delete().to(keys::revoke)))
+            .service(
+                resource("/keys/{name}")
+                    .route(web::patch().to(keys::patch))
+                    .route(web::delete().to(keys::revoke)),
+            )
             .default_service(web::to(not_found)),
     )
     .default_service(web::to(not_found));

@@ -1,8 +1,12 @@
 //! What every handler shares, and the bridge from async handlers to blocking diesel calls.
 
+use std::sync::Arc;
+
 use actix_web::web;
 
+use super::client_ip::TrustedProxies;
 use super::errors::ApiError;
+use super::ratelimit::Limiters;
 use crate::db::{DbConn, DbPool};
 use crate::service;
 
@@ -13,6 +17,10 @@ pub struct AppState {
     pub pool: DbPool,
     /// Endorsements one endorser may give per rolling 24 hours; `None` lifts the budget.
     pub daily_budget: Option<u32>,
+    /// Request rate limits of this instance.
+    pub limiters: Arc<Limiters>,
+    /// Proxies whose `X-Forwarded-For` names the client.
+    pub proxies: TrustedProxies,
 }
 
 impl AppState {

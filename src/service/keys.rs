@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use super::{Error, Principal, Result};
 use crate::db::{write_tx, DbConn};
 use crate::domain::handle::Handle;
-use crate::domain::keys::{generate_key, hash_key, hashes_match, Role};
+use crate::domain::keys::{generate_key, hash_key, hashes_match, Rate, Role};
 use crate::domain::time::{self, from_db};
 use crate::storage;
 
@@ -20,6 +20,8 @@ pub struct KeyInfo {
     #[serde(with = "crate::domain::time::serde_micros_opt")]
     #[schema(value_type = Option<String>, format = DateTime)]
     pub revoked_at: Option<DateTime<Utc>>,
+    /// The key's own request quota (`per_sec` 0 = unlimited); null = the server's defaults.
+    pub rate: Option<Rate>,
 }
 
 /// A key just created: the only time the key is shown.
@@ -31,16 +33,25 @@ pub struct NewKey {
     pub key: String,
 }
 
+/// The quota stored with a key, if any.
+fn stored_rate(row: &storage::keys::KeyRow) -> Option<Rate> {
+    let per_sec = u32::try_from(row.rate_per_sec?).ok()?;
+    let burst = row.rate_burst.and_then(|b| u32::try_from(b).ok());
+    Rate::new(per_sec, burst).ok()
+}
+
 fn info(row: storage::keys::KeyRow) -> Result<KeyInfo> {
     let role = row
         .role
         .parse()
         .map_err(|_| Error::Internal(format!("key {} has unknown role {}", row.name, row.role)))?;
+    let rate = stored_rate(&row);
     Ok(KeyInfo {
         name: row.name,
         role,
         created_at: from_db(row.created_at),
         revoked_at: row.revoked_at.map(from_db),
+        rate,
     })
 }
 
@@ -91,6 +102,20 @@ pub fn revoke(conn: &mut DbConn, name: &str) -> Result<()> {
     })
 }
 
+/// Gives the live key `name` its own quota, or with `None` returns it to the server's defaults.
+pub fn set_rate(conn: &mut DbConn, name: &str, rate: Option<Rate>) -> Result<KeyInfo> {
+    let name = Handle::parse("name", name)?;
+    let stored = rate.map(|r| (r.per_sec as i32, r.burst as i32));
+    write_tx(conn, |conn| {
+        if !storage::keys::set_rate(conn, name.as_str(), stored)? {
+            return Err(Error::NotFound(format!("live key {name}")));
+        }
+        let row = storage::keys::find_by_name(conn, name.as_str())?
+            .ok_or_else(|| Error::NotFound(format!("live key {name}")))?;
+        info(row)
+    })
+}
+
 /// The principal a presented bearer token belongs to, if it is a live key.
 pub fn authenticate(conn: &mut DbConn, presented: &str) -> Result<Option<Principal>> {
     let presented_hash = hash_key(presented);
@@ -106,5 +131,6 @@ pub fn authenticate(conn: &mut DbConn, presented: &str) -> Result<Option<Princip
         key_id: row.id,
         name: info.name,
         role: info.role,
+        rate: info.rate,
     }))
 }

@@ -10,7 +10,7 @@ pub mod users;
 
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
-use crate::domain::keys::Role;
+use crate::domain::keys::{Rate, Role};
 use crate::domain::Rejection;
 
 /// Who is calling: an authenticated API key.
@@ -19,6 +19,8 @@ pub struct Principal {
     pub key_id: i32,
     pub name: String,
     pub role: Role,
+    /// The key's own request quota, if an admin set one; otherwise the server's defaults apply.
+    pub rate: Option<Rate>,
 }
 
 /// Why a use case did not complete.

@@ -16,6 +16,8 @@ pub struct KeyRow {
     pub key_hash: String,
     pub created_at: NaiveDateTime,
     pub revoked_at: Option<NaiveDateTime>,
+    pub rate_per_sec: Option<i32>,
+    pub rate_burst: Option<i32>,
 }
 
 pub fn insert(
@@ -41,6 +43,8 @@ pub fn insert(
             key_hash: key_hash.to_string(),
             created_at: db_time(at),
             revoked_at: None,
+            rate_per_sec: None,
+            rate_burst: None,
         })
 }
 
@@ -82,6 +86,19 @@ pub fn revoke(conn: &mut DbConn, name: &str, at: DateTime<Utc>) -> QueryResult<b
         .filter(api_keys::name.eq(name))
         .filter(api_keys::revoked_at.is_null())
         .set(api_keys::revoked_at.eq(Some(db_time(at))))
+        .execute(conn)?;
+    Ok(n > 0)
+}
+
+/// Sets (or with `None`, clears) a live key's own quota; returns whether a live key matched.
+pub fn set_rate(conn: &mut DbConn, name: &str, rate: Option<(i32, i32)>) -> QueryResult<bool> {
+    let n = diesel::update(api_keys::table)
+        .filter(api_keys::name.eq(name))
+        .filter(api_keys::revoked_at.is_null())
+        .set((
+            api_keys::rate_per_sec.eq(rate.map(|r| r.0)),
+            api_keys::rate_burst.eq(rate.map(|r| r.1)),
+        ))
         .execute(conn)?;
     Ok(n > 0)
 }

@@ -6,8 +6,10 @@ use diesel::connection::SimpleConnection;
 use diesel::Connection;
 use plusk::db::{self, DbConn, DbUrl, PoolOptions};
 use plusk::domain::keys::Role;
-use plusk::http::{Application, ServerOptions};
+use plusk::http::{Application, Limiters, RateSettings, ServerOptions, TrustedProxies};
 use serde_json::{json, Value};
+use std::sync::Arc;
+use std::time::Duration;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -136,12 +138,19 @@ fn with_database(base: &str, name: &str) -> String {
 #[derive(Debug, Clone)]
 pub struct Options {
     pub daily_budget: Option<u32>,
+    /// Off unless a test is about rate limits.
+    pub rate: RateSettings,
+    pub trusted_proxies: TrustedProxies,
+    pub sweep_every: Duration,
 }
 
 impl Default for Options {
     fn default() -> Self {
         Options {
             daily_budget: Some(5),
+            rate: RateSettings::OFF,
+            trusted_proxies: TrustedProxies::default(),
+            sweep_every: Duration::from_secs(3600),
         }
     }
 }
@@ -152,6 +161,7 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub admin: String,
     pub app_key: String,
+    pub limiters: Arc<Limiters>,
     pub db: TestDb,
 }
 
@@ -175,15 +185,20 @@ pub fn spawn_on(db: TestDb, opts: Options) -> TestApp {
         workers: Some(2),
         handle_signals: false,
         daily_budget: opts.daily_budget,
+        rate: opts.rate,
+        trusted_proxies: opts.trusted_proxies,
+        sweep_every: opts.sweep_every,
     };
     let app = Application::build(&server, pool.clone()).expect("bind");
     let base = format!("http://127.0.0.1:{}", app.port());
+    let limiters = app.limiters();
     tokio::spawn(app.run());
     TestApp {
         base,
         client: reqwest::Client::new(),
         admin,
         app_key,
+        limiters,
         db,
     }
 }

@@ -34,7 +34,15 @@ async fn burst(app: &TestApp, bodies: Vec<serde_json::Value>, idem: Option<&str>
 }
 
 async fn parallel_writers_keep_one_chain(b: Backend) {
-    let Some(app) = spawn_with(b, Options { daily_budget: None }).await else {
+    let Some(app) = spawn_with(
+        b,
+        Options {
+            daily_budget: None,
+            ..Options::default()
+        },
+    )
+    .await
+    else {
         return;
     };
     let bodies = (0..48)

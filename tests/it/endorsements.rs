@@ -167,7 +167,15 @@ async fn daily_budget_is_429_with_retry_after(b: Backend) {
 }
 
 async fn budget_zero_means_unlimited(b: Backend) {
-    let Some(app) = spawn_with(b, Options { daily_budget: None }).await else {
+    let Some(app) = spawn_with(
+        b,
+        Options {
+            daily_budget: None,
+            ..Options::default()
+        },
+    )
+    .await
+    else {
         return;
     };
     for i in 0..12 {

@@ -11,4 +11,5 @@ mod concurrency;
 mod endorsements;
 mod errors;
 mod ledger;
+mod ratelimit;
 mod schema;

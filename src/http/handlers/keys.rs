@@ -4,7 +4,7 @@ use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::domain::keys::{Permission, Role};
+use crate::domain::keys::{Permission, Rate, Role};
 use crate::http::auth::Caller;
 use crate::http::errors::{ApiError, Problem};
 use crate::http::state::AppState;
@@ -63,6 +63,51 @@ pub async fn list(state: web::Data<AppState>, caller: Caller) -> Result<HttpResp
     caller.require(Permission::ManageKeys)?;
     let items = state.run(svc::list).await?;
     Ok(HttpResponse::Ok().json(KeyList { items }))
+}
+
+/// Body of `PATCH /v1/keys/{name}`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PatchKeyBody {
+    /// Requests per second for this key, for writes and reads alike; `0` = unlimited;
+    /// `null` = back to the server's defaults.
+    pub rate_per_sec: Option<u32>,
+    /// Requests allowed in one burst (default: one second's worth).
+    #[serde(default)]
+    pub burst: Option<u32>,
+}
+
+/// Give a key its own request quota.
+#[utoipa::path(
+    patch, path = "/v1/keys/{name}", tag = "keys",
+    params(("name" = String, Path, description = "Key name")),
+    request_body = PatchKeyBody,
+    responses(
+        (status = 200, body = KeyInfo),
+        (status = 400, description = "`invalid_rate` or a malformed body", body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No live key of that name", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn patch(
+    state: web::Data<AppState>,
+    caller: Caller,
+    name: web::Path<String>,
+    body: web::Json<PatchKeyBody>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Permission::ManageKeys)?;
+    let body = body.into_inner();
+    let rate = body
+        .rate_per_sec
+        .map(|r| Rate::new(r, body.burst))
+        .transpose()?;
+    let name = name.into_inner();
+    let info = state
+        .run(move |conn| svc::set_rate(conn, &name, rate))
+        .await?;
+    Ok(HttpResponse::Ok().json(info))
 }
 
 /// Revoke a key by name.

@@ -265,7 +265,7 @@ async fn limiter_memory_falls_back_after_100k_clients() {
         "the limiter held the clients of at least one chunk: peak {peak}"
     );
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while app.limiters.len() > 0 {
+    while !app.limiters.is_empty() {
         assert!(
             std::time::Instant::now() < deadline,
             "still {} buckets after 10 s",

@@ -22,6 +22,7 @@ pub use ratelimit::{Limiters, RateSettings};
 pub use state::AppState;
 
 use crate::db::DbPool;
+use crate::service::writer::Writer;
 
 /// Largest request body accepted, in bytes.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -59,8 +60,10 @@ impl Application {
         let port = listener.local_addr()?.port();
         let limiters = Arc::new(Limiters::new(opts.rate));
         ratelimit::spawn_sweeper(&limiters, opts.sweep_every);
+        let writer = Arc::new(Writer::start(pool.clone())?);
         let state = web::Data::new(AppState {
             pool,
+            writer,
             daily_budget: opts.daily_budget,
             limiters: limiters.clone(),
             proxies: opts.trusted_proxies.clone(),

@@ -9,6 +9,7 @@ use super::errors::ApiError;
 use super::ratelimit::Limiters;
 use crate::db::{DbConn, DbPool};
 use crate::service;
+use crate::service::writer::Writer;
 
 /// Shared by all workers.
 #[derive(Clone)]
@@ -21,6 +22,8 @@ pub struct AppState {
     pub limiters: Arc<Limiters>,
     /// Proxies whose `X-Forwarded-For` names the client.
     pub proxies: TrustedProxies,
+    /// The group-commit writer every endorsement write goes through.
+    pub writer: Arc<Writer>,
 }
 
 impl AppState {
@@ -42,5 +45,14 @@ impl AppState {
             )))
         })?;
         outcome.map_err(ApiError::from)
+    }
+
+    /// Runs `f` in the writer's next batch; answers once the batch is committed.
+    pub async fn write<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConn) -> service::Result<T> + Send + 'static,
+    {
+        self.writer.write(f).await.map_err(ApiError::from)
     }
 }

@@ -3,15 +3,16 @@
 use chrono::{DateTime, Utc};
 
 use super::{ledger, Error, Principal, Result};
-use crate::db::{write_tx, DbConn};
+use crate::db::DbConn;
 use crate::domain::cursor::Cursor;
 use crate::domain::endorsement::{Endorsement, NewEndorsement, Status};
 use crate::domain::handle::Handle;
 use crate::domain::keys::Role;
 use crate::domain::ledger::{Created, Revoked, ENDORSEMENT_CREATED, ENDORSEMENT_REVOKED};
-use crate::domain::rules::{self, BUDGET_WINDOW};
+use crate::domain::rules::{self, BudgetUse, TripleHistory, BUDGET_WINDOW};
 use crate::domain::time;
 use crate::domain::topic::TopicSlug;
+use crate::domain::Rejection;
 use crate::storage::{self, idempotency};
 
 /// One endorsement to record.
@@ -26,46 +27,65 @@ pub struct Record<'a> {
     pub by: Option<&'a Principal>,
 }
 
-/// Records one endorsement and its ledger entry. Call inside a write transaction.
+/// Records one endorsement and its ledger entry. Call inside a write transaction. Everything
+/// the rules need is read first, and nothing is written unless they pass, so a refusal leaves
+/// the transaction as it found it (the writer's batches rely on this).
 pub fn record(conn: &mut DbConn, r: &Record<'_>) -> Result<Endorsement> {
-    if r.req.endorser == r.req.endorsee {
-        return Err(crate::domain::Rejection::SelfEndorsement.into());
+    let (req, at) = (r.req, r.created_at);
+    if req.endorser == req.endorsee {
+        return Err(Rejection::SelfEndorsement.into());
     }
-    let at = r.created_at;
-    let endorser_id = storage::users::get_or_create(conn, r.req.endorser.as_str(), at)?;
-    let endorsee_id = storage::users::get_or_create(conn, r.req.endorsee.as_str(), at)?;
-    let topic_id = storage::topics::get_or_create(conn, r.req.topic.as_str(), at)?;
-    let triple = storage::endorsements::triple_history(conn, endorser_id, endorsee_id, topic_id)?;
-    let budget =
-        storage::endorsements::budget_use(conn, endorser_id, r.budget, at - BUDGET_WINDOW, at)?;
-    rules::check_new(r.req, triple, budget, at)?;
+    let (endorser_id, endorsee_id) =
+        storage::users::find_pair(conn, req.endorser.as_str(), req.endorsee.as_str())?;
+    let topic_id = storage::topics::find_id(conn, req.topic.as_str())?;
+    // A user or topic seen for the first time has no history to judge.
+    let triple = match (endorser_id, endorsee_id, topic_id) {
+        (Some(a), Some(b), Some(t)) => storage::endorsements::triple_history(conn, a, b, t)?,
+        _ => TripleHistory::default(),
+    };
+    let budget = match endorser_id {
+        Some(id) => storage::endorsements::budget_use(conn, id, r.budget, at - BUDGET_WINDOW, at)?,
+        None => BudgetUse {
+            limit: r.budget,
+            used: 0,
+            oldest: None,
+        },
+    };
+    rules::check_new(req, triple, budget, at)?;
 
-    let id = storage::endorsements::next_id(conn)?;
-    let payload = Created {
-        id,
-        endorser: r.req.endorser.to_string(),
-        endorsee: r.req.endorsee.to_string(),
-        topic: r.req.topic.to_string(),
-        note: r.req.note.clone(),
+    let endorser_id = id_or_insert(endorser_id, || {
+        storage::users::insert(conn, req.endorser.as_str(), at)
+    })?;
+    let endorsee_id = id_or_insert(endorsee_id, || {
+        storage::users::insert(conn, req.endorsee.as_str(), at)
+    })?;
+    let topic_id = id_or_insert(topic_id, || {
+        storage::topics::insert(conn, req.topic.as_str(), at)
+    })?;
+    // The endorsement's id is the seq of the entry that creates it: unique, increasing, and
+    // known before the entry is hashed.
+    let (entry, payload) = ledger::append(conn, ENDORSEMENT_CREATED, time::now(), |seq| Created {
+        id: seq,
+        endorser: req.endorser.to_string(),
+        endorsee: req.endorsee.to_string(),
+        topic: req.topic.to_string(),
+        note: req.note.clone(),
         created_at: at,
         created_by: r.by.map(|p| p.name.clone()),
+    })?;
+    let row = storage::endorsements::NewRow {
+        id: payload.id,
+        endorser_id,
+        endorsee_id,
+        topic_id,
+        note: req.note.as_deref(),
+        created_at: at,
+        ledger_seq: entry.seq,
+        created_by: r.by.map(|p| p.key_id),
     };
-    let entry = ledger::append(conn, ENDORSEMENT_CREATED, time::now(), &payload)?;
-    storage::endorsements::insert(
-        conn,
-        &storage::endorsements::NewRow {
-            id,
-            endorser_id,
-            endorsee_id,
-            topic_id,
-            note: r.req.note.as_deref(),
-            created_at: at,
-            ledger_seq: entry.seq,
-            created_by: r.by.map(|p| p.key_id),
-        },
-    )?;
+    storage::endorsements::insert(conn, &row)?;
     Ok(Endorsement {
-        id,
+        id: payload.id,
         endorser: payload.endorser,
         endorsee: payload.endorsee,
         topic: payload.topic,
@@ -74,6 +94,13 @@ pub fn record(conn: &mut DbConn, r: &Record<'_>) -> Result<Endorsement> {
         created_at: at,
         ledger_seq: entry.seq,
     })
+}
+
+fn id_or_insert(id: Option<i32>, insert: impl FnOnce() -> diesel::QueryResult<i32>) -> Result<i32> {
+    match id {
+        Some(id) => Ok(id),
+        None => Ok(insert()?),
+    }
 }
 
 /// A client's `Idempotency-Key` and a hash of the request it came with.
@@ -92,7 +119,8 @@ pub enum CreateOutcome {
     Replayed(Endorsement),
 }
 
-/// The API's create: one write transaction holding the idempotency check, the rules and the insert.
+/// The API's create: the idempotency check, the rules and the insert. Call inside a write
+/// transaction (the writer's batch), which makes them one atomic step.
 pub fn create(
     conn: &mut DbConn,
     req: &NewEndorsement,
@@ -100,63 +128,59 @@ pub fn create(
     budget: Option<u32>,
     idem: Option<&IdempotencyKey>,
 ) -> Result<CreateOutcome> {
-    write_tx(conn, |conn| {
-        if let Some(i) = idem {
-            if let Some(rec) = idempotency::find(conn, by.key_id, &i.key)? {
-                if rec.request_hash != i.request_hash {
-                    return Err(Error::IdempotencyMismatch);
-                }
-                let original = serde_json::from_str(&rec.response_body)
-                    .map_err(|e| Error::Internal(format!("stored idempotent response: {e}")))?;
-                return Ok(CreateOutcome::Replayed(original));
+    if let Some(i) = idem {
+        if let Some(rec) = idempotency::find(conn, by.key_id, &i.key)? {
+            if rec.request_hash != i.request_hash {
+                return Err(Error::IdempotencyMismatch);
             }
+            let original = serde_json::from_str(&rec.response_body)
+                .map_err(|e| Error::Internal(format!("stored idempotent response: {e}")))?;
+            return Ok(CreateOutcome::Replayed(original));
         }
-        // Read the clock under the write lock, so creation times follow ledger order.
-        let now = time::now();
-        let rec = Record {
-            req,
-            created_at: now,
-            budget,
-            by: Some(by),
+    }
+    // Read the clock under the write lock, so creation times follow ledger order.
+    let now = time::now();
+    let rec = Record {
+        req,
+        created_at: now,
+        budget,
+        by: Some(by),
+    };
+    let e = record(conn, &rec)?;
+    if let Some(i) = idem {
+        let stored = idempotency::Record {
+            request_hash: i.request_hash.clone(),
+            status_code: 201,
+            response_body: serde_json::to_string(&e).map_err(|e| Error::Internal(e.to_string()))?,
         };
-        let e = record(conn, &rec)?;
-        if let Some(i) = idem {
-            let stored = idempotency::Record {
-                request_hash: i.request_hash.clone(),
-                status_code: 201,
-                response_body: serde_json::to_string(&e)
-                    .map_err(|e| Error::Internal(e.to_string()))?,
-            };
-            idempotency::insert(conn, by.key_id, &i.key, &stored, now)?;
-        }
-        Ok(CreateOutcome::New(e))
-    })
+        idempotency::insert(conn, by.key_id, &i.key, &stored, now)?;
+    }
+    Ok(CreateOutcome::New(e))
 }
 
-/// Revokes an endorsement; only the key that created it, or an admin, may.
+/// Revokes an endorsement; only the key that created it, or an admin, may. Call inside a
+/// write transaction; refusals come before any write.
 pub fn revoke(conn: &mut DbConn, id: i64, by: &Principal) -> Result<Endorsement> {
-    write_tx(conn, |conn| {
-        let view = storage::endorsements::find(conn, id)?.ok_or_else(|| not_found(id))?;
-        if by.role != Role::Admin && view.created_by != Some(by.key_id) {
-            return Err(Error::Forbidden(
-                "only the app that created an endorsement, or an admin, can revoke it".into(),
-            ));
-        }
-        let mut e = view.to_endorsement()?;
-        if e.status == Status::Revoked {
-            return Err(crate::domain::Rejection::AlreadyRevoked.into());
-        }
-        let now = time::now();
-        let payload = Revoked {
-            id,
-            revoked_at: now,
-            by: Some(by.name.clone()),
-        };
-        ledger::append(conn, ENDORSEMENT_REVOKED, now, &payload)?;
-        storage::endorsements::set_revoked(conn, id, now)?;
-        e.status = Status::Revoked;
-        Ok(e)
-    })
+    let view = storage::endorsements::find(conn, id)?.ok_or_else(|| not_found(id))?;
+    if by.role != Role::Admin && view.created_by != Some(by.key_id) {
+        return Err(Error::Forbidden(
+            "only the app that created an endorsement, or an admin, can revoke it".into(),
+        ));
+    }
+    let mut e = view.to_endorsement()?;
+    if e.status == Status::Revoked {
+        return Err(Rejection::AlreadyRevoked.into());
+    }
+    let now = time::now();
+    let by_name = Some(by.name.clone());
+    ledger::append(conn, ENDORSEMENT_REVOKED, now, |_| Revoked {
+        id,
+        revoked_at: now,
+        by: by_name,
+    })?;
+    storage::endorsements::set_revoked(conn, id, now)?;
+    e.status = Status::Revoked;
+    Ok(e)
 }
 
 fn not_found(id: i64) -> Error {

@@ -8,23 +8,20 @@ use crate::db::{snapshot_tx, DbConn};
 use crate::domain::ledger::{compare_row, next_entry, Entry, Replay};
 use crate::storage;
 
-/// Appends an entry after the current head. Call inside a write transaction: the write lock is
-/// what keeps two writers from reading the same head.
+/// Appends an entry after the current head; `payload` is given the entry's seq. Call inside a
+/// write transaction: the write lock is what keeps two writers from reading the same head.
 pub fn append<T: Serialize>(
     conn: &mut DbConn,
     kind: &str,
     at: DateTime<Utc>,
-    payload: &T,
-) -> Result<Entry> {
+    payload: impl FnOnce(i64) -> T,
+) -> Result<(Entry, T)> {
     let head = storage::ledger::head(conn)?;
-    let entry = next_entry(
-        head.as_ref().map(|(s, h)| (*s, h.as_str())),
-        kind,
-        at,
-        payload,
-    );
+    let prev = head.as_ref().map(|(s, h)| (*s, h.as_str()));
+    let payload = payload(prev.map_or(1, |(s, _)| s + 1));
+    let entry = next_entry(prev, kind, at, &payload);
     storage::ledger::insert(conn, &entry)?;
-    Ok(entry)
+    Ok((entry, payload))
 }
 
 /// Entries after `after`, at most `limit`.

@@ -1,12 +1,14 @@
-//! Use cases. Each public function here is one unit of work: it opens the transaction, reads what
-//! the rules need, asks the domain to decide, and writes through storage. The HTTP handlers and
-//! the CLI call these and nothing below them.
+//! Use cases. Each public function here is one unit of work: it reads what the rules need, asks
+//! the domain to decide, and writes through storage. Writes run inside one write transaction:
+//! the writer's batch for the API ([`writer`]), `write_tx` for the CLI and key management.
+//! The HTTP handlers and the CLI call these and nothing below them.
 
 pub mod endorsements;
 pub mod import;
 pub mod keys;
 pub mod ledger;
 pub mod users;
+pub mod writer;
 
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 

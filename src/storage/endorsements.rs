@@ -1,7 +1,7 @@
 //! The `endorsements` table: the projection of the ledger that queries run on.
 
 use chrono::{DateTime, NaiveDateTime, Utc};
-use diesel::dsl::{count_star, max, min};
+use diesel::dsl::{count_star, min};
 use diesel::prelude::*;
 
 use super::db_time;
@@ -78,14 +78,6 @@ impl View {
     }
 }
 
-/// The next id to give; ids are assigned under the write lock so the ledger entry can name it.
-pub fn next_id(conn: &mut DbConn) -> QueryResult<i64> {
-    let top: Option<i64> = endorsements::table
-        .select(max(endorsements::id))
-        .first(conn)?;
-    Ok(top.unwrap_or(0) + 1)
-}
-
 /// A row to insert.
 #[derive(Debug, Clone)]
 pub struct NewRow<'a> {
@@ -127,7 +119,8 @@ pub fn set_revoked(conn: &mut DbConn, id: i64, at: DateTime<Utc>) -> QueryResult
         .map(drop)
 }
 
-/// What is known about the triple, for the duplicate and re-endorse rules.
+/// What is known about the triple, for the duplicate and re-endorse rules. Only the latest
+/// endorsement of a triple can be live: a new one is refused while one is.
 pub fn triple_history(
     conn: &mut DbConn,
     endorser: i32,
@@ -142,15 +135,10 @@ pub fn triple_history(
         .select((endorsements::status, endorsements::created_at))
         .first(conn)
         .optional()?;
-    let live: i64 = endorsements::table
-        .filter(endorsements::endorser_id.eq(endorser))
-        .filter(endorsements::endorsee_id.eq(endorsee))
-        .filter(endorsements::topic_id.eq(topic))
-        .filter(endorsements::status.ne(Status::Revoked.as_str()))
-        .count()
-        .get_result(conn)?;
     Ok(TripleHistory {
-        live: live > 0,
+        live: last
+            .as_ref()
+            .is_some_and(|(status, _)| status != Status::Revoked.as_str()),
         last_created_at: last.map(|(_, t)| from_db(t)),
     })
 }

@@ -16,11 +16,8 @@ pub fn find_id(conn: &mut DbConn, slug: &str) -> QueryResult<Option<i32>> {
         .optional()
 }
 
-/// The topic's id, inserting the topic first if the slug is new. Call under the write lock.
-pub fn get_or_create(conn: &mut DbConn, slug: &str, at: DateTime<Utc>) -> QueryResult<i32> {
-    if let Some(id) = find_id(conn, slug)? {
-        return Ok(id);
-    }
+/// Adds a topic first used at `at`; returns its id.
+pub fn insert(conn: &mut DbConn, slug: &str, at: DateTime<Utc>) -> QueryResult<i32> {
     diesel::insert_into(topics::table)
         .values((topics::slug.eq(slug), topics::created_at.eq(db_time(at))))
         .returning(topics::id)

@@ -31,11 +31,22 @@ pub fn find_id(conn: &mut DbConn, handle: &str) -> QueryResult<Option<i32>> {
         .optional()
 }
 
-/// The user's id, inserting the user first if the handle is new. Call under the write lock.
-pub fn get_or_create(conn: &mut DbConn, handle: &str, at: DateTime<Utc>) -> QueryResult<i32> {
-    if let Some(id) = find_id(conn, handle)? {
-        return Ok(id);
-    }
+/// The ids of two handles, in one query; `None` for a handle not used yet.
+pub fn find_pair(conn: &mut DbConn, a: &str, b: &str) -> QueryResult<(Option<i32>, Option<i32>)> {
+    let rows: Vec<(i32, String)> = users::table
+        .filter(users::handle.eq(a).or(users::handle.eq(b)))
+        .select((users::id, users::handle))
+        .load(conn)?;
+    let id_of = |h: &str| {
+        rows.iter()
+            .find(|(_, handle)| handle == h)
+            .map(|(id, _)| *id)
+    };
+    Ok((id_of(a), id_of(b)))
+}
+
+/// Adds a user first seen at `at`; returns its id.
+pub fn insert(conn: &mut DbConn, handle: &str, at: DateTime<Utc>) -> QueryResult<i32> {
     diesel::insert_into(users::table)
         .values((users::handle.eq(handle), users::created_at.eq(db_time(at))))
         .returning(users::id)

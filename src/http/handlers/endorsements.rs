@@ -98,7 +98,7 @@ pub async fn create(
     let new = NewEndorsement::parse(&body.endorser, &body.endorsee, &body.topic, body.note)?;
     let budget = state.daily_budget;
     let outcome = state
-        .run(move |conn| svc::create(conn, &new, &by, budget, idem.as_ref()))
+        .write(move |conn| svc::create(conn, &new, &by, budget, idem.as_ref()))
         .await?;
     let (e, replayed) = match outcome {
         CreateOutcome::New(e) => (e, false),
@@ -155,7 +155,7 @@ pub async fn revoke(
 ) -> Result<HttpResponse, ApiError> {
     let by = caller.require(Permission::WriteEndorsements)?.clone();
     let id = id.into_inner();
-    let e = state.run(move |conn| svc::revoke(conn, id, &by)).await?;
+    let e = state.write(move |conn| svc::revoke(conn, id, &by)).await?;
     Ok(HttpResponse::Ok().json(e))
 }
 

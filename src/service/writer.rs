@@ -1,0 +1,132 @@
+//! Group commit: one thread owns the write path and commits concurrent writes together.
+//!
+//! Requests hand their write to the writer as a closure and wait for its result. The writer
+//! takes every write that is waiting (up to [`MAX_BATCH`]), runs them one after another in a
+//! single write transaction, commits once, and only then answers each caller. So the ledger stays
+//! one chain, each rule still sees every earlier write, one fsync serves a whole batch, and no
+//! caller hears "done" before its write is durable.
+//!
+//! A write must refuse (with a rejection, not found, forbidden, conflict or idempotency
+//! mismatch) before it writes anything. Any other error means the batch cannot be trusted: it is
+//! rolled back whole, the failing write gets its error and the others `Unavailable` (retry).
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
+
+use super::{Error, Result};
+use crate::db::{write_tx, DbConn, DbPool};
+
+/// Most writes committed in one transaction.
+pub const MAX_BATCH: usize = 256;
+/// Writes waiting beyond this are refused at once with 503 rather than queued without bound.
+pub const QUEUE: usize = 8192;
+
+/// How the batch a write belonged to ended.
+enum BatchEnd<'a> {
+    Committed,
+    Aborted(&'a str),
+}
+
+type Deliver = Box<dyn FnOnce(BatchEnd<'_>) + Send>;
+/// A queued write: runs on the writer's connection and says whether it faulted.
+type Job = Box<dyn FnOnce(&mut DbConn) -> (Deliver, bool) + Send>;
+
+/// Handle to the writer thread; it stops when the last handle is dropped.
+pub struct Writer {
+    queue: SyncSender<Job>,
+}
+
+impl Writer {
+    /// Starts the writer thread on connections from `pool`.
+    pub fn start(pool: DbPool) -> std::io::Result<Writer> {
+        let (queue, jobs) = sync_channel(QUEUE);
+        std::thread::Builder::new()
+            .name("plusk-writer".into())
+            .spawn(move || run(&pool, &jobs))?;
+        Ok(Writer { queue })
+    }
+
+    /// Runs `f` in the next batch; resolves once the batch is committed (or not).
+    pub async fn write<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConn) -> Result<T> + Send + 'static,
+    {
+        let (done, outcome) = tokio::sync::oneshot::channel();
+        let job: Job = Box::new(move |conn| {
+            let result = f(conn);
+            let faulted = matches!(result, Err(Error::Internal(_) | Error::Unavailable(_)));
+            let deliver: Deliver = Box::new(move |end| {
+                let result = match end {
+                    BatchEnd::Committed => result,
+                    BatchEnd::Aborted(_) if faulted => result,
+                    BatchEnd::Aborted(why) => Err(Error::Unavailable(format!(
+                        "the batch was rolled back: {why}"
+                    ))),
+                };
+                let _ = done.send(result);
+            });
+            (deliver, faulted)
+        });
+        match self.queue.try_send(job) {
+            Ok(()) => {}
+            Err(TrySendError::Full(_)) => {
+                return Err(Error::Unavailable("too many writes are waiting".into()))
+            }
+            Err(TrySendError::Disconnected(_)) => {
+                return Err(Error::Unavailable("the writer has stopped".into()))
+            }
+        }
+        outcome
+            .await
+            .map_err(|_| Error::Unavailable("the write was not carried out".into()))?
+    }
+}
+
+fn run(pool: &DbPool, jobs: &Receiver<Job>) {
+    while let Ok(first) = jobs.recv() {
+        let mut batch = Vec::with_capacity(MAX_BATCH);
+        batch.push(first);
+        while batch.len() < MAX_BATCH {
+            match jobs.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        commit_batch(pool, batch);
+    }
+}
+
+/// Runs and commits one batch. Jobs dropped unrun (no connection, a panic) answer their
+/// callers `Unavailable` through their closed channels.
+fn commit_batch(pool: &DbPool, batch: Vec<Job>) {
+    let mut conn = match pool.get() {
+        Ok(conn) => conn,
+        Err(e) => {
+            tracing::warn!(error = %e, writes = batch.len(), "no database connection for a batch of writes");
+            return;
+        }
+    };
+    let mut delivers = Vec::with_capacity(batch.len());
+    let outcome = write_tx(&mut conn, |c| {
+        for job in batch {
+            let (deliver, faulted) = catch_unwind(AssertUnwindSafe(|| job(c)))
+                .map_err(|_| Error::Internal("a write panicked".into()))?;
+            delivers.push(deliver);
+            if faulted {
+                return Err(Error::Internal("a write in the batch failed".into()));
+            }
+        }
+        Ok(())
+    });
+    match outcome {
+        Ok(()) => delivers.into_iter().for_each(|d| d(BatchEnd::Committed)),
+        Err(e) => {
+            tracing::warn!(error = %e, writes = delivers.len(), "a batch of writes was rolled back");
+            let why = e.to_string();
+            delivers
+                .into_iter()
+                .for_each(|d| d(BatchEnd::Aborted(&why)));
+        }
+    }
+}

@@ -9,7 +9,7 @@ use actix_web::{web, FromRequest, HttpMessage, HttpRequest, ResponseError};
 use super::errors::ApiError;
 use super::ratelimit::{Class, Identity};
 use super::state::AppState;
-use crate::domain::keys::Permission;
+use crate::domain::keys::{hash_key, Permission};
 use crate::service::{self, Principal};
 
 fn unauthorized(detail: &str) -> ApiError {
@@ -36,6 +36,19 @@ fn bearer(req: &ServiceRequest) -> Result<String, ApiError> {
     Ok(token.trim().to_string())
 }
 
+/// The live key a token belongs to, from the cache or the database.
+async fn lookup(state: &AppState, token: String) -> Result<Option<Principal>, ApiError> {
+    let key_hash = hash_key(&token);
+    if let Some(cached) = state.keys.get(&key_hash) {
+        return Ok(cached);
+    }
+    let principal = state
+        .run(move |conn| service::keys::authenticate(conn, &token))
+        .await?;
+    state.keys.put(key_hash, principal.clone());
+    Ok(principal)
+}
+
 /// Middleware for `/v1`: resolves the key, then draws from the caller's rate-limit bucket
 /// (the key's, or the client IP's when there is no valid key), all before any handler or body
 /// extractor runs. So a request without a valid key is answered 401 (or 429) whatever else is
@@ -49,8 +62,7 @@ pub async fn admit(
         .cloned()
         .ok_or_else(|| ApiError::from(service::Error::Internal("app state missing".into())))?;
     let principal = match bearer(&req) {
-        Ok(token) => state
-            .run(move |conn| service::keys::authenticate(conn, &token))
+        Ok(token) => lookup(&state, token)
             .await?
             .ok_or_else(|| unauthorized("unknown or revoked API key")),
         Err(e) => Err(e),

@@ -4,6 +4,7 @@ pub mod auth;
 pub mod client_ip;
 pub mod errors;
 pub mod handlers;
+pub mod key_cache;
 pub mod openapi;
 pub mod ratelimit;
 mod routes;
@@ -64,6 +65,7 @@ impl Application {
         let state = web::Data::new(AppState {
             pool,
             writer,
+            keys: Arc::default(),
             daily_budget: opts.daily_budget,
             limiters: limiters.clone(),
             proxies: opts.trusted_proxies.clone(),

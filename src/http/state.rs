@@ -6,6 +6,7 @@ use actix_web::web;
 
 use super::client_ip::TrustedProxies;
 use super::errors::ApiError;
+use super::key_cache::KeyCache;
 use super::ratelimit::Limiters;
 use crate::db::{DbConn, DbPool};
 use crate::service;
@@ -24,6 +25,8 @@ pub struct AppState {
     pub proxies: TrustedProxies,
     /// The group-commit writer every endorsement write goes through.
     pub writer: Arc<Writer>,
+    /// Recent API key lookups.
+    pub keys: Arc<KeyCache>,
 }
 
 impl AppState {

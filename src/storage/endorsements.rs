@@ -127,14 +127,14 @@ pub fn triple_history(
     endorsee: i32,
     topic: i32,
 ) -> QueryResult<TripleHistory> {
-    let last: Option<(String, NaiveDateTime)> = endorsements::table
+    // A triple has a handful of rows at most (one a week), so all are read and the latest kept.
+    let rows: Vec<(String, NaiveDateTime)> = endorsements::table
         .filter(endorsements::endorser_id.eq(endorser))
         .filter(endorsements::endorsee_id.eq(endorsee))
         .filter(endorsements::topic_id.eq(topic))
-        .order(endorsements::created_at.desc())
         .select((endorsements::status, endorsements::created_at))
-        .first(conn)
-        .optional()?;
+        .load(conn)?;
+    let last = rows.into_iter().max_by_key(|(_, t)| *t);
     Ok(TripleHistory {
         live: last
             .as_ref()
@@ -163,7 +163,7 @@ pub fn budget_use(
         .filter(endorsements::created_at.gt(db_time(from)))
         .filter(endorsements::created_at.le(db_time(to)))
         .select((count_star(), min(endorsements::created_at)))
-        .first(conn)?;
+        .get_result(conn)?;
     Ok(BudgetUse {
         limit,
         used: u32::try_from(used).unwrap_or(u32::MAX),

@@ -23,7 +23,7 @@ pub fn find(conn: &mut DbConn, api_key_id: i32, key: &str) -> QueryResult<Option
             idempotency_keys::status_code,
             idempotency_keys::response_body,
         ))
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 

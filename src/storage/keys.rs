@@ -52,7 +52,7 @@ pub fn find_by_hash(conn: &mut DbConn, key_hash: &str) -> QueryResult<Option<Key
     api_keys::table
         .filter(api_keys::key_hash.eq(key_hash))
         .select(KeyRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 
@@ -60,7 +60,7 @@ pub fn find_by_name(conn: &mut DbConn, name: &str) -> QueryResult<Option<KeyRow>
     api_keys::table
         .filter(api_keys::name.eq(name))
         .select(KeyRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 
@@ -68,7 +68,7 @@ pub fn find_name(conn: &mut DbConn, id: i32) -> QueryResult<Option<String>> {
     api_keys::table
         .find(id)
         .select(api_keys::name)
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 

@@ -1,6 +1,7 @@
 //! The `ledger` table: append and read hash-chained entries.
 
 use chrono::NaiveDateTime;
+use diesel::dsl::max;
 use diesel::prelude::*;
 
 use super::db_time;
@@ -33,12 +34,15 @@ impl From<Row> for Entry {
     }
 }
 
-/// The last entry's (seq, hash), if the ledger is not empty.
+/// The last entry's (seq, hash), if the ledger is not empty. Two indexed lookups rather than
+/// `ORDER BY seq DESC LIMIT 1` (see the module note on LIMIT).
 pub fn head(conn: &mut DbConn) -> QueryResult<Option<(i64, String)>> {
+    let last: Option<i64> = ledger::table.select(max(ledger::seq)).get_result(conn)?;
+    let Some(seq) = last else { return Ok(None) };
     ledger::table
-        .order(ledger::seq.desc())
+        .find(seq)
         .select((ledger::seq, ledger::hash))
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 

@@ -12,7 +12,7 @@ pub fn find_id(conn: &mut DbConn, slug: &str) -> QueryResult<Option<i32>> {
     topics::table
         .filter(topics::slug.eq(slug))
         .select(topics::id)
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 

@@ -19,7 +19,7 @@ pub fn find(conn: &mut DbConn, handle: &str) -> QueryResult<Option<UserRow>> {
     users::table
         .filter(users::handle.eq(handle))
         .select(UserRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 
@@ -27,7 +27,7 @@ pub fn find_id(conn: &mut DbConn, handle: &str) -> QueryResult<Option<i32>> {
     users::table
         .filter(users::handle.eq(handle))
         .select(users::id)
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 

@@ -68,6 +68,8 @@ async fn keys_commands(b: Backend) {
     );
     let revoke = plusk(&app.db, &["keys", "revoke", "cli-app"]);
     assert!(revoke.status.success(), "{}", stderr(&revoke));
+    // The server trusts a key lookup for a moment; a revoke from outside it shows after that.
+    tokio::time::sleep(plusk::http::key_cache::KEY_CACHE_TTL + Duration::from_millis(100)).await;
     app.get("/v1/endorsements", &key)
         .await
         .assert_problem(401, "unauthorized");

@@ -107,6 +107,7 @@ pub async fn patch(
     let info = state
         .run(move |conn| svc::set_rate(conn, &name, rate))
         .await?;
+    state.keys.clear();
     Ok(HttpResponse::Ok().json(info))
 }
 
@@ -131,5 +132,6 @@ pub async fn revoke(
     caller.require(Permission::ManageKeys)?;
     let name = name.into_inner();
     state.run(move |conn| svc::revoke(conn, &name)).await?;
+    state.keys.clear();
     Ok(HttpResponse::NoContent().finish())
 }

@@ -34,9 +34,17 @@ impl From<Row> for Entry {
     }
 }
 
-/// The last entry's (seq, hash), if the ledger is not empty. Two indexed lookups rather than
-/// `ORDER BY seq DESC LIMIT 1` (see the module note on LIMIT).
+/// The last entry's (seq, hash), if the ledger is not empty. On PostgreSQL one round-trip with
+/// `ORDER BY seq DESC LIMIT 1`; on SQLite, where a bound LIMIT costs a re-prepare (see the
+/// module note) and a query costs no round-trip, two indexed lookups.
 pub fn head(conn: &mut DbConn) -> QueryResult<Option<(i64, String)>> {
+    if let DbConn::Pg(_) = conn {
+        return ledger::table
+            .order(ledger::seq.desc())
+            .select((ledger::seq, ledger::hash))
+            .first(conn)
+            .optional();
+    }
     let last: Option<i64> = ledger::table.select(max(ledger::seq)).get_result(conn)?;
     let Some(seq) = last else { return Ok(None) };
     ledger::table

@@ -69,7 +69,8 @@ bench() {
     # Limits off (the key is unlimited) and on (a quota so high it never denies, so every
     # request pays for the limiter check), in the order off, on, on, off: the database grows
     # with every run and gets slower, and this order puts that drift on both sides equally.
-    local off=() on=()
+    # Right after the first run, the half-load run, on a database of about the same size.
+    local off=() on=() half="" delay_ms=""
     local order=(off on on off)
     for i in "${!order[@]}"; do
         if [ "${order[$i]}" = off ]; then
@@ -79,14 +80,15 @@ bench() {
             api PATCH /v1/keys/bench '{"rate_per_sec":1000000,"burst":1000000}' >/dev/null
             on+=("$(load "$backend-on$i" "$DURATION")")
         fi
+        if [ -z "$half" ]; then
+            # Half the first run's rate: each connection waits so that together they offer max/2.
+            delay_ms="$(awk -v c="$CONNECTIONS" -v m="${off[0]%% *}" 'BEGIN { d = int(c * 1000 / (m / 2)); print (d < 1 ? 1 : d) }')"
+            api PATCH /v1/keys/bench '{"rate_per_sec":0}' >/dev/null
+            half="$(load "$backend-half" "$DURATION" "$delay_ms")"
+        fi
     done
     local max_rps
     max_rps="$(printf '%s\n' "${off[@]}" "${on[@]}" | awk '{ if ($1 > m) m = $1 } END { print m }')"
-    # Half the maximum: each connection waits so that all together offer about max/2 per second.
-    local delay_ms
-    delay_ms="$(awk -v c="$CONNECTIONS" -v m="$max_rps" 'BEGIN { d = int(c * 1000 / (m / 2)); print (d < 1 ? 1 : d) }')"
-    local half
-    half="$(load "$backend-half" "$DURATION" "$delay_ms")"
     for r in "${off[@]}"; do echo "| $backend | limits off | $CONNECTIONS | ${r// / | } |"; done
     for r in "${on[@]}"; do echo "| $backend | limits on | $CONNECTIONS | ${r// / | } |"; done
     echo "| $backend | half load (${delay_ms} ms between requests per connection) | $CONNECTIONS | ${half// / | } |"

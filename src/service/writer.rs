@@ -12,9 +12,13 @@
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
 
 use super::{Error, Result};
-use crate::db::{write_tx, DbConn, DbPool};
+use crate::db::{write_tx, Backend, DbConn, DbPool};
 
 /// Most writes committed in one transaction.
 pub const MAX_BATCH: usize = 256;
@@ -31,19 +35,34 @@ type Deliver = Box<dyn FnOnce(BatchEnd<'_>) + Send>;
 /// A queued write: runs on the writer's connection and says whether it faulted.
 type Job = Box<dyn FnOnce(&mut DbConn) -> (Deliver, bool) + Send>;
 
+/// How often the SQLite write-ahead log is copied back into the database file.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(200);
+
 /// Handle to the writer thread; it stops when the last handle is dropped.
 pub struct Writer {
     queue: SyncSender<Job>,
+    /// Held while the writer is wanted; the checkpointer stops when it is gone.
+    _alive: Arc<()>,
 }
 
 impl Writer {
-    /// Starts the writer thread on connections from `pool`.
+    /// Starts the writer thread on connections from `pool` (and, on SQLite, the checkpointer).
     pub fn start(pool: DbPool) -> std::io::Result<Writer> {
         let (queue, jobs) = sync_channel(QUEUE);
+        let alive = Arc::new(());
+        if pool.get().is_ok_and(|c| c.backend() == Backend::Sqlite) {
+            let (pool, alive) = (pool.clone(), Arc::downgrade(&alive));
+            std::thread::Builder::new()
+                .name("plusk-checkpoint".into())
+                .spawn(move || checkpoint_loop(&pool, &alive))?;
+        }
         std::thread::Builder::new()
             .name("plusk-writer".into())
             .spawn(move || run(&pool, &jobs))?;
-        Ok(Writer { queue })
+        Ok(Writer {
+            queue,
+            _alive: alive,
+        })
     }
 
     /// Runs `f` in the next batch; resolves once the batch is committed (or not).
@@ -97,6 +116,21 @@ fn run(pool: &DbPool, jobs: &Receiver<Job>) {
     }
 }
 
+/// SQLite normally copies its write-ahead log back into the database inside whichever commit
+/// crosses 1000 pages, stalling that batch for a write and an fsync of the database file. The
+/// writer turns that off for its connections, and this thread checkpoints beside it instead
+/// (PASSIVE: it never blocks the writer or readers).
+fn checkpoint_loop(pool: &DbPool, alive: &Weak<()>) {
+    while alive.upgrade().is_some() {
+        std::thread::sleep(CHECKPOINT_EVERY);
+        if let Ok(mut conn) = pool.get() {
+            if let Err(e) = conn.batch_execute("PRAGMA wal_checkpoint(PASSIVE)") {
+                tracing::debug!(error = %e, "checkpoint skipped");
+            }
+        }
+    }
+}
+
 /// Runs and commits one batch. Jobs dropped unrun (no connection, a panic) answer their
 /// callers `Unavailable` through their closed channels.
 fn commit_batch(pool: &DbPool, batch: Vec<Job>) {
@@ -107,6 +141,10 @@ fn commit_batch(pool: &DbPool, batch: Vec<Job>) {
             return;
         }
     };
+    if let DbConn::Sqlite(c) = &mut *conn {
+        // Checkpoints run on their own thread (see `checkpoint_loop`).
+        let _ = c.batch_execute("PRAGMA wal_autocheckpoint = 0");
+    }
     let mut delivers = Vec::with_capacity(batch.len());
     let outcome = write_tx(&mut conn, |c| {
         for job in batch {

@@ -13,3 +13,4 @@ mod errors;
 mod ledger;
 mod ratelimit;
 mod schema;
+mod writer;

@@ -1,5 +1,6 @@
 //! The `plusk` command line. Every setting is a flag and an environment variable.
 
+mod eval;
 mod import;
 mod keys;
 mod serve;
@@ -52,6 +53,8 @@ pub enum Command {
     Ledger(LedgerCommand),
     /// Back-fill endorsements from an NDJSON file.
     Import(import::ImportArgs),
+    /// Precision, recall, F1 and confusion table of the solicitation classifier on a labelled TSV.
+    EvalClassifier(eval::EvalArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -106,6 +109,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
             })
         }
         Command::Import(args) => import::run(&mut open(&cli, &url)?, args),
+        Command::EvalClassifier(args) => eval::run(args),
     }
 }
 

@@ -8,6 +8,7 @@ pub mod handle;
 pub mod keys;
 pub mod ledger;
 pub mod rules;
+pub mod solicitation;
 pub mod time;
 pub mod topic;
 

@@ -3,7 +3,7 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::handlers::{directory, endorsements, health, keys, ledger};
+use super::handlers::{classify, directory, endorsements, health, keys, ledger};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -15,6 +15,7 @@ use super::handlers::{directory, endorsements, health, keys, ledger};
         endorsements::create, endorsements::list, endorsements::get, endorsements::revoke,
         ledger::page, ledger::verify,
         directory::user, directory::topics,
+        classify::classify,
         keys::create, keys::list, keys::patch, keys::revoke,
         health::healthz, health::readyz,
     ),
@@ -24,6 +25,7 @@ use super::handlers::{directory, endorsements, health, keys, ledger};
         (name = "ledger", description = "The tamper-evident, hash-chained record of every change"),
         (name = "directory", description = "Users and topics"),
         (name = "keys", description = "API keys (admin)"),
+        (name = "classify", description = "Recognising requests for endorsements"),
         (name = "health", description = "Probes"),
     )
 )]

@@ -7,7 +7,7 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use super::auth::admit;
 use super::errors::{json_error, method_not_allowed, not_found, path_error, query_error};
-use super::handlers::{directory, endorsements, health, keys, ledger};
+use super::handlers::{classify, directory, endorsements, health, keys, ledger};
 use super::openapi::ApiDoc;
 use super::MAX_BODY_BYTES;
 
@@ -46,6 +46,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(resource("/ledger/verify").route(web::get().to(ledger::verify)))
             .service(resource("/users/{handle}").route(web::get().to(directory::user)))
             .service(resource("/topics").route(web::get().to(directory::topics)))
+            .service(resource("/classify").route(web::post().to(classify::classify)))
             .service(
                 resource("/keys")
                     .route(web::post().to(keys::create))

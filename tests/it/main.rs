@@ -6,6 +6,7 @@
 mod common;
 
 mod auth;
+mod classify;
 mod cli;
 mod concurrency;
 mod endorsements;

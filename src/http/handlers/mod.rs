@@ -1,6 +1,7 @@
 //! Request handlers, one module per resource. Each parses its input into domain types, calls one
 //! service function, and shapes the response.
 
+pub mod classify;
 pub mod directory;
 pub mod endorsements;
 pub mod health;

@@ -1,0 +1,171 @@
+//! Recognising a solicitation: text that asks others to endorse, +K, vote for, like, nominate
+//! or recommend the writer or the writer's own work, in English, Dutch, French, Spanish or
+//! German. No network and no downloaded model: word lists ([`lexicon`]) give named cues, and a
+//! small logistic regression ([`model`]) trained on the corpus in `tests/data` weighs them.
+
+pub mod features;
+pub mod lexicon;
+pub mod model;
+pub mod normalize;
+
+use serde::Serialize;
+
+/// Longest text classified; the rest is ignored (asks are short).
+pub const MAX_TEXT_CHARS: usize = 5_000;
+/// At or above this score a text counts as begging.
+pub const THRESHOLD: f64 = 0.5;
+/// Most cues reported.
+const MAX_CUES: usize = 6;
+
+/// The verdict on one text.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Verdict {
+    /// Whether the text asks for an endorsement of the writer or their own work.
+    pub begging: bool,
+    /// Probability-like score in [0, 1].
+    pub score: f64,
+    /// What pointed towards begging, strongest first: named cues (`ask-verb+self`,
+    /// `please`, `trade`, …) and words (`word:upvote`).
+    pub cues: Vec<String>,
+    /// `en`, `nl`, `fr`, `es`, `de`, or `und` when unsure.
+    pub language: String,
+}
+
+/// Classifies a text.
+pub fn classify(text: &str) -> Verdict {
+    let text: String = text.chars().take(MAX_TEXT_CHARS).collect();
+    let features = model::features_of(&text);
+    let (score, mut contributions) = model::Model::get().score(&features);
+    contributions.retain(|(_, w)| *w > 0.05);
+    contributions.sort_by(|a, b| b.1.total_cmp(&a.1));
+    let cues = contributions
+        .into_iter()
+        .take(MAX_CUES)
+        .map(|(f, _)| readable(&f))
+        .collect();
+    Verdict {
+        begging: score >= THRESHOLD,
+        score: (score * 1000.0).round() / 1000.0,
+        cues,
+        language: language(&text).to_string(),
+    }
+}
+
+fn readable(feature: &str) -> String {
+    if let Some(cue) = feature.strip_prefix("cue:") {
+        return cue.to_string();
+    }
+    if let Some(word) = feature.strip_prefix("w:") {
+        return format!("word:{word}");
+    }
+    feature.strip_prefix("b:").map_or_else(
+        || feature.to_string(),
+        |p| format!("phrase:{}", p.replace('_', " ")),
+    )
+}
+
+fn language(text: &str) -> &'static str {
+    use whatlang::{Detector, Lang};
+    let detector =
+        Detector::with_allowlist(vec![Lang::Eng, Lang::Nld, Lang::Fra, Lang::Spa, Lang::Deu]);
+    match detector.detect_lang(text) {
+        Some(Lang::Eng) => "en",
+        Some(Lang::Nld) => "nl",
+        Some(Lang::Fra) => "fr",
+        Some(Lang::Spa) => "es",
+        Some(Lang::Deu) => "de",
+        _ => "und",
+    }
+}
+
+/// Precision, recall, F1 and the confusion table of the classifier on labelled examples.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Evaluation {
+    pub true_pos: usize,
+    pub false_pos: usize,
+    pub true_neg: usize,
+    pub false_neg: usize,
+}
+
+impl Evaluation {
+    /// The built-in model on `examples`.
+    pub fn of(examples: &[(bool, String)]) -> Evaluation {
+        Evaluation::with(model::Model::get(), examples)
+    }
+
+    /// `k`-fold cross-validation on `examples`: each fold scored by a model trained on the
+    /// others. This is how features are judged without touching a held-out set.
+    pub fn cross_validated(
+        examples: &[(bool, String)],
+        k: usize,
+    ) -> (Evaluation, Vec<(bool, f64, String)>) {
+        let mut total = Evaluation::default();
+        let mut errors = Vec::new();
+        for fold in 0..k {
+            let train: Vec<_> = examples
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| i % k != fold)
+                .map(|(_, e)| e.clone())
+                .collect();
+            let test: Vec<_> = examples
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| i % k == fold)
+                .map(|(_, e)| e.clone())
+                .collect();
+            let m = model::Model::train(&train);
+            let e = Evaluation::with(&m, &test);
+            for (beg, text) in &test {
+                let (score, _) = m.score(&model::features_of(text));
+                if (score >= THRESHOLD) != *beg {
+                    errors.push((*beg, score, text.clone()));
+                }
+            }
+            total.true_pos += e.true_pos;
+            total.false_pos += e.false_pos;
+            total.true_neg += e.true_neg;
+            total.false_neg += e.false_neg;
+        }
+        (total, errors)
+    }
+
+    fn with(m: &model::Model, examples: &[(bool, String)]) -> Evaluation {
+        let mut e = Evaluation::default();
+        for (beg, text) in examples {
+            let (score, _) = m.score(&model::features_of(text));
+            match (*beg, score >= THRESHOLD) {
+                (true, true) => e.true_pos += 1,
+                (false, true) => e.false_pos += 1,
+                (false, false) => e.true_neg += 1,
+                (true, false) => e.false_neg += 1,
+            }
+        }
+        e
+    }
+
+    pub fn precision(&self) -> f64 {
+        ratio(self.true_pos, self.true_pos + self.false_pos)
+    }
+
+    pub fn recall(&self) -> f64 {
+        ratio(self.true_pos, self.true_pos + self.false_neg)
+    }
+
+    pub fn f1(&self) -> f64 {
+        let (p, r) = (self.precision(), self.recall());
+        if p + r == 0.0 {
+            0.0
+        } else {
+            2.0 * p * r / (p + r)
+        }
+    }
+}
+
+fn ratio(a: usize, b: usize) -> f64 {
+    if b == 0 {
+        0.0
+    } else {
+        a as f64 / b as f64
+    }
+}

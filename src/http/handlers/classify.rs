@@ -1,0 +1,45 @@
+//! `POST /v1/classify`: does a text ask for endorsements? For apps that warn before posting.
+
+use actix_web::{web, HttpResponse};
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use crate::domain::keys::Permission;
+use crate::domain::solicitation::{classify as verdict_of, Verdict, MAX_TEXT_CHARS};
+use crate::http::auth::Caller;
+use crate::http::errors::{ApiError, Problem};
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClassifyBody {
+    /// The text to judge (at most 5,000 characters are read).
+    #[schema(example = "please +K me on writing!")]
+    pub text: String,
+}
+
+/// Judge whether a text solicits endorsements of its writer.
+#[utoipa::path(
+    post, path = "/v1/classify", tag = "classify",
+    request_body = ClassifyBody,
+    responses(
+        (status = 200, body = Verdict),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn classify(
+    caller: Caller,
+    body: web::Json<ClassifyBody>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Permission::Read)?;
+    if body.text.chars().count() > MAX_TEXT_CHARS * 2 {
+        return Err(ApiError::bad_request(
+            "text_too_long",
+            format!("text is longer than {} characters", MAX_TEXT_CHARS * 2),
+        ));
+    }
+    let text = body.into_inner().text;
+    // Classification is CPU work of a few microseconds to a millisecond: done inline.
+    Ok(HttpResponse::Ok().json(verdict_of(&text)))
+}

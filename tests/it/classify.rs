@@ -1,0 +1,88 @@
+//! The solicitation classifier: floors on the labelled corpus, and the API.
+
+use plusk::domain::solicitation::{classify, model::parse_corpus, Evaluation};
+use serde_json::json;
+
+use crate::both_backends;
+use crate::common::{spawn, Backend};
+
+/// Regression floors, below the target (F1 0.9 on held-out text) that the begging-detection
+/// issue still has to reach; raise them as the classifier improves.
+const HELD_OUT_F1_FLOOR: f64 = 0.82;
+const CROSS_VALIDATED_F1_FLOOR: f64 = 0.86;
+
+#[test]
+fn held_out_f1_stays_above_its_floor() {
+    let examples = parse_corpus(include_str!("../data/solicitations-heldout.tsv"));
+    assert!(examples.len() >= 150, "the held-out set is complete");
+    let e = Evaluation::of(&examples);
+    assert!(
+        e.f1() >= HELD_OUT_F1_FLOOR,
+        "held-out F1 {:.3} ({e:?})",
+        e.f1()
+    );
+}
+
+#[test]
+fn cross_validated_f1_stays_above_its_floor() {
+    let examples = parse_corpus(include_str!("../data/solicitations.tsv"));
+    assert!(examples.len() >= 400);
+    let (e, _) = Evaluation::cross_validated(&examples, 5);
+    assert!(
+        e.f1() >= CROSS_VALIDATED_F1_FLOOR,
+        "5-fold F1 {:.3} ({e:?})",
+        e.f1()
+    );
+}
+
+#[test]
+fn direct_asks_fire_and_refusals_do_not() {
+    for text in [
+        "please +K me on writing",
+        "Pleeeease ＋Ｋ me on writing!! 🙏",
+        "vote for my blog please",
+    ] {
+        let v = classify(text);
+        assert!(v.begging, "{text}: {v:?}");
+        assert!(!v.cues.is_empty(), "{text}: a moderator sees why");
+    }
+    for text in [
+        "So no, I will not +K you because you ask.",
+        "thanks everyone for the endorsements!",
+    ] {
+        assert!(!classify(text).begging, "{text}: {:?}", classify(text));
+    }
+    assert_eq!(
+        classify("Stem alsjeblieft op mijn blog, ik heb je stem nodig").language,
+        "nl"
+    );
+}
+
+both_backends!(classify_endpoint);
+
+async fn classify_endpoint(b: Backend) {
+    let Some(app) = spawn(b).await else { return };
+    let r = app
+        .post(
+            "/v1/classify",
+            &app.app_key,
+            &json!({"text": "please +K me on writing"}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.json["begging"], true);
+    let score = r.json["score"].as_f64().unwrap();
+    assert!((0.5..=1.0).contains(&score), "{score}");
+    assert!(r.json["cues"].as_array().is_some_and(|c| !c.is_empty()));
+    assert_eq!(r.json["language"], "en");
+    app.post("/v1/classify", &app.app_key, &json!({"txt": "x"}))
+        .await
+        .assert_problem(400, "invalid_json");
+    app.post(
+        "/v1/classify",
+        &app.app_key,
+        &json!({"text": "x".repeat(10_001)}),
+    )
+    .await
+    .assert_problem(400, "text_too_long");
+}

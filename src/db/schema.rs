@@ -52,6 +52,24 @@ diesel::table! {
 }
 
 diesel::table! {
+    solicitations (id) {
+        id -> BigInt,
+        requester_id -> Integer,
+        target_id -> Nullable<Integer>,
+        topic_id -> Nullable<Integer>,
+        text -> Text,
+        channel -> Nullable<Text>,
+        observed_at -> Timestamp,
+        begging -> Bool,
+        score -> Double,
+        cues -> Text,
+        language -> Text,
+        ledger_seq -> BigInt,
+        created_by -> Nullable<Integer>,
+    }
+}
+
+diesel::table! {
     topics (id) {
         id -> Integer,
         slug -> Text,
@@ -71,12 +89,16 @@ diesel::joinable!(endorsements -> api_keys (created_by));
 diesel::joinable!(endorsements -> ledger (ledger_seq));
 diesel::joinable!(endorsements -> topics (topic_id));
 diesel::joinable!(idempotency_keys -> api_keys (api_key_id));
+diesel::joinable!(solicitations -> api_keys (created_by));
+diesel::joinable!(solicitations -> ledger (ledger_seq));
+diesel::joinable!(solicitations -> topics (topic_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     api_keys,
     endorsements,
     idempotency_keys,
     ledger,
+    solicitations,
     topics,
     users,
 );

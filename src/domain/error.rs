@@ -36,6 +36,8 @@ pub enum Rejection {
     #[error("invalid rate: {0}")]
     InvalidRate(String),
     #[error("invalid {field}: {reason}")]
+    InvalidText { field: &'static str, reason: String },
+    #[error("invalid {field}: {reason}")]
     InvalidTime { field: &'static str, reason: String },
 }
 
@@ -56,6 +58,7 @@ impl Rejection {
             Rejection::InvalidStatus(_) => "invalid_status",
             Rejection::InvalidTime { .. } => "invalid_timestamp",
             Rejection::InvalidRate(_) => "invalid_rate",
+            Rejection::InvalidText { .. } => "invalid_text",
         }
     }
 }

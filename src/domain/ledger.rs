@@ -19,6 +19,7 @@ pub const GENESIS_HASH: &str = "000000000000000000000000000000000000000000000000
 
 pub const ENDORSEMENT_CREATED: &str = "endorsement.created";
 pub const ENDORSEMENT_REVOKED: &str = "endorsement.revoked";
+pub const SOLICITATION_RECORDED: &str = "solicitation.recorded";
 
 /// One stored ledger entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,6 +57,26 @@ pub struct Revoked {
     pub revoked_at: DateTime<Utc>,
     /// Name of the API key that revoked it.
     pub by: Option<String>,
+}
+
+/// The payload of `solicitation.recorded`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SolicitationRecorded {
+    pub id: i64,
+    pub requester: String,
+    pub target: Option<String>,
+    pub topic: Option<String>,
+    pub text: String,
+    pub channel: Option<String>,
+    #[serde(with = "super::time::serde_micros")]
+    pub observed_at: DateTime<Utc>,
+    pub begging: bool,
+    pub score: f64,
+    pub cues: Vec<String>,
+    pub language: String,
+    /// Name of the API key that reported it.
+    pub reported_by: Option<String>,
 }
 
 /// RFC 8785 canonical JSON of any serialisable value.

@@ -3,7 +3,7 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::handlers::{classify, directory, endorsements, health, keys, ledger};
+use super::handlers::{classify, directory, endorsements, health, keys, ledger, solicitations};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -16,6 +16,7 @@ use super::handlers::{classify, directory, endorsements, health, keys, ledger};
         ledger::page, ledger::verify,
         directory::user, directory::topics,
         classify::classify,
+        solicitations::report, solicitations::get,
         keys::create, keys::list, keys::patch, keys::revoke,
         health::healthz, health::readyz,
     ),
@@ -26,6 +27,7 @@ use super::handlers::{classify, directory, endorsements, health, keys, ledger};
         (name = "directory", description = "Users and topics"),
         (name = "keys", description = "API keys (admin)"),
         (name = "classify", description = "Recognising requests for endorsements"),
+        (name = "solicitations", description = "Reported requests for endorsements, kept as evidence"),
         (name = "health", description = "Probes"),
     )
 )]

@@ -7,7 +7,7 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use super::auth::admit;
 use super::errors::{json_error, method_not_allowed, not_found, path_error, query_error};
-use super::handlers::{classify, directory, endorsements, health, keys, ledger};
+use super::handlers::{classify, directory, endorsements, health, keys, ledger, solicitations};
 use super::openapi::ApiDoc;
 use super::MAX_BODY_BYTES;
 
@@ -47,6 +47,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(resource("/users/{handle}").route(web::get().to(directory::user)))
             .service(resource("/topics").route(web::get().to(directory::topics)))
             .service(resource("/classify").route(web::post().to(classify::classify)))
+            .service(resource("/solicitations").route(web::post().to(solicitations::report)))
+            .service(resource("/solicitations/{id}").route(web::get().to(solicitations::get)))
             .service(
                 resource("/keys")
                     .route(web::post().to(keys::create))

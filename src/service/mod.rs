@@ -7,6 +7,7 @@ pub mod endorsements;
 pub mod import;
 pub mod keys;
 pub mod ledger;
+pub mod solicitations;
 pub mod users;
 pub mod writer;
 

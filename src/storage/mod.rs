@@ -10,6 +10,7 @@ pub mod endorsements;
 pub mod idempotency;
 pub mod keys;
 pub mod ledger;
+pub mod solicitations;
 pub mod topics;
 pub mod users;
 

@@ -16,6 +16,11 @@ pub fn find_id(conn: &mut DbConn, slug: &str) -> QueryResult<Option<i32>> {
         .optional()
 }
 
+/// The slug of a topic id.
+pub fn slug_of(conn: &mut DbConn, id: i32) -> QueryResult<String> {
+    topics::table.find(id).select(topics::slug).get_result(conn)
+}
+
 /// Adds a topic first used at `at`; returns its id.
 pub fn insert(conn: &mut DbConn, slug: &str, at: DateTime<Utc>) -> QueryResult<i32> {
     diesel::insert_into(topics::table)

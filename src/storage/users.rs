@@ -31,6 +31,11 @@ pub fn find_id(conn: &mut DbConn, handle: &str) -> QueryResult<Option<i32>> {
         .optional()
 }
 
+/// The handle of a user id.
+pub fn handle_of(conn: &mut DbConn, id: i32) -> QueryResult<String> {
+    users::table.find(id).select(users::handle).get_result(conn)
+}
+
 /// The ids of two handles, in one query; `None` for a handle not used yet.
 pub fn find_pair(conn: &mut DbConn, a: &str, b: &str) -> QueryResult<(Option<i32>, Option<i32>)> {
     let rows: Vec<(i32, String)> = users::table

@@ -14,4 +14,5 @@ mod errors;
 mod ledger;
 mod ratelimit;
 mod schema;
+mod solicitations;
 mod writer;

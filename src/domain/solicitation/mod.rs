@@ -7,6 +7,7 @@ pub mod features;
 pub mod lexicon;
 pub mod model;
 pub mod normalize;
+pub mod request;
 
 use serde::Serialize;
 

@@ -7,3 +7,4 @@ pub mod endorsements;
 pub mod health;
 pub mod keys;
 pub mod ledger;
+pub mod solicitations;

@@ -1,0 +1,108 @@
+//! `/v1/solicitations`: client apps report what their users post or send; plusk keeps it as
+//! evidence, with the classifier's verdict.
+
+use actix_web::http::header;
+use actix_web::{web, HttpResponse};
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use crate::domain::keys::Permission;
+use crate::domain::solicitation::request::{NewSolicitation, Solicitation};
+use crate::domain::{time, Rejection};
+use crate::http::auth::Caller;
+use crate::http::errors::{ApiError, Problem};
+use crate::http::state::AppState;
+use crate::service::solicitations as svc;
+
+/// Body of `POST /v1/solicitations`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReportBody {
+    /// Who asked.
+    #[schema(example = "carol")]
+    pub requester: String,
+    /// Whom they asked; null or absent for a broadcast to everyone.
+    #[serde(default)]
+    pub target: Option<String>,
+    /// The topic asked about, if any.
+    #[serde(default)]
+    pub topic: Option<String>,
+    /// What they wrote (1–5,000 characters).
+    #[schema(example = "can you please give me a +K on Klout for my blog?")]
+    pub text: String,
+    /// Where it was seen ("dm", "forum", …), up to 64 characters.
+    #[serde(default)]
+    pub channel: Option<String>,
+    /// When it was seen (RFC 3339); default now.
+    #[serde(default)]
+    pub observed_at: Option<String>,
+}
+
+/// Report a solicitation.
+#[utoipa::path(
+    post, path = "/v1/solicitations", tag = "solicitations",
+    request_body = ReportBody,
+    responses(
+        (status = 201, body = Solicitation),
+        (status = 400, description = "`invalid_handle`, `invalid_topic`, `invalid_text`, `invalid_timestamp` or a malformed body", body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn report(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: web::Json<ReportBody>,
+) -> Result<HttpResponse, ApiError> {
+    let by = caller.require(Permission::WriteEndorsements)?.clone();
+    let b = body.into_inner();
+    let observed_at = b
+        .observed_at
+        .as_deref()
+        .map(|raw| {
+            time::parse(raw).ok_or_else(|| Rejection::InvalidTime {
+                field: "observed_at",
+                reason: format!("{raw:?} is not an RFC 3339 timestamp"),
+            })
+        })
+        .transpose()?;
+    let req = NewSolicitation::parse(
+        &b.requester,
+        b.target.as_deref(),
+        b.topic.as_deref(),
+        b.text,
+        b.channel,
+        observed_at,
+        time::now(),
+    )?;
+    let s = state
+        .write(move |conn| svc::record(conn, &req, &by))
+        .await?;
+    Ok(HttpResponse::Created()
+        .insert_header((header::LOCATION, format!("/v1/solicitations/{}", s.id)))
+        .json(s))
+}
+
+/// Read a reported solicitation.
+#[utoipa::path(
+    get, path = "/v1/solicitations/{id}", tag = "solicitations",
+    params(("id" = i64, Path, description = "Solicitation id")),
+    responses(
+        (status = 200, body = Solicitation),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn get(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Permission::Read)?;
+    let id = id.into_inner();
+    let s = state.run(move |conn| svc::get(conn, id)).await?;
+    Ok(HttpResponse::Ok().json(s))
+}

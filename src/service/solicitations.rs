@@ -1,0 +1,109 @@
+//! Recording reported solicitations as evidence, each with the classifier's verdict.
+
+use chrono::{DateTime, Utc};
+
+use super::{ledger, Error, Principal, Result};
+use crate::db::DbConn;
+use crate::domain::ledger::{SolicitationRecorded, SOLICITATION_RECORDED};
+use crate::domain::solicitation::classify;
+use crate::domain::solicitation::request::{NewSolicitation, Solicitation};
+use crate::domain::time::{self, from_db, to_db};
+use crate::storage;
+
+/// The id of `handle`, adding the user if new.
+fn user_id(conn: &mut DbConn, handle: &str, at: DateTime<Utc>) -> Result<i32> {
+    match storage::users::find_id(conn, handle)? {
+        Some(id) => Ok(id),
+        None => Ok(storage::users::insert(conn, handle, at)?),
+    }
+}
+
+fn topic_id(conn: &mut DbConn, slug: &str, at: DateTime<Utc>) -> Result<i32> {
+    match storage::topics::find_id(conn, slug)? {
+        Some(id) => Ok(id),
+        None => Ok(storage::topics::insert(conn, slug, at)?),
+    }
+}
+
+/// Classifies and records a report, with its ledger entry. Call inside a write transaction.
+pub fn record(conn: &mut DbConn, req: &NewSolicitation, by: &Principal) -> Result<Solicitation> {
+    let now = time::now();
+    let observed_at = req.observed_at.unwrap_or(now);
+    let verdict = classify(&req.text);
+    let requester_id = user_id(conn, req.requester.as_str(), observed_at)?;
+    let target_id = match &req.target {
+        Some(t) => Some(user_id(conn, t.as_str(), observed_at)?),
+        None => None,
+    };
+    let topic_id = match &req.topic {
+        Some(t) => Some(topic_id(conn, t.as_str(), observed_at)?),
+        None => None,
+    };
+    let (entry, payload) = ledger::append(conn, SOLICITATION_RECORDED, now, |seq| {
+        SolicitationRecorded {
+            id: seq,
+            requester: req.requester.to_string(),
+            target: req.target.as_ref().map(ToString::to_string),
+            topic: req.topic.as_ref().map(ToString::to_string),
+            text: req.text.clone(),
+            channel: req.channel.clone(),
+            observed_at,
+            begging: verdict.begging,
+            score: verdict.score,
+            cues: verdict.cues.clone(),
+            language: verdict.language.clone(),
+            reported_by: Some(by.name.clone()),
+        }
+    })?;
+    let row = storage::solicitations::Row {
+        id: payload.id,
+        requester_id,
+        target_id,
+        topic_id,
+        text: req.text.clone(),
+        channel: req.channel.clone(),
+        observed_at: to_db(observed_at),
+        begging: verdict.begging,
+        score: verdict.score,
+        cues: serde_json::to_string(&verdict.cues).map_err(|e| Error::Internal(e.to_string()))?,
+        language: verdict.language.clone(),
+        ledger_seq: entry.seq,
+        created_by: Some(by.key_id),
+    };
+    storage::solicitations::insert(conn, &row)?;
+    Ok(Solicitation::from_parts(
+        payload.id,
+        req,
+        observed_at,
+        verdict,
+        entry.seq,
+    ))
+}
+
+pub fn get(conn: &mut DbConn, id: i64) -> Result<Solicitation> {
+    let row = storage::solicitations::find(conn, id)?
+        .ok_or_else(|| Error::NotFound(format!("solicitation {id}")))?;
+    let target = row
+        .target_id
+        .map(|t| storage::users::handle_of(conn, t))
+        .transpose()?;
+    let topic = row
+        .topic_id
+        .map(|t| storage::topics::slug_of(conn, t))
+        .transpose()?;
+    Ok(Solicitation {
+        id: row.id,
+        requester: storage::users::handle_of(conn, row.requester_id)?,
+        target,
+        topic,
+        text: row.text,
+        channel: row.channel,
+        observed_at: from_db(row.observed_at),
+        begging: row.begging,
+        score: row.score,
+        cues: serde_json::from_str(&row.cues)
+            .map_err(|e| Error::Internal(format!("stored cues: {e}")))?,
+        language: row.language,
+        ledger_seq: row.ledger_seq,
+    })
+}

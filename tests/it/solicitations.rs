@@ -1,0 +1,104 @@
+//! Reported solicitations: validated, classified, stored, and recorded in the ledger.
+
+use serde_json::json;
+
+use crate::both_backends;
+use crate::common::{spawn, Backend};
+
+both_backends!(
+    a_report_is_classified_stored_and_chained,
+    bad_reports_are_400
+);
+
+async fn a_report_is_classified_stored_and_chained(b: Backend) {
+    let Some(app) = spawn(b).await else { return };
+    let body = json!({
+        "requester": "Carol", "target": "alice", "topic": "Writing",
+        "text": "can you please give me a +K on Klout for my blog?",
+        "channel": "dm", "observed_at": "2026-11-20T10:00:00+01:00"
+    });
+    let r = app.post("/v1/solicitations", &app.app_key, &body).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let s = &r.json;
+    assert_eq!(
+        (
+            s["requester"].as_str(),
+            s["target"].as_str(),
+            s["topic"].as_str()
+        ),
+        (Some("carol"), Some("alice"), Some("writing"))
+    );
+    assert_eq!(s["observed_at"], "2026-11-20T09:00:00.000000Z");
+    assert_eq!(
+        (s["begging"].as_bool(), s["language"].as_str()),
+        (Some(true), Some("en"))
+    );
+    assert!(s["cues"].as_array().is_some_and(|c| !c.is_empty()));
+    let id = s["id"].as_i64().unwrap();
+    assert_eq!(
+        r.header("location"),
+        Some(format!("/v1/solicitations/{id}").as_str())
+    );
+
+    let got = app
+        .get(&format!("/v1/solicitations/{id}"), &app.admin)
+        .await;
+    assert_eq!(&got.json, s, "a read returns what the write acknowledged");
+
+    let broadcast = json!({"requester": "dave", "text": "I'm not asking anyone for +K, thanks"});
+    let r = app
+        .post("/v1/solicitations", &app.app_key, &broadcast)
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert_eq!(
+        (r.json["target"].is_null(), r.json["begging"].as_bool()),
+        (true, Some(false))
+    );
+
+    let ledger = app.get("/v1/ledger", &app.app_key).await;
+    assert_eq!(ledger.json["items"][0]["kind"], "solicitation.recorded");
+    assert_eq!(ledger.json["items"][0]["payload"]["text"], body["text"]);
+    assert_eq!(app.verify().await["ok"], true);
+    app.get("/v1/solicitations/999", &app.app_key)
+        .await
+        .assert_problem(404, "not_found");
+}
+
+async fn bad_reports_are_400(b: Backend) {
+    let Some(app) = spawn(b).await else { return };
+    let post = |body: serde_json::Value| {
+        let app = &app;
+        async move { app.post("/v1/solicitations", &app.app_key, &body).await }
+    };
+    post(json!({"requester": "c d", "text": "x"}))
+        .await
+        .assert_problem(400, "invalid_handle");
+    post(json!({"requester": "c", "text": ""}))
+        .await
+        .assert_problem(400, "invalid_text");
+    post(json!({"requester": "c", "text": "x".repeat(5001)}))
+        .await
+        .assert_problem(400, "invalid_text");
+    post(json!({"requester": "c", "text": "x", "topic": "a_b"}))
+        .await
+        .assert_problem(400, "invalid_topic");
+    post(json!({"requester": "c", "text": "x", "observed_at": "soon"}))
+        .await
+        .assert_problem(400, "invalid_timestamp");
+    post(json!({"requester": "c", "text": "x", "observed_at": "2999-01-01T00:00:00Z"}))
+        .await
+        .assert_problem(400, "invalid_timestamp");
+    post(json!({"requester": "c", "text": "x", "mood": "sad"}))
+        .await
+        .assert_problem(400, "invalid_json");
+    let analyst =
+        crate::common::create_key(&mut app.db.conn(), "an", plusk::domain::keys::Role::Analyst);
+    app.post(
+        "/v1/solicitations",
+        &analyst,
+        &json!({"requester": "c", "text": "x"}),
+    )
+    .await
+    .assert_problem(403, "forbidden");
+    assert_eq!(app.count("solicitations"), 0);
+}

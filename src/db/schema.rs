@@ -30,6 +30,21 @@ diesel::table! {
 }
 
 diesel::table! {
+    flags (id) {
+        id -> BigInt,
+        endorsement_id -> BigInt,
+        reason -> Text,
+        score -> Double,
+        evidence -> Text,
+        status -> Text,
+        created_at -> Timestamp,
+        reviewed_at -> Nullable<Timestamp>,
+        review_note -> Nullable<Text>,
+        reviewed_by -> Nullable<Integer>,
+    }
+}
+
+diesel::table! {
     idempotency_keys (api_key_id, idem_key) {
         api_key_id -> Integer,
         idem_key -> Text,
@@ -88,6 +103,8 @@ diesel::table! {
 diesel::joinable!(endorsements -> api_keys (created_by));
 diesel::joinable!(endorsements -> ledger (ledger_seq));
 diesel::joinable!(endorsements -> topics (topic_id));
+diesel::joinable!(flags -> api_keys (reviewed_by));
+diesel::joinable!(flags -> endorsements (endorsement_id));
 diesel::joinable!(idempotency_keys -> api_keys (api_key_id));
 diesel::joinable!(solicitations -> api_keys (created_by));
 diesel::joinable!(solicitations -> ledger (ledger_seq));
@@ -96,6 +113,7 @@ diesel::joinable!(solicitations -> topics (topic_id));
 diesel::allow_tables_to_appear_in_same_query!(
     api_keys,
     endorsements,
+    flags,
     idempotency_keys,
     ledger,
     solicitations,

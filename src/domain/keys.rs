@@ -38,6 +38,8 @@ pub enum Permission {
     WriteEndorsements,
     /// Create, list and revoke API keys.
     ManageKeys,
+    /// Review flagged endorsements.
+    Moderate,
 }
 
 impl Role {
@@ -57,6 +59,7 @@ impl Role {
             Permission::Read => true,
             Permission::WriteEndorsements => matches!(self, Role::App | Role::Admin),
             Permission::ManageKeys => self == Role::Admin,
+            Permission::Moderate => matches!(self, Role::Moderator | Role::Admin),
         }
     }
 }

@@ -20,6 +20,8 @@ pub const GENESIS_HASH: &str = "000000000000000000000000000000000000000000000000
 pub const ENDORSEMENT_CREATED: &str = "endorsement.created";
 pub const ENDORSEMENT_REVOKED: &str = "endorsement.revoked";
 pub const SOLICITATION_RECORDED: &str = "solicitation.recorded";
+pub const FLAG_RAISED: &str = "flag.raised";
+pub const FLAG_REVIEWED: &str = "flag.reviewed";
 
 /// One stored ledger entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,6 +79,32 @@ pub struct SolicitationRecorded {
     pub language: String,
     /// Name of the API key that reported it.
     pub reported_by: Option<String>,
+}
+
+/// The payload of `flag.raised`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FlagRaised {
+    pub id: i64,
+    pub endorsement_id: i64,
+    pub reason: String,
+    pub score: f64,
+    pub evidence: serde_json::Value,
+    /// The endorsement's status once the flag is raised.
+    pub endorsement_status: String,
+}
+
+/// The payload of `flag.reviewed`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FlagReviewed {
+    pub flag_id: i64,
+    pub endorsement_id: i64,
+    pub decision: String,
+    pub note: Option<String>,
+    pub by: String,
+    /// The endorsement's status after the review.
+    pub endorsement_status: String,
 }
 
 /// RFC 8785 canonical JSON of any serialisable value.
@@ -222,9 +250,30 @@ impl Replay {
                 state.status = "revoked".into();
                 state.revoked_at = Some(r.revoked_at);
             }
+            FLAG_RAISED => {
+                let f: FlagRaised = serde_json::from_value(value)
+                    .map_err(|err| broken(seq, format!("bad {kind} payload: {err}")))?;
+                self.set_status(seq, f.endorsement_id, f.endorsement_status)?;
+            }
+            FLAG_REVIEWED => {
+                let r: FlagReviewed = serde_json::from_value(value)
+                    .map_err(|err| broken(seq, format!("bad {kind} payload: {err}")))?;
+                self.set_status(seq, r.endorsement_id, r.endorsement_status)?;
+            }
             // Kinds added by later versions are hashed and chained, and project nothing here.
             _ => {}
         }
+        Ok(())
+    }
+}
+
+impl Replay {
+    fn set_status(&mut self, seq: i64, endorsement_id: i64, status: String) -> Result<(), Break> {
+        let state = self
+            .expected
+            .get_mut(&endorsement_id)
+            .ok_or_else(|| broken(seq, format!("flags unknown endorsement {endorsement_id}")))?;
+        state.status = status;
         Ok(())
     }
 }

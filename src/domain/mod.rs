@@ -4,6 +4,7 @@
 pub mod cursor;
 pub mod endorsement;
 pub mod error;
+pub mod flag;
 pub mod handle;
 pub mod keys;
 pub mod ledger;

@@ -3,7 +3,9 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::handlers::{classify, directory, endorsements, health, keys, ledger, solicitations};
+use super::handlers::{
+    classify, directory, endorsements, flags, health, keys, ledger, solicitations,
+};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -17,6 +19,7 @@ use super::handlers::{classify, directory, endorsements, health, keys, ledger, s
         directory::user, directory::topics,
         classify::classify,
         solicitations::report, solicitations::get,
+        flags::list, flags::get, flags::review,
         keys::create, keys::list, keys::patch, keys::revoke,
         health::healthz, health::readyz,
     ),
@@ -27,6 +30,7 @@ use super::handlers::{classify, directory, endorsements, health, keys, ledger, s
         (name = "directory", description = "Users and topics"),
         (name = "keys", description = "API keys (admin)"),
         (name = "classify", description = "Recognising requests for endorsements"),
+        (name = "moderation", description = "Flags raised by the begging detectors, and their review"),
         (name = "solicitations", description = "Reported requests for endorsements, kept as evidence"),
         (name = "health", description = "Probes"),
     )

@@ -7,7 +7,9 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use super::auth::admit;
 use super::errors::{json_error, method_not_allowed, not_found, path_error, query_error};
-use super::handlers::{classify, directory, endorsements, health, keys, ledger, solicitations};
+use super::handlers::{
+    classify, directory, endorsements, flags, health, keys, ledger, solicitations,
+};
 use super::openapi::ApiDoc;
 use super::MAX_BODY_BYTES;
 
@@ -49,6 +51,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(resource("/classify").route(web::post().to(classify::classify)))
             .service(resource("/solicitations").route(web::post().to(solicitations::report)))
             .service(resource("/solicitations/{id}").route(web::get().to(solicitations::get)))
+            .service(resource("/flags").route(web::get().to(flags::list)))
+            .service(resource("/flags/{id}").route(web::get().to(flags::get)))
+            .service(resource("/flags/{id}/review").route(web::post().to(flags::review)))
             .service(
                 resource("/keys")
                     .route(web::post().to(keys::create))

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{ledger, Error, Principal, Result};
+use super::{detect, ledger, Error, Principal, Result};
 use crate::db::DbConn;
 use crate::domain::cursor::Cursor;
 use crate::domain::endorsement::{Endorsement, NewEndorsement, Status};
@@ -84,13 +84,22 @@ pub fn record(conn: &mut DbConn, r: &Record<'_>) -> Result<Endorsement> {
         created_by: r.by.map(|p| p.key_id),
     };
     storage::endorsements::insert(conn, &row)?;
+    let fresh = detect::Fresh {
+        id: payload.id,
+        endorser_id,
+        endorsee_id,
+        topic_id,
+        created_at: at,
+        note: req.note.as_deref(),
+    };
+    let status = detect::after_endorsement(conn, fresh)?;
     Ok(Endorsement {
         id: payload.id,
         endorser: payload.endorser,
         endorsee: payload.endorsee,
         topic: payload.topic,
         note: payload.note,
-        status: Status::Active,
+        status,
         created_at: at,
         ledger_seq: entry.seq,
     })

@@ -3,7 +3,9 @@
 //! the writer's batch for the API ([`writer`]), `write_tx` for the CLI and key management.
 //! The HTTP handlers and the CLI call these and nothing below them.
 
+pub mod detect;
 pub mod endorsements;
+pub mod flags;
 pub mod import;
 pub mod keys;
 pub mod ledger;

@@ -71,6 +71,8 @@ pub fn record(conn: &mut DbConn, req: &NewSolicitation, by: &Principal) -> Resul
         created_by: Some(by.key_id),
     };
     storage::solicitations::insert(conn, &row)?;
+    // An ask reported after the endorsements it prompted still flags them.
+    super::detect::after_solicitation(conn, &row)?;
     Ok(Solicitation::from_parts(
         payload.id,
         req,

@@ -108,6 +108,57 @@ pub fn insert(conn: &mut DbConn, r: &NewRow<'_>) -> QueryResult<()> {
         .map(drop)
 }
 
+/// Sets an endorsement's status (flagged, voided, active again).
+pub fn set_status(conn: &mut DbConn, id: i64, status: Status) -> QueryResult<()> {
+    diesel::update(endorsements::table.find(id))
+        .set(endorsements::status.eq(status.as_str()))
+        .execute(conn)
+        .map(drop)
+}
+
+/// Live endorsements from `endorser` to `endorsee` in `topic` created in `[from, to]`:
+/// the other half of a trade.
+pub fn between(
+    conn: &mut DbConn,
+    endorser: i32,
+    endorsee: i32,
+    topic: i32,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> QueryResult<Vec<(i64, NaiveDateTime)>> {
+    endorsements::table
+        .filter(endorsements::endorser_id.eq(endorser))
+        .filter(endorsements::endorsee_id.eq(endorsee))
+        .filter(endorsements::topic_id.eq(topic))
+        .filter(endorsements::status.ne(Status::Revoked.as_str()))
+        .filter(endorsements::created_at.ge(db_time(from)))
+        .filter(endorsements::created_at.le(db_time(to)))
+        .select((endorsements::id, endorsements::created_at))
+        .load(conn)
+}
+
+/// Live endorsements received by `endorsee` in `[from, to]`, with endorser and topic ids and
+/// status: the candidates a late-reported ask may have prompted.
+pub fn received_between(
+    conn: &mut DbConn,
+    endorsee: i32,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> QueryResult<Vec<(i64, i32, i32, String)>> {
+    endorsements::table
+        .filter(endorsements::endorsee_id.eq(endorsee))
+        .filter(endorsements::status.ne(Status::Revoked.as_str()))
+        .filter(endorsements::created_at.ge(db_time(from)))
+        .filter(endorsements::created_at.le(db_time(to)))
+        .select((
+            endorsements::id,
+            endorsements::endorser_id,
+            endorsements::topic_id,
+            endorsements::status,
+        ))
+        .load(conn)
+}
+
 /// Marks an endorsement revoked.
 pub fn set_revoked(conn: &mut DbConn, id: i64, at: DateTime<Utc>) -> QueryResult<()> {
     diesel::update(endorsements::table.find(id))

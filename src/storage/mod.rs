@@ -7,6 +7,7 @@
 //! by a unique key use `.get_result()` instead.
 
 pub mod endorsements;
+pub mod flags;
 pub mod idempotency;
 pub mod keys;
 pub mod ledger;

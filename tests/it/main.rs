@@ -11,6 +11,7 @@ mod cli;
 mod concurrency;
 mod endorsements;
 mod errors;
+mod flags;
 mod ledger;
 mod ratelimit;
 mod schema;

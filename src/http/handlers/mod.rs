@@ -4,6 +4,7 @@
 pub mod classify;
 pub mod directory;
 pub mod endorsements;
+pub mod flags;
 pub mod health;
 pub mod keys;
 pub mod ledger;

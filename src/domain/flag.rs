@@ -1,0 +1,160 @@
+//! Flags: an endorsement a detector found suspicious, held for a moderator.
+
+use std::fmt;
+
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::endorsement::Status;
+
+/// How far apart an ask and the endorsement it prompted (or two trading endorsements) may be.
+pub const WINDOW: Duration = Duration::hours(72);
+/// A flag at or above this score holds its endorsement (status `flagged`) until reviewed.
+pub const HOLD_THRESHOLD: f64 = 0.5;
+
+/// Why a flag was raised.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Reason {
+    /// The endorsee asked the endorser (or everyone) for it shortly before.
+    Solicited,
+    /// The endorsement's own note begs or trades.
+    BeggingNote,
+    /// The endorsee endorsed the endorser in the same topic shortly before (vote trading).
+    Reciprocal,
+}
+
+impl Reason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reason::Solicited => "solicited",
+            Reason::BeggingNote => "begging_note",
+            Reason::Reciprocal => "reciprocal",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Reason> {
+        [Reason::Solicited, Reason::BeggingNote, Reason::Reciprocal]
+            .into_iter()
+            .find(|r| r.as_str() == s)
+    }
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(self.as_str())
+    }
+}
+
+/// Where a flag stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum FlagStatus {
+    Open,
+    /// A moderator agreed: the endorsement is voided.
+    Upheld,
+    /// A moderator disagreed: the flag no longer holds the endorsement.
+    Dismissed,
+}
+
+impl FlagStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FlagStatus::Open => "open",
+            FlagStatus::Upheld => "upheld",
+            FlagStatus::Dismissed => "dismissed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<FlagStatus> {
+        [FlagStatus::Open, FlagStatus::Upheld, FlagStatus::Dismissed]
+            .into_iter()
+            .find(|st| st.as_str() == s)
+    }
+}
+
+/// A moderator's decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Decision {
+    Uphold,
+    Dismiss,
+}
+
+/// A detector's finding, before it is recorded.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Finding {
+    pub reason: Reason,
+    pub score: f64,
+    /// What a moderator needs to judge it: the ask, the note, the other endorsement.
+    pub evidence: serde_json::Value,
+}
+
+/// The endorsement's status after a flag with `score` is raised on it.
+pub fn status_after_flag(current: Status, score: f64) -> Status {
+    if current == Status::Active && score >= HOLD_THRESHOLD {
+        Status::Flagged
+    } else {
+        current
+    }
+}
+
+/// The endorsement's status after a review; `other_open_holds` says whether another open flag
+/// still holds it.
+pub fn status_after_review(current: Status, decision: Decision, other_open_holds: bool) -> Status {
+    match (decision, current) {
+        (_, Status::Revoked) => Status::Revoked,
+        (Decision::Uphold, _) => Status::Voided,
+        (Decision::Dismiss, Status::Flagged) if !other_open_holds => Status::Active,
+        (Decision::Dismiss, s) => s,
+    }
+}
+
+/// Reciprocal endorsements closer in time are more likely traded: 1.0 at once, 0.5 at the
+/// edge of the window.
+pub fn reciprocal_score(gap: Duration) -> f64 {
+    let frac = gap.num_seconds().max(0) as f64 / WINDOW.num_seconds() as f64;
+    1.0 - 0.5 * frac.min(1.0)
+}
+
+/// A flag as served.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Flag {
+    pub id: i64,
+    pub endorsement_id: i64,
+    pub reason: Reason,
+    pub score: f64,
+    pub status: FlagStatus,
+    #[serde(with = "super::time::serde_micros")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: DateTime<Utc>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn holds_and_releases() {
+        assert_eq!(status_after_flag(Status::Active, 0.9), Status::Flagged);
+        assert_eq!(status_after_flag(Status::Active, 0.3), Status::Active);
+        assert_eq!(status_after_flag(Status::Revoked, 0.9), Status::Revoked);
+        assert_eq!(
+            status_after_review(Status::Flagged, Decision::Uphold, false),
+            Status::Voided
+        );
+        assert_eq!(
+            status_after_review(Status::Flagged, Decision::Dismiss, false),
+            Status::Active
+        );
+        assert_eq!(
+            status_after_review(Status::Flagged, Decision::Dismiss, true),
+            Status::Flagged
+        );
+        assert_eq!(
+            status_after_review(Status::Revoked, Decision::Uphold, false),
+            Status::Revoked
+        );
+        assert!(reciprocal_score(Duration::minutes(5)) > reciprocal_score(Duration::hours(70)));
+    }
+}

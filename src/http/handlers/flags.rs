@@ -1,0 +1,182 @@
+//! `/v1/flags`: the moderation queue.
+
+use actix_web::{web, HttpResponse};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::endorsements::parse_limit;
+use crate::domain::flag::{Decision, Flag, FlagStatus, Reason};
+use crate::domain::keys::Permission;
+use crate::http::auth::Caller;
+use crate::http::errors::{ApiError, Problem};
+use crate::http::state::AppState;
+use crate::service::flags::{self as svc, FlagDetail};
+use crate::storage::flags::Filter;
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct FlagParams {
+    /// `open` (default), `upheld`, `dismissed` or `all`.
+    pub status: Option<String>,
+    /// `solicited`, `begging_note` or `reciprocal`.
+    pub reason: Option<String>,
+    pub endorsement_id: Option<i64>,
+    /// Page size, 1–500 (default 50).
+    pub limit: Option<i64>,
+    pub cursor: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FlagPage {
+    pub items: Vec<Flag>,
+    pub next_cursor: Option<String>,
+}
+
+fn encode_cursor(f: &Flag) -> String {
+    URL_SAFE_NO_PAD.encode(format!("{}:{}", f.score.to_bits(), f.id))
+}
+
+fn decode_cursor(raw: &str) -> Result<(f64, i64), ApiError> {
+    let bad = || ApiError::bad_request("invalid_cursor", "invalid cursor");
+    let text =
+        String::from_utf8(URL_SAFE_NO_PAD.decode(raw).map_err(|_| bad())?).map_err(|_| bad())?;
+    let (bits, id) = text.split_once(':').ok_or_else(bad)?;
+    let score = f64::from_bits(bits.parse().map_err(|_| bad())?);
+    Ok((score, id.parse().map_err(|_| bad())?))
+}
+
+impl FlagParams {
+    fn filter(&self) -> Result<Filter, ApiError> {
+        let status = match self.status.as_deref() {
+            None => Some(FlagStatus::Open.as_str().to_string()),
+            Some("all") => None,
+            Some(s) => Some(
+                FlagStatus::parse(s)
+                    .ok_or_else(|| {
+                        ApiError::bad_request(
+                            "invalid_status",
+                            format!("unknown flag status `{s}`"),
+                        )
+                    })?
+                    .as_str()
+                    .to_string(),
+            ),
+        };
+        let reason = self
+            .reason
+            .as_deref()
+            .map(|r| {
+                Reason::parse(r)
+                    .map(|r| r.as_str().to_string())
+                    .ok_or_else(|| {
+                        ApiError::bad_request("invalid_reason", format!("unknown reason `{r}`"))
+                    })
+            })
+            .transpose()?;
+        Ok(Filter {
+            status,
+            reason,
+            endorsement_id: self.endorsement_id,
+            after: self.cursor.as_deref().map(decode_cursor).transpose()?,
+            limit: parse_limit(self.limit, 50, 500)? + 1,
+        })
+    }
+}
+
+/// The queue: highest score first, oldest first on ties.
+#[utoipa::path(
+    get, path = "/v1/flags", tag = "moderation",
+    params(FlagParams),
+    responses(
+        (status = 200, body = FlagPage),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn list(
+    state: web::Data<AppState>,
+    caller: Caller,
+    params: web::Query<FlagParams>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Permission::Read)?;
+    let filter = params.filter()?;
+    let limit = (filter.limit - 1) as usize;
+    let mut items = state.run(move |conn| svc::list(conn, &filter)).await?;
+    let next_cursor = (items.len() > limit).then(|| {
+        items.truncate(limit);
+        items.last().map(encode_cursor)
+    });
+    Ok(HttpResponse::Ok().json(FlagPage {
+        items,
+        next_cursor: next_cursor.flatten(),
+    }))
+}
+
+/// One flag, its endorsement and the evidence.
+#[utoipa::path(
+    get, path = "/v1/flags/{id}", tag = "moderation",
+    params(("id" = i64, Path, description = "Flag id")),
+    responses(
+        (status = 200, body = FlagDetail),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn get(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Permission::Read)?;
+    let id = id.into_inner();
+    Ok(HttpResponse::Ok().json(state.run(move |conn| svc::get(conn, id)).await?))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewBody {
+    /// `uphold` voids the endorsement; `dismiss` releases it once no open flag holds it.
+    pub decision: Decision,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// Review a flag (moderator or admin). A flag is reviewed once.
+#[utoipa::path(
+    post, path = "/v1/flags/{id}/review", tag = "moderation",
+    params(("id" = i64, Path, description = "Flag id")),
+    request_body = ReviewBody,
+    responses(
+        (status = 200, body = FlagDetail),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`already_reviewed`", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn review(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<i64>,
+    body: web::Json<ReviewBody>,
+) -> Result<HttpResponse, ApiError> {
+    let by = caller.require(Permission::Moderate)?.clone();
+    let (id, ReviewBody { decision, note }) = (id.into_inner(), body.into_inner());
+    if note.as_ref().is_some_and(|n| n.chars().count() > 2000) {
+        return Err(ApiError::bad_request(
+            "invalid_text",
+            "note is longer than 2,000 characters",
+        ));
+    }
+    let detail = state
+        .write(move |conn| svc::review(conn, id, decision, note, &by))
+        .await?;
+    Ok(HttpResponse::Ok().json(detail))
+}

@@ -1,0 +1,158 @@
+//! The begging detectors, run inside the write transaction that records an endorsement (or a
+//! late-reported ask), so a flag and what it flags are committed together.
+
+use chrono::{DateTime, Utc};
+use serde_json::json;
+
+use super::{ledger, Error, Result};
+use crate::db::DbConn;
+use crate::domain::endorsement::Status;
+use crate::domain::flag::{
+    reciprocal_score, status_after_flag, Finding, FlagStatus, Reason, WINDOW,
+};
+use crate::domain::ledger::{FlagRaised, FLAG_RAISED};
+use crate::domain::solicitation::classify;
+use crate::domain::time::{self, from_db, to_db};
+use crate::storage;
+
+/// The endorsement just recorded, by database ids.
+#[derive(Debug, Clone, Copy)]
+pub struct Fresh<'a> {
+    pub id: i64,
+    pub endorser_id: i32,
+    pub endorsee_id: i32,
+    pub topic_id: i32,
+    pub created_at: DateTime<Utc>,
+    pub note: Option<&'a str>,
+}
+
+/// Runs every detector on a new endorsement; raises a flag per finding and returns the
+/// endorsement's status afterwards.
+pub fn after_endorsement(conn: &mut DbConn, e: Fresh<'_>) -> Result<Status> {
+    let mut findings = Vec::new();
+    findings.extend(solicited(conn, &e)?);
+    findings.extend(begging_note(e.note));
+    findings.extend(reciprocal(conn, &e)?);
+    let mut status = Status::Active;
+    for f in findings {
+        status = raise(conn, e.id, status, f)?;
+    }
+    Ok(status)
+}
+
+/// The strongest begging ask by the endorsee, aimed at the endorser or at everyone, seen in
+/// the window before the endorsement.
+fn solicited(conn: &mut DbConn, e: &Fresh<'_>) -> Result<Option<Finding>> {
+    let asks = storage::solicitations::asks_before(
+        conn,
+        e.endorsee_id,
+        e.endorser_id,
+        e.topic_id,
+        e.created_at - WINDOW,
+        e.created_at,
+    )?;
+    Ok(asks
+        .into_iter()
+        .max_by(|a, b| a.score.total_cmp(&b.score))
+        .map(|ask| solicited_finding(&ask)))
+}
+
+fn solicited_finding(ask: &storage::solicitations::Row) -> Finding {
+    Finding {
+        reason: Reason::Solicited,
+        score: ask.score,
+        evidence: json!({
+            "solicitation_id": ask.id,
+            "text": ask.text,
+            "cues": serde_json::from_str::<serde_json::Value>(&ask.cues).unwrap_or_default(),
+            "observed_at": time::format(from_db(ask.observed_at)),
+            "broadcast": ask.target_id.is_none(),
+        }),
+    }
+}
+
+fn begging_note(note: Option<&str>) -> Option<Finding> {
+    let v = classify(note?);
+    v.begging.then(|| Finding {
+        reason: Reason::BeggingNote,
+        score: v.score,
+        evidence: json!({ "note": note, "cues": v.cues }),
+    })
+}
+
+/// The endorsee endorsed the endorser in the same topic within the window before.
+fn reciprocal(conn: &mut DbConn, e: &Fresh<'_>) -> Result<Option<Finding>> {
+    let other = storage::endorsements::between(
+        conn,
+        e.endorsee_id,
+        e.endorser_id,
+        e.topic_id,
+        e.created_at - WINDOW,
+        e.created_at,
+    )?;
+    Ok(other.into_iter().max_by_key(|(_, at)| *at).map(|(id, at)| {
+        let gap = e.created_at - from_db(at);
+        Finding {
+            reason: Reason::Reciprocal,
+            score: reciprocal_score(gap),
+            evidence: json!({ "endorsement_id": id, "created_at": time::format(from_db(at)), "hours_apart": gap.num_minutes() as f64 / 60.0 }),
+        }
+    }))
+}
+
+/// A begging ask reported late: flags the endorsements it may have prompted in the window after.
+pub fn after_solicitation(conn: &mut DbConn, ask: &storage::solicitations::Row) -> Result<usize> {
+    if !ask.begging {
+        return Ok(0);
+    }
+    let seen = from_db(ask.observed_at);
+    let mut raised = 0;
+    for (id, endorser, topic, status) in
+        storage::endorsements::received_between(conn, ask.requester_id, seen, seen + WINDOW)?
+    {
+        let aimed =
+            ask.target_id.is_none_or(|t| t == endorser) && ask.topic_id.is_none_or(|t| t == topic);
+        let already = storage::flags::of_endorsement(conn, id)?
+            .iter()
+            .any(|f| f.reason == Reason::Solicited.as_str());
+        if aimed && !already {
+            let current: Status = status
+                .parse()
+                .map_err(|e: crate::domain::Rejection| Error::Internal(e.to_string()))?;
+            raise(conn, id, current, solicited_finding(ask))?;
+            raised += 1;
+        }
+    }
+    Ok(raised)
+}
+
+/// Records a flag and its ledger entry; holds the endorsement if the score is high enough.
+fn raise(conn: &mut DbConn, endorsement_id: i64, current: Status, f: Finding) -> Result<Status> {
+    let now = time::now();
+    let after = status_after_flag(current, f.score);
+    let (_, payload) = ledger::append(conn, FLAG_RAISED, now, |seq| FlagRaised {
+        id: seq,
+        endorsement_id,
+        reason: f.reason.as_str().to_string(),
+        score: f.score,
+        evidence: f.evidence.clone(),
+        endorsement_status: after.as_str().to_string(),
+    })?;
+    let row = storage::flags::Row {
+        id: payload.id,
+        endorsement_id,
+        reason: payload.reason,
+        score: f.score,
+        evidence: serde_json::to_string(&f.evidence).map_err(|e| Error::Internal(e.to_string()))?,
+        status: FlagStatus::Open.as_str().to_string(),
+        created_at: to_db(now),
+        reviewed_at: None,
+        review_note: None,
+        reviewed_by: None,
+    };
+    storage::flags::insert(conn, &row)?;
+    if after != current {
+        storage::endorsements::set_status(conn, endorsement_id, after)?;
+    }
+    Ok(after)
+}

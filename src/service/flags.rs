@@ -1,0 +1,105 @@
+//! The moderation queue: listing flags, showing one with its evidence, reviewing.
+
+use serde::Serialize;
+
+use super::{endorsements, ledger, Error, Principal, Result};
+use crate::db::DbConn;
+use crate::domain::endorsement::Endorsement;
+use crate::domain::flag::{
+    status_after_review, Decision, Flag, FlagStatus, Reason, HOLD_THRESHOLD,
+};
+use crate::domain::ledger::{FlagReviewed, FLAG_REVIEWED};
+use crate::domain::time::{self, from_db};
+use crate::storage;
+
+fn to_flag(row: &storage::flags::Row) -> Result<Flag> {
+    let bad = |what: &str| Error::Internal(format!("flag {} has an unknown {what}", row.id));
+    Ok(Flag {
+        id: row.id,
+        endorsement_id: row.endorsement_id,
+        reason: Reason::parse(&row.reason).ok_or_else(|| bad("reason"))?,
+        score: row.score,
+        status: FlagStatus::parse(&row.status).ok_or_else(|| bad("status"))?,
+        created_at: from_db(row.created_at),
+    })
+}
+
+/// One page of the queue, highest score first, oldest first on ties.
+pub fn list(conn: &mut DbConn, filter: &storage::flags::Filter) -> Result<Vec<Flag>> {
+    storage::flags::list(conn, filter)?
+        .iter()
+        .map(to_flag)
+        .collect()
+}
+
+/// A flag with everything a moderator needs to judge it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct FlagDetail {
+    #[serde(flatten)]
+    pub flag: Flag,
+    /// What the detector saw: the ask and its cues, the note, the other endorsement.
+    #[schema(value_type = Object)]
+    pub evidence: serde_json::Value,
+    pub endorsement: Endorsement,
+    pub review_note: Option<String>,
+}
+
+pub fn get(conn: &mut DbConn, id: i64) -> Result<FlagDetail> {
+    let row =
+        storage::flags::find(conn, id)?.ok_or_else(|| Error::NotFound(format!("flag {id}")))?;
+    Ok(FlagDetail {
+        flag: to_flag(&row)?,
+        evidence: serde_json::from_str(&row.evidence)
+            .map_err(|e| Error::Internal(format!("flag evidence: {e}")))?,
+        endorsement: endorsements::get(conn, row.endorsement_id)?,
+        review_note: row.review_note,
+    })
+}
+
+/// Records a moderator's decision. Call inside a write transaction. A flag is reviewed once.
+pub fn review(
+    conn: &mut DbConn,
+    id: i64,
+    decision: Decision,
+    note: Option<String>,
+    by: &Principal,
+) -> Result<FlagDetail> {
+    let row =
+        storage::flags::find(conn, id)?.ok_or_else(|| Error::NotFound(format!("flag {id}")))?;
+    if row.status != FlagStatus::Open.as_str() {
+        return Err(Error::Conflict {
+            code: "already_reviewed",
+            detail: format!("flag {id} was already reviewed ({})", row.status),
+        });
+    }
+    let current = endorsements::get(conn, row.endorsement_id)?.status;
+    let other_open_holds = storage::flags::of_endorsement(conn, row.endorsement_id)?
+        .iter()
+        .any(|f| f.id != id && f.status == FlagStatus::Open.as_str() && f.score >= HOLD_THRESHOLD);
+    let after = status_after_review(current, decision, other_open_holds);
+    let now = time::now();
+    let (decision_name, flag_status) = match decision {
+        Decision::Uphold => ("uphold", FlagStatus::Upheld),
+        Decision::Dismiss => ("dismiss", FlagStatus::Dismissed),
+    };
+    ledger::append(conn, FLAG_REVIEWED, now, |_| FlagReviewed {
+        flag_id: id,
+        endorsement_id: row.endorsement_id,
+        decision: decision_name.to_string(),
+        note: note.clone(),
+        by: by.name.clone(),
+        endorsement_status: after.as_str().to_string(),
+    })?;
+    storage::flags::set_reviewed(
+        conn,
+        id,
+        flag_status.as_str(),
+        now,
+        note.as_deref(),
+        by.key_id,
+    )?;
+    if after != current {
+        storage::endorsements::set_status(conn, row.endorsement_id, after)?;
+    }
+    get(conn, id)
+}

@@ -1,0 +1,264 @@
+//! The begging detectors and the moderation queue.
+
+use plusk::domain::keys::Role;
+use serde_json::{json, Value};
+
+use crate::both_backends;
+use crate::common::{create_key, spawn, Backend, TestApp};
+
+both_backends!(
+    an_endorsement_after_an_ask_is_held_as_solicited,
+    a_late_report_flags_the_endorsements_it_prompted,
+    a_begging_note_is_flagged,
+    recent_trades_are_reciprocal_old_mutual_ones_are_not,
+    moderators_review_each_flag_once,
+);
+
+async fn ask(
+    app: &TestApp,
+    requester: &str,
+    target: Option<&str>,
+    observed_at: Option<String>,
+) -> Value {
+    let mut body = json!({"requester": requester, "text": "can you please give me a +K on Klout for my blog?", "target": target});
+    if let Some(t) = observed_at {
+        body["observed_at"] = json!(t);
+    }
+    let r = app.post("/v1/solicitations", &app.app_key, &body).await;
+    assert_eq!(
+        (r.status, r.json["begging"].as_bool()),
+        (201, Some(true)),
+        "{}",
+        r.text
+    );
+    r.json
+}
+
+async fn flags_of(app: &TestApp, endorsement_id: i64) -> Vec<Value> {
+    let r = app
+        .get(
+            &format!("/v1/flags?status=all&endorsement_id={endorsement_id}"),
+            &app.app_key,
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    r.json["items"].as_array().unwrap().clone()
+}
+
+fn ago(hours: i64) -> String {
+    plusk::domain::time::format(chrono::Utc::now() - chrono::Duration::hours(hours))
+}
+
+async fn an_endorsement_after_an_ask_is_held_as_solicited(b: Backend) {
+    let Some(app) = spawn(b).await else { return };
+    let s = ask(&app, "carol", Some("alice"), Some(ago(2))).await;
+    let e = app.endorse("alice", "carol", "writing").await;
+    assert_eq!(
+        (e.status, e.json["status"].as_str()),
+        (201, Some("flagged")),
+        "{}",
+        e.text
+    );
+    let flags = flags_of(&app, e.json["id"].as_i64().unwrap()).await;
+    assert_eq!(flags.len(), 1);
+    assert_eq!(flags[0]["reason"], "solicited");
+    let detail = app
+        .get(&format!("/v1/flags/{}", flags[0]["id"]), &app.app_key)
+        .await;
+    assert_eq!(detail.json["evidence"]["solicitation_id"], s["id"]);
+    assert_eq!(detail.json["evidence"]["text"], s["text"]);
+    assert_eq!(detail.json["endorsement"]["status"], "flagged");
+
+    let third_party = app.endorse("bob", "carol", "writing").await;
+    assert_eq!(
+        third_party.json["status"], "active",
+        "carol asked alice, not bob"
+    );
+    ask(&app, "dave", None, Some(ago(1))).await;
+    let broadcast = app.endorse("bob", "dave", "writing").await;
+    assert_eq!(
+        broadcast.json["status"], "flagged",
+        "a broadcast ask reaches everyone"
+    );
+    let old = ask(&app, "erin", Some("alice"), Some(ago(100))).await;
+    assert!(old["id"].is_i64());
+    assert_eq!(
+        app.endorse("alice", "erin", "writing").await.json["status"],
+        "active",
+        "an ask older than 72 h"
+    );
+    assert_eq!(app.verify().await["ok"], true);
+}
+
+async fn a_late_report_flags_the_endorsements_it_prompted(b: Backend) {
+    let Some(app) = spawn(b).await else { return };
+    let e = app.endorse("alice", "carol", "writing").await;
+    let before = app.endorse("bob", "carol", "writing").await;
+    assert_eq!(e.json["status"], "active");
+    // Reported now, seen an hour before alice's endorsement.
+    ask(&app, "carol", Some("alice"), Some(ago(1))).await;
+    let id = e.json["id"].as_i64().unwrap();
+    assert_eq!(
+        app.get(&format!("/v1/endorsements/{id}"), &app.app_key)
+            .await
+            .json["status"],
+        "flagged"
+    );
+    assert!(
+        flags_of(&app, before.json["id"].as_i64().unwrap())
+            .await
+            .is_empty(),
+        "aimed at alice only"
+    );
+    // An ask seen after the endorsement did not prompt it.
+    let later = app.endorse("dan", "frank", "writing").await;
+    let future_ask = json!({"requester": "frank", "target": "dan", "text": "please +K me on writing", "observed_at": plusk::domain::time::format(chrono::Utc::now() + chrono::Duration::minutes(2))});
+    assert_eq!(
+        app.post("/v1/solicitations", &app.app_key, &future_ask)
+            .await
+            .status,
+        201
+    );
+    assert!(flags_of(&app, later.json["id"].as_i64().unwrap())
+        .await
+        .is_empty());
+    assert_eq!(app.verify().await["ok"], true);
+}
+
+async fn a_begging_note_is_flagged(b: Backend) {
+    let Some(app) = spawn(b).await else { return };
+    let body = json!({"endorser": "alice", "endorsee": "bob", "topic": "writing", "note": "I endorsed you, please endorse me too!"});
+    let r = app.post("/v1/endorsements", &app.app_key, &body).await;
+    assert_eq!(r.json["status"], "flagged", "{}", r.text);
+    let flags = flags_of(&app, r.json["id"].as_i64().unwrap()).await;
+    assert_eq!(flags[0]["reason"], "begging_note");
+    let fine = json!({"endorser": "alice", "endorsee": "carol", "topic": "writing", "note": "Her essays on craft are the best I have read."});
+    assert_eq!(
+        app.post("/v1/endorsements", &app.app_key, &fine).await.json["status"],
+        "active"
+    );
+}
+
+async fn recent_trades_are_reciprocal_old_mutual_ones_are_not(b: Backend) {
+    let Some(app) = spawn(b).await else { return };
+    app.endorse("alice", "bob", "writing").await;
+    let back = app.endorse("bob", "alice", "writing").await;
+    assert_eq!(back.json["status"], "flagged", "{}", back.text);
+    assert_eq!(
+        flags_of(&app, back.json["id"].as_i64().unwrap()).await[0]["reason"],
+        "reciprocal"
+    );
+    assert_eq!(
+        app.endorse("alice", "bob", "fashion").await.json["status"],
+        "active",
+        "another topic"
+    );
+
+    let months_ago = plusk::domain::time::format(chrono::Utc::now() - chrono::Duration::days(90));
+    let line = json!({"endorser": "carol", "endorsee": "dave", "topic": "writing", "created_at": months_ago}).to_string();
+    let parsed = plusk::service::import::parse_line(1, &line, plusk::domain::time::now()).unwrap();
+    assert!(
+        plusk::service::import::import_batch(&mut app.db.conn(), &[parsed], Some(5))
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        app.endorse("dave", "carol", "writing").await.json["status"],
+        "active",
+        "mutual, months apart"
+    );
+    assert_eq!(app.verify().await["ok"], true);
+}
+
+async fn moderators_review_each_flag_once(b: Backend) {
+    let Some(app) = spawn(b).await else { return };
+    let moderator = create_key(&mut app.db.conn(), "mod", Role::Moderator);
+    app.endorse("alice", "bob", "writing").await;
+    let traded = app.endorse("bob", "alice", "writing").await.json["id"]
+        .as_i64()
+        .unwrap();
+    let note = json!({"endorser": "carol", "endorsee": "dave", "topic": "writing", "note": "now +K me back, as promised"});
+    let begged = app.post("/v1/endorsements", &app.app_key, &note).await.json["id"]
+        .as_i64()
+        .unwrap();
+    let queue = app.get("/v1/flags", &moderator).await;
+    let items = queue.json["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2, "{}", queue.text);
+    assert!(
+        items[0]["score"].as_f64() >= items[1]["score"].as_f64(),
+        "highest score first"
+    );
+    let page = app.get("/v1/flags?limit=1", &moderator).await;
+    let next = page.json["next_cursor"].as_str().unwrap().to_string();
+    let rest = app
+        .get(&format!("/v1/flags?limit=1&cursor={next}"), &moderator)
+        .await;
+    assert_eq!(rest.json["items"][0]["id"], items[1]["id"]);
+
+    let flag_of = |id: i64| {
+        items.iter().find(|f| f["endorsement_id"] == id).unwrap()["id"]
+            .as_i64()
+            .unwrap()
+    };
+    let review = |flag: i64, decision: &str, key: &str| {
+        let body = json!({"decision": decision, "note": "checked the thread"});
+        let (app, key) = (&app, key.to_string());
+        async move {
+            app.post(&format!("/v1/flags/{flag}/review"), &key, &body)
+                .await
+        }
+    };
+    review(flag_of(traded), "uphold", &app.app_key)
+        .await
+        .assert_problem(403, "forbidden");
+    let upheld = review(flag_of(traded), "uphold", &moderator).await;
+    assert_eq!(
+        (upheld.status, upheld.json["status"].as_str()),
+        (200, Some("upheld")),
+        "{}",
+        upheld.text
+    );
+    assert_eq!(upheld.json["endorsement"]["status"], "voided");
+    review(flag_of(traded), "dismiss", &moderator)
+        .await
+        .assert_problem(409, "already_reviewed");
+    let dismissed = review(flag_of(begged), "dismiss", &app.admin).await;
+    assert_eq!(dismissed.json["endorsement"]["status"], "active");
+    assert!(
+        app.get("/v1/flags", &moderator).await.json["items"]
+            .as_array()
+            .unwrap()
+            .is_empty(),
+        "queue worked"
+    );
+    review(999, "dismiss", &moderator)
+        .await
+        .assert_problem(404, "not_found");
+    review(flag_of(begged), "maybe", &moderator)
+        .await
+        .assert_problem(400, "invalid_json");
+    app.get("/v1/flags?status=pending", &moderator)
+        .await
+        .assert_problem(400, "invalid_status");
+    app.get("/v1/flags?cursor=zz", &moderator)
+        .await
+        .assert_problem(400, "invalid_cursor");
+    let ledger = app.get("/v1/ledger?limit=1000", &app.app_key).await;
+    let kinds: Vec<&str> = ledger.json["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds.iter().filter(|k| **k == "flag.raised").count(), 2);
+    assert_eq!(kinds.iter().filter(|k| **k == "flag.reviewed").count(), 2);
+    assert_eq!(app.verify().await["ok"], true);
+    app.db.exec(&format!(
+        "UPDATE endorsements SET status = 'active' WHERE id = {traded}"
+    ));
+    assert_eq!(
+        app.verify().await["ok"],
+        false,
+        "un-voiding behind plusk's back is caught"
+    );
+}

@@ -19,7 +19,7 @@ use super::handlers::{
         directory::user, directory::topics,
         classify::classify,
         solicitations::report, solicitations::get,
-        flags::list, flags::get, flags::review,
+        flags::list, flags::get, flags::review, flags::review_many,
         keys::create, keys::list, keys::patch, keys::revoke,
         health::healthz, health::readyz,
     ),

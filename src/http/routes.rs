@@ -52,6 +52,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(resource("/solicitations").route(web::post().to(solicitations::report)))
             .service(resource("/solicitations/{id}").route(web::get().to(solicitations::get)))
             .service(resource("/flags").route(web::get().to(flags::list)))
+            .service(resource("/flags/review").route(web::post().to(flags::review_many)))
             .service(resource("/flags/{id}").route(web::get().to(flags::get)))
             .service(resource("/flags/{id}/review").route(web::post().to(flags::review)))
             .service(

@@ -8,7 +8,8 @@ use super::{ledger, Error, Result};
 use crate::db::DbConn;
 use crate::domain::endorsement::Status;
 use crate::domain::flag::{
-    reciprocal_score, status_after_flag, Finding, FlagStatus, Reason, WINDOW,
+    burst as flag_burst, close_cycle, reciprocal_score, status_after_flag, Finding, FlagStatus,
+    Reason, BURST_BASELINE_HOURS, BURST_MIN_BASELINE_HOURS, RING_WINDOW, WINDOW,
 };
 use crate::domain::ledger::{FlagRaised, FLAG_RAISED};
 use crate::domain::solicitation::classify;
@@ -33,6 +34,8 @@ pub fn after_endorsement(conn: &mut DbConn, e: Fresh<'_>) -> Result<Status> {
     findings.extend(solicited(conn, &e)?);
     findings.extend(begging_note(e.note));
     findings.extend(reciprocal(conn, &e)?);
+    findings.extend(ring(conn, &e)?);
+    findings.extend(burst(conn, &e)?);
     let mut status = Status::Active;
     for f in findings {
         status = raise(conn, e.id, status, f)?;
@@ -97,6 +100,55 @@ fn reciprocal(conn: &mut DbConn, e: &Fresh<'_>) -> Result<Option<Finding>> {
             score: reciprocal_score(gap),
             evidence: json!({ "endorsement_id": id, "created_at": time::format(from_db(at)), "hours_apart": gap.num_minutes() as f64 / 60.0 }),
         }
+    }))
+}
+
+/// The endorsement closes a cycle of 3 or 4 among the topic's live endorsements of the last
+/// [`RING_WINDOW`]: a bounded window read through the (topic, time) index.
+fn ring(conn: &mut DbConn, e: &Fresh<'_>) -> Result<Option<Finding>> {
+    let edges: Vec<(i64, i32, i32)> = storage::endorsements::topic_edges(
+        conn,
+        e.topic_id,
+        e.created_at - RING_WINDOW,
+        e.created_at,
+    )?
+    .into_iter()
+    .filter(|(id, _, _)| *id != e.id)
+    .collect();
+    let Some(path) = close_cycle(&edges, e.endorser_id, e.endorsee_id) else {
+        return Ok(None);
+    };
+    let mut cycle = path;
+    cycle.push(e.id);
+    Ok(Some(Finding {
+        reason: Reason::Ring,
+        score: if cycle.len() == 3 { 0.9 } else { 0.8 },
+        evidence: json!({ "cycle_endorsement_ids": cycle, "length": cycle.len() }),
+    }))
+}
+
+/// The endorsee's inbound endorsements this hour against their own last week, hour by hour.
+fn burst(conn: &mut DbConn, e: &Fresh<'_>) -> Result<Option<Finding>> {
+    let hours = BURST_BASELINE_HOURS + 1;
+    let from = e.created_at - chrono::Duration::hours(hours as i64);
+    let mut counts = vec![0u32; hours];
+    let mut oldest = 0;
+    for t in storage::endorsements::inbound_times(conn, e.endorsee_id, from, e.created_at)? {
+        let age = (e.created_at - from_db(t)).num_hours().max(0) as usize;
+        if let Some(c) = counts.get_mut(age) {
+            *c += 1;
+            oldest = oldest.max(age);
+        }
+    }
+    // The baseline is the user's own history in the window, and at least a day: hours before
+    // anyone endorsed them say nothing about their normal rate.
+    counts.truncate((oldest + 1).max(BURST_MIN_BASELINE_HOURS + 1));
+    Ok(flag_burst(&counts).map(|stats| Finding {
+        reason: Reason::Burst,
+        score: (0.5
+            + 0.5 * (f64::from(stats.last_hour) - stats.upper) / f64::from(stats.last_hour))
+        .min(1.0),
+        evidence: json!(stats),
     }))
 }
 

@@ -103,3 +103,30 @@ pub fn review(
     }
     get(conn, id)
 }
+
+/// Reviews several flags with one decision. Refusals come before any write, so one flag
+/// already reviewed (or missing) leaves all of them as they were.
+pub fn review_all(
+    conn: &mut DbConn,
+    ids: &[i64],
+    decision: Decision,
+    note: Option<String>,
+    by: &Principal,
+) -> Result<Vec<FlagDetail>> {
+    for id in ids {
+        let row = storage::flags::find(conn, *id)?
+            .ok_or_else(|| Error::NotFound(format!("flag {id}")))?;
+        if row.status != FlagStatus::Open.as_str() {
+            return Err(Error::Conflict {
+                code: "already_reviewed",
+                detail: format!(
+                    "flag {id} was already reviewed ({}); none was changed",
+                    row.status
+                ),
+            });
+        }
+    }
+    ids.iter()
+        .map(|id| review(conn, *id, decision, note.clone(), by))
+        .collect()
+}

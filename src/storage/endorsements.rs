@@ -159,6 +159,42 @@ pub fn received_between(
         .load(conn)
 }
 
+/// Live endorsements in `topic` created in `[from, to]`, as `(id, endorser, endorsee)` edges.
+pub fn topic_edges(
+    conn: &mut DbConn,
+    topic: i32,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> QueryResult<Vec<(i64, i32, i32)>> {
+    endorsements::table
+        .filter(endorsements::topic_id.eq(topic))
+        .filter(endorsements::created_at.ge(db_time(from)))
+        .filter(endorsements::created_at.le(db_time(to)))
+        .filter(endorsements::status.ne(Status::Revoked.as_str()))
+        .select((
+            endorsements::id,
+            endorsements::endorser_id,
+            endorsements::endorsee_id,
+        ))
+        .load(conn)
+}
+
+/// When `endorsee` received endorsements in `[from, to]` (all topics, revoked ones included:
+/// a burst is about what arrived).
+pub fn inbound_times(
+    conn: &mut DbConn,
+    endorsee: i32,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> QueryResult<Vec<NaiveDateTime>> {
+    endorsements::table
+        .filter(endorsements::endorsee_id.eq(endorsee))
+        .filter(endorsements::created_at.ge(db_time(from)))
+        .filter(endorsements::created_at.le(db_time(to)))
+        .select(endorsements::created_at)
+        .load(conn)
+}
+
 /// Marks an endorsement revoked.
 pub fn set_revoked(conn: &mut DbConn, id: i64, at: DateTime<Utc>) -> QueryResult<()> {
     diesel::update(endorsements::table.find(id))

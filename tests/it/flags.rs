@@ -12,6 +12,9 @@ both_backends!(
     a_begging_note_is_flagged,
     recent_trades_are_reciprocal_old_mutual_ones_are_not,
     moderators_review_each_flag_once,
+    rings_of_three_and_four_are_flagged,
+    a_burst_is_judged_against_the_own_baseline,
+    a_ring_is_reviewed_at_once,
 );
 
 async fn ask(
@@ -261,4 +264,150 @@ async fn moderators_review_each_flag_once(b: Backend) {
         false,
         "un-voiding behind plusk's back is caught"
     );
+}
+
+async fn rings_of_three_and_four_are_flagged(b: Backend) {
+    let Some(app) = spawn(b).await else { return };
+    app.endorse("a", "b", "rust").await;
+    app.endorse("b", "c", "rust").await;
+    let closing = app.endorse("c", "a", "rust").await;
+    assert_eq!(closing.json["status"], "flagged", "{}", closing.text);
+    let id = closing.json["id"].as_i64().unwrap();
+    let flags = flags_of(&app, id).await;
+    assert_eq!(flags[0]["reason"], "ring");
+    let detail = app
+        .get(&format!("/v1/flags/{}", flags[0]["id"]), &app.app_key)
+        .await;
+    assert_eq!(detail.json["evidence"]["length"], 3);
+    assert_eq!(
+        detail.json["evidence"]["cycle_endorsement_ids"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
+
+    for (x, y) in [("p", "q"), ("q", "r"), ("r", "s")] {
+        assert_eq!(app.endorse(x, y, "rust").await.json["status"], "active");
+    }
+    assert_eq!(
+        app.endorse("s", "p", "rust").await.json["status"],
+        "flagged",
+        "a ring of four"
+    );
+    app.endorse("k", "l", "rust").await;
+    app.endorse("l", "m", "rust").await;
+    assert_eq!(
+        app.endorse("m", "k", "go").await.json["status"],
+        "active",
+        "another topic closes nothing"
+    );
+    assert_eq!(
+        app.endorse("k", "m", "rust").await.json["status"],
+        "active",
+        "a path, not a cycle"
+    );
+    assert_eq!(app.verify().await["ok"], true);
+}
+
+async fn a_burst_is_judged_against_the_own_baseline(b: Backend) {
+    let Some(app) = spawn(b).await else { return };
+    let mut statuses = Vec::new();
+    for i in 0..7 {
+        statuses.push(
+            app.endorse(&format!("fan{i}"), "newcomer", "music")
+                .await
+                .json["status"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+        );
+    }
+    assert_eq!(&statuses[..4], ["active"; 4], "{statuses:?}");
+    assert!(statuses[5..].iter().all(|s| s == "flagged"), "{statuses:?}");
+    let detail = app
+        .get(
+            &format!("/v1/flags/{}", flags_of(&app, 7).await[0]["id"]),
+            &app.app_key,
+        )
+        .await;
+    assert_eq!(detail.json["reason"], "burst");
+    assert!(detail.json["evidence"]["baseline_median"].is_number());
+
+    // A user who steadily gets ~6 an hour is not bursting at 7.
+    let now = chrono::Utc::now();
+    let lines: Vec<_> = (1..=48 * 6)
+        .map(|i| {
+            let at = plusk::domain::time::format(now - chrono::Duration::minutes(10 * i + 61));
+            let line = json!({"endorser": format!("old{i}"), "endorsee": "star", "topic": "music", "created_at": at}).to_string();
+            plusk::service::import::parse_line(i as usize, &line, plusk::domain::time::now()).unwrap()
+        })
+        .collect();
+    assert!(
+        plusk::service::import::import_batch(&mut app.db.conn(), &lines, None)
+            .unwrap()
+            .is_empty()
+    );
+    for i in 0..7 {
+        let r = app.endorse(&format!("new{i}"), "star", "music").await;
+        assert_eq!(r.json["status"], "active", "endorsement {i}: {}", r.text);
+    }
+}
+
+async fn a_ring_is_reviewed_at_once(b: Backend) {
+    let Some(app) = spawn(b).await else { return };
+    let moderator = create_key(&mut app.db.conn(), "mod", Role::Moderator);
+    app.endorse("a", "b", "rust").await;
+    app.endorse("b", "c", "rust").await;
+    let ring = app.endorse("c", "a", "rust").await.json["id"]
+        .as_i64()
+        .unwrap();
+    app.endorse("x", "y", "rust").await;
+    let traded = app.endorse("y", "x", "rust").await.json["id"]
+        .as_i64()
+        .unwrap();
+    let mut flag_ids = Vec::new();
+    for e in [ring, traded] {
+        flag_ids.push(flags_of(&app, e).await[0]["id"].as_i64().unwrap());
+    }
+    let bulk = |ids: Vec<i64>| {
+        let (app, moderator) = (&app, moderator.clone());
+        async move {
+            app.post(
+                "/v1/flags/review",
+                &moderator,
+                &json!({"ids": ids, "decision": "uphold"}),
+            )
+            .await
+        }
+    };
+    let r = bulk(flag_ids.clone()).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert!(r.json["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|f| f["endorsement"]["status"] == "voided"));
+    // All or none: one already reviewed flag stops the whole request.
+    app.endorse("m", "n", "rust").await;
+    let fresh = flags_of(
+        &app,
+        app.endorse("n", "m", "rust").await.json["id"]
+            .as_i64()
+            .unwrap(),
+    )
+    .await[0]["id"]
+        .as_i64()
+        .unwrap();
+    bulk(vec![fresh, flag_ids[0]])
+        .await
+        .assert_problem(409, "already_reviewed");
+    assert_eq!(
+        app.get(&format!("/v1/flags/{fresh}"), &moderator)
+            .await
+            .json["status"],
+        "open"
+    );
+    bulk(vec![]).await.assert_problem(400, "invalid_ids");
+    assert_eq!(app.verify().await["ok"], true);
 }

@@ -137,6 +137,21 @@ pub async fn get(
     Ok(HttpResponse::Ok().json(state.run(move |conn| svc::get(conn, id)).await?))
 }
 
+/// Longest review note.
+const MAX_NOTE: usize = 2000;
+/// Most flags reviewed in one bulk request.
+const MAX_BULK: usize = 500;
+
+fn check_note(note: &Option<String>) -> Result<(), ApiError> {
+    if note.as_ref().is_some_and(|n| n.chars().count() > MAX_NOTE) {
+        return Err(ApiError::bad_request(
+            "invalid_text",
+            format!("note is longer than {MAX_NOTE} characters"),
+        ));
+    }
+    Ok(())
+}
+
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReviewBody {
@@ -169,14 +184,64 @@ pub async fn review(
 ) -> Result<HttpResponse, ApiError> {
     let by = caller.require(Permission::Moderate)?.clone();
     let (id, ReviewBody { decision, note }) = (id.into_inner(), body.into_inner());
-    if note.as_ref().is_some_and(|n| n.chars().count() > 2000) {
-        return Err(ApiError::bad_request(
-            "invalid_text",
-            "note is longer than 2,000 characters",
-        ));
-    }
+    check_note(&note)?;
     let detail = state
         .write(move |conn| svc::review(conn, id, decision, note, &by))
         .await?;
     Ok(HttpResponse::Ok().json(detail))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BulkReviewBody {
+    /// The flags to decide together, e.g. every flag of one ring or one burst (1–500).
+    pub ids: Vec<i64>,
+    pub decision: Decision,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BulkReviewResult {
+    pub items: Vec<FlagDetail>,
+}
+
+/// Review several flags with one decision, all or none (moderator or admin).
+#[utoipa::path(
+    post, path = "/v1/flags/review", tag = "moderation",
+    request_body = BulkReviewBody,
+    responses(
+        (status = 200, body = BulkReviewResult),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`already_reviewed`: nothing was changed", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn review_many(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: web::Json<BulkReviewBody>,
+) -> Result<HttpResponse, ApiError> {
+    let by = caller.require(Permission::Moderate)?.clone();
+    let BulkReviewBody {
+        mut ids,
+        decision,
+        note,
+    } = body.into_inner();
+    check_note(&note)?;
+    ids.sort_unstable();
+    ids.dedup();
+    if ids.is_empty() || ids.len() > MAX_BULK {
+        return Err(ApiError::bad_request(
+            "invalid_ids",
+            format!("give 1 to {MAX_BULK} flag ids"),
+        ));
+    }
+    let items = state
+        .write(move |conn| svc::review_all(conn, &ids, decision, note, &by))
+        .await?;
+    Ok(HttpResponse::Ok().json(BulkReviewResult { items }))
 }

@@ -26,6 +26,8 @@ pub enum Reason {
     Ring,
     /// The endorsee receives far more endorsements this hour than their own baseline.
     Burst,
+    /// A group of endorsers endorsed the same set of endorsees within a short time.
+    Lockstep,
 }
 
 impl Reason {
@@ -36,6 +38,7 @@ impl Reason {
             Reason::Reciprocal => "reciprocal",
             Reason::Ring => "ring",
             Reason::Burst => "burst",
+            Reason::Lockstep => "lockstep",
         }
     }
 
@@ -46,6 +49,7 @@ impl Reason {
             Reason::Reciprocal,
             Reason::Ring,
             Reason::Burst,
+            Reason::Lockstep,
         ]
         .into_iter()
         .find(|r| r.as_str() == s)
@@ -212,6 +216,60 @@ fn median_of_deviations(history: &[u32], m: f64) -> f64 {
     median(history.iter().map(|c| (f64::from(*c) - m).abs()).collect())
 }
 
+/// Lockstep (CopyCatch-style): at least `min_endorsers` endorsers who each endorsed at least
+/// `min_endorsees` of the same endorsees within `window`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LockstepRule {
+    pub min_endorsers: usize,
+    pub min_endorsees: usize,
+    pub window: Duration,
+}
+
+impl Default for LockstepRule {
+    fn default() -> Self {
+        LockstepRule {
+            min_endorsers: 3,
+            min_endorsees: 3,
+            window: Duration::hours(1),
+        }
+    }
+}
+
+/// A group found moving in lockstep with the endorser of a new endorsement.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LockstepGroup {
+    pub endorsers: Vec<i32>,
+    pub endorsees: Vec<i32>,
+}
+
+/// Looks, among `edges` (`(endorser, endorsee)` within the window), for endorsers sharing at
+/// least `min_endorsees` endorsees with `endorser`; a group of `min_endorsers` or more
+/// (counting `endorser`) is lockstep.
+pub fn lockstep(edges: &[(i32, i32)], endorser: i32, rule: &LockstepRule) -> Option<LockstepGroup> {
+    use std::collections::{BTreeMap, BTreeSet};
+    let mut by_endorser: BTreeMap<i32, BTreeSet<i32>> = BTreeMap::new();
+    for (from, to) in edges {
+        by_endorser.entry(*from).or_default().insert(*to);
+    }
+    let mine = by_endorser.get(&endorser)?;
+    if mine.len() < rule.min_endorsees {
+        return None;
+    }
+    let mut endorsers = vec![endorser];
+    let mut shared: BTreeSet<i32> = BTreeSet::new();
+    for (other, theirs) in &by_endorser {
+        let common: BTreeSet<i32> = mine.intersection(theirs).copied().collect();
+        if *other != endorser && common.len() >= rule.min_endorsees {
+            endorsers.push(*other);
+            shared.extend(common);
+        }
+    }
+    (endorsers.len() >= rule.min_endorsers).then(|| LockstepGroup {
+        endorsers,
+        endorsees: shared.into_iter().collect(),
+    })
+}
+
 /// A flag as served.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Flag {
@@ -264,6 +322,30 @@ mod tests {
         assert_eq!(close_cycle(&five, 5, 1), None);
         let chain = [(10, 1, 2), (11, 1, 3)];
         assert_eq!(close_cycle(&chain, 3, 2), None);
+    }
+
+    #[test]
+    fn lockstep_needs_enough_endorsers_sharing_enough_endorsees() {
+        let rule = LockstepRule::default();
+        let bots: Vec<(i32, i32)> = [1, 2, 3]
+            .iter()
+            .flat_map(|b| [10, 11, 12].map(|t| (*b, t)))
+            .collect();
+        let group = lockstep(&bots, 3, &rule).unwrap();
+        assert_eq!(
+            (group.endorsers.len(), group.endorsees),
+            (3, vec![10, 11, 12])
+        );
+        let two_shared: Vec<(i32, i32)> = [1, 2, 3]
+            .iter()
+            .flat_map(|b| [10, 11].map(|t| (*b, t)))
+            .collect();
+        assert_eq!(lockstep(&two_shared, 3, &rule), None);
+        let two_bots: Vec<(i32, i32)> = [1, 2]
+            .iter()
+            .flat_map(|b| [10, 11, 12].map(|t| (*b, t)))
+            .collect();
+        assert_eq!(lockstep(&two_bots, 2, &rule), None);
     }
 
     #[test]

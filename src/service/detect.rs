@@ -8,8 +8,9 @@ use super::{ledger, Error, Result};
 use crate::db::DbConn;
 use crate::domain::endorsement::Status;
 use crate::domain::flag::{
-    burst as flag_burst, close_cycle, reciprocal_score, status_after_flag, Finding, FlagStatus,
-    Reason, BURST_BASELINE_HOURS, BURST_MIN_BASELINE_HOURS, RING_WINDOW, WINDOW,
+    burst as flag_burst, close_cycle, lockstep as flag_lockstep, reciprocal_score,
+    status_after_flag, Finding, FlagStatus, LockstepRule, Reason, BURST_BASELINE_HOURS,
+    BURST_MIN_BASELINE_HOURS, RING_WINDOW, WINDOW,
 };
 use crate::domain::ledger::{FlagRaised, FLAG_RAISED};
 use crate::domain::solicitation::classify;
@@ -36,6 +37,7 @@ pub fn after_endorsement(conn: &mut DbConn, e: Fresh<'_>) -> Result<Status> {
     findings.extend(reciprocal(conn, &e)?);
     findings.extend(ring(conn, &e)?);
     findings.extend(burst(conn, &e)?);
+    findings.extend(lockstep(conn, &e, &LockstepRule::default())?);
     let mut status = Status::Active;
     for f in findings {
         status = raise(conn, e.id, status, f)?;
@@ -149,6 +151,31 @@ fn burst(conn: &mut DbConn, e: &Fresh<'_>) -> Result<Option<Finding>> {
             + 0.5 * (f64::from(stats.last_hour) - stats.upper) / f64::from(stats.last_hour))
         .min(1.0),
         evidence: json!(stats),
+    }))
+}
+
+/// Endorsers moving together: the endorser and others endorsed the same endorsees within the
+/// rule's window.
+fn lockstep(conn: &mut DbConn, e: &Fresh<'_>, rule: &LockstepRule) -> Result<Option<Finding>> {
+    let edges =
+        storage::endorsements::edges_between(conn, e.created_at - rule.window, e.created_at)?;
+    let Some(group) = flag_lockstep(&edges, e.endorser_id, rule) else {
+        return Ok(None);
+    };
+    let handles = |conn: &mut DbConn, ids: &[i32]| -> Result<Vec<String>> {
+        ids.iter()
+            .map(|id| Ok(storage::users::handle_of(conn, *id)?))
+            .collect()
+    };
+    let evidence = json!({
+        "endorsers": handles(conn, &group.endorsers)?,
+        "endorsees": handles(conn, &group.endorsees)?,
+        "window_minutes": rule.window.num_minutes(),
+    });
+    Ok(Some(Finding {
+        reason: Reason::Lockstep,
+        score: (0.5 + 0.1 * group.endorsers.len() as f64).min(1.0),
+        evidence,
     }))
 }
 

@@ -179,6 +179,21 @@ pub fn topic_edges(
         .load(conn)
 }
 
+/// Every live endorsement created in `[from, to]`, as `(endorser, endorsee)`: a short window
+/// read through the (created_at, id) index.
+pub fn edges_between(
+    conn: &mut DbConn,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> QueryResult<Vec<(i32, i32)>> {
+    endorsements::table
+        .filter(endorsements::created_at.ge(db_time(from)))
+        .filter(endorsements::created_at.le(db_time(to)))
+        .filter(endorsements::status.ne(Status::Revoked.as_str()))
+        .select((endorsements::endorser_id, endorsements::endorsee_id))
+        .load(conn)
+}
+
 /// When `endorsee` received endorsements in `[from, to]` (all topics, revoked ones included:
 /// a burst is about what arrived).
 pub fn inbound_times(

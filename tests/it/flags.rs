@@ -15,6 +15,7 @@ both_backends!(
     rings_of_three_and_four_are_flagged,
     a_burst_is_judged_against_the_own_baseline,
     a_ring_is_reviewed_at_once,
+    endorsers_in_lockstep_are_flagged,
 );
 
 async fn ask(
@@ -410,4 +411,39 @@ async fn a_ring_is_reviewed_at_once(b: Backend) {
     );
     bulk(vec![]).await.assert_problem(400, "invalid_ids");
     assert_eq!(app.verify().await["ok"], true);
+}
+
+async fn endorsers_in_lockstep_are_flagged(b: Backend) {
+    let Some(app) = spawn(b).await else { return };
+    let mut last = Vec::new();
+    for bot in ["bot1", "bot2", "bot3"] {
+        for target in ["x", "y", "z"] {
+            last.push(app.endorse(bot, target, "crypto").await.json);
+        }
+    }
+    assert!(
+        last[..8].iter().all(|e| e["status"] == "active"),
+        "two bots are not yet a group"
+    );
+    assert_eq!(last[8]["status"], "flagged");
+    let flags = flags_of(&app, last[8]["id"].as_i64().unwrap()).await;
+    assert_eq!(flags[0]["reason"], "lockstep");
+    let detail = app
+        .get(&format!("/v1/flags/{}", flags[0]["id"]), &app.app_key)
+        .await;
+    assert_eq!(detail.json["evidence"]["endorsees"], json!(["x", "y", "z"]));
+    assert_eq!(
+        detail.json["evidence"]["endorsers"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
+    for (i, who) in ["ann", "ben", "cat"].iter().enumerate() {
+        let r = app.endorse(who, ["x", "y", "z"][i], "crypto").await;
+        assert_eq!(
+            r.json["status"], "active",
+            "independent fans are not a group"
+        );
+    }
 }

@@ -9,7 +9,7 @@ use crate::db::DbConn;
 use crate::domain::endorsement::Status;
 use crate::domain::flag::{
     burst as flag_burst, close_cycle, lockstep as flag_lockstep, reciprocal_score,
-    status_after_flag, Finding, FlagStatus, LockstepRule, Reason, BURST_BASELINE_HOURS,
+    status_after_flag, Finding, FlagStatus, LockstepRule, Reason, BURST_BASELINE_HOURS, BURST_MIN,
     BURST_MIN_BASELINE_HOURS, RING_WINDOW, WINDOW,
 };
 use crate::domain::ledger::{FlagRaised, FLAG_RAISED};
@@ -105,22 +105,32 @@ fn reciprocal(conn: &mut DbConn, e: &Fresh<'_>) -> Result<Option<Finding>> {
     }))
 }
 
+/// Most neighbours followed when looking for rings and lockstep groups: keeps each check to a
+/// bounded number of indexed queries, however popular a user is.
+const MAX_NEIGHBOURS: usize = 50;
+
 /// The endorsement closes a cycle of 3 or 4 among the topic's live endorsements of the last
-/// [`RING_WINDOW`]: a bounded window read through the (topic, time) index.
+/// [`RING_WINDOW`]. Only the neighbourhood is read: what the endorsee gave, what the endorser
+/// received, and what the endorsee's endorsees gave.
 fn ring(conn: &mut DbConn, e: &Fresh<'_>) -> Result<Option<Finding>> {
-    let edges: Vec<(i64, i32, i32)> = storage::endorsements::topic_edges(
-        conn,
-        e.topic_id,
-        e.created_at - RING_WINDOW,
-        e.created_at,
-    )?
-    .into_iter()
-    .filter(|(id, _, _)| *id != e.id)
-    .collect();
-    let Some(path) = close_cycle(&edges, e.endorser_id, e.endorsee_id) else {
+    let (from, topic) = (e.created_at - RING_WINDOW, Some(e.topic_id));
+    let mut edges: Vec<(i64, i32, i32)> = Vec::new();
+    let given = storage::endorsements::out_edges(conn, e.endorsee_id, topic, from, e.created_at)?;
+    for (id, to) in storage::endorsements::in_edges(conn, e.endorser_id, topic, from, e.created_at)?
+    {
+        edges.push((id, to, e.endorser_id));
+    }
+    for (id, next) in given.into_iter().take(MAX_NEIGHBOURS) {
+        edges.push((id, e.endorsee_id, next));
+        for (id2, next2) in storage::endorsements::out_edges(conn, next, topic, from, e.created_at)?
+        {
+            edges.push((id2, next, next2));
+        }
+    }
+    edges.retain(|(id, _, _)| *id != e.id);
+    let Some(mut cycle) = close_cycle(&edges, e.endorser_id, e.endorsee_id) else {
         return Ok(None);
     };
-    let mut cycle = path;
     cycle.push(e.id);
     Ok(Some(Finding {
         reason: Reason::Ring,
@@ -130,7 +140,17 @@ fn ring(conn: &mut DbConn, e: &Fresh<'_>) -> Result<Option<Finding>> {
 }
 
 /// The endorsee's inbound endorsements this hour against their own last week, hour by hour.
+/// The week is read only when this hour already has enough to possibly be a burst.
 fn burst(conn: &mut DbConn, e: &Fresh<'_>) -> Result<Option<Finding>> {
+    let this_hour = storage::endorsements::count_inbound(
+        conn,
+        e.endorsee_id,
+        e.created_at - chrono::Duration::hours(1),
+        e.created_at,
+    )?;
+    if this_hour < i64::from(BURST_MIN) {
+        return Ok(None);
+    }
     let hours = BURST_BASELINE_HOURS + 1;
     let from = e.created_at - chrono::Duration::hours(hours as i64);
     let mut counts = vec![0u32; hours];
@@ -154,11 +174,28 @@ fn burst(conn: &mut DbConn, e: &Fresh<'_>) -> Result<Option<Finding>> {
     }))
 }
 
-/// Endorsers moving together: the endorser and others endorsed the same endorsees within the
-/// rule's window.
+/// Endorsers moving together: the endorser and others who endorsed the same endorsee within
+/// the rule's window, compared by what each gave in that window.
 fn lockstep(conn: &mut DbConn, e: &Fresh<'_>, rule: &LockstepRule) -> Result<Option<Finding>> {
-    let edges =
-        storage::endorsements::edges_between(conn, e.created_at - rule.window, e.created_at)?;
+    let from = e.created_at - rule.window;
+    let mine = storage::endorsements::out_edges(conn, e.endorser_id, None, from, e.created_at)?;
+    if mine.len() < rule.min_endorsees {
+        return Ok(None);
+    }
+    let mut edges: Vec<(i32, i32)> = mine
+        .into_iter()
+        .map(|(_, to)| (e.endorser_id, to))
+        .collect();
+    let peers = storage::endorsements::in_edges(conn, e.endorsee_id, None, from, e.created_at)?;
+    for (_, peer) in peers
+        .into_iter()
+        .filter(|(_, p)| *p != e.endorser_id)
+        .take(MAX_NEIGHBOURS)
+    {
+        for (_, to) in storage::endorsements::out_edges(conn, peer, None, from, e.created_at)? {
+            edges.push((peer, to));
+        }
+    }
     let Some(group) = flag_lockstep(&edges, e.endorser_id, rule) else {
         return Ok(None);
     };

@@ -159,39 +159,63 @@ pub fn received_between(
         .load(conn)
 }
 
-/// Live endorsements in `topic` created in `[from, to]`, as `(id, endorser, endorsee)` edges.
-pub fn topic_edges(
+/// Live endorsements given by `endorser` in `[from, to]` (in `topic`, if given), as
+/// `(id, endorsee)`: read through the (endorser, created_at) index.
+pub fn out_edges(
     conn: &mut DbConn,
-    topic: i32,
+    endorser: i32,
+    topic: Option<i32>,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
-) -> QueryResult<Vec<(i64, i32, i32)>> {
-    endorsements::table
-        .filter(endorsements::topic_id.eq(topic))
+) -> QueryResult<Vec<(i64, i32)>> {
+    let mut q = endorsements::table
+        .filter(endorsements::endorser_id.eq(endorser))
         .filter(endorsements::created_at.ge(db_time(from)))
         .filter(endorsements::created_at.le(db_time(to)))
         .filter(endorsements::status.ne(Status::Revoked.as_str()))
-        .select((
-            endorsements::id,
-            endorsements::endorser_id,
-            endorsements::endorsee_id,
-        ))
-        .load(conn)
+        .select((endorsements::id, endorsements::endorsee_id))
+        .into_boxed();
+    if let Some(t) = topic {
+        q = q.filter(endorsements::topic_id.eq(t));
+    }
+    q.load(conn)
 }
 
-/// Every live endorsement created in `[from, to]`, as `(endorser, endorsee)`: a short window
-/// read through the (created_at, id) index.
-pub fn edges_between(
+/// Live endorsements received by `endorsee` in `[from, to]` (in `topic`, if given), as
+/// `(id, endorser)`.
+pub fn in_edges(
     conn: &mut DbConn,
+    endorsee: i32,
+    topic: Option<i32>,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
-) -> QueryResult<Vec<(i32, i32)>> {
-    endorsements::table
+) -> QueryResult<Vec<(i64, i32)>> {
+    let mut q = endorsements::table
+        .filter(endorsements::endorsee_id.eq(endorsee))
         .filter(endorsements::created_at.ge(db_time(from)))
         .filter(endorsements::created_at.le(db_time(to)))
         .filter(endorsements::status.ne(Status::Revoked.as_str()))
-        .select((endorsements::endorser_id, endorsements::endorsee_id))
-        .load(conn)
+        .select((endorsements::id, endorsements::endorser_id))
+        .into_boxed();
+    if let Some(t) = topic {
+        q = q.filter(endorsements::topic_id.eq(t));
+    }
+    q.load(conn)
+}
+
+/// How many endorsements `endorsee` received in `[from, to]`.
+pub fn count_inbound(
+    conn: &mut DbConn,
+    endorsee: i32,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> QueryResult<i64> {
+    endorsements::table
+        .filter(endorsements::endorsee_id.eq(endorsee))
+        .filter(endorsements::created_at.ge(db_time(from)))
+        .filter(endorsements::created_at.le(db_time(to)))
+        .count()
+        .get_result(conn)
 }
 
 /// When `endorsee` received endorsements in `[from, to]` (all topics, revoked ones included:

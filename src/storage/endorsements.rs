@@ -159,8 +159,9 @@ pub fn received_between(
         .load(conn)
 }
 
-/// Live endorsements given by `endorser` in `[from, to]` (in `topic`, if given), as
-/// `(id, endorsee)`: read through the (endorser, created_at) index.
+/// Live endorsements given by `endorser` in `[from, to]`, in `topic` if given, as
+/// `(id, endorsee)`. The topic is filtered here, not in SQL: with a topic condition SQLite may
+/// pick the (topic, time) index and read the whole topic instead of one user's entries.
 pub fn out_edges(
     conn: &mut DbConn,
     endorser: i32,
@@ -168,21 +169,22 @@ pub fn out_edges(
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> QueryResult<Vec<(i64, i32)>> {
-    let mut q = endorsements::table
+    let rows: Vec<(i64, i32, i32)> = endorsements::table
         .filter(endorsements::endorser_id.eq(endorser))
         .filter(endorsements::created_at.ge(db_time(from)))
         .filter(endorsements::created_at.le(db_time(to)))
         .filter(endorsements::status.ne(Status::Revoked.as_str()))
-        .select((endorsements::id, endorsements::endorsee_id))
-        .into_boxed();
-    if let Some(t) = topic {
-        q = q.filter(endorsements::topic_id.eq(t));
-    }
-    q.load(conn)
+        .select((
+            endorsements::id,
+            endorsements::endorsee_id,
+            endorsements::topic_id,
+        ))
+        .load(conn)?;
+    Ok(in_topic(rows, topic))
 }
 
-/// Live endorsements received by `endorsee` in `[from, to]` (in `topic`, if given), as
-/// `(id, endorser)`.
+/// Live endorsements received by `endorsee` in `[from, to]`, in `topic` if given, as
+/// `(id, endorser)` (the topic filtered here, as in [`out_edges`]).
 pub fn in_edges(
     conn: &mut DbConn,
     endorsee: i32,
@@ -190,17 +192,25 @@ pub fn in_edges(
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> QueryResult<Vec<(i64, i32)>> {
-    let mut q = endorsements::table
+    let rows: Vec<(i64, i32, i32)> = endorsements::table
         .filter(endorsements::endorsee_id.eq(endorsee))
         .filter(endorsements::created_at.ge(db_time(from)))
         .filter(endorsements::created_at.le(db_time(to)))
         .filter(endorsements::status.ne(Status::Revoked.as_str()))
-        .select((endorsements::id, endorsements::endorser_id))
-        .into_boxed();
-    if let Some(t) = topic {
-        q = q.filter(endorsements::topic_id.eq(t));
-    }
-    q.load(conn)
+        .select((
+            endorsements::id,
+            endorsements::endorser_id,
+            endorsements::topic_id,
+        ))
+        .load(conn)?;
+    Ok(in_topic(rows, topic))
+}
+
+fn in_topic(rows: Vec<(i64, i32, i32)>, topic: Option<i32>) -> Vec<(i64, i32)> {
+    rows.into_iter()
+        .filter(|(_, _, t)| topic.is_none_or(|want| want == *t))
+        .map(|(id, other, _)| (id, other))
+        .collect()
 }
 
 /// How many endorsements `endorsee` received in `[from, to]`.

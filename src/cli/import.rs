@@ -9,6 +9,7 @@ use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::db::DbConn;
+use crate::domain::flag::Detection;
 use crate::domain::time;
 use crate::service::import::{import_batch, parse_line, LineFailure, Parsed};
 
@@ -21,6 +22,8 @@ pub struct ImportArgs {
     pub no_budget: bool,
     #[command(flatten)]
     pub budget: super::BudgetArgs,
+    #[command(flatten)]
+    pub detection: super::DetectionArgs,
     /// Lines committed per transaction.
     #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub batch_size: u32,
@@ -45,6 +48,7 @@ pub fn run(conn: &mut DbConn, args: &ImportArgs) -> anyhow::Result<ExitCode> {
         )
         .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
+    let detection = args.detection.settings()?;
     let budget = if args.no_budget {
         None
     } else {
@@ -81,10 +85,10 @@ pub fn run(conn: &mut DbConn, args: &ImportArgs) -> anyhow::Result<ExitCode> {
             Err(f) => report(&bar, &mut tally, &[f]),
         }
         if batch.len() >= args.batch_size as usize {
-            flush(conn, &bar, &mut tally, &mut batch, budget)?;
+            flush(conn, &bar, &mut tally, &mut batch, budget, &detection)?;
         }
     }
-    flush(conn, &bar, &mut tally, &mut batch, budget)?;
+    flush(conn, &bar, &mut tally, &mut batch, budget, &detection)?;
     bar.finish_and_clear();
     println!(
         "import of {}: {} line(s) read, {} imported, {} failed, {} blank",
@@ -107,11 +111,12 @@ fn flush(
     tally: &mut Tally,
     batch: &mut Vec<Parsed>,
     budget: Option<u32>,
+    detection: &Detection,
 ) -> anyhow::Result<()> {
     if batch.is_empty() {
         return Ok(());
     }
-    let failures = import_batch(conn, batch, budget)?;
+    let failures = import_batch(conn, batch, budget, detection)?;
     tally.imported += batch.len() - failures.len();
     report(bar, tally, &failures);
     bar.set_message(format!(

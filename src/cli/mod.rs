@@ -77,6 +77,44 @@ impl BudgetArgs {
     }
 }
 
+/// The begging detectors' settings, shared by `serve` and `import`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct DetectionArgs {
+    /// Hours within which an ask prompts an endorsement, or two endorsements trade.
+    #[arg(long, env = "PLUSK_FLAG_WINDOW_HOURS", default_value_t = 72, value_parser = clap::value_parser!(u32).range(1..=8760))]
+    pub flag_window_hours: u32,
+    /// A flag scoring this or more holds its endorsement (status flagged) until reviewed.
+    #[arg(long, env = "PLUSK_FLAG_HOLD_THRESHOLD", default_value_t = 0.5)]
+    pub flag_hold_threshold: f64,
+    /// Lockstep: at least this many endorsers…
+    #[arg(long, env = "PLUSK_LOCKSTEP_ENDORSERS", default_value_t = 3, value_parser = clap::value_parser!(u32).range(2..=1000))]
+    pub lockstep_endorsers: u32,
+    /// …each endorsing at least this many of the same endorsees…
+    #[arg(long, env = "PLUSK_LOCKSTEP_ENDORSEES", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub lockstep_endorsees: u32,
+    /// …within this many minutes.
+    #[arg(long, env = "PLUSK_LOCKSTEP_WINDOW_MINUTES", default_value_t = 60, value_parser = clap::value_parser!(u32).range(1..=10080))]
+    pub lockstep_window_minutes: u32,
+}
+
+impl DetectionArgs {
+    pub fn settings(&self) -> anyhow::Result<crate::domain::flag::Detection> {
+        anyhow::ensure!(
+            (0.0..=1.0).contains(&self.flag_hold_threshold),
+            "--flag-hold-threshold must be between 0 and 1"
+        );
+        Ok(crate::domain::flag::Detection {
+            window: chrono::Duration::hours(i64::from(self.flag_window_hours)),
+            hold_threshold: self.flag_hold_threshold,
+            lockstep: crate::domain::flag::LockstepRule {
+                min_endorsers: self.lockstep_endorsers as usize,
+                min_endorsees: self.lockstep_endorsees as usize,
+                window: chrono::Duration::minutes(i64::from(self.lockstep_window_minutes)),
+            },
+        })
+    }
+}
+
 /// Parses the command line and runs the command.
 pub fn run() -> anyhow::Result<ExitCode> {
     let cli = Cli::parse();

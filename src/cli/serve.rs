@@ -14,6 +14,8 @@ pub struct ServeArgs {
     pub bind: String,
     #[command(flatten)]
     pub budget: super::BudgetArgs,
+    #[command(flatten)]
+    pub detection: super::DetectionArgs,
     /// HTTP worker threads (default: one per core).
     #[arg(long, env = "PLUSK_WORKERS")]
     pub workers: Option<usize>,
@@ -79,6 +81,7 @@ pub fn run(cli: &super::Cli, url: &DbUrl, args: &ServeArgs) -> anyhow::Result<Ex
         rate: args.rate()?,
         trusted_proxies: args.trusted_proxies.clone(),
         sweep_every: Duration::from_secs(args.rate_sweep_secs),
+        detection: args.detection.settings()?,
     };
     actix_web::rt::System::new().block_on(async move {
         let app = Application::build(&opts, pool)?;

@@ -7,10 +7,31 @@ use serde::{Deserialize, Serialize};
 
 use super::endorsement::Status;
 
-/// How far apart an ask and the endorsement it prompted (or two trading endorsements) may be.
-pub const WINDOW: Duration = Duration::hours(72);
-/// A flag at or above this score holds its endorsement (status `flagged`) until reviewed.
-pub const HOLD_THRESHOLD: f64 = 0.5;
+/// Default for how far apart an ask and the endorsement it prompted (or two trading
+/// endorsements) may be.
+pub const DEFAULT_WINDOW: Duration = Duration::hours(72);
+/// Default score at or above which a flag holds its endorsement (status `flagged`).
+pub const DEFAULT_HOLD_THRESHOLD: f64 = 0.5;
+
+/// The detectors' settings.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Detection {
+    /// How far apart an ask and the endorsement it prompted, or two trading endorsements, may be.
+    pub window: Duration,
+    /// A flag scoring this or more holds its endorsement until a moderator decides.
+    pub hold_threshold: f64,
+    pub lockstep: LockstepRule,
+}
+
+impl Default for Detection {
+    fn default() -> Self {
+        Detection {
+            window: DEFAULT_WINDOW,
+            hold_threshold: DEFAULT_HOLD_THRESHOLD,
+            lockstep: LockstepRule::default(),
+        }
+    }
+}
 
 /// Why a flag was raised.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -107,8 +128,8 @@ pub struct Finding {
 }
 
 /// The endorsement's status after a flag with `score` is raised on it.
-pub fn status_after_flag(current: Status, score: f64) -> Status {
-    if current == Status::Active && score >= HOLD_THRESHOLD {
+pub fn status_after_flag(current: Status, score: f64, hold_threshold: f64) -> Status {
+    if current == Status::Active && score >= hold_threshold {
         Status::Flagged
     } else {
         current
@@ -128,8 +149,8 @@ pub fn status_after_review(current: Status, decision: Decision, other_open_holds
 
 /// Reciprocal endorsements closer in time are more likely traded: 1.0 at once, 0.5 at the
 /// edge of the window.
-pub fn reciprocal_score(gap: Duration) -> f64 {
-    let frac = gap.num_seconds().max(0) as f64 / WINDOW.num_seconds() as f64;
+pub fn reciprocal_score(gap: Duration, window: Duration) -> f64 {
+    let frac = gap.num_seconds().max(0) as f64 / window.num_seconds().max(1) as f64;
     1.0 - 0.5 * frac.min(1.0)
 }
 
@@ -289,9 +310,13 @@ mod tests {
 
     #[test]
     fn holds_and_releases() {
-        assert_eq!(status_after_flag(Status::Active, 0.9), Status::Flagged);
-        assert_eq!(status_after_flag(Status::Active, 0.3), Status::Active);
-        assert_eq!(status_after_flag(Status::Revoked, 0.9), Status::Revoked);
+        assert_eq!(status_after_flag(Status::Active, 0.9, 0.5), Status::Flagged);
+        assert_eq!(status_after_flag(Status::Active, 0.3, 0.5), Status::Active);
+        assert_eq!(status_after_flag(Status::Active, 0.9, 0.95), Status::Active);
+        assert_eq!(
+            status_after_flag(Status::Revoked, 0.9, 0.5),
+            Status::Revoked
+        );
         assert_eq!(
             status_after_review(Status::Flagged, Decision::Uphold, false),
             Status::Voided
@@ -308,7 +333,10 @@ mod tests {
             status_after_review(Status::Revoked, Decision::Uphold, false),
             Status::Revoked
         );
-        assert!(reciprocal_score(Duration::minutes(5)) > reciprocal_score(Duration::hours(70)));
+        assert!(
+            reciprocal_score(Duration::minutes(5), DEFAULT_WINDOW)
+                > reciprocal_score(Duration::hours(70), DEFAULT_WINDOW)
+        );
     }
 
     #[test]

@@ -23,6 +23,7 @@ pub use ratelimit::{Limiters, RateSettings};
 pub use state::AppState;
 
 use crate::db::DbPool;
+use crate::domain::flag::Detection;
 use crate::service::writer::Writer;
 
 /// Largest request body accepted, in bytes.
@@ -45,6 +46,8 @@ pub struct ServerOptions {
     pub trusted_proxies: TrustedProxies,
     /// How often idle rate-limit buckets are dropped.
     pub sweep_every: Duration,
+    /// The begging detectors' settings.
+    pub detection: Detection,
 }
 
 /// A bound, not yet running server.
@@ -66,6 +69,7 @@ impl Application {
             pool,
             writer,
             keys: Arc::default(),
+            detection: opts.detection,
             daily_budget: opts.daily_budget,
             limiters: limiters.clone(),
             proxies: opts.trusted_proxies.clone(),

@@ -9,6 +9,7 @@ use super::errors::ApiError;
 use super::key_cache::KeyCache;
 use super::ratelimit::Limiters;
 use crate::db::{DbConn, DbPool};
+use crate::domain::flag::Detection;
 use crate::service;
 use crate::service::writer::Writer;
 
@@ -27,6 +28,8 @@ pub struct AppState {
     pub writer: Arc<Writer>,
     /// Recent API key lookups.
     pub keys: Arc<KeyCache>,
+    /// The begging detectors' settings.
+    pub detection: Detection,
 }
 
 impl AppState {

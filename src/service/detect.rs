@@ -9,8 +9,8 @@ use crate::db::DbConn;
 use crate::domain::endorsement::Status;
 use crate::domain::flag::{
     burst as flag_burst, close_cycle, lockstep as flag_lockstep, reciprocal_score,
-    status_after_flag, Finding, FlagStatus, LockstepRule, Reason, BURST_BASELINE_HOURS, BURST_MIN,
-    BURST_MIN_BASELINE_HOURS, RING_WINDOW, WINDOW,
+    status_after_flag, Detection, Finding, FlagStatus, LockstepRule, Reason, BURST_BASELINE_HOURS,
+    BURST_MIN, BURST_MIN_BASELINE_HOURS, RING_WINDOW,
 };
 use crate::domain::ledger::{FlagRaised, FLAG_RAISED};
 use crate::domain::solicitation::classify;
@@ -30,30 +30,30 @@ pub struct Fresh<'a> {
 
 /// Runs every detector on a new endorsement; raises a flag per finding and returns the
 /// endorsement's status afterwards.
-pub fn after_endorsement(conn: &mut DbConn, e: Fresh<'_>) -> Result<Status> {
+pub fn after_endorsement(conn: &mut DbConn, e: Fresh<'_>, d: &Detection) -> Result<Status> {
     let mut findings = Vec::new();
-    findings.extend(solicited(conn, &e)?);
+    findings.extend(solicited(conn, &e, d)?);
     findings.extend(begging_note(e.note));
-    findings.extend(reciprocal(conn, &e)?);
+    findings.extend(reciprocal(conn, &e, d)?);
     findings.extend(ring(conn, &e)?);
     findings.extend(burst(conn, &e)?);
-    findings.extend(lockstep(conn, &e, &LockstepRule::default())?);
+    findings.extend(lockstep(conn, &e, &d.lockstep)?);
     let mut status = Status::Active;
     for f in findings {
-        status = raise(conn, e.id, status, f)?;
+        status = raise(conn, e.id, status, f, d)?;
     }
     Ok(status)
 }
 
 /// The strongest begging ask by the endorsee, aimed at the endorser or at everyone, seen in
 /// the window before the endorsement.
-fn solicited(conn: &mut DbConn, e: &Fresh<'_>) -> Result<Option<Finding>> {
+fn solicited(conn: &mut DbConn, e: &Fresh<'_>, d: &Detection) -> Result<Option<Finding>> {
     let asks = storage::solicitations::asks_before(
         conn,
         e.endorsee_id,
         e.endorser_id,
         e.topic_id,
-        e.created_at - WINDOW,
+        e.created_at - d.window,
         e.created_at,
     )?;
     Ok(asks
@@ -86,20 +86,20 @@ fn begging_note(note: Option<&str>) -> Option<Finding> {
 }
 
 /// The endorsee endorsed the endorser in the same topic within the window before.
-fn reciprocal(conn: &mut DbConn, e: &Fresh<'_>) -> Result<Option<Finding>> {
+fn reciprocal(conn: &mut DbConn, e: &Fresh<'_>, d: &Detection) -> Result<Option<Finding>> {
     let other = storage::endorsements::between(
         conn,
         e.endorsee_id,
         e.endorser_id,
         e.topic_id,
-        e.created_at - WINDOW,
+        e.created_at - d.window,
         e.created_at,
     )?;
     Ok(other.into_iter().max_by_key(|(_, at)| *at).map(|(id, at)| {
         let gap = e.created_at - from_db(at);
         Finding {
             reason: Reason::Reciprocal,
-            score: reciprocal_score(gap),
+            score: reciprocal_score(gap, d.window),
             evidence: json!({ "endorsement_id": id, "created_at": time::format(from_db(at)), "hours_apart": gap.num_minutes() as f64 / 60.0 }),
         }
     }))
@@ -217,14 +217,18 @@ fn lockstep(conn: &mut DbConn, e: &Fresh<'_>, rule: &LockstepRule) -> Result<Opt
 }
 
 /// A begging ask reported late: flags the endorsements it may have prompted in the window after.
-pub fn after_solicitation(conn: &mut DbConn, ask: &storage::solicitations::Row) -> Result<usize> {
+pub fn after_solicitation(
+    conn: &mut DbConn,
+    ask: &storage::solicitations::Row,
+    d: &Detection,
+) -> Result<usize> {
     if !ask.begging {
         return Ok(0);
     }
     let seen = from_db(ask.observed_at);
     let mut raised = 0;
     for (id, endorser, topic, status) in
-        storage::endorsements::received_between(conn, ask.requester_id, seen, seen + WINDOW)?
+        storage::endorsements::received_between(conn, ask.requester_id, seen, seen + d.window)?
     {
         let aimed =
             ask.target_id.is_none_or(|t| t == endorser) && ask.topic_id.is_none_or(|t| t == topic);
@@ -235,7 +239,7 @@ pub fn after_solicitation(conn: &mut DbConn, ask: &storage::solicitations::Row) 
             let current: Status = status
                 .parse()
                 .map_err(|e: crate::domain::Rejection| Error::Internal(e.to_string()))?;
-            raise(conn, id, current, solicited_finding(ask))?;
+            raise(conn, id, current, solicited_finding(ask), d)?;
             raised += 1;
         }
     }
@@ -243,9 +247,15 @@ pub fn after_solicitation(conn: &mut DbConn, ask: &storage::solicitations::Row) 
 }
 
 /// Records a flag and its ledger entry; holds the endorsement if the score is high enough.
-fn raise(conn: &mut DbConn, endorsement_id: i64, current: Status, f: Finding) -> Result<Status> {
+fn raise(
+    conn: &mut DbConn,
+    endorsement_id: i64,
+    current: Status,
+    f: Finding,
+    d: &Detection,
+) -> Result<Status> {
     let now = time::now();
-    let after = status_after_flag(current, f.score);
+    let after = status_after_flag(current, f.score, d.hold_threshold);
     let (_, payload) = ledger::append(conn, FLAG_RAISED, now, |seq| FlagRaised {
         id: seq,
         endorsement_id,

@@ -6,6 +6,7 @@ use super::{detect, ledger, Error, Principal, Result};
 use crate::db::DbConn;
 use crate::domain::cursor::Cursor;
 use crate::domain::endorsement::{Endorsement, NewEndorsement, Status};
+use crate::domain::flag::Detection;
 use crate::domain::handle::Handle;
 use crate::domain::keys::Role;
 use crate::domain::ledger::{Created, Revoked, ENDORSEMENT_CREATED, ENDORSEMENT_REVOKED};
@@ -25,6 +26,8 @@ pub struct Record<'a> {
     pub budget: Option<u32>,
     /// The API key creating it; `None` for imports.
     pub by: Option<&'a Principal>,
+    /// The begging detectors' settings.
+    pub detection: &'a Detection,
 }
 
 /// Records one endorsement and its ledger entry. Call inside a write transaction. Everything
@@ -92,7 +95,7 @@ pub fn record(conn: &mut DbConn, r: &Record<'_>) -> Result<Endorsement> {
         created_at: at,
         note: req.note.as_deref(),
     };
-    let status = detect::after_endorsement(conn, fresh)?;
+    let status = detect::after_endorsement(conn, fresh, r.detection)?;
     Ok(Endorsement {
         id: payload.id,
         endorser: payload.endorser,
@@ -136,6 +139,7 @@ pub fn create(
     by: &Principal,
     budget: Option<u32>,
     idem: Option<&IdempotencyKey>,
+    detection: &Detection,
 ) -> Result<CreateOutcome> {
     if let Some(i) = idem {
         if let Some(rec) = idempotency::find(conn, by.key_id, &i.key)? {
@@ -154,6 +158,7 @@ pub fn create(
         created_at: now,
         budget,
         by: Some(by),
+        detection,
     };
     let e = record(conn, &rec)?;
     if let Some(i) = idem {

@@ -5,9 +5,7 @@ use serde::Serialize;
 use super::{endorsements, ledger, Error, Principal, Result};
 use crate::db::DbConn;
 use crate::domain::endorsement::Endorsement;
-use crate::domain::flag::{
-    status_after_review, Decision, Flag, FlagStatus, Reason, HOLD_THRESHOLD,
-};
+use crate::domain::flag::{status_after_review, Decision, Detection, Flag, FlagStatus, Reason};
 use crate::domain::ledger::{FlagReviewed, FLAG_REVIEWED};
 use crate::domain::time::{self, from_db};
 use crate::storage;
@@ -63,6 +61,7 @@ pub fn review(
     decision: Decision,
     note: Option<String>,
     by: &Principal,
+    d: &Detection,
 ) -> Result<FlagDetail> {
     let row =
         storage::flags::find(conn, id)?.ok_or_else(|| Error::NotFound(format!("flag {id}")))?;
@@ -75,7 +74,9 @@ pub fn review(
     let current = endorsements::get(conn, row.endorsement_id)?.status;
     let other_open_holds = storage::flags::of_endorsement(conn, row.endorsement_id)?
         .iter()
-        .any(|f| f.id != id && f.status == FlagStatus::Open.as_str() && f.score >= HOLD_THRESHOLD);
+        .any(|f| {
+            f.id != id && f.status == FlagStatus::Open.as_str() && f.score >= d.hold_threshold
+        });
     let after = status_after_review(current, decision, other_open_holds);
     let now = time::now();
     let (decision_name, flag_status) = match decision {
@@ -112,6 +113,7 @@ pub fn review_all(
     decision: Decision,
     note: Option<String>,
     by: &Principal,
+    d: &Detection,
 ) -> Result<Vec<FlagDetail>> {
     for id in ids {
         let row = storage::flags::find(conn, *id)?
@@ -127,6 +129,6 @@ pub fn review_all(
         }
     }
     ids.iter()
-        .map(|id| review(conn, *id, decision, note.clone(), by))
+        .map(|id| review(conn, *id, decision, note.clone(), by, d))
         .collect()
 }

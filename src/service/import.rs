@@ -7,6 +7,7 @@ use super::endorsements::{record, Record};
 use super::{Error, Result};
 use crate::db::{write_tx, DbConn};
 use crate::domain::endorsement::NewEndorsement;
+use crate::domain::flag::Detection;
 use crate::domain::{time, Rejection};
 
 /// One NDJSON line as written.
@@ -78,6 +79,7 @@ pub fn import_batch(
     conn: &mut DbConn,
     batch: &[Parsed],
     budget: Option<u32>,
+    detection: &Detection,
 ) -> Result<Vec<LineFailure>> {
     write_tx(conn, |conn| {
         let mut failures = Vec::new();
@@ -87,6 +89,7 @@ pub fn import_batch(
                 created_at: p.created_at,
                 budget,
                 by: None,
+                detection,
             };
             match diesel::Connection::transaction(conn, |c| record(c, &rec)) {
                 Ok(_) => {}

@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 
 use super::{ledger, Error, Principal, Result};
 use crate::db::DbConn;
+use crate::domain::flag::Detection;
 use crate::domain::ledger::{SolicitationRecorded, SOLICITATION_RECORDED};
 use crate::domain::solicitation::classify;
 use crate::domain::solicitation::request::{NewSolicitation, Solicitation};
@@ -26,7 +27,12 @@ fn topic_id(conn: &mut DbConn, slug: &str, at: DateTime<Utc>) -> Result<i32> {
 }
 
 /// Classifies and records a report, with its ledger entry. Call inside a write transaction.
-pub fn record(conn: &mut DbConn, req: &NewSolicitation, by: &Principal) -> Result<Solicitation> {
+pub fn record(
+    conn: &mut DbConn,
+    req: &NewSolicitation,
+    by: &Principal,
+    detection: &Detection,
+) -> Result<Solicitation> {
     let now = time::now();
     let observed_at = req.observed_at.unwrap_or(now);
     let verdict = classify(&req.text);
@@ -72,7 +78,7 @@ pub fn record(conn: &mut DbConn, req: &NewSolicitation, by: &Principal) -> Resul
     };
     storage::solicitations::insert(conn, &row)?;
     // An ask reported after the endorsements it prompted still flags them.
-    super::detect::after_solicitation(conn, &row)?;
+    super::detect::after_solicitation(conn, &row, detection)?;
     Ok(Solicitation::from_parts(
         payload.id,
         req,

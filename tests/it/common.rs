@@ -142,6 +142,7 @@ pub struct Options {
     pub rate: RateSettings,
     pub trusted_proxies: TrustedProxies,
     pub sweep_every: Duration,
+    pub detection: plusk::domain::flag::Detection,
 }
 
 impl Default for Options {
@@ -151,6 +152,7 @@ impl Default for Options {
             rate: RateSettings::OFF,
             trusted_proxies: TrustedProxies::default(),
             sweep_every: Duration::from_secs(3600),
+            detection: Default::default(),
         }
     }
 }
@@ -188,6 +190,7 @@ pub fn spawn_on(db: TestDb, opts: Options) -> TestApp {
         rate: opts.rate,
         trusted_proxies: opts.trusted_proxies,
         sweep_every: opts.sweep_every,
+        detection: opts.detection,
     };
     let app = Application::build(&server, pool.clone()).expect("bind");
     let base = format!("http://127.0.0.1:{}", app.port());

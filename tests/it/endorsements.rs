@@ -124,8 +124,13 @@ async fn re_endorse_is_allowed_seven_days_after_the_original(b: Backend) {
     let parsed =
         plusk::service::import::parse_line(1, &line.to_string(), plusk::domain::time::now())
             .unwrap();
-    let failures =
-        plusk::service::import::import_batch(&mut app.db.conn(), &[parsed], Some(5)).unwrap();
+    let failures = plusk::service::import::import_batch(
+        &mut app.db.conn(),
+        &[parsed],
+        Some(5),
+        &Default::default(),
+    )
+    .unwrap();
     assert!(failures.is_empty(), "{failures:?}");
     app.endorse("alice", "bob", "writing")
         .await

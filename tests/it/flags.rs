@@ -16,6 +16,7 @@ both_backends!(
     a_burst_is_judged_against_the_own_baseline,
     a_ring_is_reviewed_at_once,
     endorsers_in_lockstep_are_flagged,
+    thresholds_and_windows_are_settings,
 );
 
 async fn ask(
@@ -161,11 +162,14 @@ async fn recent_trades_are_reciprocal_old_mutual_ones_are_not(b: Backend) {
     let months_ago = plusk::domain::time::format(chrono::Utc::now() - chrono::Duration::days(90));
     let line = json!({"endorser": "carol", "endorsee": "dave", "topic": "writing", "created_at": months_ago}).to_string();
     let parsed = plusk::service::import::parse_line(1, &line, plusk::domain::time::now()).unwrap();
-    assert!(
-        plusk::service::import::import_batch(&mut app.db.conn(), &[parsed], Some(5))
-            .unwrap()
-            .is_empty()
-    );
+    assert!(plusk::service::import::import_batch(
+        &mut app.db.conn(),
+        &[parsed],
+        Some(5),
+        &Default::default()
+    )
+    .unwrap()
+    .is_empty());
     assert_eq!(
         app.endorse("dave", "carol", "writing").await.json["status"],
         "active",
@@ -344,11 +348,14 @@ async fn a_burst_is_judged_against_the_own_baseline(b: Backend) {
             plusk::service::import::parse_line(i as usize, &line, plusk::domain::time::now()).unwrap()
         })
         .collect();
-    assert!(
-        plusk::service::import::import_batch(&mut app.db.conn(), &lines, None)
-            .unwrap()
-            .is_empty()
-    );
+    assert!(plusk::service::import::import_batch(
+        &mut app.db.conn(),
+        &lines,
+        None,
+        &Default::default()
+    )
+    .unwrap()
+    .is_empty());
     for i in 0..7 {
         let r = app.endorse(&format!("new{i}"), "star", "music").await;
         assert_eq!(r.json["status"], "active", "endorsement {i}: {}", r.text);
@@ -446,4 +453,36 @@ async fn endorsers_in_lockstep_are_flagged(b: Backend) {
             "independent fans are not a group"
         );
     }
+}
+
+async fn thresholds_and_windows_are_settings(b: Backend) {
+    let detection = plusk::domain::flag::Detection {
+        window: chrono::Duration::hours(1),
+        // Above any score: findings are queued, never held.
+        hold_threshold: 1.5,
+        ..Default::default()
+    };
+    let opts = crate::common::Options {
+        detection,
+        ..Default::default()
+    };
+    let Some(app) = crate::common::spawn_with(b, opts).await else {
+        return;
+    };
+    ask(&app, "carol", Some("alice"), Some(ago(2))).await;
+    assert_eq!(
+        app.endorse("alice", "carol", "writing").await.json["status"],
+        "active",
+        "the ask is outside a 1 h window"
+    );
+    ask(&app, "dave", Some("alice"), Some(ago(0))).await;
+    let e = app.endorse("alice", "dave", "writing").await;
+    assert_eq!(
+        e.json["status"], "active",
+        "below the hold threshold: counted, but queued"
+    );
+    assert_eq!(
+        flags_of(&app, e.json["id"].as_i64().unwrap()).await[0]["reason"],
+        "solicited"
+    );
 }

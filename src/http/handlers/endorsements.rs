@@ -96,9 +96,9 @@ pub async fn create(
     let body = body.into_inner();
     let idem = idempotency_key(&req, &body)?;
     let new = NewEndorsement::parse(&body.endorser, &body.endorsee, &body.topic, body.note)?;
-    let budget = state.daily_budget;
+    let (budget, detection) = (state.daily_budget, state.detection);
     let outcome = state
-        .write(move |conn| svc::create(conn, &new, &by, budget, idem.as_ref()))
+        .write(move |conn| svc::create(conn, &new, &by, budget, idem.as_ref(), &detection))
         .await?;
     let (e, replayed) = match outcome {
         CreateOutcome::New(e) => (e, false),

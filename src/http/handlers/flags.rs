@@ -185,8 +185,9 @@ pub async fn review(
     let by = caller.require(Permission::Moderate)?.clone();
     let (id, ReviewBody { decision, note }) = (id.into_inner(), body.into_inner());
     check_note(&note)?;
+    let detection = state.detection;
     let detail = state
-        .write(move |conn| svc::review(conn, id, decision, note, &by))
+        .write(move |conn| svc::review(conn, id, decision, note, &by, &detection))
         .await?;
     Ok(HttpResponse::Ok().json(detail))
 }
@@ -240,8 +241,9 @@ pub async fn review_many(
             format!("give 1 to {MAX_BULK} flag ids"),
         ));
     }
+    let detection = state.detection;
     let items = state
-        .write(move |conn| svc::review_all(conn, &ids, decision, note, &by))
+        .write(move |conn| svc::review_all(conn, &ids, decision, note, &by, &detection))
         .await?;
     Ok(HttpResponse::Ok().json(BulkReviewResult { items }))
 }

@@ -76,8 +76,9 @@ pub async fn report(
         observed_at,
         time::now(),
     )?;
+    let detection = state.detection;
     let s = state
-        .write(move |conn| svc::record(conn, &req, &by))
+        .write(move |conn| svc::record(conn, &req, &by, &detection))
         .await?;
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/v1/solicitations/{}", s.id)))

@@ -8,7 +8,7 @@ use crate::common::{spawn, Backend};
 
 /// Regression floors, below the target (F1 0.9 on held-out text) that the begging-detection
 /// issue still has to reach; raise them as the classifier improves.
-const HELD_OUT_F1_FLOOR: f64 = 0.82;
+const HELD_OUT_F1_FLOOR: f64 = 0.86;
 const CROSS_VALIDATED_F1_FLOOR: f64 = 0.86;
 
 #[test]

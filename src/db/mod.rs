@@ -15,7 +15,7 @@ use diesel::pg::PgConnection;
 use diesel::sqlite::SqliteConnection;
 
 pub use migrate::run_migrations;
-pub use pool::{build_pool, establish, ConnectError, DbPool, PoolOptions, PooledConn};
+pub use pool::{build_pool, establish, ConnectError, DbPool, PoolOptions};
 pub use tx::{snapshot_tx, write_tx};
 pub use url::{Backend, DbUrl, DbUrlError};
 

@@ -10,8 +10,6 @@ use super::{DbConn, DbUrl};
 
 /// The shared pool of database connections.
 pub type DbPool = r2d2::Pool<Manager>;
-/// A connection checked out of the pool.
-pub type PooledConn = r2d2::PooledConnection<Manager>;
 
 /// Why a connection could not be opened or set up.
 #[derive(Debug, thiserror::Error)]

@@ -64,14 +64,6 @@ pub fn find_by_name(conn: &mut DbConn, name: &str) -> QueryResult<Option<KeyRow>
         .optional()
 }
 
-pub fn find_name(conn: &mut DbConn, id: i32) -> QueryResult<Option<String>> {
-    api_keys::table
-        .find(id)
-        .select(api_keys::name)
-        .get_result(conn)
-        .optional()
-}
-
 /// Every key, oldest first.
 pub fn list(conn: &mut DbConn) -> QueryResult<Vec<KeyRow>> {
     api_keys::table

@@ -116,7 +116,7 @@ pub struct Endorsement {
 
 /// The fields of an endorsement the ledger vouches for, as replayed from the ledger or read
 /// from the table; `ledger verify` compares the two.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct EndorsementState {
     pub id: i64,
     pub endorser: String,

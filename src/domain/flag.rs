@@ -173,6 +173,10 @@ pub fn close_cycle(edges: &[(i64, i32, i32)], goal: i32, start: i32) -> Option<V
         }
     }
     for (id1, _, n1) in out(start) {
+        // Through `goal` itself the walk would not be a cycle but two mutual pairs.
+        if *n1 == goal || *n1 == start {
+            continue;
+        }
         for (id2, _, n2) in out(*n1) {
             if [goal, start, *n1].contains(n2) {
                 continue;
@@ -350,6 +354,9 @@ mod tests {
         assert_eq!(close_cycle(&five, 5, 1), None);
         let chain = [(10, 1, 2), (11, 1, 3)];
         assert_eq!(close_cycle(&chain, 3, 2), None);
+        // New edge 1 → 2 with 2 → 1, 1 → 3, 3 → 1 on record: two mutual pairs, no ring.
+        let pairs = [(10, 2, 1), (11, 1, 3), (12, 3, 1)];
+        assert_eq!(close_cycle(&pairs, 1, 2), None);
     }
 
     #[test]

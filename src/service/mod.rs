@@ -11,6 +11,7 @@ pub mod keys;
 pub mod ledger;
 pub mod solicitations;
 pub mod users;
+mod verify;
 pub mod writer;
 
 use diesel::result::{DatabaseErrorKind, Error as DieselError};

@@ -4,7 +4,7 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
 use super::db_time;
-use crate::db::schema::flags;
+use crate::db::schema::{api_keys, flags};
 use crate::db::DbConn;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -98,4 +98,23 @@ pub fn list(conn: &mut DbConn, f: &Filter) -> QueryResult<Vec<Row>> {
     q.order((flags::score.desc(), flags::id.asc()))
         .limit(f.limit.min(super::MAX_PAGE))
         .load(conn)
+}
+
+/// Rows with id above `after_id`, by id, at most `limit`, each with its reviewer's key name.
+pub fn page_named(
+    conn: &mut DbConn,
+    after_id: i64,
+    limit: i64,
+) -> QueryResult<Vec<(Row, Option<String>)>> {
+    flags::table
+        .left_join(api_keys::table)
+        .filter(flags::id.gt(after_id))
+        .order(flags::id.asc())
+        .limit(limit)
+        .select((Row::as_select(), api_keys::name.nullable()))
+        .load(conn)
+}
+
+pub fn count_all(conn: &mut DbConn) -> QueryResult<i64> {
+    flags::table.count().get_result(conn)
 }

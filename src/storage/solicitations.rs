@@ -3,7 +3,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::db::schema::solicitations;
+use crate::db::schema::{api_keys, solicitations, topics, users};
 use crate::db::DbConn;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -67,4 +67,35 @@ pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<Option<Row>> {
         .select(Row::as_select())
         .get_result(conn)
         .optional()
+}
+
+/// A row with the handles, slug and key name it refers to, as `ledger verify` reads it.
+pub type Named = (Row, String, Option<String>, Option<String>, Option<String>);
+
+/// Rows with id above `after_id`, by id, at most `limit`.
+pub fn page_named(conn: &mut DbConn, after_id: i64, limit: i64) -> QueryResult<Vec<Named>> {
+    let (requester_u, target_u) = diesel::alias!(users as requester_u, users as target_u);
+    solicitations::table
+        .inner_join(
+            requester_u.on(solicitations::requester_id.eq(requester_u.field(users::id))),
+        )
+        .left_join(target_u.on(solicitations::target_id.eq(target_u.field(users::id).nullable())))
+        .left_join(topics::table)
+        .left_join(api_keys::table)
+        .filter(solicitations::id.gt(after_id))
+        .order(solicitations::id.asc())
+        .limit(limit)
+        .select((
+            Row::as_select(),
+            requester_u.field(users::handle),
+            target_u.field(users::handle).nullable(),
+            topics::slug.nullable(),
+            api_keys::name.nullable(),
+        ))
+        .load(conn)
+}
+
+/// Rows in the table, whether or not their references resolve.
+pub fn count_all(conn: &mut DbConn) -> QueryResult<i64> {
+    solicitations::table.count().get_result(conn)
 }

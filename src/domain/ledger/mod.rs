@@ -4,14 +4,11 @@
 //! JCS is RFC 8785 canonical JSON and the first entry's `prev_hash` is 64 zeros. The payload is
 //! stored as its own canonical JSON text, so any change to a stored entry changes its hash.
 
-use std::collections::BTreeMap;
-
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
-use super::endorsement::EndorsementState;
 use super::time;
 
 /// `prev_hash` of the first entry.
@@ -154,160 +151,9 @@ pub fn next_entry<T: Serialize>(
     }
 }
 
-/// A problem found while checking the chain.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Break {
-    pub seq: i64,
-    pub reason: String,
-}
+mod replay;
 
-fn broken(seq: i64, reason: impl Into<String>) -> Break {
-    Break {
-        seq,
-        reason: reason.into(),
-    }
-}
-
-/// Checks entries one at a time, in order, and replays them into the endorsement projection.
-#[derive(Debug, Default)]
-pub struct Replay {
-    last_seq: i64,
-    last_hash: Option<String>,
-    /// The endorsement table as the ledger says it must be, by id.
-    pub expected: BTreeMap<i64, EndorsementState>,
-}
-
-impl Replay {
-    /// Entries checked so far.
-    pub fn entries(&self) -> i64 {
-        self.last_seq
-    }
-
-    /// Hash of the last entry checked (the head), or the genesis hash.
-    pub fn head(&self) -> &str {
-        self.last_hash.as_deref().unwrap_or(GENESIS_HASH)
-    }
-
-    /// Checks the next entry: sequence, link, canonical payload, hash; then applies it.
-    pub fn push(&mut self, e: &Entry) -> Result<(), Break> {
-        let expected_seq = self.last_seq + 1;
-        if e.seq != expected_seq {
-            return Err(broken(
-                expected_seq,
-                format!("entry {expected_seq} is missing (found {} next)", e.seq),
-            ));
-        }
-        if e.prev_hash != self.head() {
-            return Err(broken(
-                e.seq,
-                "prev_hash does not match the previous entry's hash",
-            ));
-        }
-        let value: Value = serde_json::from_str(&e.payload)
-            .map_err(|_| broken(e.seq, "payload is not valid JSON"))?;
-        if canonical_json(&value) != e.payload {
-            return Err(broken(e.seq, "payload is not in canonical form"));
-        }
-        if entry_hash(&e.prev_hash, e.seq, &e.kind, e.at, &value) != e.hash {
-            return Err(broken(e.seq, "hash does not match the entry's contents"));
-        }
-        self.apply(e.seq, &e.kind, value)?;
-        self.last_seq = e.seq;
-        self.last_hash = Some(e.hash.clone());
-        Ok(())
-    }
-
-    fn apply(&mut self, seq: i64, kind: &str, value: Value) -> Result<(), Break> {
-        match kind {
-            ENDORSEMENT_CREATED => {
-                let c: Created = serde_json::from_value(value)
-                    .map_err(|err| broken(seq, format!("bad {kind} payload: {err}")))?;
-                let state = EndorsementState {
-                    id: c.id,
-                    endorser: c.endorser,
-                    endorsee: c.endorsee,
-                    topic: c.topic,
-                    note: c.note,
-                    status: "active".into(),
-                    created_at: c.created_at,
-                    revoked_at: None,
-                    ledger_seq: seq,
-                };
-                if self.expected.insert(c.id, state).is_some() {
-                    return Err(broken(
-                        seq,
-                        format!("endorsement {} is created twice", c.id),
-                    ));
-                }
-            }
-            ENDORSEMENT_REVOKED => {
-                let r: Revoked = serde_json::from_value(value)
-                    .map_err(|err| broken(seq, format!("bad {kind} payload: {err}")))?;
-                let state = self
-                    .expected
-                    .get_mut(&r.id)
-                    .ok_or_else(|| broken(seq, format!("revokes unknown endorsement {}", r.id)))?;
-                state.status = "revoked".into();
-                state.revoked_at = Some(r.revoked_at);
-            }
-            FLAG_RAISED => {
-                let f: FlagRaised = serde_json::from_value(value)
-                    .map_err(|err| broken(seq, format!("bad {kind} payload: {err}")))?;
-                self.set_status(seq, f.endorsement_id, f.endorsement_status)?;
-            }
-            FLAG_REVIEWED => {
-                let r: FlagReviewed = serde_json::from_value(value)
-                    .map_err(|err| broken(seq, format!("bad {kind} payload: {err}")))?;
-                self.set_status(seq, r.endorsement_id, r.endorsement_status)?;
-            }
-            // Kinds added by later versions are hashed and chained, and project nothing here.
-            _ => {}
-        }
-        Ok(())
-    }
-}
-
-impl Replay {
-    fn set_status(&mut self, seq: i64, endorsement_id: i64, status: String) -> Result<(), Break> {
-        let state = self
-            .expected
-            .get_mut(&endorsement_id)
-            .ok_or_else(|| broken(seq, format!("flags unknown endorsement {endorsement_id}")))?;
-        state.status = status;
-        Ok(())
-    }
-}
-
-/// Compares one endorsement row with what the ledger says; the error names the first difference.
-pub fn compare_row(expected: &EndorsementState, row: &EndorsementState) -> Result<(), String> {
-    let id = row.id;
-    let diff = |field: &str| Err(format!("endorsement {id}: {field} differs from the ledger"));
-    if expected.endorser != row.endorser {
-        return diff("endorser");
-    }
-    if expected.endorsee != row.endorsee {
-        return diff("endorsee");
-    }
-    if expected.topic != row.topic {
-        return diff("topic");
-    }
-    if expected.note != row.note {
-        return diff("note");
-    }
-    if expected.status != row.status {
-        return diff("status");
-    }
-    if expected.created_at != row.created_at {
-        return diff("created_at");
-    }
-    if expected.revoked_at != row.revoked_at {
-        return diff("revoked_at");
-    }
-    if expected.ledger_seq != row.ledger_seq {
-        return diff("ledger_seq");
-    }
-    Ok(())
-}
+pub use replay::{compare_row, first_difference, Break, FlagState, Replay};
 
 #[cfg(test)]
 mod tests {

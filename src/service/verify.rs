@@ -1,0 +1,216 @@
+//! `ledger verify`: recompute the chain, then check every projection against it: endorsements,
+//! solicitations and flags, so a row changed behind the service's back is found.
+
+use serde::Serialize;
+
+use super::Result;
+use crate::db::{snapshot_tx, DbConn};
+use crate::domain::ledger::{compare_row, first_difference, FlagState, Replay, SolicitationRecorded};
+use crate::domain::time::from_db;
+use crate::storage;
+
+/// The outcome of `ledger verify`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(untagged)]
+pub enum Verdict {
+    Ok {
+        /// Always true.
+        ok: bool,
+        /// Number of entries checked.
+        entries: i64,
+        /// Hash of the last entry (64 zeros for an empty ledger).
+        head: String,
+    },
+    Broken {
+        /// Always false.
+        ok: bool,
+        /// The first ledger entry found wrong, or the entry behind the first wrong endorsement row.
+        first_bad_seq: i64,
+        reason: String,
+    },
+}
+
+impl Verdict {
+    pub fn is_ok(&self) -> bool {
+        matches!(self, Verdict::Ok { .. })
+    }
+
+    fn broken(first_bad_seq: i64, reason: String) -> Verdict {
+        Verdict::Broken {
+            ok: false,
+            first_bad_seq,
+            reason,
+        }
+    }
+}
+
+const VERIFY_PAGE: i64 = 1000;
+
+/// Recomputes the whole chain, then checks every endorsement, solicitation and flag row against
+/// the replayed ledger,
+/// all on one snapshot so concurrent writes cannot cause a false alarm.
+pub fn verify(conn: &mut DbConn) -> Result<Verdict> {
+    snapshot_tx(conn, |conn| {
+        let mut replay = Replay::default();
+        loop {
+            let entries = storage::ledger::page(conn, replay.entries(), VERIFY_PAGE)?;
+            if entries.is_empty() {
+                break;
+            }
+            for e in &entries {
+                if let Err(b) = replay.push(e) {
+                    return Ok(Verdict::broken(b.seq, b.reason));
+                }
+            }
+        }
+        for check in [check_rows, check_solicitations, check_flags] {
+            if let Some(v) = check(conn, &mut replay)? {
+                return Ok(v);
+            }
+        }
+        Ok(Verdict::Ok {
+            ok: true,
+            entries: replay.entries(),
+            head: replay.head().to_string(),
+        })
+    })
+}
+
+/// Walks the endorsement table by id; `None` when every row matches the ledger.
+fn check_rows(conn: &mut DbConn, replay: &mut Replay) -> Result<Option<Verdict>> {
+    let mut filter = storage::endorsements::Filter {
+        after_id: Some(0),
+        limit: VERIFY_PAGE,
+        ..Default::default()
+    };
+    let mut seen = 0i64;
+    loop {
+        let rows = storage::endorsements::select(conn, &filter)?;
+        let Some(last) = rows.last() else { break };
+        filter.after_id = Some(last.id());
+        for view in &rows {
+            seen += 1;
+            let row = view.to_state();
+            let Some(expected) = replay.expected.remove(&row.id) else {
+                let reason = format!("endorsement {} has no ledger entry", row.id);
+                return Ok(Some(Verdict::broken(row.ledger_seq.max(1), reason)));
+            };
+            if let Err(reason) = compare_row(&expected, &row) {
+                return Ok(Some(Verdict::broken(expected.ledger_seq, reason)));
+            }
+        }
+    }
+    if let Some((id, missing)) = replay.expected.iter().next() {
+        let reason = format!("endorsement {id} is in the ledger but not in the table");
+        return Ok(Some(Verdict::broken(missing.ledger_seq, reason)));
+    }
+    let total = storage::endorsements::count_all(conn)?;
+    if total != seen {
+        let reason = format!(
+            "{} endorsement rows refer to unknown users or topics",
+            total - seen
+        );
+        return Ok(Some(Verdict::broken(replay.entries().max(1), reason)));
+    }
+    Ok(None)
+}
+
+/// Walks the solicitation table by id; `None` when every row is the one its entry recorded.
+fn check_solicitations(conn: &mut DbConn, replay: &mut Replay) -> Result<Option<Verdict>> {
+    let mut after = 0;
+    let mut seen = 0i64;
+    loop {
+        let rows = storage::solicitations::page_named(conn, after, VERIFY_PAGE)?;
+        let Some(last) = rows.last() else { break };
+        after = last.0.id;
+        for named in rows {
+            seen += 1;
+            let seq = named.0.ledger_seq;
+            let row = solicitation_state(named);
+            let Some(expected) = replay.solicitations.remove(&row.id) else {
+                let reason = format!("solicitation {} has no ledger entry", row.id);
+                return Ok(Some(Verdict::broken(seq.max(1), reason)));
+            };
+            if let Some(field) = first_difference(&expected, &row) {
+                let reason = format!("solicitation {}: {field} differs from the ledger", row.id);
+                return Ok(Some(Verdict::broken(expected.id, reason)));
+            }
+        }
+    }
+    if let Some(id) = replay.solicitations.keys().next() {
+        let reason = format!("solicitation {id} is in the ledger but not in the table");
+        return Ok(Some(Verdict::broken(*id, reason)));
+    }
+    Ok(unresolved(storage::solicitations::count_all(conn)?, seen, replay, "solicitation"))
+}
+
+fn solicitation_state(named: storage::solicitations::Named) -> SolicitationRecorded {
+    let (row, requester, target, topic, reported_by) = named;
+    SolicitationRecorded {
+        id: row.id,
+        requester,
+        target,
+        topic,
+        // Unreadable cues differ from whatever the ledger holds, which is what verify reports.
+        cues: serde_json::from_str(&row.cues).unwrap_or_else(|_| vec![row.cues.clone()]),
+        text: row.text,
+        channel: row.channel,
+        observed_at: from_db(row.observed_at),
+        begging: row.begging,
+        score: row.score,
+        language: row.language,
+        reported_by,
+    }
+}
+
+/// Walks the flag table by id; `None` when every flag and its review match the ledger.
+fn check_flags(conn: &mut DbConn, replay: &mut Replay) -> Result<Option<Verdict>> {
+    let mut after = 0;
+    let mut seen = 0i64;
+    loop {
+        let rows = storage::flags::page_named(conn, after, VERIFY_PAGE)?;
+        let Some(last) = rows.last() else { break };
+        after = last.0.id;
+        for (row, reviewer) in rows {
+            seen += 1;
+            let row = flag_state(row, reviewer);
+            let Some(expected) = replay.flags.remove(&row.id) else {
+                let reason = format!("flag {} has no ledger entry", row.id);
+                return Ok(Some(Verdict::broken(row.id.max(1), reason)));
+            };
+            if let Some(field) = first_difference(&expected, &row) {
+                let reason = format!("flag {}: {field} differs from the ledger", row.id);
+                return Ok(Some(Verdict::broken(expected.id, reason)));
+            }
+        }
+    }
+    if let Some(id) = replay.flags.keys().next() {
+        let reason = format!("flag {id} is in the ledger but not in the table");
+        return Ok(Some(Verdict::broken(*id, reason)));
+    }
+    Ok(unresolved(storage::flags::count_all(conn)?, seen, replay, "flag"))
+}
+
+fn flag_state(row: storage::flags::Row, reviewed_by: Option<String>) -> FlagState {
+    FlagState {
+        id: row.id,
+        endorsement_id: row.endorsement_id,
+        reason: row.reason,
+        score: row.score,
+        evidence: serde_json::from_str(&row.evidence)
+            .unwrap_or(serde_json::Value::String(row.evidence)),
+        created_at: from_db(row.created_at),
+        status: row.status,
+        review_note: row.review_note,
+        reviewed_at: row.reviewed_at.map(from_db),
+        reviewed_by,
+    }
+}
+
+/// Rows the joins dropped because a reference (user, topic, key) does not resolve.
+fn unresolved(total: i64, seen: i64, replay: &Replay, what: &str) -> Option<Verdict> {
+    (total != seen).then(|| {
+        let reason = format!("{} {what} rows refer to unknown rows", total - seen);
+        Verdict::broken(replay.entries().max(1), reason)
+    })
+}

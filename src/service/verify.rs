@@ -5,7 +5,9 @@ use serde::Serialize;
 
 use super::Result;
 use crate::db::{snapshot_tx, DbConn};
-use crate::domain::ledger::{compare_row, first_difference, FlagState, Replay, SolicitationRecorded};
+use crate::domain::ledger::{
+    compare_row, first_difference, FlagState, Replay, SolicitationRecorded,
+};
 use crate::domain::time::from_db;
 use crate::storage;
 
@@ -141,7 +143,12 @@ fn check_solicitations(conn: &mut DbConn, replay: &mut Replay) -> Result<Option<
         let reason = format!("solicitation {id} is in the ledger but not in the table");
         return Ok(Some(Verdict::broken(*id, reason)));
     }
-    Ok(unresolved(storage::solicitations::count_all(conn)?, seen, replay, "solicitation"))
+    Ok(unresolved(
+        storage::solicitations::count_all(conn)?,
+        seen,
+        replay,
+        "solicitation",
+    ))
 }
 
 fn solicitation_state(named: storage::solicitations::Named) -> SolicitationRecorded {
@@ -188,7 +195,12 @@ fn check_flags(conn: &mut DbConn, replay: &mut Replay) -> Result<Option<Verdict>
         let reason = format!("flag {id} is in the ledger but not in the table");
         return Ok(Some(Verdict::broken(*id, reason)));
     }
-    Ok(unresolved(storage::flags::count_all(conn)?, seen, replay, "flag"))
+    Ok(unresolved(
+        storage::flags::count_all(conn)?,
+        seen,
+        replay,
+        "flag",
+    ))
 }
 
 fn flag_state(row: storage::flags::Row, reviewed_by: Option<String>) -> FlagState {

@@ -76,9 +76,7 @@ pub type Named = (Row, String, Option<String>, Option<String>, Option<String>);
 pub fn page_named(conn: &mut DbConn, after_id: i64, limit: i64) -> QueryResult<Vec<Named>> {
     let (requester_u, target_u) = diesel::alias!(users as requester_u, users as target_u);
     solicitations::table
-        .inner_join(
-            requester_u.on(solicitations::requester_id.eq(requester_u.field(users::id))),
-        )
+        .inner_join(requester_u.on(solicitations::requester_id.eq(requester_u.field(users::id))))
         .left_join(target_u.on(solicitations::target_id.eq(target_u.field(users::id).nullable())))
         .left_join(topics::table)
         .left_join(api_keys::table)

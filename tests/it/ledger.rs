@@ -1,7 +1,10 @@
 //! The ledger: paging in order, and verify catching any change made behind plusk's back.
 
 use crate::both_backends;
-use crate::common::{spawn, Backend, TestApp};
+use plusk::domain::keys::Role;
+use serde_json::json;
+
+use crate::common::{create_key, spawn, Backend, TestApp};
 
 both_backends!(
     ledger_pages_in_order_and_chains,
@@ -11,6 +14,7 @@ both_backends!(
     verify_catches_a_rehashed_entry,
     verify_catches_a_row_without_ledger_entry,
     verify_catches_a_deleted_entry,
+    verify_covers_solicitations_and_flags,
 );
 
 /// Five endorsements; the third revoked (ledger: 1..5 created, 6 revoked).
@@ -130,4 +134,40 @@ async fn verify_catches_a_deleted_entry(b: Backend) {
     let Some(app) = seeded(b).await else { return };
     // The revocation entry is the only one no row refers to; removing it un-does a revoke.
     expect_broken(&app, "DELETE FROM ledger WHERE seq = 6", 3).await;
+}
+
+/// An ask (entry 1), the endorsement it prompted (2), its flag (3) and the flag's review (4).
+async fn moderated(b: Backend) -> Option<TestApp> {
+    let app = spawn(b).await?;
+    let ask = json!({"requester": "carol", "target": "alice", "text": "please +K me on writing!"});
+    let r = app.post("/v1/solicitations", &app.app_key, &ask).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert_eq!(
+        app.endorse("alice", "carol", "writing").await.json["status"],
+        "flagged"
+    );
+    let moderator = create_key(&mut app.db.conn(), "mod", Role::Moderator);
+    let review = json!({"decision": "uphold", "note": "asked for it"});
+    let r = app.post("/v1/flags/3/review", &moderator, &review).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(app.verify().await["entries"], 4);
+    Some(app)
+}
+
+async fn verify_covers_solicitations_and_flags(b: Backend) {
+    let tampering = [
+        ("UPDATE solicitations SET text = 'hello'", 1),
+        ("UPDATE solicitations SET begging = false", 1),
+        ("UPDATE flags SET status = 'open', reviewed_at = NULL, review_note = NULL, reviewed_by = NULL", 3),
+        ("UPDATE flags SET score = 0.01", 3),
+        ("UPDATE flags SET evidence = '{}'", 3),
+        ("DELETE FROM flags", 3),
+        ("DELETE FROM solicitations", 1),
+    ];
+    for (sql, seq) in tampering {
+        let Some(app) = moderated(b).await else {
+            return;
+        };
+        expect_broken(&app, sql, seq).await;
+    }
 }

@@ -189,7 +189,8 @@ impl Replay {
 }
 
 fn payload<T: serde::de::DeserializeOwned>(e: &Entry, value: Value) -> Result<T, Break> {
-    serde_json::from_value(value).map_err(|err| broken(e.seq, format!("bad {} payload: {err}", e.kind)))
+    serde_json::from_value(value)
+        .map_err(|err| broken(e.seq, format!("bad {} payload: {err}", e.kind)))
 }
 
 fn insert_once<T>(

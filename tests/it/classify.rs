@@ -8,25 +8,39 @@ use crate::common::{spawn, Backend};
 
 /// Regression floors, below the target (F1 0.9 on held-out text) that the begging-detection
 /// issue still has to reach; raise them as the classifier improves.
-const HELD_OUT_F1_FLOOR: f64 = 0.86;
-const CROSS_VALIDATED_F1_FLOOR: f64 = 0.86;
+const HELD_OUT_F1_FLOOR: f64 = 0.87;
+const CROSS_VALIDATED_F1_FLOOR: f64 = 0.87;
 
 #[test]
 fn held_out_f1_stays_above_its_floor() {
-    let examples = parse_corpus(include_str!("../data/solicitations-heldout.tsv"));
-    assert!(examples.len() >= 150, "the held-out set is complete");
-    let e = Evaluation::of(&examples);
-    assert!(
-        e.f1() >= HELD_OUT_F1_FLOOR,
-        "held-out F1 {:.3} ({e:?})",
-        e.f1()
-    );
+    for (name, text) in [
+        ("heldout", include_str!("../data/solicitations-heldout.tsv")),
+        (
+            "heldout2",
+            include_str!("../data/solicitations-heldout2.tsv"),
+        ),
+    ] {
+        let examples = parse_corpus(text);
+        assert!(examples.len() >= 150, "the {name} set is complete");
+        let e = Evaluation::of(&examples);
+        assert!(
+            e.f1() >= HELD_OUT_F1_FLOOR,
+            "{name} F1 {:.3} ({e:?})",
+            e.f1()
+        );
+    }
 }
 
 #[test]
 fn cross_validated_f1_stays_above_its_floor() {
-    let examples = parse_corpus(include_str!("../data/solicitations.tsv"));
-    assert!(examples.len() >= 400);
+    let mut examples = parse_corpus(include_str!("../data/solicitations.tsv"));
+    examples.extend(parse_corpus(include_str!(
+        "../data/solicitations-extra.tsv"
+    )));
+    examples.extend(parse_corpus(include_str!(
+        "../data/solicitations-extra2.tsv"
+    )));
+    assert!(examples.len() >= 1000);
     let (e, _) = Evaluation::cross_validated(&examples, 5);
     assert!(
         e.f1() >= CROSS_VALIDATED_F1_FLOOR,

@@ -22,6 +22,13 @@ const FAMILIES: &[(&str, &[&str])] = &[
     ("contest", lex::CONTEST),
     ("reported-speech", lex::REPORTED),
     ("wish", lex::WISH),
+    ("family", lex::FAMILY),
+    ("advance", lex::ADVANCE),
+    ("goal", lex::GOAL),
+    ("candidate", lex::CANDIDATE),
+    ("give", lex::GIVE),
+    ("seeks-advice", lex::SEEK),
+    ("coy", lex::COY),
 ];
 
 /// How close (in tokens) two cues must be to count as one phrase.
@@ -62,6 +69,13 @@ pub fn extract(normalized: &str, tokens: &[String], original: &str) -> Vec<Strin
         ("negation", "addresses-reader"),
         ("trade", "self"),
         ("wish", "ask-verb"),
+        ("family", "self"),
+        ("family", "ask-verb"),
+        ("thanks", "advance"),
+        ("give", "ask-verb"),
+        ("seeks-advice", "ask-verb"),
+        ("negation", "coy"),
+        ("candidate", "self"),
     ] {
         if near(at(a), at(b)) {
             out.push(format!("cue:{a}+{b}"));
@@ -93,6 +107,12 @@ pub fn extract(normalized: &str, tokens: &[String], original: &str) -> Vec<Strin
         .any(|c| matches!(c, '🙏' | '👍' | '⭐' | '❤' | '🥺' | '😉'))
     {
         out.push("cue:pleading-emoji".into());
+    }
+    if near_number(tokens, lex::GOAL) {
+        out.push("cue:count-to-reach".into());
+    }
+    if let Some(cue) = plus_one_sense(tokens, original) {
+        out.push(cue.into());
     }
     if names_someone(original) {
         out.push("cue:names-someone".into());
@@ -159,4 +179,32 @@ fn names_someone(original: &str) -> bool {
             && chars.all(|c| c.is_lowercase())
             && !contains(lex::ASK_VERB, &w.to_lowercase())
     })
+}
+
+/// A number within a few words of a goal word: "6 more", "llegamos a 100", "noch 6 Follower".
+fn near_number(tokens: &[String], goal: &[&str]) -> bool {
+    let numbers: Vec<usize> = tokens
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| t.chars().all(|c| c.is_ascii_digit()))
+        .map(|(i, _)| i)
+        .collect();
+    near(&numbers, &positions(tokens, goal))
+}
+
+/// `+1` that is not an endorsement: agreement at the start of a reply ("+1, same here"), or a
+/// guest ("my +1 at the wedding").
+fn plus_one_sense(tokens: &[String], original: &str) -> Option<&'static str> {
+    let at = tokens.iter().position(|t| t == "+1")?;
+    if at > 0 && contains(lex::SELF, &tokens[at - 1]) {
+        return Some("cue:plus-one-guest");
+    }
+    let opening = original.trim_start();
+    let agrees = at == 0
+        && opening
+            .chars()
+            .skip_while(|c| !c.is_ascii_digit() && *c != '１')
+            .nth(1)
+            .is_some_and(|c| c == ',' || c == ' ' || c == '.');
+    agrees.then_some("cue:plus-one-agree")
 }

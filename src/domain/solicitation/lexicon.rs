@@ -534,3 +534,152 @@ pub fn contains(list: &[&str], token: &str) -> bool {
         None => *entry == token,
     })
 }
+
+/// The writer's family: asks for a child's or a brother's entry are asks for one's own.
+pub const FAMILY: &[&str] = &[
+    "daughter*",
+    "son",
+    "son's",
+    "sons",
+    "brother*",
+    "sister*",
+    "mom*",
+    "mum*",
+    "mother*",
+    "dad*",
+    "father*",
+    "wife*",
+    "husband*",
+    "nephew*",
+    "niece*",
+    "uncle*",
+    "aunt*",
+    "kid",
+    "kids",
+    "kid's",
+    "dochter*",
+    "zoon*",
+    "broer*",
+    "zus",
+    "zusje",
+    "moeder*",
+    "vader*",
+    "neefje",
+    "nichtje",
+    "oom",
+    "tante",
+    "fille",
+    "fils",
+    "frère*",
+    "soeur*",
+    "sœur*",
+    "mère",
+    "père",
+    "neveu",
+    "nièce",
+    "hija*",
+    "hijo*",
+    "hermano*",
+    "hermana*",
+    "madre",
+    "padre",
+    "mamá",
+    "papá",
+    "sobrin*",
+    "tío",
+    "tía",
+    "tochter",
+    "sohn",
+    "bruder*",
+    "schwester*",
+    "mutter*",
+    "vater*",
+    "neffe*",
+    "nichte*",
+    "onkel*",
+];
+
+/// "In advance": thanks for a vote not yet given.
+pub const ADVANCE: &[&str] = &[
+    "advance",
+    "alvast",
+    "d'avance",
+    "avance",
+    "antemano",
+    "adelantado",
+    "voraus",
+    "vorab",
+];
+
+/// A count still to reach: "only 6 more", "me faltan 6", "noch 6 bis", "so close to".
+pub const GOAL: &[&str] = &[
+    "more",
+    "away",
+    "close",
+    "left",
+    "goal",
+    "until",
+    "reach",
+    "nog",
+    "doel",
+    "halen",
+    "faltan",
+    "falta",
+    "llegamos",
+    "llegar",
+    "meta",
+    "hasta",
+    "manque*",
+    "jusqu'à",
+    "objectif",
+    "atteindre",
+    "noch",
+    "fehl*",
+    "bis",
+    "ziel",
+    "schaffen",
+    "erreichen",
+];
+
+/// Standing for election or a prize oneself.
+pub const CANDIDATE: &[&str] = &[
+    "kandidier*",
+    "kandidat*",
+    "candidat*",
+    "candidate*",
+    "kandidaat",
+    "presento",
+    "postulo",
+    "verkiesbaar",
+    "running",
+];
+
+/// Handing over a signal in the imperative: "drop a follow", "gebt mal Upvotes", "dale like".
+pub const GIVE: &[&str] = &[
+    "give", "gimme", "drop", "smash", "hit", "leave", "throw", "gebt", "gib", "lasst", "geef",
+    "geeft", "laat", "dale", "dame", "danos", "deja", "dejad", "dejadme", "donne", "donnez",
+    "laisse", "laissez", "mettez", "mets",
+];
+
+/// Asking for advice: "which podcasts would you recommend?", "¿alguien me recomienda…?".
+pub const SEEK: &[&str] = &[
+    "what",
+    "which",
+    "any",
+    "anyone",
+    "quel*",
+    "quelqu'un",
+    "welche*",
+    "welk*",
+    "iemand",
+    "qué",
+    "cuál*",
+    "alguien",
+    "wer",
+];
+
+/// Hinting while denying it: "not saying…", "je dis ça je dis rien", "no digo na pero lo digo".
+pub const COY: &[&str] = &[
+    "saying", "hint", "hinting", "dis", "digo", "sag", "sage", "zeg", "zeggen", "hein", "eh",
+    "but", "mais", "pero", "aber", "maar",
+];

@@ -1,5 +1,5 @@
 //! A logistic regression over the features, trained once, at first use, on the tuning corpus
-//! compiled into the binary (`tests/data/solicitations.tsv` and `solicitations-extra.tsv`). Training is deterministic (fixed
+//! compiled into the binary (`tests/data/solicitations*.tsv`, never `*heldout*`). Training is deterministic (fixed
 //! order, fixed steps), so every build classifies the same way, and needs no download.
 
 use std::collections::HashMap;
@@ -12,6 +12,8 @@ use super::normalize::{normalize, tokens};
 const TUNING: &str = include_str!("../../../tests/data/solicitations.tsv");
 /// More tuning sentences, written later with new platforms and phrasings.
 const TUNING_EXTRA: &str = include_str!("../../../tests/data/solicitations-extra.tsv");
+/// A third batch: hints, goals to reach, family, candidates, `+1` that is agreement.
+const TUNING_EXTRA2: &str = include_str!("../../../tests/data/solicitations-extra2.tsv");
 
 const EPOCHS: usize = 40;
 const LEARNING_RATE: f64 = 0.1;
@@ -59,6 +61,7 @@ impl Model {
         MODEL.get_or_init(|| {
             let mut examples = parse_corpus(TUNING);
             examples.extend(parse_corpus(TUNING_EXTRA));
+            examples.extend(parse_corpus(TUNING_EXTRA2));
             Model::train(&examples)
         })
     }

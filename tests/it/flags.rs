@@ -260,7 +260,8 @@ async fn moderators_review_each_flag_once(b: Backend) {
         .collect();
     assert_eq!(kinds.iter().filter(|k| **k == "flag.raised").count(), 2);
     assert_eq!(kinds.iter().filter(|k| **k == "flag.reviewed").count(), 2);
-    assert_eq!(app.verify().await["ok"], true);
+    let v = app.verify().await;
+    assert_eq!(v["ok"], true, "{v}");
     app.db.exec(&format!(
         "UPDATE endorsements SET status = 'active' WHERE id = {traded}"
     ));

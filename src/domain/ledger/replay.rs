@@ -213,8 +213,9 @@ pub fn first_difference<T: Serialize>(expected: &T, row: &T) -> Option<String> {
     else {
         return Some("the whole row".into());
     };
+    // Compared as canonical JSON: the ledger's `0` and a row's `0.0` are the same number.
     a.iter()
-        .find(|(k, v)| b.get(*k) != Some(v))
+        .find(|(k, v)| b.get(*k).map(canonical_json) != Some(canonical_json(v)))
         .map(|(k, _)| k.clone())
 }
 

@@ -11,6 +11,7 @@ pub mod ledger;
 pub mod rules;
 pub mod solicitation;
 pub mod time;
+pub mod reputation;
 pub mod topic;
 
 pub use error::Rejection;

@@ -1,0 +1,80 @@
+//! From raw scores to what people read: a 0–100 score, a rank and a percentile.
+
+/// Where one user stands in their topic.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Standing {
+    /// 0–100, see `display_score`.
+    pub score: f64,
+    /// 1 for the highest raw score; equal scores share a rank (1, 2, 2, 4).
+    pub rank: u32,
+    /// Share of the topic's users with a lower raw score, in percent.
+    pub percentile: f64,
+}
+
+/// The display score: `100 · ln(1 + n·raw) / ln(1 + n·max)`. `n·raw` is the score relative to an
+/// average user (1 = average), the logarithm keeps the long tail readable, and the top user of a
+/// topic scores 100. Monotonic in `raw` within a topic.
+pub fn display_score(raw: f64, n: usize, max_raw: f64) -> f64 {
+    let top = (1.0 + n as f64 * max_raw).ln();
+    if top <= 0.0 {
+        return 0.0;
+    }
+    (100.0 * (1.0 + n as f64 * raw).ln() / top).clamp(0.0, 100.0)
+}
+
+/// Raw scores within this relative distance are ties: equal scores reached by different
+/// summation orders differ in their last bits.
+fn same(a: f64, b: f64) -> bool {
+    (a - b).abs() <= 1e-12 * a.abs().max(b.abs())
+}
+
+/// The standing of every user, by compact id.
+pub fn standings(raw: &[f64]) -> Vec<Standing> {
+    let n = raw.len();
+    let max = raw.iter().copied().fold(0.0, f64::max);
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_unstable_by(|a, b| raw[*b].total_cmp(&raw[*a]));
+    let mut out = vec![
+        Standing {
+            score: 0.0,
+            rank: 0,
+            percentile: 0.0
+        };
+        n
+    ];
+    let mut rank = 1;
+    for (i, v) in order.iter().enumerate() {
+        if i > 0 && !same(raw[order[i - 1]], raw[*v]) {
+            rank = i as u32 + 1;
+        }
+        out[*v].rank = rank;
+        out[*v].score = display_score(raw[*v], n, max);
+    }
+    // Percentile: users strictly below, counted from the bottom of the same order.
+    let mut below = 0;
+    for i in (0..n).rev() {
+        let v = order[i];
+        if i + 1 < n && !same(raw[order[i + 1]], raw[v]) {
+            below = n - 1 - i;
+        }
+        out[v].percentile = 100.0 * below as f64 / n as f64;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranks_share_ties_and_scores_are_monotonic() {
+        let s = standings(&[0.1, 0.4, 0.1, 0.4 + 1e-17, 0.0]);
+        let ranks: Vec<u32> = s.iter().map(|x| x.rank).collect();
+        assert_eq!(ranks, vec![3, 1, 3, 1, 5]);
+        let pct: Vec<f64> = s.iter().map(|x| x.percentile).collect();
+        assert_eq!(pct, vec![20.0, 60.0, 20.0, 60.0, 0.0]);
+        assert_eq!(s[1].score, 100.0);
+        assert_eq!(s[4].score, 0.0);
+        assert!(s[0].score > 0.0 && s[0].score < 100.0);
+    }
+}

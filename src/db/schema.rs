@@ -67,6 +67,33 @@ diesel::table! {
 }
 
 diesel::table! {
+    reputation_runs (id) {
+        id -> Integer,
+        topic_id -> Integer,
+        computed_at -> Timestamp,
+        users -> Integer,
+        endorsements -> BigInt,
+        iterations -> Integer,
+        params -> Text,
+        is_current -> Bool,
+        is_snapshot -> Bool,
+    }
+}
+
+diesel::table! {
+    reputation_scores (run_id, user_id) {
+        run_id -> Integer,
+        user_id -> Integer,
+        raw -> Double,
+        score -> Double,
+        rank -> Integer,
+        percentile -> Double,
+        counted -> Integer,
+        discounted -> Integer,
+    }
+}
+
+diesel::table! {
     solicitations (id) {
         id -> BigInt,
         requester_id -> Integer,
@@ -81,6 +108,13 @@ diesel::table! {
         language -> Text,
         ledger_seq -> BigInt,
         created_by -> Nullable<Integer>,
+    }
+}
+
+diesel::table! {
+    topic_seeds (topic_id, user_id) {
+        topic_id -> Integer,
+        user_id -> Integer,
     }
 }
 
@@ -106,9 +140,13 @@ diesel::joinable!(endorsements -> topics (topic_id));
 diesel::joinable!(flags -> api_keys (reviewed_by));
 diesel::joinable!(flags -> endorsements (endorsement_id));
 diesel::joinable!(idempotency_keys -> api_keys (api_key_id));
+diesel::joinable!(reputation_runs -> topics (topic_id));
+diesel::joinable!(reputation_scores -> reputation_runs (run_id));
 diesel::joinable!(solicitations -> api_keys (created_by));
 diesel::joinable!(solicitations -> ledger (ledger_seq));
 diesel::joinable!(solicitations -> topics (topic_id));
+diesel::joinable!(topic_seeds -> topics (topic_id));
+diesel::joinable!(topic_seeds -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     api_keys,
@@ -116,7 +154,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     flags,
     idempotency_keys,
     ledger,
+    reputation_runs,
+    reputation_scores,
     solicitations,
+    topic_seeds,
     topics,
     users,
 );

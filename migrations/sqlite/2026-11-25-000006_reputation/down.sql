@@ -1,0 +1,3 @@
+DROP TABLE reputation_scores;
+DROP TABLE reputation_runs;
+DROP TABLE topic_seeds;

@@ -34,6 +34,21 @@ where
     finish(conn, f)
 }
 
+/// Runs `f` in a transaction for derived data that needs no order with the ledger (reputation
+/// scores): on SQLite it still takes the write lock up front, on PostgreSQL it takes no lock, so
+/// it never queues behind or ahead of endorsement writes there.
+pub fn side_tx<T, E, F>(conn: &mut DbConn, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConn) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    match conn {
+        DbConn::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?,
+        DbConn::Pg(c) => AnsiTransactionManager::begin_transaction(c)?,
+    }
+    finish(conn, f)
+}
+
 /// Runs `f` on one consistent snapshot of the database, read-only.
 pub fn snapshot_tx<T, E, F>(conn: &mut DbConn, f: F) -> Result<T, E>
 where

@@ -1,4 +1,4 @@
-//! Opaque page cursors for newest-first listings.
+//! Opaque page cursors: newest-first listings, and leaderboards by rank.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -34,9 +34,53 @@ impl Cursor {
     }
 }
 
+/// Position in a leaderboard: the last row's rank and user id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RankCursor {
+    pub rank: i32,
+    pub user_id: i32,
+}
+
+impl RankCursor {
+    /// URL-safe base64 of `r:rank:user_id`.
+    pub fn encode(&self) -> String {
+        URL_SAFE_NO_PAD.encode(format!("r:{}:{}", self.rank, self.user_id))
+    }
+
+    /// Decodes a cursor made by [`RankCursor::encode`]; anything else is `invalid_cursor`.
+    pub fn decode(raw: &str) -> Result<RankCursor, Rejection> {
+        let bytes = URL_SAFE_NO_PAD
+            .decode(raw)
+            .map_err(|_| Rejection::InvalidCursor)?;
+        let text = std::str::from_utf8(&bytes).map_err(|_| Rejection::InvalidCursor)?;
+        let mut parts = text.splitn(3, ':');
+        let (Some("r"), Some(rank), Some(user)) = (parts.next(), parts.next(), parts.next()) else {
+            return Err(Rejection::InvalidCursor);
+        };
+        let rank: i32 = rank.parse().map_err(|_| Rejection::InvalidCursor)?;
+        let user_id: i32 = user.parse().map_err(|_| Rejection::InvalidCursor)?;
+        if rank < 1 {
+            return Err(Rejection::InvalidCursor);
+        }
+        Ok(RankCursor { rank, user_id })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rank_cursors_round_trip_and_reject_forgeries() {
+        let c = RankCursor {
+            rank: 3,
+            user_id: 9,
+        };
+        assert_eq!(RankCursor::decode(&c.encode()), Ok(c));
+        for bad in ["", "cjox", "cjowOjk", "!!"] {
+            assert!(RankCursor::decode(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn round_trips_and_rejects_forgeries() {

@@ -8,10 +8,10 @@ pub mod flag;
 pub mod handle;
 pub mod keys;
 pub mod ledger;
+pub mod reputation;
 pub mod rules;
 pub mod solicitation;
 pub mod time;
-pub mod reputation;
 pub mod topic;
 
 pub use error::Rejection;

@@ -9,6 +9,7 @@ pub mod flags;
 pub mod import;
 pub mod keys;
 pub mod ledger;
+pub mod reputation;
 pub mod solicitations;
 pub mod users;
 mod verify;

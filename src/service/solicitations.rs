@@ -1,7 +1,5 @@
 //! Recording reported solicitations as evidence, each with the classifier's verdict.
 
-use chrono::{DateTime, Utc};
-
 use super::{ledger, Error, Principal, Result};
 use crate::db::DbConn;
 use crate::domain::flag::Detection;
@@ -10,21 +8,6 @@ use crate::domain::solicitation::classify;
 use crate::domain::solicitation::request::{NewSolicitation, Solicitation};
 use crate::domain::time::{self, from_db, to_db};
 use crate::storage;
-
-/// The id of `handle`, adding the user if new.
-fn user_id(conn: &mut DbConn, handle: &str, at: DateTime<Utc>) -> Result<i32> {
-    match storage::users::find_id(conn, handle)? {
-        Some(id) => Ok(id),
-        None => Ok(storage::users::insert(conn, handle, at)?),
-    }
-}
-
-fn topic_id(conn: &mut DbConn, slug: &str, at: DateTime<Utc>) -> Result<i32> {
-    match storage::topics::find_id(conn, slug)? {
-        Some(id) => Ok(id),
-        None => Ok(storage::topics::insert(conn, slug, at)?),
-    }
-}
 
 /// Classifies and records a report, with its ledger entry. Call inside a write transaction.
 pub fn record(
@@ -36,13 +19,21 @@ pub fn record(
     let now = time::now();
     let observed_at = req.observed_at.unwrap_or(now);
     let verdict = classify(&req.text);
-    let requester_id = user_id(conn, req.requester.as_str(), observed_at)?;
+    let requester_id = storage::users::find_or_insert(conn, req.requester.as_str(), observed_at)?;
     let target_id = match &req.target {
-        Some(t) => Some(user_id(conn, t.as_str(), observed_at)?),
+        Some(t) => Some(storage::users::find_or_insert(
+            conn,
+            t.as_str(),
+            observed_at,
+        )?),
         None => None,
     };
     let topic_id = match &req.topic {
-        Some(t) => Some(topic_id(conn, t.as_str(), observed_at)?),
+        Some(t) => Some(storage::topics::find_or_insert(
+            conn,
+            t.as_str(),
+            observed_at,
+        )?),
         None => None,
     };
     let (entry, payload) = ledger::append(conn, SOLICITATION_RECORDED, now, |seq| {

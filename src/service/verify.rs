@@ -48,7 +48,7 @@ impl Verdict {
 
 const VERIFY_PAGE: i64 = 1000;
 
-/// Recomputes the whole chain, then checks every endorsement, solicitation and flag row against
+/// Recomputes the whole chain, then checks every endorsement, solicitation, flag and seed row against
 /// the replayed ledger,
 /// all on one snapshot so concurrent writes cannot cause a false alarm.
 pub fn verify(conn: &mut DbConn) -> Result<Verdict> {
@@ -65,7 +65,7 @@ pub fn verify(conn: &mut DbConn) -> Result<Verdict> {
                 }
             }
         }
-        for check in [check_rows, check_solicitations, check_flags] {
+        for check in [check_rows, check_solicitations, check_flags, check_seeds] {
             if let Some(v) = check(conn, &mut replay)? {
                 return Ok(v);
             }
@@ -225,4 +225,23 @@ fn unresolved(total: i64, seen: i64, replay: &Replay, what: &str) -> Option<Verd
         let reason = format!("{} {what} rows refer to unknown rows", total - seen);
         Verdict::broken(replay.entries().max(1), reason)
     })
+}
+
+/// Compares the seed table with the last `topic.seeds_set` of each topic.
+fn check_seeds(conn: &mut DbConn, replay: &mut Replay) -> Result<Option<Verdict>> {
+    let mut table: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for (topic, handle) in storage::reputation::all_seed_handles(conn)? {
+        table.entry(topic).or_default().push(handle);
+    }
+    for (topic, (seq, seeds)) in &replay.seeds {
+        if table.remove(topic).unwrap_or_default() != *seeds {
+            let reason = format!("the seeds of topic {topic} differ from the ledger");
+            return Ok(Some(Verdict::broken(*seq, reason)));
+        }
+    }
+    if let Some(topic) = table.keys().next() {
+        let reason = format!("topic {topic} has seeds the ledger never set");
+        return Ok(Some(Verdict::broken(replay.entries().max(1), reason)));
+    }
+    Ok(None)
 }

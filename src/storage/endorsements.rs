@@ -420,3 +420,12 @@ pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<Option<View>> {
     };
     Ok(select(conn, &f)?.pop())
 }
+
+/// The topics of the given endorsements, each once.
+pub fn topics_of(conn: &mut DbConn, ids: &[i64]) -> QueryResult<Vec<i32>> {
+    endorsements::table
+        .filter(endorsements::id.eq_any(ids))
+        .select(endorsements::topic_id)
+        .distinct()
+        .load(conn)
+}

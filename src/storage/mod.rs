@@ -11,6 +11,7 @@ pub mod flags;
 pub mod idempotency;
 pub mod keys;
 pub mod ledger;
+pub mod reputation;
 pub mod solicitations;
 pub mod topics;
 pub mod users;

@@ -58,3 +58,29 @@ pub fn list_with_counts(conn: &mut DbConn) -> QueryResult<Vec<TopicCounts>> {
         })
         .collect())
 }
+
+/// The id of `slug`, adding the topic (first used at `at`) if new.
+pub fn find_or_insert(conn: &mut DbConn, slug: &str, at: DateTime<Utc>) -> QueryResult<i32> {
+    match find_id(conn, slug)? {
+        Some(id) => Ok(id),
+        None => insert(conn, slug, at),
+    }
+}
+
+/// A topic's id, slug and creation time.
+pub fn find(conn: &mut DbConn, slug: &str) -> QueryResult<Option<(i32, String, NaiveDateTime)>> {
+    topics::table
+        .filter(topics::slug.eq(slug))
+        .select((topics::id, topics::slug, topics::created_at))
+        .get_result(conn)
+        .optional()
+}
+
+/// A topic's endorsements counted by status.
+pub fn counts_by_status(conn: &mut DbConn, topic: i32) -> QueryResult<Vec<(String, i64)>> {
+    endorsements::table
+        .filter(endorsements::topic_id.eq(topic))
+        .group_by(endorsements::status)
+        .select((endorsements::status, count_star()))
+        .load(conn)
+}

@@ -57,3 +57,11 @@ pub fn insert(conn: &mut DbConn, handle: &str, at: DateTime<Utc>) -> QueryResult
         .returning(users::id)
         .get_result(conn)
 }
+
+/// The id of `handle`, adding the user (first seen at `at`) if new.
+pub fn find_or_insert(conn: &mut DbConn, handle: &str, at: DateTime<Utc>) -> QueryResult<i32> {
+    match find_id(conn, handle)? {
+        Some(id) => Ok(id),
+        None => insert(conn, handle, at),
+    }
+}

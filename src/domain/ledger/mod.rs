@@ -19,6 +19,7 @@ pub const ENDORSEMENT_REVOKED: &str = "endorsement.revoked";
 pub const SOLICITATION_RECORDED: &str = "solicitation.recorded";
 pub const FLAG_RAISED: &str = "flag.raised";
 pub const FLAG_REVIEWED: &str = "flag.reviewed";
+pub const SEEDS_SET: &str = "topic.seeds_set";
 
 /// One stored ledger entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -102,6 +103,17 @@ pub struct FlagReviewed {
     pub by: String,
     /// The endorsement's status after the review.
     pub endorsement_status: String,
+}
+
+/// The payload of `topic.seeds_set`: a topic's seeds, replaced as a whole.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedsSet {
+    pub topic: String,
+    /// Handles, sorted.
+    pub seeds: Vec<String>,
+    /// Name of the API key that set them.
+    pub by: String,
 }
 
 /// RFC 8785 canonical JSON of any serialisable value.

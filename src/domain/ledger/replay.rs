@@ -1,5 +1,5 @@
 //! Checking a chain entry by entry, and replaying it into the tables it must agree with:
-//! endorsements (with the statuses flags and reviews give them), solicitations and flags.
+//! endorsements (with the statuses flags and reviews give them), solicitations, flags and seeds.
 
 use std::collections::BTreeMap;
 
@@ -8,9 +8,9 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::{
-    canonical_json, entry_hash, Created, Entry, FlagRaised, FlagReviewed, Revoked,
+    canonical_json, entry_hash, Created, Entry, FlagRaised, FlagReviewed, Revoked, SeedsSet,
     SolicitationRecorded, ENDORSEMENT_CREATED, ENDORSEMENT_REVOKED, FLAG_RAISED, FLAG_REVIEWED,
-    GENESIS_HASH, SOLICITATION_RECORDED,
+    GENESIS_HASH, SEEDS_SET, SOLICITATION_RECORDED,
 };
 use crate::domain::endorsement::EndorsementState;
 
@@ -55,6 +55,8 @@ pub struct Replay {
     pub solicitations: BTreeMap<i64, SolicitationRecorded>,
     /// The flag table, by id.
     pub flags: BTreeMap<i64, FlagState>,
+    /// Each topic's seed handles, sorted (topics that never had seeds are absent).
+    pub seeds: BTreeMap<String, (i64, Vec<String>)>,
 }
 
 impl Replay {
@@ -118,6 +120,11 @@ impl Replay {
             }
             FLAG_RAISED => self.flag_raised(e, payload(e, value)?),
             FLAG_REVIEWED => self.flag_reviewed(e, payload(e, value)?),
+            SEEDS_SET => {
+                let s: SeedsSet = payload(e, value)?;
+                self.seeds.insert(s.topic, (seq, s.seeds));
+                Ok(())
+            }
             // Kinds added by later versions are hashed and chained, and project nothing here.
             _ => Ok(()),
         }

@@ -1,12 +1,14 @@
 //! One topic's endorsements as a compact graph: users renumbered 0..n, edges grouped by
 //! endorsee (so the iteration reads its inputs in order and writes each score once).
 
-/// One counted endorsement: global user ids, and its weight (status × decay, above 0).
+/// One endorsement: global user ids, its weight (status × decay; 0 or less is not counted),
+/// and whether a flag holds it (it then counts at a discount).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Edge {
     pub endorser: i32,
     pub endorsee: i32,
     pub weight: f32,
+    pub held: bool,
 }
 
 /// A topic's graph in compressed sparse rows by endorsee.
@@ -22,6 +24,10 @@ pub struct TopicGraph {
     pub(super) in_weight: Vec<f32>,
     /// Total weight each user gives: what their endorsements share.
     pub out_weight: Vec<f64>,
+    /// Endorsements each user received that count in full.
+    pub counted: Vec<u32>,
+    /// Endorsements each user received that a flag holds at a discount.
+    pub discounted: Vec<u32>,
 }
 
 impl TopicGraph {
@@ -38,26 +44,30 @@ impl TopicGraph {
             }
             *slot - 1
         };
-        let counted: Vec<(u32, u32, f32)> = edges
+        let kept: Vec<(u32, u32, f32, bool)> = edges
             .iter()
             .filter(|e| e.weight > 0.0)
-            .map(|e| (id_of(e.endorser), id_of(e.endorsee), e.weight))
+            .map(|e| (id_of(e.endorser), id_of(e.endorsee), e.weight, e.held))
             .collect();
         let seeds: Vec<u32> = seeds.iter().map(|s| id_of(*s)).collect();
         let n = users.len();
         let mut in_start = vec![0u32; n + 1];
         let mut out_weight = vec![0f64; n];
-        for (src, dst, w) in &counted {
+        let mut counted = vec![0u32; n];
+        let mut discounted = vec![0u32; n];
+        for (src, dst, w, held) in &kept {
             in_start[*dst as usize + 1] += 1;
             out_weight[*src as usize] += f64::from(*w);
+            let tally = if *held { &mut discounted } else { &mut counted };
+            tally[*dst as usize] += 1;
         }
         for v in 0..n {
             in_start[v + 1] += in_start[v];
         }
         let mut next = in_start.clone();
-        let mut in_src = vec![0u32; counted.len()];
-        let mut in_weight = vec![0f32; counted.len()];
-        for (src, dst, w) in counted {
+        let mut in_src = vec![0u32; kept.len()];
+        let mut in_weight = vec![0f32; kept.len()];
+        for (src, dst, w, _) in kept {
             let at = &mut next[dst as usize];
             in_src[*at as usize] = src;
             in_weight[*at as usize] = w;
@@ -70,6 +80,8 @@ impl TopicGraph {
             in_src,
             in_weight,
             out_weight,
+            counted,
+            discounted,
         }
     }
 
@@ -111,8 +123,10 @@ mod tests {
             endorser: a,
             endorsee: b,
             weight: w,
+            held: w < 1.0,
         };
         let g = TopicGraph::build(&[e(7, 3, 1.0), e(5, 3, 0.5), e(3, 9, 0.0)], &[9], 10);
+        assert_eq!((g.counted[1], g.discounted[1]), (1, 1));
         // 9 is only reached through a zero-weight edge, but it is a seed.
         assert_eq!(g.users, vec![7, 3, 5, 9]);
         assert_eq!(g.edges(), 2);

@@ -11,12 +11,12 @@ pub use pagerank::{rank, Ranked};
 pub use scale::{display_score, standings, Standing};
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::endorsement::Status;
 
 /// The knobs of the score. Every run records the values it used.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Params {
     /// Probability of following an endorsement rather than teleporting (0 < d < 1).
     pub damping: f64,
@@ -76,11 +76,16 @@ impl Params {
         }
         if let Some(h) = self.half_life_days {
             if !(h.is_finite() && h > 0.0) {
-                return Err(format!("half-life must be a positive number of days, not {h}"));
+                return Err(format!(
+                    "half-life must be a positive number of days, not {h}"
+                ));
             }
         }
         if !(0.0..=1.0).contains(&self.flagged_weight) {
-            return Err(format!("flagged weight must be in [0, 1], not {}", self.flagged_weight));
+            return Err(format!(
+                "flagged weight must be in [0, 1], not {}",
+                self.flagged_weight
+            ));
         }
         Ok(())
     }
@@ -113,7 +118,17 @@ mod tests {
         let p = Params::default();
         assert!(p.check().is_ok());
         assert!(Params { damping: 1.0, ..p }.check().is_err());
-        assert!(Params { half_life_days: Some(0.0), ..p }.check().is_err());
-        assert!(Params { flagged_weight: 2.0, ..p }.check().is_err());
+        assert!(Params {
+            half_life_days: Some(0.0),
+            ..p
+        }
+        .check()
+        .is_err());
+        assert!(Params {
+            flagged_weight: 2.0,
+            ..p
+        }
+        .check()
+        .is_err());
     }
 }

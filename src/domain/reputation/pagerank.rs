@@ -96,6 +96,7 @@ mod tests {
                 endorser: *a,
                 endorsee: *b,
                 weight: 1.0,
+                held: false,
             })
             .collect();
         TopicGraph::build(&edges, seeds, 100)

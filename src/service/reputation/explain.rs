@@ -1,0 +1,170 @@
+//! A score taken apart: `raw(v) = baseline + Σ d · raw(u) · w(u→v) / W(u)` over the endorsements
+//! `u → v`, where `W(u)` is all that `u` gave in the topic. Each term is one endorsement's share;
+//! the baseline is what every user gets from teleports (and from users who endorse nobody).
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use super::{topic_id, user_id};
+use crate::db::DbConn;
+use crate::domain::endorsement::Status;
+use crate::domain::handle::Handle;
+use crate::domain::reputation::Params;
+use crate::domain::time::from_db;
+use crate::domain::topic::TopicSlug as Topic;
+use crate::service::{Error, Result};
+use crate::storage;
+
+/// Most endorsements listed in each part; the totals always cover all of them.
+pub const MAX_LISTED: usize = 500;
+/// Endorsers looked up per query.
+const BATCH: usize = 500;
+
+/// One endorsement's part in a score.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Contribution {
+    pub endorsement_id: i64,
+    pub endorser: String,
+    /// The endorser's own raw score in the topic: their merit.
+    pub endorser_raw: f64,
+    /// The endorser's own 0–100 score in the topic.
+    pub endorser_score: f64,
+    pub status: Status,
+    #[serde(with = "crate::domain::time::serde_micros")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: DateTime<Utc>,
+    /// Status weight: 1 active, the flagged weight while held, 0 voided.
+    pub weight: f64,
+    /// Time decay at the time of the run (1 = no decay).
+    pub decay: f64,
+    /// The part of everything the endorser gave in the topic that this endorsement carries.
+    pub endorser_share: f64,
+    /// `d · endorser_raw · weight · decay / W(endorser)`: raw score this endorsement adds.
+    pub contribution: f64,
+    /// `contribution / raw`: the part of the score owed to this endorsement.
+    pub share: f64,
+    /// Why it is discounted: the reasons of the flags on it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub flag_reasons: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Explanation {
+    pub user: String,
+    pub topic: String,
+    #[serde(with = "crate::domain::time::serde_micros")]
+    #[schema(value_type = String, format = DateTime)]
+    pub computed_at: DateTime<Utc>,
+    pub raw: f64,
+    pub score: f64,
+    pub rank: i32,
+    /// What the user gets from teleports and from users who endorse nobody.
+    pub baseline: f64,
+    /// Endorsements counting in full, largest contribution first.
+    pub counted: Vec<Contribution>,
+    pub counted_total: usize,
+    /// Endorsements held by a flag (at a discount) or voided (at 0), largest first.
+    pub discounted: Vec<Contribution>,
+    pub discounted_total: usize,
+    /// The parameters of the run explained.
+    pub params: Params,
+}
+
+pub fn explain(conn: &mut DbConn, handle: &Handle, topic: &Topic) -> Result<Explanation> {
+    let user = user_id(conn, handle)?;
+    let topic_db = topic_id(conn, topic)?;
+    let not_scored = || Error::NotFound(format!("a score for {handle} in topic {topic}"));
+    let run = storage::reputation::current_run(conn, topic_db)?.ok_or_else(not_scored)?;
+    let own = storage::reputation::scores_in_run(conn, run.id, &[user])?;
+    let own = own.first().ok_or_else(not_scored)?;
+    let params: Params = serde_json::from_str(&run.params)
+        .map_err(|e| Error::Internal(format!("run {} parameters: {e}", run.id)))?;
+    let at = from_db(run.computed_at);
+    let inbound = storage::reputation::inbound(conn, user, topic_db, run.computed_at)?;
+    let mut endorsers: Vec<i32> = inbound.iter().map(|r| r.1).collect();
+    endorsers.sort_unstable();
+    endorsers.dedup();
+    let mut merit: HashMap<i32, (f64, f64)> = HashMap::new();
+    let mut gave: HashMap<i32, f64> = HashMap::new();
+    for chunk in endorsers.chunks(BATCH) {
+        for s in storage::reputation::scores_in_run(conn, run.id, chunk)? {
+            merit.insert(s.user_id, (s.raw, s.score));
+        }
+        for (endorser, status, created) in
+            storage::reputation::given(conn, chunk, topic_db, run.computed_at)?
+        {
+            let status = status.parse().unwrap_or(Status::Voided);
+            *gave.entry(endorser).or_default() += params.weight(status, from_db(created), at);
+        }
+    }
+    let (mut counted, mut discounted) = (Vec::new(), Vec::new());
+    for (id, endorser_id, endorser, status, created) in inbound {
+        let status: Status = status.parse().unwrap_or(Status::Voided);
+        let created_at = from_db(created);
+        let weight = params.status_weight(status);
+        let decay = params.decay(created_at, at);
+        let total = gave.get(&endorser_id).copied().unwrap_or(0.0);
+        let endorser_share = if total > 0.0 {
+            weight * decay / total
+        } else {
+            0.0
+        };
+        let (endorser_raw, endorser_score) = merit.get(&endorser_id).copied().unwrap_or_default();
+        let contribution = params.damping * endorser_raw * endorser_share;
+        let c = Contribution {
+            endorsement_id: id,
+            endorser,
+            endorser_raw,
+            endorser_score,
+            status,
+            created_at,
+            weight,
+            decay,
+            endorser_share,
+            contribution,
+            share: if own.raw > 0.0 {
+                contribution / own.raw
+            } else {
+                0.0
+            },
+            flag_reasons: Vec::new(),
+        };
+        match status {
+            Status::Active => counted.push(c),
+            _ => discounted.push(c),
+        }
+    }
+    for c in &mut discounted {
+        c.flag_reasons = storage::flags::of_endorsement(conn, c.endorsement_id)?
+            .into_iter()
+            .map(|f| f.reason)
+            .collect();
+    }
+    let from_endorsements: f64 = counted
+        .iter()
+        .chain(&discounted)
+        .map(|c| c.contribution)
+        .sum();
+    let by_size = |a: &Contribution, b: &Contribution| b.contribution.total_cmp(&a.contribution);
+    counted.sort_by(by_size);
+    discounted.sort_by(by_size);
+    let (counted_total, discounted_total) = (counted.len(), discounted.len());
+    counted.truncate(MAX_LISTED);
+    discounted.truncate(MAX_LISTED);
+    Ok(Explanation {
+        user: handle.to_string(),
+        topic: topic.to_string(),
+        computed_at: at,
+        raw: own.raw,
+        score: own.score,
+        rank: own.rank,
+        baseline: (own.raw - from_endorsements).max(0.0),
+        counted,
+        counted_total,
+        discounted,
+        discounted_total,
+        params,
+    })
+}

@@ -1,0 +1,200 @@
+//! The background recompute: one thread that watches the ledger for topics that changed,
+//! recomputes them once writes settle (debounced), recomputes everything on a schedule (decay
+//! moves every score as time passes), and runs forced recomputes on request, one at a time.
+
+use std::collections::BTreeSet;
+use std::sync::mpsc::{channel, Receiver, RecvTimeoutError, Sender};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use super::recompute::{recompute, Report, Scope};
+use crate::db::{DbConn, DbPool};
+use crate::domain::ledger::{
+    ENDORSEMENT_CREATED, ENDORSEMENT_REVOKED, FLAG_RAISED, FLAG_REVIEWED, SEEDS_SET,
+};
+use crate::domain::reputation::Params;
+use crate::domain::time;
+use crate::service::{Error, Result};
+use crate::storage;
+
+/// How the worker behaves.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Schedule {
+    pub params: Params,
+    /// Recompute changed topics once no write has touched them for this long...
+    pub debounce: Duration,
+    /// ...or once the first change has waited this long, whichever comes first.
+    pub max_delay: Duration,
+    /// Recompute every topic this often (and once at start).
+    pub every: Duration,
+}
+
+impl Default for Schedule {
+    fn default() -> Schedule {
+        Schedule {
+            params: Params::default(),
+            debounce: Duration::from_secs(2),
+            max_delay: Duration::from_secs(30),
+            every: Duration::from_secs(3600),
+        }
+    }
+}
+
+/// How often the worker looks at the ledger head.
+const TICK: Duration = Duration::from_millis(500);
+
+type Reply = tokio::sync::oneshot::Sender<Result<Report>>;
+
+/// Handle to the worker thread; the thread stops when the handle is dropped.
+pub struct Worker {
+    requests: Sender<(Scope, Reply)>,
+    pub schedule: Schedule,
+}
+
+impl Worker {
+    pub fn start(pool: DbPool, schedule: Schedule) -> std::io::Result<Worker> {
+        let (requests, inbox) = channel();
+        std::thread::Builder::new()
+            .name("plusk-reputation".into())
+            .spawn(move || Loop::new(pool, schedule).run(&inbox))?;
+        Ok(Worker { requests, schedule })
+    }
+
+    /// Recomputes `scope` now (after any recompute already running) and answers when done.
+    pub async fn force(&self, scope: Scope) -> Result<Report> {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        self.requests
+            .send((scope, reply))
+            .map_err(|_| Error::Unavailable("the reputation worker has stopped".into()))?;
+        answer
+            .await
+            .map_err(|_| Error::Internal("the reputation worker dropped a request".into()))?
+    }
+}
+
+struct Loop {
+    pool: DbPool,
+    schedule: Schedule,
+    /// The last ledger entry looked at.
+    seen: Option<i64>,
+    dirty: BTreeSet<i32>,
+    first_change: Option<Instant>,
+    last_change: Option<Instant>,
+    next_full: Instant,
+}
+
+impl Loop {
+    fn new(pool: DbPool, schedule: Schedule) -> Loop {
+        Loop {
+            pool,
+            schedule,
+            seen: None,
+            dirty: BTreeSet::new(),
+            first_change: None,
+            last_change: None,
+            // The first full recompute waits one debounce, so a starting server answers first.
+            next_full: Instant::now() + schedule.debounce,
+        }
+    }
+
+    fn run(mut self, inbox: &Receiver<(Scope, Reply)>) {
+        loop {
+            match inbox.recv_timeout(TICK) {
+                Ok((scope, reply)) => {
+                    let _ = reply.send(self.recompute(&scope));
+                }
+                Err(RecvTimeoutError::Timeout) => self.tick(),
+                Err(RecvTimeoutError::Disconnected) => return,
+            }
+        }
+    }
+
+    fn tick(&mut self) {
+        if let Err(e) = self.watch() {
+            tracing::warn!(error = %e, "reputation worker could not read the ledger");
+            return;
+        }
+        let now = Instant::now();
+        if now >= self.next_full {
+            self.next_full = now + self.schedule.every;
+            self.dirty.clear();
+            self.first_change = None;
+            self.log(&Scope::All);
+            return;
+        }
+        let settled = self
+            .last_change
+            .is_some_and(|t| now - t >= self.schedule.debounce);
+        let overdue = self
+            .first_change
+            .is_some_and(|t| now - t >= self.schedule.max_delay);
+        if !self.dirty.is_empty() && (settled || overdue) {
+            let scope = Scope::Topics(std::mem::take(&mut self.dirty).into_iter().collect());
+            self.first_change = None;
+            self.log(&scope);
+        }
+    }
+
+    fn log(&mut self, scope: &Scope) {
+        match self.recompute(scope) {
+            Ok(r) => tracing::info!(
+                topics = r.topics,
+                scores = r.scores,
+                endorsements = r.endorsements,
+                seconds = r.seconds,
+                "reputation recomputed"
+            ),
+            Err(e) => tracing::warn!(error = %e, "reputation recompute failed"),
+        }
+    }
+
+    fn recompute(&mut self, scope: &Scope) -> Result<Report> {
+        let mut conn = self.pool.get()?;
+        recompute(&mut conn, scope, &self.schedule.params, time::now())
+    }
+
+    /// Reads the ledger entries written since the last look and marks their topics dirty.
+    fn watch(&mut self) -> Result<()> {
+        let mut conn = self.pool.get()?;
+        let Some(mut after) = self.seen else {
+            self.seen = Some(storage::ledger::head(&mut conn)?.map_or(0, |(seq, _)| seq));
+            return Ok(());
+        };
+        loop {
+            let entries = storage::ledger::page(&mut conn, after, 1000)?;
+            let Some(last) = entries.last() else { break };
+            after = last.seq;
+            let mut ids = Vec::new();
+            for e in &entries {
+                let payload: Value = serde_json::from_str(&e.payload).unwrap_or(Value::Null);
+                match e.kind.as_str() {
+                    ENDORSEMENT_CREATED | SEEDS_SET => {
+                        if let Some(slug) = payload["topic"].as_str() {
+                            if let Some(id) = storage::topics::find_id(&mut conn, slug)? {
+                                self.dirty.insert(id);
+                            }
+                        }
+                    }
+                    ENDORSEMENT_REVOKED => ids.extend(payload["id"].as_i64()),
+                    FLAG_RAISED | FLAG_REVIEWED => ids.extend(payload["endorsement_id"].as_i64()),
+                    _ => {}
+                }
+            }
+            self.dirty.extend(topics_of(&mut conn, &ids)?);
+            let now = Instant::now();
+            self.first_change.get_or_insert(now);
+            self.last_change = Some(now);
+        }
+        self.seen = Some(after);
+        Ok(())
+    }
+}
+
+fn topics_of(conn: &mut DbConn, endorsements: &[i64]) -> Result<Vec<i32>> {
+    let mut out = Vec::new();
+    for chunk in endorsements.chunks(500) {
+        out.extend(storage::endorsements::topics_of(conn, chunk)?);
+    }
+    Ok(out)
+}

@@ -1,0 +1,400 @@
+//! Reputation tables: topic seeds, runs and their materialised scores, and the streamed read
+//! of the endorsement graph that a recompute starts from.
+
+use chrono::NaiveDateTime;
+use diesel::connection::SimpleConnection;
+use diesel::dsl::{count_star, max};
+use diesel::prelude::*;
+
+use crate::db::schema::{
+    endorsements, reputation_runs, reputation_scores, topic_seeds, topics, users,
+};
+use crate::db::DbConn;
+use crate::domain::endorsement::Status;
+
+/// One endorsement as the graph needs it: id, topic, endorser, endorsee, flagged?, created.
+pub type GraphRow = (i64, i32, i32, i32, bool, NaiveDateTime);
+
+fn graph_rows() -> endorsements::BoxedQuery<'static, crate::db::MultiBackend> {
+    endorsements::table
+        .filter(endorsements::status.eq_any([Status::Active.as_str(), Status::Flagged.as_str()]))
+        .into_boxed()
+}
+
+/// Counted endorsements (active or flagged) with id above `after_id`, by id: the whole graph
+/// read in pages, sequentially.
+pub fn graph_page(conn: &mut DbConn, after_id: i64, limit: i64) -> QueryResult<Vec<GraphRow>> {
+    graph_rows()
+        .filter(endorsements::id.gt(after_id))
+        .order(endorsements::id.asc())
+        .limit(limit)
+        .select(graph_columns())
+        .load(conn)
+}
+
+/// Counted endorsements of one topic, through the topic index.
+pub fn graph_of_topic(conn: &mut DbConn, topic: i32) -> QueryResult<Vec<GraphRow>> {
+    graph_rows()
+        .filter(endorsements::topic_id.eq(topic))
+        .select(graph_columns())
+        .load(conn)
+}
+
+#[allow(clippy::type_complexity)]
+fn graph_columns() -> (
+    endorsements::id,
+    endorsements::topic_id,
+    endorsements::endorser_id,
+    endorsements::endorsee_id,
+    diesel::dsl::Eq<endorsements::status, &'static str>,
+    endorsements::created_at,
+) {
+    (
+        endorsements::id,
+        endorsements::topic_id,
+        endorsements::endorser_id,
+        endorsements::endorsee_id,
+        endorsements::status.eq(Status::Flagged.as_str()),
+        endorsements::created_at,
+    )
+}
+
+/// Voided endorsements per (topic, endorsee): they count 0 but are reported as discounted.
+pub fn voided_counts(conn: &mut DbConn, topic: Option<i32>) -> QueryResult<Vec<(i32, i32, i64)>> {
+    let voided = endorsements::table.filter(endorsements::status.eq(Status::Voided.as_str()));
+    let group = (endorsements::topic_id, endorsements::endorsee_id);
+    let select = (
+        endorsements::topic_id,
+        endorsements::endorsee_id,
+        count_star(),
+    );
+    match topic {
+        Some(t) => voided
+            .filter(endorsements::topic_id.eq(t))
+            .group_by(group)
+            .select(select)
+            .load(conn),
+        None => voided.group_by(group).select(select).load(conn),
+    }
+}
+
+/// The largest user id, so a recompute can renumber users with one array.
+pub fn max_user_id(conn: &mut DbConn) -> QueryResult<i32> {
+    Ok(users::table
+        .select(max(users::id))
+        .get_result::<Option<i32>>(conn)?
+        .unwrap_or(0))
+}
+
+/// Every topic id.
+pub fn topic_ids(conn: &mut DbConn) -> QueryResult<Vec<i32>> {
+    topics::table
+        .select(topics::id)
+        .order(topics::id)
+        .load(conn)
+}
+
+/// Seeds as (topic, user), for the given topic or all.
+pub fn seeds(conn: &mut DbConn, topic: Option<i32>) -> QueryResult<Vec<(i32, i32)>> {
+    let mut q = topic_seeds::table.into_boxed();
+    if let Some(t) = topic {
+        q = q.filter(topic_seeds::topic_id.eq(t));
+    }
+    q.select((topic_seeds::topic_id, topic_seeds::user_id))
+        .order((topic_seeds::topic_id, topic_seeds::user_id))
+        .load(conn)
+}
+
+/// Handles of a topic's seeds, sorted.
+pub fn seed_handles(conn: &mut DbConn, topic: i32) -> QueryResult<Vec<String>> {
+    topic_seeds::table
+        .inner_join(users::table)
+        .filter(topic_seeds::topic_id.eq(topic))
+        .select(users::handle)
+        .order(users::handle)
+        .load(conn)
+}
+
+/// Replaces a topic's seeds.
+pub fn set_seeds(conn: &mut DbConn, topic: i32, users: &[i32]) -> QueryResult<()> {
+    diesel::delete(topic_seeds::table.filter(topic_seeds::topic_id.eq(topic))).execute(conn)?;
+    for u in users {
+        diesel::insert_into(topic_seeds::table)
+            .values((topic_seeds::topic_id.eq(topic), topic_seeds::user_id.eq(*u)))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = reputation_runs)]
+pub struct Run {
+    pub id: i32,
+    pub topic_id: i32,
+    pub computed_at: NaiveDateTime,
+    pub users: i32,
+    pub endorsements: i64,
+    pub iterations: i32,
+    pub params: String,
+    pub is_current: bool,
+    pub is_snapshot: bool,
+}
+
+/// A run being written: not current, not a snapshot, until `make_current`.
+pub fn insert_run(
+    conn: &mut DbConn,
+    topic: i32,
+    computed_at: NaiveDateTime,
+    users: i32,
+    endorsements: i64,
+    iterations: i32,
+    params: &str,
+) -> QueryResult<i32> {
+    diesel::insert_into(reputation_runs::table)
+        .values((
+            reputation_runs::topic_id.eq(topic),
+            reputation_runs::computed_at.eq(computed_at),
+            reputation_runs::users.eq(users),
+            reputation_runs::endorsements.eq(endorsements),
+            reputation_runs::iterations.eq(iterations),
+            reputation_runs::params.eq(params),
+            reputation_runs::is_current.eq(false),
+            reputation_runs::is_snapshot.eq(false),
+        ))
+        .returning(reputation_runs::id)
+        .get_result(conn)
+}
+
+#[derive(Debug, Clone, Copy, Queryable, Selectable, Insertable)]
+#[diesel(table_name = reputation_scores)]
+pub struct Score {
+    pub run_id: i32,
+    pub user_id: i32,
+    pub raw: f64,
+    pub score: f64,
+    pub rank: i32,
+    pub percentile: f64,
+    pub counted: i32,
+    pub discounted: i32,
+}
+
+/// Most rows in one INSERT statement.
+pub const SCORES_PER_INSERT: usize = 2_000;
+
+/// Inserts score rows, many per statement. diesel's multi-row insert is not available through
+/// the multi-backend connection, and one statement per row is what made this slow: the rows
+/// are numbers only, written into the SQL text in Rust's exact (shortest round-trip) form.
+pub fn insert_scores(conn: &mut DbConn, rows: &[Score]) -> QueryResult<()> {
+    use std::fmt::Write;
+    let mut sql = String::with_capacity(SCORES_PER_INSERT * 80);
+    for chunk in rows.chunks(SCORES_PER_INSERT) {
+        sql.clear();
+        sql.push_str(
+            "INSERT INTO reputation_scores \
+             (run_id, user_id, raw, score, rank, percentile, counted, discounted) VALUES ",
+        );
+        for (i, r) in chunk.iter().enumerate() {
+            let sep = if i == 0 { "" } else { "," };
+            // Scores are finite by construction; a NaN would make the statement fail, not lie.
+            let _ = write!(
+                sql,
+                "{sep}({},{},{:?},{:?},{},{:?},{},{})",
+                r.run_id, r.user_id, r.raw, r.score, r.rank, r.percentile, r.counted, r.discounted
+            );
+        }
+        conn.batch_execute(&sql)?;
+    }
+    Ok(())
+}
+
+/// The topic's current run, if it has been computed.
+pub fn current_run(conn: &mut DbConn, topic: i32) -> QueryResult<Option<Run>> {
+    reputation_runs::table
+        .filter(reputation_runs::topic_id.eq(topic))
+        .filter(reputation_runs::is_current.eq(true))
+        .select(Run::as_select())
+        .get_result(conn)
+        .optional()
+}
+
+/// Makes `run` the topic's current run; the one it replaces is returned, and kept as a snapshot
+/// when `snapshot` says so. The new run is a snapshot when it is the topic's first of its day.
+pub fn make_current(conn: &mut DbConn, run: &Run) -> QueryResult<Option<Run>> {
+    let old = current_run(conn, run.topic_id)?;
+    let day_start = run
+        .computed_at
+        .date()
+        .and_hms_opt(0, 0, 0)
+        .unwrap_or(run.computed_at);
+    let snapshot_today: i64 = reputation_runs::table
+        .filter(reputation_runs::topic_id.eq(run.topic_id))
+        .filter(reputation_runs::is_snapshot.eq(true))
+        .filter(reputation_runs::computed_at.ge(day_start))
+        .count()
+        .get_result(conn)?;
+    if let Some(old) = &old {
+        diesel::update(reputation_runs::table.find(old.id))
+            .set(reputation_runs::is_current.eq(false))
+            .execute(conn)?;
+    }
+    diesel::update(reputation_runs::table.find(run.id))
+        .set((
+            reputation_runs::is_current.eq(true),
+            reputation_runs::is_snapshot.eq(snapshot_today == 0),
+        ))
+        .execute(conn)?;
+    Ok(old)
+}
+
+/// Runs neither current nor kept as snapshots, computed before `before`: superseded, or left
+/// half-written by a recompute that died.
+pub fn stale_runs(conn: &mut DbConn, before: NaiveDateTime) -> QueryResult<Vec<i32>> {
+    reputation_runs::table
+        .filter(reputation_runs::is_current.eq(false))
+        .filter(reputation_runs::is_snapshot.eq(false))
+        .filter(reputation_runs::computed_at.lt(before))
+        .select(reputation_runs::id)
+        .load(conn)
+}
+
+/// Deletes up to `limit` score rows of `run`; returns how many went.
+pub fn delete_scores(conn: &mut DbConn, run: i32, limit: i64) -> QueryResult<usize> {
+    let users: Vec<i32> = reputation_scores::table
+        .filter(reputation_scores::run_id.eq(run))
+        .select(reputation_scores::user_id)
+        .limit(limit)
+        .load(conn)?;
+    diesel::delete(
+        reputation_scores::table
+            .filter(reputation_scores::run_id.eq(run))
+            .filter(reputation_scores::user_id.eq_any(&users)),
+    )
+    .execute(conn)
+}
+
+pub fn delete_run(conn: &mut DbConn, run: i32) -> QueryResult<()> {
+    diesel::delete(reputation_runs::table.find(run))
+        .execute(conn)
+        .map(drop)
+}
+
+/// A user's scores in the current run of every topic, with the topic slug and the run.
+pub fn of_user(conn: &mut DbConn, user: i32) -> QueryResult<Vec<(Score, String, Run)>> {
+    reputation_scores::table
+        .inner_join(reputation_runs::table.inner_join(topics::table))
+        .filter(reputation_scores::user_id.eq(user))
+        .filter(reputation_runs::is_current.eq(true))
+        .order(topics::slug.asc())
+        .select((Score::as_select(), topics::slug, Run::as_select()))
+        .load(conn)
+}
+
+/// One user's score in each kept run of a topic, oldest first.
+pub fn history(conn: &mut DbConn, topic: i32, user: i32) -> QueryResult<Vec<(Score, Run)>> {
+    reputation_scores::table
+        .inner_join(reputation_runs::table)
+        .filter(reputation_scores::user_id.eq(user))
+        .filter(reputation_runs::topic_id.eq(topic))
+        .filter(
+            reputation_runs::is_current
+                .eq(true)
+                .or(reputation_runs::is_snapshot.eq(true)),
+        )
+        .order(reputation_runs::computed_at.asc())
+        .select((Score::as_select(), Run::as_select()))
+        .load(conn)
+}
+
+/// Scores of the given users in one run.
+pub fn scores_in_run(conn: &mut DbConn, run: i32, users: &[i32]) -> QueryResult<Vec<Score>> {
+    reputation_scores::table
+        .filter(reputation_scores::run_id.eq(run))
+        .filter(reputation_scores::user_id.eq_any(users))
+        .select(Score::as_select())
+        .load(conn)
+}
+
+/// A page of a run's leaderboard, strictly after `(rank, user_id)`, with handles.
+pub fn leaderboard(
+    conn: &mut DbConn,
+    run: i32,
+    after: Option<(i32, i32)>,
+    limit: i64,
+) -> QueryResult<Vec<(Score, String)>> {
+    let mut q = reputation_scores::table
+        .inner_join(users::table.on(users::id.eq(reputation_scores::user_id)))
+        .filter(reputation_scores::run_id.eq(run))
+        .into_boxed();
+    if let Some((rank, user)) = after {
+        q = q.filter(
+            reputation_scores::rank.gt(rank).or(reputation_scores::rank
+                .eq(rank)
+                .and(reputation_scores::user_id.gt(user))),
+        );
+    }
+    q.order((
+        reputation_scores::rank.asc(),
+        reputation_scores::user_id.asc(),
+    ))
+    .limit(limit.min(super::MAX_PAGE))
+    .select((Score::as_select(), users::handle))
+    .load(conn)
+}
+
+/// Every seed as (topic slug, handle), sorted.
+pub fn all_seed_handles(conn: &mut DbConn) -> QueryResult<Vec<(String, String)>> {
+    topic_seeds::table
+        .inner_join(users::table)
+        .inner_join(topics::table)
+        .select((topics::slug, users::handle))
+        .order((topics::slug, users::handle))
+        .load(conn)
+}
+
+/// One endorsement as an explanation shows it: id, endorser id and handle, status, created.
+pub type Inbound = (i64, i32, String, String, NaiveDateTime);
+
+/// Endorsements `user` received in `topic` up to `until`, revoked ones left out.
+pub fn inbound(
+    conn: &mut DbConn,
+    user: i32,
+    topic: i32,
+    until: NaiveDateTime,
+) -> QueryResult<Vec<Inbound>> {
+    endorsements::table
+        .inner_join(users::table.on(users::id.eq(endorsements::endorser_id)))
+        .filter(endorsements::endorsee_id.eq(user))
+        .filter(endorsements::created_at.le(until))
+        .filter(endorsements::topic_id.eq(topic))
+        .filter(endorsements::status.ne(Status::Revoked.as_str()))
+        .select((
+            endorsements::id,
+            endorsements::endorser_id,
+            users::handle,
+            endorsements::status,
+            endorsements::created_at,
+        ))
+        .order(endorsements::id.asc())
+        .load(conn)
+}
+
+/// What the given endorsers gave in `topic` up to `until` (statuses that count), as
+/// (endorser, status, created): the totals their endorsements are shares of.
+pub fn given(
+    conn: &mut DbConn,
+    endorsers: &[i32],
+    topic: i32,
+    until: NaiveDateTime,
+) -> QueryResult<Vec<(i32, String, NaiveDateTime)>> {
+    endorsements::table
+        .filter(endorsements::endorser_id.eq_any(endorsers))
+        .filter(endorsements::topic_id.eq(topic))
+        .filter(endorsements::created_at.le(until))
+        .filter(endorsements::status.eq_any([Status::Active.as_str(), Status::Flagged.as_str()]))
+        .select((
+            endorsements::endorser_id,
+            endorsements::status,
+            endorsements::created_at,
+        ))
+        .load(conn)
+}

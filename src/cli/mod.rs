@@ -3,6 +3,7 @@
 mod eval;
 mod import;
 mod keys;
+mod reputation;
 mod serve;
 
 use std::process::ExitCode;
@@ -55,6 +56,9 @@ pub enum Command {
     Import(import::ImportArgs),
     /// Precision, recall, F1 and confusion table of the solicitation classifier on a labelled TSV.
     EvalClassifier(eval::EvalArgs),
+    /// Work with reputation scores.
+    #[command(subcommand)]
+    Reputation(reputation::ReputationCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -148,6 +152,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
         }
         Command::Import(args) => import::run(&mut open(&cli, &url)?, args),
         Command::EvalClassifier(args) => eval::run(args),
+        Command::Reputation(cmd) => reputation::run(&mut open(&cli, &url)?, cmd),
     }
 }
 

@@ -16,6 +16,8 @@ pub struct ServeArgs {
     pub budget: super::BudgetArgs,
     #[command(flatten)]
     pub detection: super::DetectionArgs,
+    #[command(flatten)]
+    pub reputation: super::reputation::ReputationArgs,
     /// HTTP worker threads (default: one per core).
     #[arg(long, env = "PLUSK_WORKERS")]
     pub workers: Option<usize>,
@@ -82,6 +84,7 @@ pub fn run(cli: &super::Cli, url: &DbUrl, args: &ServeArgs) -> anyhow::Result<Ex
         trusted_proxies: args.trusted_proxies.clone(),
         sweep_every: Duration::from_secs(args.rate_sweep_secs),
         detection: args.detection.settings()?,
+        reputation: args.reputation.schedule()?,
     };
     actix_web::rt::System::new().block_on(async move {
         let app = Application::build(&opts, pool)?;

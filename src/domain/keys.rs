@@ -40,6 +40,10 @@ pub enum Permission {
     ManageKeys,
     /// Review flagged endorsements.
     Moderate,
+    /// Read reputation: scores, leaderboards, explanations, topic parameters.
+    ReadReputation,
+    /// Set topic seeds, force a recompute.
+    Administer,
 }
 
 impl Role {
@@ -60,6 +64,8 @@ impl Role {
             Permission::WriteEndorsements => matches!(self, Role::App | Role::Admin),
             Permission::ManageKeys => self == Role::Admin,
             Permission::Moderate => matches!(self, Role::Moderator | Role::Admin),
+            Permission::ReadReputation => matches!(self, Role::Analyst | Role::Admin),
+            Permission::Administer => self == Role::Admin,
         }
     }
 }

@@ -24,6 +24,7 @@ pub use state::AppState;
 
 use crate::db::DbPool;
 use crate::domain::flag::Detection;
+use crate::service::reputation::worker::{Schedule, Worker};
 use crate::service::writer::Writer;
 
 /// Largest request body accepted, in bytes.
@@ -48,6 +49,8 @@ pub struct ServerOptions {
     pub sweep_every: Duration,
     /// The begging detectors' settings.
     pub detection: Detection,
+    /// Reputation parameters and when to recompute.
+    pub reputation: Schedule,
 }
 
 /// A bound, not yet running server.
@@ -65,11 +68,13 @@ impl Application {
         let limiters = Arc::new(Limiters::new(opts.rate));
         ratelimit::spawn_sweeper(&limiters, opts.sweep_every);
         let writer = Arc::new(Writer::start(pool.clone())?);
+        let reputation = Arc::new(Worker::start(pool.clone(), opts.reputation)?);
         let state = web::Data::new(AppState {
             pool,
             writer,
             keys: Arc::default(),
             detection: opts.detection,
+            reputation,
             daily_budget: opts.daily_budget,
             limiters: limiters.clone(),
             proxies: opts.trusted_proxies.clone(),

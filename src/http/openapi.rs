@@ -4,7 +4,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use super::handlers::{
-    classify, directory, endorsements, flags, health, keys, ledger, solicitations,
+    classify, directory, endorsements, flags, health, keys, ledger, reputation, solicitations,
 };
 
 #[derive(OpenApi)]
@@ -21,6 +21,8 @@ use super::handlers::{
         solicitations::report, solicitations::get,
         flags::list, flags::get, flags::review, flags::review_many,
         keys::create, keys::list, keys::patch, keys::revoke,
+        reputation::of_user, reputation::leaderboard, reputation::explain, reputation::history,
+        reputation::topic, reputation::seeds, reputation::set_seeds, reputation::recompute,
         health::healthz, health::readyz,
     ),
     modifiers(&BearerAuth),
@@ -32,6 +34,7 @@ use super::handlers::{
         (name = "classify", description = "Recognising requests for endorsements"),
         (name = "moderation", description = "Flags raised by the begging detectors, and their review"),
         (name = "solicitations", description = "Reported requests for endorsements, kept as evidence"),
+        (name = "reputation", description = "Merit-weighted reputation per user and topic (analyst or admin)"),
         (name = "health", description = "Probes"),
     )
 )]

@@ -8,7 +8,7 @@ use utoipa_swagger_ui::SwaggerUi;
 use super::auth::admit;
 use super::errors::{json_error, method_not_allowed, not_found, path_error, query_error};
 use super::handlers::{
-    classify, directory, endorsements, flags, health, keys, ledger, solicitations,
+    classify, directory, endorsements, flags, health, keys, ledger, reputation, solicitations,
 };
 use super::openapi::ApiDoc;
 use super::MAX_BODY_BYTES;
@@ -48,6 +48,28 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(resource("/ledger/verify").route(web::get().to(ledger::verify)))
             .service(resource("/users/{handle}").route(web::get().to(directory::user)))
             .service(resource("/topics").route(web::get().to(directory::topics)))
+            .service(resource("/topics/{slug}").route(web::get().to(reputation::topic)))
+            .service(
+                resource("/topics/{slug}/seeds")
+                    .route(web::get().to(reputation::seeds))
+                    .route(web::put().to(reputation::set_seeds)),
+            )
+            .service(
+                resource("/topics/{slug}/leaderboard")
+                    .route(web::get().to(reputation::leaderboard)),
+            )
+            .service(
+                resource("/users/{handle}/reputation").route(web::get().to(reputation::of_user)),
+            )
+            .service(
+                resource("/users/{handle}/reputation/{topic}/explain")
+                    .route(web::get().to(reputation::explain)),
+            )
+            .service(
+                resource("/users/{handle}/reputation/{topic}/history")
+                    .route(web::get().to(reputation::history)),
+            )
+            .service(resource("/reputation/recompute").route(web::post().to(reputation::recompute)))
             .service(resource("/classify").route(web::post().to(classify::classify)))
             .service(resource("/solicitations").route(web::post().to(solicitations::report)))
             .service(resource("/solicitations/{id}").route(web::get().to(solicitations::get)))

@@ -11,6 +11,7 @@ use super::ratelimit::Limiters;
 use crate::db::{DbConn, DbPool};
 use crate::domain::flag::Detection;
 use crate::service;
+use crate::service::reputation::worker::Worker;
 use crate::service::writer::Writer;
 
 /// Shared by all workers.
@@ -30,6 +31,8 @@ pub struct AppState {
     pub keys: Arc<KeyCache>,
     /// The begging detectors' settings.
     pub detection: Detection,
+    /// The background reputation recompute, and its parameters.
+    pub reputation: Arc<Worker>,
 }
 
 impl AppState {

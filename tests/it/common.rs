@@ -143,6 +143,7 @@ pub struct Options {
     pub trusted_proxies: TrustedProxies,
     pub sweep_every: Duration,
     pub detection: plusk::domain::flag::Detection,
+    pub reputation: plusk::service::reputation::worker::Schedule,
 }
 
 impl Default for Options {
@@ -153,6 +154,7 @@ impl Default for Options {
             trusted_proxies: TrustedProxies::default(),
             sweep_every: Duration::from_secs(3600),
             detection: Default::default(),
+            reputation: Default::default(),
         }
     }
 }
@@ -191,6 +193,7 @@ pub fn spawn_on(db: TestDb, opts: Options) -> TestApp {
         trusted_proxies: opts.trusted_proxies,
         sweep_every: opts.sweep_every,
         detection: opts.detection,
+        reputation: opts.reputation,
     };
     let app = Application::build(&server, pool.clone()).expect("bind");
     let base = format!("http://127.0.0.1:{}", app.port());

@@ -8,4 +8,5 @@ pub mod flags;
 pub mod health;
 pub mod keys;
 pub mod ledger;
+pub mod reputation;
 pub mod solicitations;

@@ -272,3 +272,8 @@ pub fn set_seeds(
     storage::reputation::set_seeds(conn, id, &users)?;
     Ok(Seeds { seeds: handles })
 }
+
+/// The ids of the given topics; an unknown slug is not found.
+pub fn topic_ids(conn: &mut DbConn, topics: &[Topic]) -> Result<Vec<i32>> {
+    topics.iter().map(|t| topic_id(conn, t)).collect()
+}

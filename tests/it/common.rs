@@ -289,6 +289,19 @@ impl TestApp {
         .await
     }
 
+    pub async fn put(&self, path: &str, key: &str, body: &Value) -> Resp {
+        read(
+            self.client
+                .put(self.url(path))
+                .bearer_auth(key)
+                .json(body)
+                .send()
+                .await
+                .expect("PUT"),
+        )
+        .await
+    }
+
     pub async fn post(&self, path: &str, key: &str, body: &Value) -> Resp {
         read(
             self.client

@@ -14,6 +14,7 @@ mod errors;
 mod flags;
 mod ledger;
 mod ratelimit;
+mod reputation;
 mod schema;
 mod solicitations;
 mod writer;

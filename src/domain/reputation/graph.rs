@@ -2,12 +2,16 @@
 //! endorsee (so the iteration reads its inputs in order and writes each score once).
 
 /// One endorsement: global user ids, its weight (status × decay; 0 or less is not counted),
-/// and whether a flag holds it (it then counts at a discount).
+/// its full weight (decay alone: what it would weigh if nothing held it), and whether a flag
+/// holds it. Endorsers share what they give by full weight, so a held endorsement passes on
+/// only its discounted part and the rest goes where teleports go, instead of being handed to
+/// the endorser's other endorsees.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Edge {
     pub endorser: i32,
     pub endorsee: i32,
     pub weight: f32,
+    pub full: f32,
     pub held: bool,
 }
 
@@ -22,8 +26,11 @@ pub struct TopicGraph {
     pub(super) in_start: Vec<u32>,
     pub(super) in_src: Vec<u32>,
     pub(super) in_weight: Vec<f32>,
-    /// Total weight each user gives: what their endorsements share.
+    /// Total full weight each user gives: what their endorsements are shares of.
     pub out_weight: Vec<f64>,
+    /// Part of each user's score passed on through endorsements (1 when nothing is held,
+    /// 0 for users who endorse nobody); the rest goes where teleports go.
+    pub passed: Vec<f64>,
     /// Endorsements each user received that count in full.
     pub counted: Vec<u32>,
     /// Endorsements each user received that a flag holds at a discount.
@@ -32,8 +39,10 @@ pub struct TopicGraph {
 
 impl TopicGraph {
     /// Builds the graph of `edges` (weights of 0 or less are dropped) with `seeds` as the
-    /// teleport set; `max_user_id` bounds every id, so renumbering is one array lookup.
-    pub fn build(edges: &[Edge], seeds: &[i32], max_user_id: i32) -> TopicGraph {
+    /// teleport set, and `members` as users of the topic even without a counted endorsement
+    /// (whose endorsements were all voided, say); `max_user_id` bounds every id, so renumbering
+    /// is one array lookup.
+    pub fn build(edges: &[Edge], seeds: &[i32], members: &[i32], max_user_id: i32) -> TopicGraph {
         let mut compact = vec![0u32; max_user_id.max(0) as usize + 1];
         let mut users = Vec::new();
         let mut id_of = |global: i32| -> u32 {
@@ -44,30 +53,46 @@ impl TopicGraph {
             }
             *slot - 1
         };
-        let kept: Vec<(u32, u32, f32, bool)> = edges
+        let kept: Vec<(u32, u32, f32, f32, bool)> = edges
             .iter()
             .filter(|e| e.weight > 0.0)
-            .map(|e| (id_of(e.endorser), id_of(e.endorsee), e.weight, e.held))
+            .map(|e| {
+                (
+                    id_of(e.endorser),
+                    id_of(e.endorsee),
+                    e.weight,
+                    e.full.max(e.weight),
+                    e.held,
+                )
+            })
             .collect();
         let seeds: Vec<u32> = seeds.iter().map(|s| id_of(*s)).collect();
+        for m in members {
+            id_of(*m);
+        }
         let n = users.len();
         let mut in_start = vec![0u32; n + 1];
         let mut out_weight = vec![0f64; n];
+        let mut passed = vec![0f64; n];
         let mut counted = vec![0u32; n];
         let mut discounted = vec![0u32; n];
-        for (src, dst, w, held) in &kept {
+        for (src, dst, w, full, held) in &kept {
             in_start[*dst as usize + 1] += 1;
-            out_weight[*src as usize] += f64::from(*w);
+            out_weight[*src as usize] += f64::from(*full);
+            passed[*src as usize] += f64::from(*w);
             let tally = if *held { &mut discounted } else { &mut counted };
             tally[*dst as usize] += 1;
         }
         for v in 0..n {
             in_start[v + 1] += in_start[v];
+            if out_weight[v] > 0.0 {
+                passed[v] /= out_weight[v];
+            }
         }
         let mut next = in_start.clone();
         let mut in_src = vec![0u32; kept.len()];
         let mut in_weight = vec![0f32; kept.len()];
-        for (src, dst, w, _) in kept {
+        for (src, dst, w, _, _) in kept {
             let at = &mut next[dst as usize];
             in_src[*at as usize] = src;
             in_weight[*at as usize] = w;
@@ -80,6 +105,7 @@ impl TopicGraph {
             in_src,
             in_weight,
             out_weight,
+            passed,
             counted,
             discounted,
         }
@@ -123,15 +149,17 @@ mod tests {
             endorser: a,
             endorsee: b,
             weight: w,
+            full: 1.0,
             held: w < 1.0,
         };
-        let g = TopicGraph::build(&[e(7, 3, 1.0), e(5, 3, 0.5), e(3, 9, 0.0)], &[9], 10);
+        let g = TopicGraph::build(&[e(7, 3, 1.0), e(5, 3, 0.5), e(3, 9, 0.0)], &[9], &[], 10);
         assert_eq!((g.counted[1], g.discounted[1]), (1, 1));
         // 9 is only reached through a zero-weight edge, but it is a seed.
         assert_eq!(g.users, vec![7, 3, 5, 9]);
         assert_eq!(g.edges(), 2);
         assert_eq!(&g.in_start, &[0, 0, 2, 2, 2]);
-        assert_eq!(g.out_weight, vec![1.0, 0.0, 0.5, 0.0]);
+        assert_eq!(g.out_weight, vec![1.0, 0.0, 1.0, 0.0]);
+        assert_eq!(g.passed, vec![1.0, 0.0, 0.5, 0.0]);
         assert_eq!(g.teleport(), vec![0.0, 0.0, 0.0, 1.0]);
     }
 }

@@ -18,8 +18,9 @@ pub struct Ranked {
 }
 
 /// Personalised PageRank of `g`: `x = d·(xᵀP + D·p) + (1 − d)·p`, where `P` shares each
-/// endorser's weight among their endorsees, `D` is the score of users who endorse nobody (it goes
-/// where teleports go, as in networkx), and `p` is the teleport distribution.
+/// endorser's full weight among their endorsees (a held endorsement passes on only its
+/// discounted part), `D` is the score not passed on (all of it for users who endorse nobody, as
+/// in networkx, and the held part of the others'), and `p` is the teleport distribution.
 pub fn rank(g: &TopicGraph, params: &Params) -> Ranked {
     let n = g.len();
     if n == 0 {
@@ -41,11 +42,9 @@ pub fn rank(g: &TopicGraph, params: &Params) -> Ranked {
     let mut next = vec![0.0; n];
     for iteration in 1..=params.max_iterations {
         let mut dangling = 0.0;
-        for ((s, xi), inv) in share.iter_mut().zip(&x).zip(&inv_out) {
+        for (((s, xi), inv), passed) in share.iter_mut().zip(&x).zip(&inv_out).zip(&g.passed) {
             *s = xi * inv;
-            if *inv == 0.0 {
-                dangling += xi;
-            }
+            dangling += xi * (1.0 - passed);
         }
         let base = d * dangling + (1.0 - d);
         let step = |(v0, out): (usize, &mut [f64])| {
@@ -96,10 +95,11 @@ mod tests {
                 endorser: *a,
                 endorsee: *b,
                 weight: 1.0,
+                full: 1.0,
                 held: false,
             })
             .collect();
-        TopicGraph::build(&edges, seeds, 100)
+        TopicGraph::build(&edges, seeds, &[], 100)
     }
 
     #[test]

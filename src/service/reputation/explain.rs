@@ -1,6 +1,7 @@
 //! A score taken apart: `raw(v) = baseline + Σ d · raw(u) · w(u→v) / W(u)` over the endorsements
-//! `u → v`, where `W(u)` is all that `u` gave in the topic. Each term is one endorsement's share;
-//! the baseline is what every user gets from teleports (and from users who endorse nobody).
+//! `u → v`, where `w` is status weight × decay and `W(u)` is the decayed total of everything `u`
+//! gave in the topic (held endorsements at full weight). Each term is one endorsement's part; the
+//! baseline is what every user gets from teleports (and from score nobody passed on).
 
 use std::collections::HashMap;
 
@@ -92,11 +93,11 @@ pub fn explain(conn: &mut DbConn, handle: &Handle, topic: &Topic) -> Result<Expl
         for s in storage::reputation::scores_in_run(conn, run.id, chunk)? {
             merit.insert(s.user_id, (s.raw, s.score));
         }
-        for (endorser, status, created) in
+        for (endorser, _status, created) in
             storage::reputation::given(conn, chunk, topic_db, run.computed_at)?
         {
-            let status = status.parse().unwrap_or(Status::Voided);
-            *gave.entry(endorser).or_default() += params.weight(status, from_db(created), at);
+            // Shares are of the full weight given: a held endorsement still takes its place.
+            *gave.entry(endorser).or_default() += params.decay(from_db(created), at);
         }
     }
     let (mut counted, mut discounted) = (Vec::new(), Vec::new());

@@ -127,10 +127,12 @@ fn load(
                 } else {
                     Status::Active
                 };
+                let decay = params.decay(from_db(created_at), now);
                 input.edges.push(Edge {
                     endorser,
                     endorsee,
-                    weight: params.weight(status, from_db(created_at), now) as f32,
+                    weight: (params.status_weight(status) * decay) as f32,
+                    full: decay as f32,
                     held,
                 });
             }
@@ -174,7 +176,8 @@ fn load(
 }
 
 fn compute(topic: i32, input: TopicInput, params: &Params, max_user: i32) -> TopicOutput {
-    let graph = TopicGraph::build(&input.edges, &input.seeds, max_user);
+    let voided: Vec<i32> = input.voided.iter().map(|(user, _)| *user).collect();
+    let graph = TopicGraph::build(&input.edges, &input.seeds, &voided, max_user);
     drop(input.edges);
     let ranked = rank(&graph, params);
     let standing = standings(&ranked.raw);

@@ -1,0 +1,463 @@
+//! Reputation: the seven properties of the score on constructed graphs, the analyst API, and the
+//! background recompute, all through the HTTP stack on both backends.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use plusk::domain::keys::Role;
+use plusk::domain::reputation::Params;
+use plusk::service::reputation::worker::Schedule;
+use serde_json::{json, Value};
+
+use crate::both_backends;
+use crate::common::{create_key, spawn_with, Backend, Options, TestApp};
+
+both_backends!(
+    merit_counts,
+    topics_do_not_leak,
+    endorsing_many_dilutes_each,
+    begging_does_not_pay,
+    seeded_topics_resist_sybil_rings,
+    unseeded_ring_gain_is_bounded,
+    analyst_api_answers_and_guards,
+    writes_trigger_a_background_recompute,
+);
+
+/// No budget, no background surprises: the test says when to recompute.
+fn quiet(params: Params) -> Options {
+    let hour = Duration::from_secs(3600);
+    Options {
+        daily_budget: None,
+        reputation: Schedule {
+            params,
+            debounce: hour,
+            max_delay: hour,
+            every: hour,
+        },
+        ..Options::default()
+    }
+}
+
+pub async fn app_with(b: Backend, params: Params) -> Option<TestApp> {
+    spawn_with(b, quiet(params)).await
+}
+
+pub async fn endorse_all(app: &TestApp, topic: &str, edges: &[(&str, &str)]) {
+    for (a, b) in edges {
+        let r = app.endorse(a, b, topic).await;
+        assert_eq!(r.status, 201, "{a} → {b}: {}", r.text);
+    }
+}
+
+pub async fn recompute(app: &TestApp) -> Value {
+    let r = app
+        .post("/v1/reputation/recompute", &app.admin, &json!({}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    r.json
+}
+
+/// Raw scores of every user in a topic, from its leaderboard.
+pub async fn raw(app: &TestApp, topic: &str) -> HashMap<String, f64> {
+    let r = app
+        .get(
+            &format!("/v1/topics/{topic}/leaderboard?limit=1000"),
+            &app.admin,
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    r.json["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            (
+                i["user"].as_str().unwrap().to_string(),
+                i["raw"].as_f64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// Two fresh users endorse each of `users`, so they all start with the same merit.
+fn fans<'a>(users: &[&'a str], prefix: &str) -> Vec<(String, &'a str)> {
+    users
+        .iter()
+        .flat_map(|u| (0..2).map(move |i| (format!("{prefix}{i}-{u}"), *u)))
+        .collect()
+}
+
+async fn endorse_owned(app: &TestApp, topic: &str, edges: &[(String, &str)]) {
+    let borrowed: Vec<(&str, &str)> = edges.iter().map(|(a, b)| (a.as_str(), *b)).collect();
+    endorse_all(app, topic, &borrowed).await;
+}
+
+/// 1. A +K from a user with merit raises the endorsee more than one from a user without.
+async fn merit_counts(b: Backend) {
+    let Some(app) = app_with(b, Params::default()).await else {
+        return;
+    };
+    let fans: Vec<(String, &str)> = (0..8).map(|i| (format!("fan{i}"), "star")).collect();
+    endorse_owned(&app, "writing", &fans).await;
+    endorse_all(&app, "writing", &[("star", "ann"), ("nobody", "ben")]).await;
+    recompute(&app).await;
+    let s = raw(&app, "writing").await;
+    assert!(s["star"] > s["nobody"] * 3.0, "{s:?}");
+    assert!(
+        s["ann"] > s["ben"] * 1.5,
+        "star's +K outweighs nobody's: {s:?}"
+    );
+}
+
+/// 2. An expert in one topic counts no more than a newcomer in another.
+async fn topics_do_not_leak(b: Backend) {
+    let Some(app) = app_with(b, Params::default()).await else {
+        return;
+    };
+    let fans: Vec<(String, &str)> = (0..8).map(|i| (format!("fan{i}"), "guru")).collect();
+    endorse_owned(&app, "social-media", &fans).await;
+    endorse_all(&app, "fashion", &[("guru", "ann"), ("newbie", "ben")]).await;
+    recompute(&app).await;
+    let f = raw(&app, "fashion").await;
+    assert!((f["ann"] - f["ben"]).abs() < 1e-12, "{f:?}");
+    assert!((f["guru"] - f["newbie"]).abs() < 1e-12, "{f:?}");
+    let r = app.get("/v1/users/guru/reputation", &app.admin).await;
+    let topics: Vec<&str> = r.json["topics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["topic"].as_str().unwrap())
+        .collect();
+    assert_eq!(topics, vec!["fashion", "social-media"]);
+    assert!(r.json["topics"][1]["score"].as_f64() > r.json["topics"][0]["score"].as_f64());
+}
+
+/// 3. Endorsing ten people gives each of them less than endorsing one.
+async fn endorsing_many_dilutes_each(b: Backend) {
+    let Some(app) = app_with(b, Params::default()).await else {
+        return;
+    };
+    endorse_owned(&app, "writing", &fans(&["picky", "generous"], "f")).await;
+    endorse_all(&app, "writing", &[("picky", "one")]).await;
+    let ten: Vec<String> = (0..10).map(|i| format!("many{i}")).collect();
+    for t in &ten {
+        endorse_all(&app, "writing", &[("generous", t.as_str())]).await;
+    }
+    recompute(&app).await;
+    let s = raw(&app, "writing").await;
+    assert!(
+        (s["picky"] - s["generous"]).abs() < 1e-12,
+        "equal merit: {s:?}"
+    );
+    for t in &ten {
+        assert!(s["one"] > s[t.as_str()], "{t}: {s:?}");
+    }
+}
+
+/// 4. A begged +K counts at most 25% while flagged, and nothing once upheld.
+async fn begging_does_not_pay(b: Backend) {
+    let Some(app) = app_with(b, Params::default()).await else {
+        return;
+    };
+    endorse_owned(&app, "writing", &fans(&["eve", "ed"], "f")).await;
+    let ask = json!({"requester": "beggar", "target": "eve", "topic": "writing", "text": "please +K me on writing, I need it!"});
+    assert_eq!(
+        app.post("/v1/solicitations", &app.app_key, &ask)
+            .await
+            .status,
+        201
+    );
+    let begged = app.endorse("eve", "beggar", "writing").await;
+    assert_eq!(begged.json["status"], "flagged", "{}", begged.text);
+    endorse_all(&app, "writing", &[("ed", "honest")]).await;
+    recompute(&app).await;
+
+    let explain = |who: &'static str| {
+        let app = &app;
+        async move {
+            let r = app
+                .get(
+                    &format!("/v1/users/{who}/reputation/writing/explain"),
+                    &app.admin,
+                )
+                .await;
+            assert_eq!(r.status, 200, "{}", r.text);
+            r.json
+        }
+    };
+    let honest = explain("honest").await;
+    let beggar = explain("beggar").await;
+    let full = honest["counted"][0]["contribution"].as_f64().unwrap();
+    let held = &beggar["discounted"][0];
+    assert_eq!(beggar["counted"].as_array().unwrap().len(), 0, "{beggar}");
+    assert_eq!(held["flag_reasons"], json!(["solicited"]), "{beggar}");
+    let part = held["contribution"].as_f64().unwrap();
+    assert!(
+        part > 0.0 && part <= 0.25 * full + 1e-15,
+        "{part} vs {full}"
+    );
+    assert!(beggar["raw"].as_f64() < honest["raw"].as_f64());
+    // Explanations add up: baseline plus contributions is the raw score.
+    let sum = honest["baseline"].as_f64().unwrap() + full;
+    assert!(
+        (sum - honest["raw"].as_f64().unwrap()).abs() < 1e-12,
+        "{honest}"
+    );
+
+    let moderator = create_key(&mut app.db.conn(), "mod", Role::Moderator);
+    let flags = app.get("/v1/flags", &moderator).await;
+    let id = flags.json["items"][0]["id"].as_i64().unwrap();
+    let r = app
+        .post(
+            &format!("/v1/flags/{id}/review"),
+            &moderator,
+            &json!({"decision": "uphold"}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    recompute(&app).await;
+    let voided = explain("beggar").await;
+    assert_eq!(voided["discounted"][0]["contribution"], 0.0, "{voided}");
+    assert_eq!(voided["raw"], voided["baseline"], "{voided}");
+    assert_eq!(voided["discounted"][0]["status"], "voided");
+}
+
+/// An honest community: 24 users, each endorsing the next three, the first three endorsed by
+/// everyone in the second half.
+fn community() -> Vec<(String, String)> {
+    let n = 24;
+    let mut edges = Vec::new();
+    for i in 0..n {
+        for k in 1..=3 {
+            edges.push((format!("h{i}"), format!("h{}", (i + k) % n)));
+        }
+    }
+    for i in n / 2..n {
+        for s in 0..3 {
+            if (i + 1) % n != s && (i + 2) % n != s && (i + 3) % n != s {
+                edges.push((format!("h{i}"), format!("h{s}")));
+            }
+        }
+    }
+    edges
+}
+
+/// 20 fresh accounts, each endorsing the next two (a ring with chords), none endorsed by anyone else.
+fn sybil_ring() -> Vec<(String, String)> {
+    (0..20)
+        .flat_map(|i| [1, 2].map(|k| (format!("sybil{i}"), format!("sybil{}", (i + k) % 20))))
+        .collect()
+}
+
+async fn endorse_pairs(app: &TestApp, topic: &str, edges: &[(String, String)]) {
+    let e: Vec<(&str, &str)> = edges
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    endorse_all(app, topic, &e).await;
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+/// 5a. With seeds, a ring of fresh accounts ends below the median endorsed honest user.
+async fn seeded_topics_resist_sybil_rings(b: Backend) {
+    let Some(app) = app_with(b, Params::default()).await else {
+        return;
+    };
+    endorse_pairs(&app, "trading", &community()).await;
+    endorse_pairs(&app, "trading", &sybil_ring()).await;
+    let seeds = json!({"seeds": ["h0", "h1", "h2"]});
+    let r = app
+        .put("/v1/topics/trading/seeds", &app.admin, &seeds)
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    recompute(&app).await;
+    let s = raw(&app, "trading").await;
+    let honest = median(
+        s.iter()
+            .filter(|(u, _)| u.starts_with('h'))
+            .map(|(_, x)| *x)
+            .collect(),
+    );
+    for i in 0..20 {
+        let x = s[&format!("sybil{i}")];
+        assert!(x < honest, "sybil{i} {x} vs median {honest}");
+    }
+    assert_eq!(app.verify().await["ok"], true, "seeds are in the ledger");
+}
+
+/// 5b. Without seeds, a closed ring keeps what it is teleported plus its share of the score
+/// nobody passes on, forever: at least k/n, at most k/(n(1 − d)) of the topic (docs/REPUTATION.md).
+async fn unseeded_ring_gain_is_bounded(b: Backend) {
+    let Some(app) = app_with(b, Params::default()).await else {
+        return;
+    };
+    endorse_pairs(&app, "trading", &community()).await;
+    endorse_pairs(&app, "trading", &sybil_ring()).await;
+    endorse_all(&app, "trading", &[("h3", "lurker")]).await;
+    recompute(&app).await;
+    let s = raw(&app, "trading").await;
+    let n = s.len() as f64;
+    let ring: f64 = s
+        .iter()
+        .filter(|(u, _)| u.starts_with("sybil"))
+        .map(|(_, x)| x)
+        .sum();
+    let bound = 20.0 / (n * (1.0 - 0.85));
+    assert!(ring <= bound + 1e-9, "ring {ring} > bound {bound}");
+    assert!(
+        ring > 20.0 / n,
+        "with a user who passes nothing on, the ring gains: {ring}"
+    );
+}
+
+async fn analyst_api_answers_and_guards(b: Backend) {
+    let Some(app) = app_with(b, Params::default()).await else {
+        return;
+    };
+    endorse_all(&app, "writing", &[("a", "b"), ("c", "b"), ("d", "b")]).await;
+    let analyst = create_key(&mut app.db.conn(), "analyst", Role::Analyst);
+    // Before any recompute the topic exists but has no scores.
+    let r = app.get("/v1/topics/writing/leaderboard", &analyst).await;
+    assert_eq!(
+        (r.status, r.json["items"].as_array().map(Vec::len)),
+        (200, Some(0))
+    );
+    assert_eq!(r.json["computed_at"], Value::Null);
+
+    let report = recompute(&app).await;
+    assert_eq!(report["topics"], 1, "{report}");
+    assert_eq!(report["endorsements"], 3, "{report}");
+    let board = app
+        .get("/v1/topics/writing/leaderboard?limit=2", &analyst)
+        .await;
+    assert_eq!(board.status, 200, "{}", board.text);
+    assert_eq!(board.json["items"][0]["user"], "b");
+    assert_eq!(board.json["items"][0]["rank"], 1);
+    assert_eq!(board.json["items"][0]["score"], 100.0);
+    let cursor = board.json["next_cursor"].as_str().unwrap().to_string();
+    let rest = app
+        .get(
+            &format!("/v1/topics/writing/leaderboard?limit=2&cursor={cursor}"),
+            &analyst,
+        )
+        .await;
+    let users = |v: &Value| -> Vec<String> {
+        v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["user"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let mut all = users(&board.json);
+    all.extend(users(&rest.json));
+    all.sort();
+    assert_eq!(all, vec!["a", "b", "c", "d"]);
+
+    let csv = app
+        .client
+        .get(app.url("/v1/topics/writing/leaderboard"))
+        .bearer_auth(&analyst)
+        .header("Accept", "text/csv")
+        .send()
+        .await
+        .unwrap();
+    assert!(csv.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/csv"));
+    let text = csv.text().await.unwrap();
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next(),
+        Some("rank,user,score,raw,percentile,counted,discounted")
+    );
+    assert!(lines.next().unwrap().starts_with("1,b,100"), "{text}");
+    assert_eq!(text.lines().count(), 5);
+
+    let me = app.get("/v1/users/b/reputation", &analyst).await;
+    assert_eq!(me.json["topics"][0]["topic"], "writing");
+    assert_eq!(me.json["topics"][0]["counted"], 3);
+    let history = app
+        .get("/v1/users/b/reputation/writing/history", &analyst)
+        .await;
+    assert_eq!(history.status, 200, "{}", history.text);
+    assert!(!history.json["points"].as_array().unwrap().is_empty());
+    let topic = app.get("/v1/topics/writing", &analyst).await;
+    assert_eq!(topic.json["endorsements"]["active"], 3, "{}", topic.text);
+    assert_eq!(topic.json["params"]["damping"], 0.85);
+    assert_eq!(topic.json["last_recompute"]["users"], 4);
+
+    // Roles: apps and moderators read no reputation; only admins set seeds or recompute.
+    let moderator = create_key(&mut app.db.conn(), "mod", Role::Moderator);
+    for key in [&app.app_key, &moderator] {
+        app.get("/v1/users/b/reputation", key)
+            .await
+            .assert_problem(403, "forbidden");
+    }
+    app.put(
+        "/v1/topics/writing/seeds",
+        &analyst,
+        &json!({"seeds": ["a"]}),
+    )
+    .await
+    .assert_problem(403, "forbidden");
+    app.post("/v1/reputation/recompute", &analyst, &json!({}))
+        .await
+        .assert_problem(403, "forbidden");
+    // Clear errors for what does not exist or cannot be.
+    app.get("/v1/topics/nope/leaderboard", &analyst)
+        .await
+        .assert_problem(404, "not_found");
+    app.get("/v1/users/zed/reputation/writing/explain", &analyst)
+        .await
+        .assert_problem(404, "not_found");
+    app.get("/v1/topics/writing/leaderboard?cursor=zz", &analyst)
+        .await
+        .assert_problem(400, "invalid_cursor");
+    app.get("/v1/topics/writing/leaderboard?limit=0", &analyst)
+        .await
+        .assert_problem(400, "invalid_limit");
+    app.put(
+        "/v1/topics/writing/seeds",
+        &app.admin,
+        &json!({"seeds": ["not a handle!"]}),
+    )
+    .await
+    .assert_problem(400, "invalid_handle");
+    let one = app
+        .post(
+            "/v1/reputation/recompute",
+            &app.admin,
+            &json!({"topics": ["writing"]}),
+        )
+        .await;
+    assert_eq!(one.json["topics"], 1, "{}", one.text);
+    app.post(
+        "/v1/reputation/recompute",
+        &app.admin,
+        &json!({"topics": ["nope"]}),
+    )
+    .await
+    .assert_problem(404, "not_found");
+}
+
+async fn writes_trigger_a_background_recompute(b: Backend) {
+    let mut opts = quiet(Params::default());
+    opts.reputation.debounce = Duration::from_millis(200);
+    let Some(app) = spawn_with(b, opts).await else {
+        return;
+    };
+    endorse_all(&app, "writing", &[("a", "b")]).await;
+    for _ in 0..100 {
+        if raw(&app, "writing").await.contains_key("b") {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("no recompute within 10 s of a write");
+}

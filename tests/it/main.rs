@@ -15,6 +15,7 @@ mod flags;
 mod ledger;
 mod ratelimit;
 mod reputation;
+mod reputation_alpha;
 mod schema;
 mod solicitations;
 mod writer;

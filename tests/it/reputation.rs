@@ -24,7 +24,7 @@ both_backends!(
 );
 
 /// No budget, no background surprises: the test says when to recompute.
-fn quiet(params: Params) -> Options {
+pub fn quiet(params: Params) -> Options {
     let hour = Duration::from_secs(3600);
     Options {
         daily_budget: None,

@@ -16,6 +16,7 @@ mod ledger;
 mod ratelimit;
 mod reputation;
 mod reputation_alpha;
+mod reputation_reference;
 mod schema;
 mod solicitations;
 mod writer;

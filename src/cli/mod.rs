@@ -125,6 +125,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
     let default_level = if matches!(cli.command, Command::Serve(_)) {
         "info"
     } else {
+        quit_on_broken_pipe();
         "warn"
     };
     init_tracing(cli.log_format, default_level);
@@ -153,6 +154,17 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::Import(args) => import::run(&mut open(&cli, &url)?, args),
         Command::EvalClassifier(args) => eval::run(args),
         Command::Reputation(cmd) => reputation::run(&mut open(&cli, &url)?, cmd),
+    }
+}
+
+/// Commands that print end quietly when their reader goes away (`plusk … | head`), as Unix
+/// tools do, instead of panicking in `println!`. Not for `serve`: a server must never die of a
+/// client hanging up.
+fn quit_on_broken_pipe() {
+    #[cfg(unix)]
+    // SAFETY: called once at start, before any thread is spawned; restores the default action.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }
 

@@ -6,10 +6,10 @@ use serde_json::json;
 use crate::both_backends;
 use crate::common::{spawn, Backend};
 
-/// Regression floors, below the target (F1 0.9 on held-out text) that the begging-detection
-/// issue still has to reach; raise them as the classifier improves.
-const HELD_OUT_F1_FLOOR: f64 = 0.87;
-const CROSS_VALIDATED_F1_FLOOR: f64 = 0.87;
+/// The target: F1 0.9 on text the classifier was not tuned on (measured 0.930 and 0.915).
+const HELD_OUT_F1_FLOOR: f64 = 0.9;
+/// Cross-validation on the tuning files measured 0.900; a little room for retraining noise.
+const CROSS_VALIDATED_F1_FLOOR: f64 = 0.89;
 
 #[test]
 fn held_out_f1_stays_above_its_floor() {
@@ -39,6 +39,9 @@ fn cross_validated_f1_stays_above_its_floor() {
     )));
     examples.extend(parse_corpus(include_str!(
         "../data/solicitations-extra2.tsv"
+    )));
+    examples.extend(parse_corpus(include_str!(
+        "../data/solicitations-extra3.tsv"
     )));
     assert!(examples.len() >= 1000);
     let (e, _) = Evaluation::cross_validated(&examples, 5);

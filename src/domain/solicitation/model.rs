@@ -8,12 +8,15 @@ use std::sync::OnceLock;
 use super::features::extract;
 use super::normalize::{normalize, tokens};
 
-/// The labelled sentences the model learns from. The held-out file is never read here.
+/// The labelled sentences the model learns from. The held-out files are never read here.
 const TUNING: &str = include_str!("../../../tests/data/solicitations.tsv");
 /// More tuning sentences, written later with new platforms and phrasings.
 const TUNING_EXTRA: &str = include_str!("../../../tests/data/solicitations-extra.tsv");
 /// A third batch: hints, goals to reach, family, candidates, `+1` that is agreement.
 const TUNING_EXTRA2: &str = include_str!("../../../tests/data/solicitations-extra2.tsv");
+/// A fourth batch, measured unseen first (F1 0.874) and then learnt from: contests for one's
+/// school, parish or start-up, reviews and favours that are not endorsements, kudos to others.
+const TUNING_EXTRA3: &str = include_str!("../../../tests/data/solicitations-extra3.tsv");
 
 const EPOCHS: usize = 40;
 const LEARNING_RATE: f64 = 0.1;
@@ -33,6 +36,9 @@ pub fn features_of(text: &str) -> Vec<String> {
     let normalized = normalize(text);
     let tokens = tokens(&normalized);
     let mut f = extract(&normalized, &tokens, text);
+    // Word pairs: "vote for", "for me", "stem op" carry what single words cannot (chosen by
+    // cross-validation on the tuning files: F1 0.893 without, 0.900 with).
+    f.extend(tokens.windows(2).map(|w| format!("b:{} {}", w[0], w[1])));
     f.sort();
     f.dedup();
     f
@@ -62,6 +68,7 @@ impl Model {
             let mut examples = parse_corpus(TUNING);
             examples.extend(parse_corpus(TUNING_EXTRA));
             examples.extend(parse_corpus(TUNING_EXTRA2));
+            examples.extend(parse_corpus(TUNING_EXTRA3));
             Model::train(&examples)
         })
     }

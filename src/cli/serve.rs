@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use crate::db::{self, DbUrl, PoolOptions};
 use crate::domain::keys::Rate;
-use crate::http::{Application, RateSettings, ServerOptions, TrustedProxies};
+use crate::http::{Application, CorsOrigins, RateSettings, ServerOptions, TrustedProxies};
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct ServeArgs {
@@ -45,6 +45,10 @@ pub struct ServeArgs {
     /// Seconds between sweeps that drop the rate-limit state of idle clients.
     #[arg(long, env = "PLUSK_RATE_SWEEP_SECS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
     pub rate_sweep_secs: u64,
+    /// Web origins (comma-separated, like https://app.example) whose pages may call the API
+    /// from a browser; none by default.
+    #[arg(long, env = "PLUSK_CORS_ORIGINS", default_value = "")]
+    pub cors_origins: CorsOrigins,
 }
 
 impl ServeArgs {
@@ -85,6 +89,7 @@ pub fn run(cli: &super::Cli, url: &DbUrl, args: &ServeArgs) -> anyhow::Result<Ex
         sweep_every: Duration::from_secs(args.rate_sweep_secs),
         detection: args.detection.settings()?,
         reputation: args.reputation.schedule()?,
+        cors: args.cors_origins.clone(),
     };
     actix_web::rt::System::new().block_on(async move {
         let app = Application::build(&opts, pool)?;

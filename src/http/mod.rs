@@ -4,6 +4,7 @@ pub mod auth;
 pub mod client_ip;
 pub mod errors;
 pub mod handlers;
+pub mod hygiene;
 pub mod key_cache;
 pub mod openapi;
 pub mod ratelimit;
@@ -15,10 +16,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::dev::{Server, ServerHandle};
+use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpServer};
 use tracing_actix_web::TracingLogger;
 
 pub use client_ip::TrustedProxies;
+pub use hygiene::CorsOrigins;
 pub use ratelimit::{Limiters, RateSettings};
 pub use state::AppState;
 
@@ -51,6 +54,8 @@ pub struct ServerOptions {
     pub detection: Detection,
     /// Reputation parameters and when to recompute.
     pub reputation: Schedule,
+    /// Web origins allowed to call the API from a browser.
+    pub cors: CorsOrigins,
 }
 
 /// A bound, not yet running server.
@@ -78,9 +83,13 @@ impl Application {
             daily_budget: opts.daily_budget,
             limiters: limiters.clone(),
             proxies: opts.trusted_proxies.clone(),
+            cors: opts.cors.clone(),
         });
         let mut server = HttpServer::new(move || {
+            // The last `wrap` runs first: the tracing span (and its request id) is in place
+            // before `hygiene` reads it and logs inside it.
             App::new()
+                .wrap(from_fn(hygiene::hygiene))
                 .wrap(TracingLogger::default())
                 .app_data(state.clone())
                 .configure(routes::configure)

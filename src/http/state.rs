@@ -6,6 +6,7 @@ use actix_web::web;
 
 use super::client_ip::TrustedProxies;
 use super::errors::ApiError;
+use super::hygiene::CorsOrigins;
 use super::key_cache::KeyCache;
 use super::ratelimit::Limiters;
 use crate::db::{DbConn, DbPool};
@@ -25,6 +26,8 @@ pub struct AppState {
     pub limiters: Arc<Limiters>,
     /// Proxies whose `X-Forwarded-For` names the client.
     pub proxies: TrustedProxies,
+    /// Web origins allowed to call the API from a browser.
+    pub cors: CorsOrigins,
     /// The group-commit writer every endorsement write goes through.
     pub writer: Arc<Writer>,
     /// Recent API key lookups.

@@ -2,8 +2,10 @@
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Output, Stdio};
-use std::sync::mpsc;
+use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
+
+use serde_json::json;
 
 use crate::both_backends;
 use crate::common::{spawn_on, Backend, Options, TestDb};
@@ -226,11 +228,13 @@ async fn database_url_errors_are_clear() {
     );
 }
 
-/// A running `plusk serve`: its port and what it printed on stdout. Killed if the test fails.
+/// A running `plusk serve`: its port, what it printed on stdout, and its log (stderr) so far.
+/// Killed if the test fails.
 struct Served {
     child: std::process::Child,
     port: u16,
     stdout: mpsc::Receiver<String>,
+    log: Arc<Mutex<Vec<String>>>,
 }
 
 impl Drop for Served {
@@ -241,18 +245,25 @@ impl Drop for Served {
 
 impl Served {
     fn start(db: &TestDb) -> Served {
+        Served::start_logging(db, "info")
+    }
+
+    fn start_logging(db: &TestDb, rust_log: &str) -> Served {
         let mut child = Command::new(env!("CARGO_BIN_EXE_plusk"))
             .args(["serve", "--bind", "127.0.0.1:0", "--workers", "1"])
             .env("DATABASE_URL", &db.url)
-            .env("RUST_LOG", "info")
+            .env("RUST_LOG", rust_log)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
         let (port_tx, port_rx) = mpsc::channel();
         let stderr = BufReader::new(child.stderr.take().unwrap());
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let sink = log.clone();
         std::thread::spawn(move || {
             for line in stderr.lines().map_while(Result::ok) {
+                sink.lock().unwrap().push(line.clone());
                 if let Some(port) = line
                     .split("port=")
                     .nth(1)
@@ -276,6 +287,7 @@ impl Served {
             child,
             port,
             stdout,
+            log,
         }
     }
 
@@ -338,4 +350,62 @@ async fn serve_prints_a_first_admin_key_and_stops_on_sigterm() {
         printed.is_empty(),
         "a key is printed only when none exists: {printed:?}"
     );
+}
+
+/// The log of a server that saw keys of every role created, used, mistyped and revoked, at the
+/// most verbose level, holds none of them; and each request's `X-Request-Id` is in it.
+#[tokio::test]
+async fn logs_carry_request_ids_and_never_keys() {
+    let db = TestDb::new(Backend::Sqlite).unwrap();
+    let mut served = Served::start_logging(&db, "trace");
+    let admin = served
+        .stdout
+        .recv_timeout(Duration::from_secs(10))
+        .expect("the admin key on stdout");
+    let client = reqwest::Client::new();
+    let base = format!("http://127.0.0.1:{}", served.port);
+    let mut keys = vec![admin.clone(), "plusk_mistyped-0123456789abcdef".to_string()];
+    let mut ids = Vec::new();
+    for role in ["app", "moderator", "analyst", "admin"] {
+        let r = client
+            .post(format!("{base}/v1/keys"))
+            .bearer_auth(&admin)
+            .json(&json!({"name": format!("k-{role}"), "role": role}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 201);
+        let body: serde_json::Value = r.json().await.unwrap();
+        keys.push(body["key"].as_str().unwrap().to_string());
+    }
+    for key in &keys {
+        for path in ["/v1/endorsements", "/v1/flags", "/v1/topics/x/leaderboard"] {
+            let r = client
+                .get(format!("{base}{path}"))
+                .bearer_auth(key)
+                .send()
+                .await
+                .unwrap();
+            let id = r.headers()["x-request-id"].to_str().unwrap().to_string();
+            ids.push(id);
+        }
+    }
+    let revoke = client
+        .delete(format!("{base}/v1/keys/k-app"))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoke.status().as_u16(), 204);
+    served.terminate();
+
+    let log = served.log.lock().unwrap().join("\n");
+    assert!(log.len() > 1000, "the server logged: {log}");
+    for key in &keys {
+        let secret = &key["plusk_".len()..];
+        assert!(!log.contains(secret), "a key is in the log");
+    }
+    for id in &ids {
+        assert!(log.contains(id.as_str()), "request {id} is not in the log");
+    }
 }

@@ -144,6 +144,7 @@ pub struct Options {
     pub sweep_every: Duration,
     pub detection: plusk::domain::flag::Detection,
     pub reputation: plusk::service::reputation::worker::Schedule,
+    pub cors: plusk::http::CorsOrigins,
 }
 
 impl Default for Options {
@@ -155,6 +156,7 @@ impl Default for Options {
             sweep_every: Duration::from_secs(3600),
             detection: Default::default(),
             reputation: Default::default(),
+            cors: Default::default(),
         }
     }
 }
@@ -194,6 +196,7 @@ pub fn spawn_on(db: TestDb, opts: Options) -> TestApp {
         sweep_every: opts.sweep_every,
         detection: opts.detection,
         reputation: opts.reputation,
+        cors: opts.cors,
     };
     let app = Application::build(&server, pool.clone()).expect("bind");
     let base = format!("http://127.0.0.1:{}", app.port());

@@ -12,6 +12,7 @@ mod concurrency;
 mod endorsements;
 mod errors;
 mod flags;
+mod hygiene;
 mod ledger;
 mod ratelimit;
 mod reputation;

@@ -1,0 +1,154 @@
+//! What every response carries whatever route answered it: a request id (also in the logs), an
+//! access-log line, `nosniff`, `no-store` on the API, and CORS headers for the origins an
+//! operator allows (none by default).
+
+use std::str::FromStr;
+use std::time::Instant;
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use actix_web::http::{Method, StatusCode};
+use actix_web::middleware::Next;
+use actix_web::{web, HttpMessage, HttpResponse};
+use tracing_actix_web::RequestId;
+
+use super::state::AppState;
+
+pub const REQUEST_ID: &str = "x-request-id";
+
+/// Headers a page on an allowed origin may send, and read back.
+const ALLOW_HEADERS: &str = "Authorization, Content-Type, Accept, Idempotency-Key";
+const EXPOSE_HEADERS: &str = "X-Request-Id, Location, Retry-After, X-Next-Cursor, \
+     Idempotent-Replayed, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset";
+const ALLOW_METHODS: &str = "GET, POST, PUT, PATCH, DELETE";
+/// How long a browser may reuse a preflight answer, in seconds.
+const PREFLIGHT_MAX_AGE: &str = "3600";
+
+/// Web origins whose pages may call the API from a browser. Empty (the default) means none:
+/// plusk's clients are servers, and an API key must not live in somebody's browser by accident.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CorsOrigins(Vec<String>);
+
+impl CorsOrigins {
+    fn allows(&self, origin: &str) -> bool {
+        self.0.iter().any(|o| o.eq_ignore_ascii_case(origin))
+    }
+}
+
+impl FromStr for CorsOrigins {
+    type Err = String;
+
+    /// A comma-separated list of origins, each `scheme://host[:port]` exactly as browsers send
+    /// it in `Origin` (no path, no trailing slash, no wildcard).
+    fn from_str(s: &str) -> Result<CorsOrigins, String> {
+        let mut out = Vec::new();
+        for raw in s.split(',').map(str::trim).filter(|o| !o.is_empty()) {
+            let origin = raw.strip_suffix('/').unwrap_or(raw);
+            let (scheme, host) = origin
+                .split_once("://")
+                .ok_or_else(|| format!("`{raw}` is not an origin like https://app.example"))?;
+            let scheme_ok =
+                scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https");
+            let host_ok = !host.is_empty()
+                && host
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-.:[]".contains(c));
+            if !scheme_ok || !host_ok {
+                return Err(format!(
+                    "`{raw}` is not an origin like https://app.example (http or https, a host, \
+                     an optional port, nothing else)"
+                ));
+            }
+            out.push(origin.to_ascii_lowercase());
+        }
+        Ok(CorsOrigins(out))
+    }
+}
+
+/// Outermost middleware but for the tracing span: answers allowed CORS preflights, and adds the
+/// headers above to every response, errors included.
+pub async fn hygiene(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let started = Instant::now();
+    let request_id = req
+        .extensions()
+        .get::<RequestId>()
+        .map(ToString::to_string)
+        .unwrap_or_default();
+    let api = req.path().starts_with("/v1");
+    let origin = allowed_origin(&req);
+    let method = req.method().clone();
+
+    let mut res = if origin.is_some() && is_preflight(&req) {
+        req.into_response(HttpResponse::NoContent().finish())
+    } else {
+        next.call(req).await?.map_into_boxed_body()
+    };
+
+    let status = res.status();
+    let headers = res.headers_mut();
+    put(headers, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
+    if api {
+        put(headers, header::CACHE_CONTROL, "no-store");
+    }
+    if let Ok(v) = HeaderValue::from_str(&request_id) {
+        headers.insert(HeaderName::from_static(REQUEST_ID), v);
+    }
+    if let Some(origin) = origin {
+        cors_headers(headers, &origin, method == Method::OPTIONS);
+    }
+    log(status, started);
+    Ok(res)
+}
+
+/// The request's `Origin`, when it is one the operator allows.
+fn allowed_origin(req: &ServiceRequest) -> Option<HeaderValue> {
+    let origin = req.headers().get(header::ORIGIN)?;
+    let state = req.app_data::<web::Data<AppState>>()?;
+    state
+        .cors
+        .allows(origin.to_str().ok()?)
+        .then(|| origin.clone())
+}
+
+fn is_preflight(req: &ServiceRequest) -> bool {
+    req.method() == Method::OPTIONS
+        && req
+            .headers()
+            .contains_key(header::ACCESS_CONTROL_REQUEST_METHOD)
+}
+
+fn cors_headers(headers: &mut HeaderMap, origin: &HeaderValue, preflight: bool) {
+    headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin.clone());
+    // Answers differ by origin, so caches must keep them apart.
+    headers.append(header::VARY, HeaderValue::from_static("Origin"));
+    if preflight {
+        put(headers, header::ACCESS_CONTROL_ALLOW_METHODS, ALLOW_METHODS);
+        put(headers, header::ACCESS_CONTROL_ALLOW_HEADERS, ALLOW_HEADERS);
+        put(headers, header::ACCESS_CONTROL_MAX_AGE, PREFLIGHT_MAX_AGE);
+    } else {
+        put(
+            headers,
+            header::ACCESS_CONTROL_EXPOSE_HEADERS,
+            EXPOSE_HEADERS,
+        );
+    }
+}
+
+fn put(headers: &mut HeaderMap, name: HeaderName, value: &'static str) {
+    headers.insert(name, HeaderValue::from_static(value));
+}
+
+/// One line per request, inside the request's span, which already names the request id, method,
+/// route and client. Never the headers or the body: they hold keys and users' text.
+fn log(status: StatusCode, started: Instant) {
+    let ms = started.elapsed().as_secs_f64() * 1000.0;
+    if status.is_server_error() {
+        tracing::warn!(status = status.as_u16(), ms, "request");
+    } else {
+        tracing::info!(status = status.as_u16(), ms, "request");
+    }
+}

@@ -6,6 +6,7 @@
 mod common;
 
 mod auth;
+mod auth_matrix;
 mod classify;
 mod cli;
 mod concurrency;

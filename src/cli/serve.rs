@@ -49,6 +49,9 @@ pub struct ServeArgs {
     /// from a browser; none by default.
     #[arg(long, env = "PLUSK_CORS_ORIGINS", default_value = "")]
     pub cors_origins: CorsOrigins,
+    /// Seconds a client may take to send a request body before it is answered 408.
+    #[arg(long, env = "PLUSK_BODY_TIMEOUT_SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub body_timeout_secs: u64,
 }
 
 impl ServeArgs {
@@ -90,6 +93,7 @@ pub fn run(cli: &super::Cli, url: &DbUrl, args: &ServeArgs) -> anyhow::Result<Ex
         detection: args.detection.settings()?,
         reputation: args.reputation.schedule()?,
         cors: args.cors_origins.clone(),
+        body_timeout: Duration::from_secs(args.body_timeout_secs),
     };
     actix_web::rt::System::new().block_on(async move {
         let app = Application::build(&opts, pool)?;

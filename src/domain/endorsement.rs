@@ -85,6 +85,7 @@ impl NewEndorsement {
             if chars > MAX_NOTE_CHARS {
                 return Err(Rejection::NoteTooLong(chars));
             }
+            super::text::check("note", n)?;
         }
         Ok(NewEndorsement {
             endorser,

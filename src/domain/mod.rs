@@ -11,6 +11,7 @@ pub mod ledger;
 pub mod reputation;
 pub mod rules;
 pub mod solicitation;
+pub mod text;
 pub mod time;
 pub mod topic;
 

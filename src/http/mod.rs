@@ -1,6 +1,7 @@
 //! The HTTP server: routes, authentication, errors on the wire, OpenAPI and the docs page.
 
 pub mod auth;
+pub mod body;
 pub mod client_ip;
 pub mod errors;
 pub mod handlers;
@@ -56,6 +57,8 @@ pub struct ServerOptions {
     pub reputation: Schedule,
     /// Web origins allowed to call the API from a browser.
     pub cors: CorsOrigins,
+    /// How long a client may take to send a request body.
+    pub body_timeout: Duration,
 }
 
 /// A bound, not yet running server.
@@ -84,6 +87,7 @@ impl Application {
             limiters: limiters.clone(),
             proxies: opts.trusted_proxies.clone(),
             cors: opts.cors.clone(),
+            body_timeout: opts.body_timeout,
         });
         let mut server = HttpServer::new(move || {
             // The last `wrap` runs first: the tracing span (and its request id) is in place

@@ -6,6 +6,7 @@ use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
 use super::auth::admit;
+use super::body::read_within_deadline;
 use super::errors::{json_error, method_not_allowed, not_found, path_error, query_error};
 use super::handlers::{
     classify, directory, endorsements, flags, health, keys, ledger, reputation, solicitations,
@@ -33,6 +34,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", ApiDoc::openapi()))
     .service(
         web::scope("/v1")
+            // The last `wrap` runs first: the key is checked before the body is read.
+            .wrap(from_fn(read_within_deadline))
             .wrap(from_fn(admit))
             .service(
                 resource("/endorsements")

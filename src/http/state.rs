@@ -28,6 +28,8 @@ pub struct AppState {
     pub proxies: TrustedProxies,
     /// Web origins allowed to call the API from a browser.
     pub cors: CorsOrigins,
+    /// How long a client may take to send a request body.
+    pub body_timeout: std::time::Duration,
     /// The group-commit writer every endorsement write goes through.
     pub writer: Arc<Writer>,
     /// Recent API key lookups.

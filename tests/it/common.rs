@@ -145,6 +145,7 @@ pub struct Options {
     pub detection: plusk::domain::flag::Detection,
     pub reputation: plusk::service::reputation::worker::Schedule,
     pub cors: plusk::http::CorsOrigins,
+    pub body_timeout: Duration,
 }
 
 impl Default for Options {
@@ -157,6 +158,7 @@ impl Default for Options {
             detection: Default::default(),
             reputation: Default::default(),
             cors: Default::default(),
+            body_timeout: plusk::http::body::DEFAULT_BODY_TIMEOUT,
         }
     }
 }
@@ -197,6 +199,7 @@ pub fn spawn_on(db: TestDb, opts: Options) -> TestApp {
         detection: opts.detection,
         reputation: opts.reputation,
         cors: opts.cors,
+        body_timeout: opts.body_timeout,
     };
     let app = Application::build(&server, pool.clone()).expect("bind");
     let base = format!("http://127.0.0.1:{}", app.port());

@@ -13,6 +13,7 @@ mod concurrency;
 mod endorsements;
 mod errors;
 mod flags;
+mod hostile;
 mod hygiene;
 mod ledger;
 mod ratelimit;

@@ -47,6 +47,7 @@ impl NewSolicitation {
                 reason: format!("must be 1 to {MAX_TEXT} characters, not blank"),
             });
         }
+        crate::domain::text::check("text", &text)?;
         if let Some(c) = &channel {
             if c.is_empty() || c.chars().count() > MAX_CHANNEL || c.chars().any(char::is_control) {
                 return Err(Rejection::InvalidText {

@@ -149,6 +149,9 @@ fn check_note(note: &Option<String>) -> Result<(), ApiError> {
             format!("note is longer than {MAX_NOTE} characters"),
         ));
     }
+    if let Some(n) = note {
+        crate::domain::text::check("note", n).map_err(ApiError::from)?;
+    }
     Ok(())
 }
 

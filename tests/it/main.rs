@@ -16,6 +16,7 @@ mod flags;
 mod hostile;
 mod hygiene;
 mod ledger;
+mod races;
 mod ratelimit;
 mod reputation;
 mod reputation_alpha;

@@ -24,6 +24,11 @@ pub enum ConnectError {
         url: DbUrl,
         source: diesel::result::Error,
     },
+    #[error(
+        "cannot write {url}: the file or its folder is on a read-only file system or not \
+         writable (plusk writes the database and its -wal and -shm files beside it)"
+    )]
+    ReadOnly { url: DbUrl, source: std::io::Error },
 }
 
 /// SQLite: WAL so readers never block the writer; FULL sync so a commit survives power loss
@@ -58,9 +63,31 @@ pub fn establish(url: &DbUrl) -> Result<DbConn, ConnectError> {
         }
         DbUrl::Sqlite(path) => {
             let mut conn = SqliteConnection::establish(path).map_err(connect)?;
-            conn.batch_execute(SQLITE_SETUP).map_err(setup)?;
+            if let Err(e) = conn.batch_execute(SQLITE_SETUP) {
+                return Err(read_only(url, path).unwrap_or_else(|| setup(e)));
+            }
             Ok(DbConn::Sqlite(conn))
         }
+    }
+}
+
+/// SQLite's own error for a database it cannot write is "unable to open database file"; this
+/// names the real cause when it is that the file cannot be opened for writing.
+fn read_only(url: &DbUrl, path: &str) -> Option<ConnectError> {
+    use std::io::ErrorKind;
+    match std::fs::OpenOptions::new().append(true).open(path) {
+        Err(e)
+            if matches!(
+                e.kind(),
+                ErrorKind::ReadOnlyFilesystem | ErrorKind::PermissionDenied
+            ) =>
+        {
+            Some(ConnectError::ReadOnly {
+                url: url.clone(),
+                source: e,
+            })
+        }
+        _ => None,
     }
 }
 

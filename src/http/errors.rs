@@ -137,6 +137,18 @@ impl From<service::Error> for ApiError {
                     )
                 }
             }
+            E::StorageFull(cause) => {
+                tracing::error!(%cause, "database storage full");
+                ApiError {
+                    retry_after: Some(30),
+                    ..ApiError::new(
+                        StatusCode::INSUFFICIENT_STORAGE,
+                        "storage_full",
+                        "the database has no room for this write; reads still work; try again \
+                         once an operator has made room",
+                    )
+                }
+            }
             E::Internal(cause) => {
                 tracing::error!(%cause, "internal error");
                 ApiError::new(

@@ -51,6 +51,9 @@ pub enum Error {
     /// The database cannot be reached or is overloaded; try again.
     #[error("the database is unavailable: {0}")]
     Unavailable(String),
+    /// The database has no room left for a write; reads still work.
+    #[error("the database's storage is full: {0}")]
+    StorageFull(String),
     /// A fault in plusk or its database. Logged, never shown to clients.
     #[error("internal error: {0}")]
     Internal(String),
@@ -64,6 +67,9 @@ impl From<DieselError> for Error {
             }
             DieselError::DatabaseError(_, info) if is_busy(info.message()) => {
                 Error::Unavailable(e.to_string())
+            }
+            DieselError::DatabaseError(_, info) if is_full(info.message()) => {
+                Error::StorageFull(e.to_string())
             }
             _ => Error::Internal(e.to_string()),
         }
@@ -79,6 +85,17 @@ impl From<r2d2::Error> for Error {
 /// SQLite reports lock time-outs as plain errors; they mean "busy", not "broken".
 fn is_busy(message: &str) -> bool {
     message.contains("database is locked") || message.contains("database is busy")
+}
+
+/// SQLite's SQLITE_FULL, PostgreSQL's disk_full (53100) and a failed write of either.
+pub(crate) fn is_full(message: &str) -> bool {
+    [
+        "database or disk is full",
+        "No space left on device",
+        "could not extend file",
+    ]
+    .iter()
+    .any(|m| message.contains(m))
 }
 
 pub type Result<T> = std::result::Result<T, Error>;

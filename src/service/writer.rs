@@ -74,11 +74,17 @@ impl Writer {
         let (done, outcome) = tokio::sync::oneshot::channel();
         let job: Job = Box::new(move |conn| {
             let result = f(conn);
-            let faulted = matches!(result, Err(Error::Internal(_) | Error::Unavailable(_)));
+            let faulted = matches!(
+                result,
+                Err(Error::Internal(_) | Error::Unavailable(_) | Error::StorageFull(_))
+            );
             let deliver: Deliver = Box::new(move |end| {
                 let result = match end {
                     BatchEnd::Committed => result,
                     BatchEnd::Aborted(_) if faulted => result,
+                    BatchEnd::Aborted(why) if super::is_full(why) => {
+                        Err(Error::StorageFull(why.to_string()))
+                    }
                     BatchEnd::Aborted(why) => Err(Error::Unavailable(format!(
                         "the batch was rolled back: {why}"
                     ))),

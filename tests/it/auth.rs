@@ -10,7 +10,8 @@ both_backends!(
     missing_unknown_and_revoked_keys_are_401,
     roles_gate_routes,
     admin_manages_keys,
-    keys_are_stored_only_as_hashes
+    keys_are_stored_only_as_hashes,
+    no_key_is_anywhere_in_the_database
 );
 
 async fn missing_unknown_and_revoked_keys_are_401(b: Backend) {
@@ -202,4 +203,63 @@ fn dump_keys_table(db: &crate::common::TestDb) -> String {
     }
     .unwrap();
     rows.into_iter().map(|r| r.t).collect::<Vec<_>>().join("\n")
+}
+
+/// The whole database, not just the key table: the SQLite file and its write-ahead log as raw
+/// bytes, or a `pg_dump` of the PostgreSQL database, after keys were created through the API
+/// and the CLI, used, mistyped and revoked.
+async fn no_key_is_anywhere_in_the_database(b: Backend) {
+    let Some(app) = spawn(b).await else { return };
+    let mut keys = vec![app.admin.clone(), app.app_key.clone()];
+    for role in ["moderator", "analyst", "app"] {
+        let body = json!({"name": format!("made-{role}"), "role": role});
+        let r = app.post("/v1/keys", &app.admin, &body).await;
+        assert_eq!(r.status, 201, "{}", r.text);
+        keys.push(r.json["key"].as_str().unwrap().to_string());
+    }
+    for key in &keys {
+        assert_eq!(app.get("/v1/topics", key).await.status, 200);
+    }
+    let typo = format!("{}x", app.app_key);
+    assert_eq!(app.get("/v1/topics", &typo).await.status, 401);
+    keys.push(typo);
+    assert_eq!(
+        app.delete("/v1/keys/made-app", &app.admin).await.status,
+        204
+    );
+    assert_eq!(app.endorse("ann", "bob", "writing").await.status, 201);
+
+    let dump: Vec<u8> = match b {
+        Backend::Sqlite => {
+            let path = app.db.url.trim_start_matches("sqlite://").to_string();
+            let mut bytes = std::fs::read(&path).unwrap();
+            bytes.extend(std::fs::read(format!("{path}-wal")).unwrap_or_default());
+            bytes
+        }
+        Backend::Postgres => {
+            let out = std::process::Command::new("pg_dump")
+                .arg(&app.db.url)
+                .output()
+                .expect("pg_dump");
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            out.stdout
+        }
+    };
+    assert!(dump.len() > 10_000, "the dump holds the database");
+    let hash = plusk::domain::keys::hash_key(&app.admin);
+    assert!(
+        dump.windows(hash.len()).any(|w| w == hash.as_bytes()),
+        "the scan can see what is stored (the admin key's hash)"
+    );
+    for key in &keys {
+        let secret = key["plusk_".len()..].as_bytes();
+        assert!(
+            !dump.windows(secret.len()).any(|w| w == secret),
+            "a key is in the database in clear"
+        );
+    }
 }

@@ -15,6 +15,7 @@ both_backends!(
     verify_catches_a_row_without_ledger_entry,
     verify_catches_a_deleted_entry,
     verify_covers_solicitations_and_flags,
+    verify_covers_topic_seeds,
 );
 
 /// Five endorsements; the third revoked (ledger: 1..5 created, 6 revoked).
@@ -169,5 +170,24 @@ async fn verify_covers_solicitations_and_flags(b: Backend) {
             return;
         };
         expect_broken(&app, sql, seq).await;
+    }
+}
+
+async fn verify_covers_topic_seeds(b: Backend) {
+    for sql in [
+        "DELETE FROM topic_seeds",
+        "INSERT INTO topic_seeds (topic_id, user_id) SELECT t.id, u.id FROM topics t, users u \
+         WHERE u.handle = 'carol'",
+    ] {
+        let Some(app) = spawn(b).await else { return };
+        assert_eq!(app.endorse("alice", "bob", "writing").await.status, 201);
+        assert_eq!(app.endorse("carol", "bob", "writing").await.status, 201);
+        let seeds = json!({"seeds": ["alice"]});
+        let r = app
+            .put("/v1/topics/writing/seeds", &app.admin, &seeds)
+            .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        assert_eq!(app.verify().await["ok"], true);
+        expect_broken(&app, sql, 3).await;
     }
 }

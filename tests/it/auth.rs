@@ -256,7 +256,7 @@ async fn no_key_is_anywhere_in_the_database(b: Backend) {
         "the scan can see what is stored (the admin key's hash)"
     );
     for key in &keys {
-        let secret = key["plusk_".len()..].as_bytes();
+        let secret = &key.as_bytes()["plusk_".len()..];
         assert!(
             !dump.windows(secret.len()).any(|w| w == secret),
             "a key is in the database in clear"

@@ -120,25 +120,6 @@ async fn sixty_four_retries_of_one_key_create_once(b: Backend) {
     assert_eq!(app.count("ledger"), 1);
 }
 
-/// An endorsement held by a `solicited` flag; returns (endorsement id, flag id).
-async fn begged(app: &TestApp) -> (i64, i64) {
-    let ask = json!({"requester": "beggar", "target": "giver", "topic": "writing",
-                     "text": "please +K me on writing, I need it!"});
-    assert_eq!(
-        app.post("/v1/solicitations", &app.app_key, &ask)
-            .await
-            .status,
-        201
-    );
-    let e = app.endorse("giver", "beggar", "writing").await;
-    assert_eq!(e.json["status"], "flagged", "{}", e.text);
-    let id = e.json["id"].as_i64().unwrap();
-    let flags = app
-        .get(&format!("/v1/flags?endorsement_id={id}"), &app.admin)
-        .await;
-    (id, flags.json["items"][0]["id"].as_i64().unwrap())
-}
-
 async fn two_moderators_racing_review_a_flag_once(b: Backend) {
     let Some(app) = spawn_with(b, Options::default()).await else {
         return;
@@ -150,7 +131,7 @@ async fn two_moderators_racing_review_a_flag_once(b: Backend) {
             create_key(&mut conn, "mod-b", Role::Moderator),
         ]
     };
-    let (_, flag) = begged(&app).await;
+    let (_, flag) = begged(&app, 0).await;
     let calls = (0..CLIENTS)
         .map(|i| {
             let decision = if i % 2 == 0 { "uphold" } else { "dismiss" };
@@ -187,7 +168,7 @@ async fn a_revoke_racing_a_review_leaves_one_consistent_outcome(b: Backend) {
     };
     let moderator = create_key(&mut app.db.conn(), "mod", Role::Moderator);
     for round in 0..8 {
-        let (id, flag) = begged_in(&app, round).await;
+        let (id, flag) = begged(&app, round).await;
         let revoke = {
             let req = app
                 .client
@@ -226,8 +207,9 @@ async fn a_revoke_racing_a_review_leaves_one_consistent_outcome(b: Backend) {
     }
 }
 
-/// `begged` for several rounds in one database: fresh users each time.
-async fn begged_in(app: &TestApp, round: usize) -> (i64, i64) {
+/// An endorsement held by a `solicited` flag, between users fresh to each `round`; returns
+/// (endorsement id, flag id).
+async fn begged(app: &TestApp, round: usize) -> (i64, i64) {
     let (beggar, giver) = (format!("beggar{round}"), format!("giver{round}"));
     let ask = json!({"requester": beggar, "target": giver, "topic": "writing",
                      "text": "please +K me on writing, I need it!"});
@@ -238,6 +220,7 @@ async fn begged_in(app: &TestApp, round: usize) -> (i64, i64) {
         201
     );
     let e = app.endorse(&giver, &beggar, "writing").await;
+    assert_eq!(e.json["status"], "flagged", "{}", e.text);
     let id = e.json["id"].as_i64().unwrap();
     let flags = app
         .get(&format!("/v1/flags?endorsement_id={id}"), &app.admin)

@@ -77,10 +77,16 @@ echo "== soak: $MINUTES min on PostgreSQL, $CONNECTIONS connections; $(nproc) co
      "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'); $(date -u '+%Y-%m-%d %H:%M UTC')"
 load warmup 5 0 >/dev/null
 read -r MAX P50 _ _ _ <<<"$(load max 20 0)"
-# Each connection offers rate/connections requests per second: it waits the period less the
-# time a request takes at that load (its median at full speed is an upper bound).
-DELAY_MS="$(awk -v m="$MAX" -v c="$CONNECTIONS" -v p="$P50" 'BEGIN { d = 1000 * c / (m / 2) - p; printf "%d", (d < 1 ? 1 : d) }')"
-echo "maximum: $MAX requests/s (p50 $P50 ms); soak target $((MAX / 2))/s, delay ${DELAY_MS} ms per request per connection"
+# Pacing: each connection waits DELAY_MS between requests. Start from the period that would
+# give half the maximum if requests took no time, then correct it twice from 10 s runs.
+TARGET=$((MAX / 2))
+DELAY_MS="$(awk -v t="$TARGET" -v c="$CONNECTIONS" 'BEGIN { printf "%d", 1000 * c / t }')"
+for _ in 1 2; do
+    read -r RATE _ _ _ _ <<<"$(load calibrate 10 "$DELAY_MS")"
+    DELAY_MS="$(awk -v d="$DELAY_MS" -v t="$TARGET" -v r="$RATE" -v c="$CONNECTIONS" \
+        'BEGIN { d += 1000 * c / t - 1000 * c / r; printf "%d", (d < 1 ? 1 : d) }')"
+done
+echo "maximum: $MAX requests/s (p50 $P50 ms); soak target $TARGET/s: each connection waits ${DELAY_MS} ms between requests"
 printf '%6s %9s %8s %8s %7s %7s %7s %6s %6s\n' minute "req/s" "p50 ms" "p99 ms" errors 5xx "RSS MB" files "pg conns"
 fail=0
 for m in $(seq 1 "$MINUTES"); do

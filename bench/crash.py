@@ -233,11 +233,23 @@ def import_round(plusk, backend, workdir, lines, batch):
 
 
 def recompute_round(plusk, backend):
+    # Kill while a new run is being written (a run neither current nor kept as a snapshot),
+    # the moment that matters; a random moment if that is never seen.
+    writing = ("SELECT count(*) FROM reputation_runs WHERE NOT is_current AND NOT is_snapshot"
+               if backend.kind == "postgres" else
+               "SELECT count(*) FROM reputation_runs WHERE is_current = 0 AND is_snapshot = 0")
     proc = plusk.spawn("reputation", "recompute")
-    time.sleep(random.uniform(0.05, 0.4))
+    deadline = time.time() + 5
+    caught = False
+    while proc.poll() is None and not caught:
+        caught = backend.scalar(writing) > 0
+        if not caught and time.time() > deadline and proc.poll() is None:
+            break
     finished = proc.poll() is not None
     proc.send_signal(signal.SIGKILL)
     proc.wait()
+    if caught:
+        assert backend.scalar(writing) > 0, "the half-written run vanished"
     out = plusk.run("reputation", "recompute")
     report = json.loads(out.stdout.strip().splitlines()[-1])
     doubles = backend.query(
@@ -258,7 +270,8 @@ def recompute_round(plusk, backend):
     finally:
         proc.send_signal(signal.SIGKILL)
         proc.wait()
-    state = "after it had finished" if finished else "part way"
+    state = ("while a run was being written" if caught else
+             "after it had finished" if finished else "part way")
     log(f"  recompute: SIGKILL {state}, then a full recompute ({report['topics']} topics, "
         f"{report['scores']} scores); one current run per topic, {len(slugs)} leaderboards "
         f"answer, ledger ok")

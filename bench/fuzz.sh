@@ -22,7 +22,8 @@
 #
 # Corpora grow under fuzz/corpus/<target> (git-ignored), starting from the committed seeds in
 # fuzz/seeds/<target> (the classify corpus also gets every line of the tuning corpus in
-# tests/data). Crashing inputs are written to fuzz/artifacts/<target>/ and each run's log to
+# tests/data); fuzz/dicts/<target>.dict, where present, is passed as a libFuzzer dictionary.
+# Crashing inputs are written to fuzz/artifacts/<target>/ and each run's log to
 # fuzz/logs/<target>.log. Reproduce a crash with
 #   cargo +nightly fuzz run --sanitizer none <target> fuzz/artifacts/<target>/crash-...
 # and shrink it with `cargo +nightly fuzz tmin --sanitizer none <target> <file>`; then add it to
@@ -86,11 +87,13 @@ for t in "${targets[@]}"; do
     before="$(ls "artifacts/$t" | sort)"
     log="logs/$t.log"
     echo "== fuzzing $t for ${seconds}s (log: fuzz/$log)"
+    dict=()
+    [ ! -f "dicts/$t.dict" ] || dict=("-dict=dicts/$t.dict")
     rc=0
     # First corpus directory: where new inputs go; the seeds are only read.
     nice -n 10 cargo "+$toolchain" fuzz run --sanitizer "$sanitizer" --jobs 1 "$t" \
         "corpus/$t" "seeds/$t" -- \
-        -max_total_time="$seconds" -timeout=30 -print_final_stats=1 "${extra_flags[@]}" \
+        -max_total_time="$seconds" -timeout=30 -print_final_stats=1 "${dict[@]}" "${extra_flags[@]}" \
         >"$log" 2>&1 || rc=$?
     runs="$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n1)"
     [ -n "$runs" ] || runs="$(sed -n 's/^Done \([0-9]*\) runs.*/\1/p' "$log" | tail -n1)"

@@ -43,3 +43,16 @@ fn time_parse_accepts_only_what_format_writes_back() {
         assert_eq!(time::parse(&time::format(t)), Some(t), "{raw:?}");
     }
 }
+
+/// classify: `begging` was decided on the raw score and `score` reported rounded to three
+/// decimals, so a raw score in [0.3995, 0.4) came out as `score: 0.4, begging: false`, a
+/// verdict that contradicts itself. (Minimised fuzz input; the invalid UTF-8 byte 0x9d it had
+/// is the replacement character after lossy decoding, as the target decodes it.)
+#[test]
+fn classify_never_reports_a_score_that_contradicts_begging() {
+    use plusk::domain::solicitation::{classify, THRESHOLD};
+    let v = classify("+1,l chez m[i\u{10}please\u{FFFD}r");
+    assert_eq!(v.begging, v.score >= THRESHOLD, "{v:?}");
+    assert!(!v.begging, "{v:?}");
+    assert_eq!(v.score, 0.399, "{v:?}");
+}

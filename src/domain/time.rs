@@ -3,7 +3,7 @@
 //! PostgreSQL keeps microseconds, so every instant plusk stores is truncated to microseconds
 //! first; otherwise a value read back would differ from the one hashed into the ledger.
 
-use chrono::{DateTime, NaiveDateTime, SubsecRound, Utc};
+use chrono::{DateTime, Datelike, NaiveDateTime, SubsecRound, Utc};
 
 /// The current instant, truncated to microseconds.
 pub fn now() -> DateTime<Utc> {
@@ -20,11 +20,14 @@ pub fn format(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
 }
 
-/// Parses RFC 3339 with any offset, into UTC.
+/// Parses RFC 3339 with any offset, into UTC. An instant whose UTC year falls outside
+/// 0000–9999 (`0000-01-01T00:00:00+01:00` is in year -1) is refused: [`format`] could not write
+/// it back in a form this function reads, so it would break the ledger's round trip.
 pub fn parse(raw: &str) -> Option<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(raw)
         .ok()
         .map(|t| truncate(t.with_timezone(&Utc)))
+        .filter(|t| (0..=9999).contains(&t.year()))
 }
 
 /// The database form (TIMESTAMP without zone, holding UTC).

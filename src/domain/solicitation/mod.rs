@@ -48,9 +48,22 @@ pub fn classify(text: &str) -> Verdict {
         .collect();
     Verdict {
         begging: score >= THRESHOLD,
-        score: (score * 1000.0).round() / 1000.0,
+        score: reported_score(score),
         cues,
         language: language(&text).to_string(),
+    }
+}
+
+/// The score as reported: rounded to three decimals, but never up across [`THRESHOLD`], so that
+/// what clients see keeps `begging == (score >= THRESHOLD)` (a raw 0.3996 is not begging and
+/// shows as 0.399, not 0.4). A raw score at or above the threshold cannot round below it while
+/// the threshold is a multiple of 0.001.
+fn reported_score(raw: f64) -> f64 {
+    let rounded = (raw * 1000.0).round() / 1000.0;
+    if raw < THRESHOLD && rounded >= THRESHOLD {
+        ((THRESHOLD * 1000.0).ceil() - 1.0) / 1000.0
+    } else {
+        rounded
     }
 }
 

@@ -51,8 +51,8 @@ fn time_parse_accepts_only_what_format_writes_back() {
 #[test]
 fn classify_never_reports_a_score_that_contradicts_begging() {
     use plusk::domain::solicitation::{classify, THRESHOLD};
+    // The input scored a raw 0.3996 with the model of the day; retraining moves it, so only
+    // the invariant is asserted here (the rounding itself has a unit test in the module).
     let v = classify("+1,l chez m[i\u{10}please\u{FFFD}r");
     assert_eq!(v.begging, v.score >= THRESHOLD, "{v:?}");
-    assert!(!v.begging, "{v:?}");
-    assert_eq!(v.score, 0.399, "{v:?}");
 }

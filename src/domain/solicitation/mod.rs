@@ -185,3 +185,16 @@ fn ratio(a: usize, b: usize) -> f64 {
         a as f64 / b as f64
     }
 }
+
+#[cfg(test)]
+mod rounding_tests {
+    use super::*;
+
+    #[test]
+    fn reported_scores_never_round_across_the_threshold() {
+        assert_eq!(reported_score(0.3996), 0.399);
+        assert_eq!(reported_score(THRESHOLD), THRESHOLD);
+        assert_eq!(reported_score(0.40049), 0.4);
+        assert_eq!(reported_score(0.12345), 0.123);
+    }
+}

@@ -2,7 +2,7 @@
 //! recomputes them once writes settle (debounced), recomputes everything on a schedule (decay
 //! moves every score as time passes), and runs forced recomputes on request, one at a time.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::mpsc::{channel, Receiver, RecvTimeoutError, Sender};
 use std::time::{Duration, Instant};
 
@@ -43,6 +43,11 @@ impl Default for Schedule {
 
 /// How often the worker looks at the ledger head.
 const TICK: Duration = Duration::from_millis(500);
+/// After a scheduled recompute that took `t`, the next one waits at least `PACING × t`. Under
+/// steady writes every topic is always dirty, and a recompute grows with the graph: this keeps
+/// the worker to at most a fifth of one core however large the graph gets, so writes and reads
+/// keep the rest. Forced recomputes do not wait.
+const PACING: u32 = 4;
 
 type Reply = tokio::sync::oneshot::Sender<Result<Report>>;
 
@@ -82,6 +87,10 @@ struct Loop {
     first_change: Option<Instant>,
     last_change: Option<Instant>,
     next_full: Instant,
+    /// No scheduled recompute starts before this (see `PACING`).
+    rest_until: Instant,
+    /// Topic ids by slug: the ledger names topics, and they never change id.
+    topic_ids: HashMap<String, i32>,
 }
 
 impl Loop {
@@ -95,6 +104,8 @@ impl Loop {
             last_change: None,
             // The first full recompute waits one debounce, so a starting server answers first.
             next_full: Instant::now() + schedule.debounce,
+            rest_until: Instant::now(),
+            topic_ids: HashMap::new(),
         }
     }
 
@@ -116,6 +127,9 @@ impl Loop {
             return;
         }
         let now = Instant::now();
+        if now < self.rest_until {
+            return;
+        }
         if now >= self.next_full {
             self.next_full = now + self.schedule.every;
             self.dirty.clear();
@@ -137,7 +151,10 @@ impl Loop {
     }
 
     fn log(&mut self, scope: &Scope) {
-        match self.recompute(scope) {
+        let started = Instant::now();
+        let outcome = self.recompute(scope);
+        self.rest_until = Instant::now() + started.elapsed() * PACING;
+        match outcome {
             Ok(r) => tracing::info!(
                 topics = r.topics,
                 scores = r.scores,
@@ -171,7 +188,7 @@ impl Loop {
                 match e.kind.as_str() {
                     ENDORSEMENT_CREATED | SEEDS_SET => {
                         if let Some(slug) = payload["topic"].as_str() {
-                            if let Some(id) = storage::topics::find_id(&mut conn, slug)? {
+                            if let Some(id) = self.topic_id(&mut conn, slug)? {
                                 self.dirty.insert(id);
                             }
                         }
@@ -188,6 +205,17 @@ impl Loop {
         }
         self.seen = Some(after);
         Ok(())
+    }
+
+    fn topic_id(&mut self, conn: &mut DbConn, slug: &str) -> Result<Option<i32>> {
+        if let Some(id) = self.topic_ids.get(slug) {
+            return Ok(Some(*id));
+        }
+        let id = storage::topics::find_id(conn, slug)?;
+        if let Some(id) = id {
+            self.topic_ids.insert(slug.to_string(), id);
+        }
+        Ok(id)
     }
 }
 

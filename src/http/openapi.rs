@@ -51,3 +51,31 @@ impl Modify for BearerAuth {
         );
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use utoipa::openapi::path::Operation;
+
+    use super::*;
+
+    fn operations(doc: &utoipa::openapi::OpenApi) -> Vec<&Operation> {
+        doc.paths
+            .paths
+            .values()
+            .flat_map(|item| [&item.get, &item.put, &item.post, &item.delete, &item.patch])
+            .flatten()
+            .collect()
+    }
+
+    #[test]
+    fn operation_ids_are_unique() {
+        // Tools that follow OpenAPI links (schemathesis's stateful tests) find operations by id:
+        // with two operations called `revoke`, a link to one led to the other.
+        let doc = ApiDoc::openapi();
+        let mut ids = std::collections::HashSet::new();
+        for op in operations(&doc) {
+            let id = op.operation_id.clone().expect("an operationId");
+            assert!(ids.insert(id.clone()), "operationId {id} is used twice");
+        }
+    }
+}

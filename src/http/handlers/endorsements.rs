@@ -71,7 +71,7 @@ fn idempotency_key(
 
 /// Give an endorsement.
 #[utoipa::path(
-    post, path = "/v1/endorsements", tag = "endorsements",
+    post, path = "/v1/endorsements", tag = "endorsements", operation_id = "create_endorsement",
     request_body = CreateBody,
     params(("Idempotency-Key" = Option<String>, Header, description = "Retry safely: the same key and body return the original response")),
     responses(
@@ -114,7 +114,7 @@ pub async fn create(
 
 /// Read one endorsement.
 #[utoipa::path(
-    get, path = "/v1/endorsements/{id}", tag = "endorsements",
+    get, path = "/v1/endorsements/{id}", tag = "endorsements", operation_id = "get_endorsement",
     params(("id" = i64, Path, description = "Endorsement id")),
     responses(
         (status = 200, body = Endorsement),
@@ -137,7 +137,7 @@ pub async fn get(
 
 /// Revoke an endorsement: only the app that created it, or an admin.
 #[utoipa::path(
-    delete, path = "/v1/endorsements/{id}", tag = "endorsements",
+    delete, path = "/v1/endorsements/{id}", tag = "endorsements", operation_id = "revoke_endorsement",
     params(("id" = i64, Path, description = "Endorsement id")),
     responses(
         (status = 200, description = "Revoked", body = Endorsement),
@@ -249,7 +249,7 @@ impl ListParams {
 
 /// List endorsements, newest first.
 #[utoipa::path(
-    get, path = "/v1/endorsements", tag = "endorsements",
+    get, path = "/v1/endorsements", tag = "endorsements", operation_id = "list_endorsements",
     params(ListParams),
     responses(
         (status = 200, body = EndorsementPage),

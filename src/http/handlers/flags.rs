@@ -88,7 +88,7 @@ impl FlagParams {
 
 /// The queue: highest score first, oldest first on ties.
 #[utoipa::path(
-    get, path = "/v1/flags", tag = "moderation",
+    get, path = "/v1/flags", tag = "moderation", operation_id = "list_flags",
     params(FlagParams),
     responses(
         (status = 200, body = FlagPage),
@@ -118,7 +118,7 @@ pub async fn list(
 
 /// One flag, its endorsement and the evidence.
 #[utoipa::path(
-    get, path = "/v1/flags/{id}", tag = "moderation",
+    get, path = "/v1/flags/{id}", tag = "moderation", operation_id = "get_flag",
     params(("id" = i64, Path, description = "Flag id")),
     responses(
         (status = 200, body = FlagDetail),

@@ -25,7 +25,7 @@ pub struct KeyList {
 
 /// Create a key. The key is in the response and nowhere else, ever.
 #[utoipa::path(
-    post, path = "/v1/keys", tag = "keys",
+    post, path = "/v1/keys", tag = "keys", operation_id = "create_key",
     request_body = CreateKeyBody,
     responses(
         (status = 201, body = NewKey),
@@ -51,7 +51,7 @@ pub async fn create(
 
 /// List keys (never the keys themselves).
 #[utoipa::path(
-    get, path = "/v1/keys", tag = "keys",
+    get, path = "/v1/keys", tag = "keys", operation_id = "list_keys",
     responses(
         (status = 200, body = KeyList),
         (status = 401, body = Problem, content_type = "application/problem+json"),
@@ -113,7 +113,7 @@ pub async fn patch(
 
 /// Revoke a key by name.
 #[utoipa::path(
-    delete, path = "/v1/keys/{name}", tag = "keys",
+    delete, path = "/v1/keys/{name}", tag = "keys", operation_id = "revoke_key",
     params(("name" = String, Path, description = "Key name")),
     responses(
         (status = 204, description = "Revoked"),

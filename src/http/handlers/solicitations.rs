@@ -87,7 +87,7 @@ pub async fn report(
 
 /// Read a reported solicitation.
 #[utoipa::path(
-    get, path = "/v1/solicitations/{id}", tag = "solicitations",
+    get, path = "/v1/solicitations/{id}", tag = "solicitations", operation_id = "get_solicitation",
     params(("id" = i64, Path, description = "Solicitation id")),
     responses(
         (status = 200, body = Solicitation),

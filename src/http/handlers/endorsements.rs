@@ -82,7 +82,7 @@ fn idempotency_key(
         (status = 409, description = "`duplicate_endorsement` or `too_soon`", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body over 64 KiB", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`self_endorsement` or `idempotency_mismatch`", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "`daily_budget_exhausted`; see Retry-After", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`daily_budget_exhausted` or `rate_limited`; see Retry-After", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]

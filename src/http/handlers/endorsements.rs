@@ -24,16 +24,17 @@ use crate::service::endorsements::{self as svc, CreateOutcome, IdempotencyKey, L
 #[serde(deny_unknown_fields)]
 pub struct CreateBody {
     /// Handle of the user who vouches: 1–64 of `A-Z a-z 0-9 _ . -`, case-insensitive.
-    #[schema(example = "alice")]
+    #[schema(example = "alice", pattern = "^[A-Za-z0-9_.-]{1,64}$")]
     pub endorser: String,
     /// Handle of the user vouched for.
-    #[schema(example = "bob")]
+    #[schema(example = "bob", pattern = "^[A-Za-z0-9_.-]{1,64}$")]
     pub endorsee: String,
     /// Topic: 1–64 of `a-z 0-9 -` after lower-casing and turning spaces into `-`.
-    #[schema(example = "social-media")]
+    #[schema(example = "social-media", pattern = "^[A-Za-z0-9 -]{1,64}$")]
     pub topic: String,
     /// Optional, at most 500 characters.
     #[serde(default)]
+    #[schema(max_length = 500)]
     pub note: Option<String>,
 }
 
@@ -169,18 +170,25 @@ pub const MAX_LIMIT: i64 = 500;
 #[into_params(parameter_in = Query)]
 pub struct ListParams {
     /// Endorser handle.
+    #[param(pattern = "^[A-Za-z0-9_.-]{1,64}$")]
     pub endorser: Option<String>,
     /// Endorsee handle.
+    #[param(pattern = "^[A-Za-z0-9_.-]{1,64}$")]
     pub endorsee: Option<String>,
     /// Topic slug.
+    #[param(pattern = "^[A-Za-z0-9 -]{1,64}$")]
     pub topic: Option<String>,
     /// `active`, `flagged`, `voided` or `revoked`.
+    #[param(value_type = Option<Status>)]
     pub status: Option<String>,
     /// Created at or after this RFC 3339 instant.
+    #[param(format = DateTime)]
     pub since: Option<String>,
     /// Created before this RFC 3339 instant.
+    #[param(format = DateTime)]
     pub until: Option<String>,
     /// Page size, 1–500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
     /// `next_cursor` from the previous page.
     pub cursor: Option<String>,

@@ -22,7 +22,7 @@ use crate::service::reputation::{
 /// A user's score in every topic they have one in.
 #[utoipa::path(
     get, path = "/v1/users/{handle}/reputation", tag = "reputation",
-    params(("handle" = String, Path, description = "User handle")),
+    params(("handle" = String, Path, pattern = "^[A-Za-z0-9_.-]{1,64}$", description = "User handle")),
     responses(
         (status = 200, body = UserReputation),
         (status = 400, body = Problem, content_type = "application/problem+json"),
@@ -48,6 +48,7 @@ pub async fn of_user(
 #[into_params(parameter_in = Query)]
 pub struct LeaderboardParams {
     /// Page size, 1–1000 (default 100).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<i64>,
     pub cursor: Option<String>,
 }
@@ -56,7 +57,7 @@ pub struct LeaderboardParams {
 /// `next_cursor`, if any, in a `Link`-free `X-Next-Cursor` header).
 #[utoipa::path(
     get, path = "/v1/topics/{slug}/leaderboard", tag = "reputation",
-    params(("slug" = String, Path, description = "Topic slug"), LeaderboardParams),
+    params(("slug" = String, Path, pattern = "^[A-Za-z0-9 -]{1,64}$", description = "Topic slug"), LeaderboardParams),
     responses(
         (status = 200, description = "The page", content((Leaderboard = "application/json"), (String = "text/csv"))),
         (status = 400, body = Problem, content_type = "application/problem+json"),
@@ -130,8 +131,8 @@ fn csv(board: &Leaderboard) -> Result<HttpResponse, ApiError> {
 #[utoipa::path(
     get, path = "/v1/users/{handle}/reputation/{topic}/explain", tag = "reputation",
     params(
-        ("handle" = String, Path, description = "User handle"),
-        ("topic" = String, Path, description = "Topic slug"),
+        ("handle" = String, Path, pattern = "^[A-Za-z0-9_.-]{1,64}$", description = "User handle"),
+        ("topic" = String, Path, pattern = "^[A-Za-z0-9 -]{1,64}$", description = "Topic slug"),
     ),
     responses(
         (status = 200, body = Explanation),
@@ -160,8 +161,8 @@ pub async fn explain(
 #[utoipa::path(
     get, path = "/v1/users/{handle}/reputation/{topic}/history", tag = "reputation",
     params(
-        ("handle" = String, Path, description = "User handle"),
-        ("topic" = String, Path, description = "Topic slug"),
+        ("handle" = String, Path, pattern = "^[A-Za-z0-9_.-]{1,64}$", description = "User handle"),
+        ("topic" = String, Path, pattern = "^[A-Za-z0-9 -]{1,64}$", description = "Topic slug"),
     ),
     responses(
         (status = 200, body = History),
@@ -189,7 +190,7 @@ pub async fn history(
 /// A topic: endorsement counts, seeds, the last recompute and the parameters in force.
 #[utoipa::path(
     get, path = "/v1/topics/{slug}", tag = "reputation",
-    params(("slug" = String, Path, description = "Topic slug")),
+    params(("slug" = String, Path, pattern = "^[A-Za-z0-9 -]{1,64}$", description = "Topic slug")),
     responses(
         (status = 200, body = TopicDetail),
         (status = 400, body = Problem, content_type = "application/problem+json"),
@@ -216,7 +217,7 @@ pub async fn topic(
 /// A topic's seeds: the users its teleports go to.
 #[utoipa::path(
     get, path = "/v1/topics/{slug}/seeds", tag = "reputation",
-    params(("slug" = String, Path, description = "Topic slug")),
+    params(("slug" = String, Path, pattern = "^[A-Za-z0-9 -]{1,64}$", description = "Topic slug")),
     responses(
         (status = 200, body = Seeds),
         (status = 401, body = Problem, content_type = "application/problem+json"),
@@ -238,7 +239,7 @@ pub async fn seeds(
 /// Replaces a topic's seeds (admin). An empty list teleports to every active user again.
 #[utoipa::path(
     put, path = "/v1/topics/{slug}/seeds", tag = "reputation",
-    params(("slug" = String, Path, description = "Topic slug")),
+    params(("slug" = String, Path, pattern = "^[A-Za-z0-9 -]{1,64}$", description = "Topic slug")),
     request_body = SeedsBody,
     responses(
         (status = 200, body = Seeds),
@@ -278,6 +279,7 @@ pub async fn set_seeds(
 #[serde(deny_unknown_fields)]
 pub struct SeedsBody {
     /// Handles of pre-trusted users (at most 1000).
+    #[schema(max_items = 1000)]
     pub seeds: Vec<String>,
 }
 

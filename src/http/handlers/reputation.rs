@@ -2,7 +2,7 @@
 //! history, topic details; and the admin's seeds and forced recompute.
 
 use actix_web::http::header;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
@@ -307,19 +307,35 @@ pub struct RecomputeBody {
 pub async fn recompute(
     state: web::Data<AppState>,
     caller: Caller,
-    body: Option<web::Json<RecomputeBody>>,
-) -> Result<HttpResponse, ApiError> {
+    req: HttpRequest,
+    body: web::Bytes,
+) -> Result<HttpResponse, actix_web::Error> {
     caller.require(Permission::Administer)?;
-    let slugs = body.map(|b| b.into_inner().topics).unwrap_or_default();
+    // No body at all means every topic. A body that is sent is read like any other JSON body
+    // (400, 415): `Option<web::Json<_>>` took a malformed or non-JSON body for "every topic".
+    let slugs = if body.is_empty() {
+        Vec::new()
+    } else {
+        let mut payload = actix_web::dev::Payload::from(body);
+        web::Json::<RecomputeBody>::from_request(&req, &mut payload)
+            .await?
+            .into_inner()
+            .topics
+    };
     let scope = if slugs.is_empty() {
         Scope::All
     } else {
         let topics = slugs
             .iter()
             .map(|s| TopicSlug::parse(s))
-            .collect::<Result<Vec<_>, _>>()?;
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(ApiError::from)?;
         Scope::Topics(state.run(move |conn| svc::topic_ids(conn, &topics)).await?)
     };
-    let report = state.reputation.force(scope).await?;
+    let report = state
+        .reputation
+        .force(scope)
+        .await
+        .map_err(ApiError::from)?;
     Ok(HttpResponse::Ok().json(report))
 }

@@ -1,6 +1,11 @@
 //! The OpenAPI document, generated from the handlers' annotations.
 
+use utoipa::openapi::content::ContentBuilder;
+use utoipa::openapi::header::HeaderBuilder;
+use utoipa::openapi::path::Operation;
+use utoipa::openapi::schema::{Ref, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{ObjectBuilder, Response, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
 use super::handlers::{
@@ -25,7 +30,7 @@ use super::handlers::{
         reputation::topic, reputation::seeds, reputation::set_seeds, reputation::recompute,
         health::healthz, health::readyz,
     ),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &SharedResponses),
     tags(
         (name = "endorsements", description = "Give, list and revoke +K endorsements"),
         (name = "ledger", description = "The tamper-evident, hash-chained record of every change"),
@@ -49,5 +54,145 @@ impl Modify for BearerAuth {
             "bearer",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
         );
+    }
+}
+
+/// Documents the answers that middleware and extractors give on any `/v1` operation, so that
+/// the document lists every status the code really sends without repeating them in each handler:
+/// 429 `rate_limited` and 503 `database_unavailable` (the key is looked up in the database)
+/// everywhere; 400 wherever a path, query or body is parsed; 408, 413 and 415 wherever a body is
+/// read. A handler's own entry for a status, with its more precise description, is kept.
+struct SharedResponses;
+
+fn problem(description: &str, retry_after: bool) -> Response {
+    let content = ContentBuilder::new()
+        .schema(Some(Ref::from_schema_name("Problem")))
+        .build();
+    let mut res = ResponseBuilder::new()
+        .description(description)
+        .content("application/problem+json", content);
+    if retry_after {
+        res = res.header(
+            "Retry-After",
+            HeaderBuilder::new()
+                .schema(
+                    ObjectBuilder::new()
+                        .schema_type(Type::Integer)
+                        .minimum(Some(0)),
+                )
+                .description(Some("Seconds to wait before trying again"))
+                .build(),
+        );
+    }
+    res.build()
+}
+
+fn add_shared(op: &mut Operation) {
+    let has_input =
+        op.request_body.is_some() || op.parameters.as_ref().is_some_and(|p| !p.is_empty());
+    let mut shared = vec![
+        (
+            "429",
+            problem(
+                "`rate_limited`: too many requests from this key or address",
+                true,
+            ),
+        ),
+        (
+            "503",
+            problem("`database_unavailable`: try again shortly", true),
+        ),
+    ];
+    if has_input {
+        shared.push(("400", problem("A malformed path, query or body", false)));
+    }
+    if op.request_body.is_some() {
+        shared.extend([
+            (
+                "408",
+                problem("`request_timeout`: the body did not arrive in time", false),
+            ),
+            (
+                "413",
+                problem("`payload_too_large`: a body over 64 KiB", false),
+            ),
+            (
+                "415",
+                problem("`unsupported_media_type`: a body not sent as JSON", false),
+            ),
+        ]);
+    }
+    for (status, response) in shared {
+        op.responses
+            .responses
+            .entry(status.to_string())
+            .or_insert_with(|| response.into());
+    }
+}
+
+impl Modify for SharedResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            if !path.starts_with("/v1/") {
+                continue;
+            }
+            let ops = [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+            ];
+            for op in ops.into_iter().flatten() {
+                add_shared(op);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn operations(doc: &utoipa::openapi::OpenApi) -> Vec<&Operation> {
+        doc.paths
+            .paths
+            .values()
+            .flat_map(|item| [&item.get, &item.put, &item.post, &item.delete, &item.patch])
+            .flatten()
+            .collect()
+    }
+
+    #[test]
+    fn operation_ids_are_unique() {
+        // Tools that follow OpenAPI links (schemathesis's stateful tests) find operations by id:
+        // with two operations called `revoke`, a link to one led to the other.
+        let doc = ApiDoc::openapi();
+        let mut ids = std::collections::HashSet::new();
+        for op in operations(&doc) {
+            let id = op.operation_id.clone().expect("an operationId");
+            assert!(ids.insert(id.clone()), "operationId {id} is used twice");
+        }
+    }
+
+    #[test]
+    fn every_v1_operation_documents_the_shared_answers() {
+        let doc = ApiDoc::openapi();
+        let verify = doc
+            .paths
+            .get_path_operation("/v1/ledger/verify", utoipa::openapi::HttpMethod::Get)
+            .unwrap();
+        for status in ["200", "401", "429", "503"] {
+            assert!(verify.responses.responses.contains_key(status), "{status}");
+        }
+        let create = doc
+            .paths
+            .get_path_operation("/v1/endorsements", utoipa::openapi::HttpMethod::Post)
+            .unwrap();
+        for status in [
+            "201", "400", "401", "403", "408", "409", "413", "415", "422", "429", "503",
+        ] {
+            assert!(create.responses.responses.contains_key(status), "{status}");
+        }
     }
 }

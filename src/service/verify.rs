@@ -13,6 +13,9 @@ use crate::storage;
 
 /// The outcome of `ledger verify`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+// Named apart from the classifier's `Verdict`: two schemas of one name are one component in
+// /openapi.json, and `GET /v1/ledger/verify` was documented as answering a classifier verdict.
+#[schema(as = LedgerVerdict)]
 #[serde(untagged)]
 pub enum Verdict {
     Ok {

@@ -444,6 +444,33 @@ async fn analyst_api_answers_and_guards(b: Backend) {
     )
     .await
     .assert_problem(404, "not_found");
+    // The body is optional, but one that is sent must be JSON of the documented shape: a
+    // malformed one is not taken for "every topic".
+    app.post_raw(
+        "/v1/reputation/recompute",
+        &app.admin,
+        "text/plain",
+        "writing",
+    )
+    .await
+    .assert_problem(415, "unsupported_media_type");
+    app.post_raw(
+        "/v1/reputation/recompute",
+        &app.admin,
+        "application/json",
+        r#"{"topics": "writing"}"#,
+    )
+    .await
+    .assert_problem(400, "invalid_json");
+    let all = app
+        .post_raw(
+            "/v1/reputation/recompute",
+            &app.admin,
+            "application/json",
+            "",
+        )
+        .await;
+    assert_eq!(all.status, 200, "{}", all.text);
 }
 
 async fn writes_trigger_a_background_recompute(b: Backend) {

@@ -13,7 +13,7 @@ use crate::http::errors::{ApiError, Problem};
 #[serde(deny_unknown_fields)]
 pub struct ClassifyBody {
     /// The text to judge (at most 5,000 characters are read).
-    #[schema(example = "please +K me on writing!")]
+    #[schema(example = "please +K me on writing!", max_length = 10000)]
     pub text: String,
 }
 

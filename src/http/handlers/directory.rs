@@ -14,7 +14,7 @@ use crate::service::users::{self as svc, TopicInfo, UserInfo};
 /// A user: when first seen, and live endorsements given and received.
 #[utoipa::path(
     get, path = "/v1/users/{handle}", tag = "directory",
-    params(("handle" = String, Path, description = "User handle (case-insensitive)")),
+    params(("handle" = String, Path, pattern = "^[A-Za-z0-9_.-]{1,64}$", description = "User handle (case-insensitive)")),
     responses(
         (status = 200, body = UserInfo),
         (status = 400, body = Problem, content_type = "application/problem+json"),

@@ -24,16 +24,17 @@ use crate::service::endorsements::{self as svc, CreateOutcome, IdempotencyKey, L
 #[serde(deny_unknown_fields)]
 pub struct CreateBody {
     /// Handle of the user who vouches: 1–64 of `A-Z a-z 0-9 _ . -`, case-insensitive.
-    #[schema(example = "alice")]
+    #[schema(example = "alice", pattern = "^[A-Za-z0-9_.-]{1,64}$")]
     pub endorser: String,
     /// Handle of the user vouched for.
-    #[schema(example = "bob")]
+    #[schema(example = "bob", pattern = "^[A-Za-z0-9_.-]{1,64}$")]
     pub endorsee: String,
     /// Topic: 1–64 of `a-z 0-9 -` after lower-casing and turning spaces into `-`.
-    #[schema(example = "social-media")]
+    #[schema(example = "social-media", pattern = "^[A-Za-z0-9 -]{1,64}$")]
     pub topic: String,
     /// Optional, at most 500 characters.
     #[serde(default)]
+    #[schema(max_length = 500)]
     pub note: Option<String>,
 }
 
@@ -71,7 +72,7 @@ fn idempotency_key(
 
 /// Give an endorsement.
 #[utoipa::path(
-    post, path = "/v1/endorsements", tag = "endorsements",
+    post, path = "/v1/endorsements", tag = "endorsements", operation_id = "create_endorsement",
     request_body = CreateBody,
     params(("Idempotency-Key" = Option<String>, Header, description = "Retry safely: the same key and body return the original response")),
     responses(
@@ -82,7 +83,7 @@ fn idempotency_key(
         (status = 409, description = "`duplicate_endorsement` or `too_soon`", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body over 64 KiB", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`self_endorsement` or `idempotency_mismatch`", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "`daily_budget_exhausted`; see Retry-After", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`daily_budget_exhausted` or `rate_limited`; see Retry-After", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -114,7 +115,7 @@ pub async fn create(
 
 /// Read one endorsement.
 #[utoipa::path(
-    get, path = "/v1/endorsements/{id}", tag = "endorsements",
+    get, path = "/v1/endorsements/{id}", tag = "endorsements", operation_id = "get_endorsement",
     params(("id" = i64, Path, description = "Endorsement id")),
     responses(
         (status = 200, body = Endorsement),
@@ -137,7 +138,7 @@ pub async fn get(
 
 /// Revoke an endorsement: only the app that created it, or an admin.
 #[utoipa::path(
-    delete, path = "/v1/endorsements/{id}", tag = "endorsements",
+    delete, path = "/v1/endorsements/{id}", tag = "endorsements", operation_id = "revoke_endorsement",
     params(("id" = i64, Path, description = "Endorsement id")),
     responses(
         (status = 200, description = "Revoked", body = Endorsement),
@@ -169,18 +170,25 @@ pub const MAX_LIMIT: i64 = 500;
 #[into_params(parameter_in = Query)]
 pub struct ListParams {
     /// Endorser handle.
+    #[param(pattern = "^[A-Za-z0-9_.-]{1,64}$")]
     pub endorser: Option<String>,
     /// Endorsee handle.
+    #[param(pattern = "^[A-Za-z0-9_.-]{1,64}$")]
     pub endorsee: Option<String>,
     /// Topic slug.
+    #[param(pattern = "^[A-Za-z0-9 -]{1,64}$")]
     pub topic: Option<String>,
     /// `active`, `flagged`, `voided` or `revoked`.
+    #[param(value_type = Option<Status>)]
     pub status: Option<String>,
     /// Created at or after this RFC 3339 instant.
+    #[param(format = DateTime)]
     pub since: Option<String>,
     /// Created before this RFC 3339 instant.
+    #[param(format = DateTime)]
     pub until: Option<String>,
     /// Page size, 1–500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
     /// `next_cursor` from the previous page.
     pub cursor: Option<String>,
@@ -249,7 +257,7 @@ impl ListParams {
 
 /// List endorsements, newest first.
 #[utoipa::path(
-    get, path = "/v1/endorsements", tag = "endorsements",
+    get, path = "/v1/endorsements", tag = "endorsements", operation_id = "list_endorsements",
     params(ListParams),
     responses(
         (status = 200, body = EndorsementPage),

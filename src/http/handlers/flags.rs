@@ -20,11 +20,14 @@ use crate::storage::flags::Filter;
 #[into_params(parameter_in = Query)]
 pub struct FlagParams {
     /// `open` (default), `upheld`, `dismissed` or `all`.
+    #[param(pattern = "^(open|upheld|dismissed|all)$")]
     pub status: Option<String>,
-    /// `solicited`, `begging_note` or `reciprocal`.
+    /// Only flags raised for this reason.
+    #[param(value_type = Option<Reason>)]
     pub reason: Option<String>,
     pub endorsement_id: Option<i64>,
     /// Page size, 1–500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
     pub cursor: Option<String>,
 }
@@ -88,7 +91,7 @@ impl FlagParams {
 
 /// The queue: highest score first, oldest first on ties.
 #[utoipa::path(
-    get, path = "/v1/flags", tag = "moderation",
+    get, path = "/v1/flags", tag = "moderation", operation_id = "list_flags",
     params(FlagParams),
     responses(
         (status = 200, body = FlagPage),
@@ -118,7 +121,7 @@ pub async fn list(
 
 /// One flag, its endorsement and the evidence.
 #[utoipa::path(
-    get, path = "/v1/flags/{id}", tag = "moderation",
+    get, path = "/v1/flags/{id}", tag = "moderation", operation_id = "get_flag",
     params(("id" = i64, Path, description = "Flag id")),
     responses(
         (status = 200, body = FlagDetail),
@@ -161,6 +164,7 @@ pub struct ReviewBody {
     /// `uphold` voids the endorsement; `dismiss` releases it once no open flag holds it.
     pub decision: Decision,
     #[serde(default)]
+    #[schema(max_length = 2000)]
     pub note: Option<String>,
 }
 
@@ -199,9 +203,11 @@ pub async fn review(
 #[serde(deny_unknown_fields)]
 pub struct BulkReviewBody {
     /// The flags to decide together, e.g. every flag of one ring or one burst (1–500).
+    #[schema(min_items = 1, max_items = 500)]
     pub ids: Vec<i64>,
     pub decision: Decision,
     #[serde(default)]
+    #[schema(max_length = 2000)]
     pub note: Option<String>,
 }
 

@@ -14,6 +14,7 @@ use crate::service::keys::{self as svc, KeyInfo, NewKey};
 #[serde(deny_unknown_fields)]
 pub struct CreateKeyBody {
     /// 1–64 of `A-Z a-z 0-9 _ . -`; never reused.
+    #[schema(pattern = "^[A-Za-z0-9_.-]{1,64}$")]
     pub name: String,
     pub role: Role,
 }
@@ -25,7 +26,7 @@ pub struct KeyList {
 
 /// Create a key. The key is in the response and nowhere else, ever.
 #[utoipa::path(
-    post, path = "/v1/keys", tag = "keys",
+    post, path = "/v1/keys", tag = "keys", operation_id = "create_key",
     request_body = CreateKeyBody,
     responses(
         (status = 201, body = NewKey),
@@ -51,7 +52,7 @@ pub async fn create(
 
 /// List keys (never the keys themselves).
 #[utoipa::path(
-    get, path = "/v1/keys", tag = "keys",
+    get, path = "/v1/keys", tag = "keys", operation_id = "list_keys",
     responses(
         (status = 200, body = KeyList),
         (status = 401, body = Problem, content_type = "application/problem+json"),
@@ -71,16 +72,18 @@ pub async fn list(state: web::Data<AppState>, caller: Caller) -> Result<HttpResp
 pub struct PatchKeyBody {
     /// Requests per second for this key, for writes and reads alike; `0` = unlimited;
     /// `null` = back to the server's defaults.
+    #[schema(maximum = 1_000_000)]
     pub rate_per_sec: Option<u32>,
     /// Requests allowed in one burst (default: one second's worth).
     #[serde(default)]
+    #[schema(maximum = 1_000_000)]
     pub burst: Option<u32>,
 }
 
 /// Give a key its own request quota.
 #[utoipa::path(
     patch, path = "/v1/keys/{name}", tag = "keys",
-    params(("name" = String, Path, description = "Key name")),
+    params(("name" = String, Path, pattern = "^[A-Za-z0-9_.-]{1,64}$", description = "Key name")),
     request_body = PatchKeyBody,
     responses(
         (status = 200, body = KeyInfo),
@@ -113,8 +116,8 @@ pub async fn patch(
 
 /// Revoke a key by name.
 #[utoipa::path(
-    delete, path = "/v1/keys/{name}", tag = "keys",
-    params(("name" = String, Path, description = "Key name")),
+    delete, path = "/v1/keys/{name}", tag = "keys", operation_id = "revoke_key",
+    params(("name" = String, Path, pattern = "^[A-Za-z0-9_.-]{1,64}$", description = "Key name")),
     responses(
         (status = 204, description = "Revoked"),
         (status = 400, body = Problem, content_type = "application/problem+json"),

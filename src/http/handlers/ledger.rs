@@ -48,8 +48,10 @@ impl From<Entry> for LedgerEntry {
 #[into_params(parameter_in = Query)]
 pub struct LedgerParams {
     /// Entries with `seq` greater than this (default 0).
+    #[param(minimum = 0)]
     pub after: Option<i64>,
     /// Page size, 1–1000 (default 100).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<i64>,
 }
 

@@ -2,7 +2,7 @@
 //! history, topic details; and the admin's seeds and forced recompute.
 
 use actix_web::http::header;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
@@ -22,7 +22,7 @@ use crate::service::reputation::{
 /// A user's score in every topic they have one in.
 #[utoipa::path(
     get, path = "/v1/users/{handle}/reputation", tag = "reputation",
-    params(("handle" = String, Path, description = "User handle")),
+    params(("handle" = String, Path, pattern = "^[A-Za-z0-9_.-]{1,64}$", description = "User handle")),
     responses(
         (status = 200, body = UserReputation),
         (status = 400, body = Problem, content_type = "application/problem+json"),
@@ -48,6 +48,7 @@ pub async fn of_user(
 #[into_params(parameter_in = Query)]
 pub struct LeaderboardParams {
     /// Page size, 1–1000 (default 100).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<i64>,
     pub cursor: Option<String>,
 }
@@ -56,7 +57,7 @@ pub struct LeaderboardParams {
 /// `next_cursor`, if any, in a `Link`-free `X-Next-Cursor` header).
 #[utoipa::path(
     get, path = "/v1/topics/{slug}/leaderboard", tag = "reputation",
-    params(("slug" = String, Path, description = "Topic slug"), LeaderboardParams),
+    params(("slug" = String, Path, pattern = "^[A-Za-z0-9 -]{1,64}$", description = "Topic slug"), LeaderboardParams),
     responses(
         (status = 200, description = "The page", content((Leaderboard = "application/json"), (String = "text/csv"))),
         (status = 400, body = Problem, content_type = "application/problem+json"),
@@ -130,8 +131,8 @@ fn csv(board: &Leaderboard) -> Result<HttpResponse, ApiError> {
 #[utoipa::path(
     get, path = "/v1/users/{handle}/reputation/{topic}/explain", tag = "reputation",
     params(
-        ("handle" = String, Path, description = "User handle"),
-        ("topic" = String, Path, description = "Topic slug"),
+        ("handle" = String, Path, pattern = "^[A-Za-z0-9_.-]{1,64}$", description = "User handle"),
+        ("topic" = String, Path, pattern = "^[A-Za-z0-9 -]{1,64}$", description = "Topic slug"),
     ),
     responses(
         (status = 200, body = Explanation),
@@ -160,8 +161,8 @@ pub async fn explain(
 #[utoipa::path(
     get, path = "/v1/users/{handle}/reputation/{topic}/history", tag = "reputation",
     params(
-        ("handle" = String, Path, description = "User handle"),
-        ("topic" = String, Path, description = "Topic slug"),
+        ("handle" = String, Path, pattern = "^[A-Za-z0-9_.-]{1,64}$", description = "User handle"),
+        ("topic" = String, Path, pattern = "^[A-Za-z0-9 -]{1,64}$", description = "Topic slug"),
     ),
     responses(
         (status = 200, body = History),
@@ -189,7 +190,7 @@ pub async fn history(
 /// A topic: endorsement counts, seeds, the last recompute and the parameters in force.
 #[utoipa::path(
     get, path = "/v1/topics/{slug}", tag = "reputation",
-    params(("slug" = String, Path, description = "Topic slug")),
+    params(("slug" = String, Path, pattern = "^[A-Za-z0-9 -]{1,64}$", description = "Topic slug")),
     responses(
         (status = 200, body = TopicDetail),
         (status = 400, body = Problem, content_type = "application/problem+json"),
@@ -216,7 +217,7 @@ pub async fn topic(
 /// A topic's seeds: the users its teleports go to.
 #[utoipa::path(
     get, path = "/v1/topics/{slug}/seeds", tag = "reputation",
-    params(("slug" = String, Path, description = "Topic slug")),
+    params(("slug" = String, Path, pattern = "^[A-Za-z0-9 -]{1,64}$", description = "Topic slug")),
     responses(
         (status = 200, body = Seeds),
         (status = 401, body = Problem, content_type = "application/problem+json"),
@@ -238,7 +239,7 @@ pub async fn seeds(
 /// Replaces a topic's seeds (admin). An empty list teleports to every active user again.
 #[utoipa::path(
     put, path = "/v1/topics/{slug}/seeds", tag = "reputation",
-    params(("slug" = String, Path, description = "Topic slug")),
+    params(("slug" = String, Path, pattern = "^[A-Za-z0-9 -]{1,64}$", description = "Topic slug")),
     request_body = SeedsBody,
     responses(
         (status = 200, body = Seeds),
@@ -278,6 +279,7 @@ pub async fn set_seeds(
 #[serde(deny_unknown_fields)]
 pub struct SeedsBody {
     /// Handles of pre-trusted users (at most 1000).
+    #[schema(max_items = 1000)]
     pub seeds: Vec<String>,
 }
 
@@ -305,19 +307,35 @@ pub struct RecomputeBody {
 pub async fn recompute(
     state: web::Data<AppState>,
     caller: Caller,
-    body: Option<web::Json<RecomputeBody>>,
-) -> Result<HttpResponse, ApiError> {
+    req: HttpRequest,
+    body: web::Bytes,
+) -> Result<HttpResponse, actix_web::Error> {
     caller.require(Permission::Administer)?;
-    let slugs = body.map(|b| b.into_inner().topics).unwrap_or_default();
+    // No body at all means every topic. A body that is sent is read like any other JSON body
+    // (400, 415): `Option<web::Json<_>>` took a malformed or non-JSON body for "every topic".
+    let slugs = if body.is_empty() {
+        Vec::new()
+    } else {
+        let mut payload = actix_web::dev::Payload::from(body);
+        web::Json::<RecomputeBody>::from_request(&req, &mut payload)
+            .await?
+            .into_inner()
+            .topics
+    };
     let scope = if slugs.is_empty() {
         Scope::All
     } else {
         let topics = slugs
             .iter()
             .map(|s| TopicSlug::parse(s))
-            .collect::<Result<Vec<_>, _>>()?;
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(ApiError::from)?;
         Scope::Topics(state.run(move |conn| svc::topic_ids(conn, &topics)).await?)
     };
-    let report = state.reputation.force(scope).await?;
+    let report = state
+        .reputation
+        .force(scope)
+        .await
+        .map_err(ApiError::from)?;
     Ok(HttpResponse::Ok().json(report))
 }

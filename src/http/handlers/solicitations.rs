@@ -19,22 +19,30 @@ use crate::service::solicitations as svc;
 #[serde(deny_unknown_fields)]
 pub struct ReportBody {
     /// Who asked.
-    #[schema(example = "carol")]
+    #[schema(example = "carol", pattern = "^[A-Za-z0-9_.-]{1,64}$")]
     pub requester: String,
     /// Whom they asked; null or absent for a broadcast to everyone.
     #[serde(default)]
+    #[schema(pattern = "^[A-Za-z0-9_.-]{1,64}$")]
     pub target: Option<String>,
     /// The topic asked about, if any.
     #[serde(default)]
+    #[schema(pattern = "^[A-Za-z0-9 -]{1,64}$")]
     pub topic: Option<String>,
     /// What they wrote (1–5,000 characters).
-    #[schema(example = "can you please give me a +K on Klout for my blog?")]
+    #[schema(
+        example = "can you please give me a +K on Klout for my blog?",
+        min_length = 1,
+        max_length = 5000
+    )]
     pub text: String,
     /// Where it was seen ("dm", "forum", …), up to 64 characters.
     #[serde(default)]
+    #[schema(min_length = 1, max_length = 64)]
     pub channel: Option<String>,
     /// When it was seen (RFC 3339); default now.
     #[serde(default)]
+    #[schema(format = DateTime)]
     pub observed_at: Option<String>,
 }
 
@@ -87,7 +95,7 @@ pub async fn report(
 
 /// Read a reported solicitation.
 #[utoipa::path(
-    get, path = "/v1/solicitations/{id}", tag = "solicitations",
+    get, path = "/v1/solicitations/{id}", tag = "solicitations", operation_id = "get_solicitation",
     params(("id" = i64, Path, description = "Solicitation id")),
     responses(
         (status = 200, body = Solicitation),

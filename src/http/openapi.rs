@@ -61,7 +61,8 @@ impl Modify for BearerAuth {
 /// the document lists every status the code really sends without repeating them in each handler:
 /// 429 `rate_limited` and 503 `database_unavailable` (the key is looked up in the database)
 /// everywhere; 400 wherever a path, query or body is parsed; 408, 413 and 415 wherever a body is
-/// read. A handler's own entry for a status, with its more precise description, is kept.
+/// read; 507 `storage_full` on operations that write. A handler's own entry for a status, with
+/// its more precise description, is kept.
 struct SharedResponses;
 
 fn problem(description: &str, retry_after: bool) -> Response {
@@ -87,7 +88,7 @@ fn problem(description: &str, retry_after: bool) -> Response {
     res.build()
 }
 
-fn add_shared(op: &mut Operation) {
+fn add_shared(op: &mut Operation, writes: bool) {
     let has_input =
         op.request_body.is_some() || op.parameters.as_ref().is_some_and(|p| !p.is_empty());
     let mut shared = vec![
@@ -105,6 +106,15 @@ fn add_shared(op: &mut Operation) {
     ];
     if has_input {
         shared.push(("400", problem("A malformed path, query or body", false)));
+    }
+    if writes {
+        shared.push((
+            "507",
+            problem(
+                "`storage_full`: the database has no room for this write; reads still work",
+                true,
+            ),
+        ));
     }
     if op.request_body.is_some() {
         shared.extend([
@@ -136,15 +146,17 @@ impl Modify for SharedResponses {
             if !path.starts_with("/v1/") {
                 continue;
             }
-            let ops = [
-                &mut item.get,
+            if let Some(op) = &mut item.get {
+                add_shared(op, false);
+            }
+            let writes = [
                 &mut item.put,
                 &mut item.post,
                 &mut item.delete,
                 &mut item.patch,
             ];
-            for op in ops.into_iter().flatten() {
-                add_shared(op);
+            for op in writes.into_iter().flatten() {
+                add_shared(op, true);
             }
         }
     }

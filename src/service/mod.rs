@@ -65,7 +65,9 @@ impl From<DieselError> for Error {
             DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => {
                 Error::Unavailable(e.to_string())
             }
-            DieselError::DatabaseError(_, info) if is_busy(info.message()) => {
+            DieselError::DatabaseError(_, info)
+                if is_busy(info.message()) || is_gone(info.message()) =>
+            {
                 Error::Unavailable(e.to_string())
             }
             DieselError::DatabaseError(_, info) if is_full(info.message()) => {
@@ -93,6 +95,27 @@ pub(crate) fn is_full(message: &str) -> bool {
         "database or disk is full",
         "No space left on device",
         "could not extend file",
+    ]
+    .iter()
+    .any(|m| message.contains(m))
+}
+
+/// PostgreSQL going away under a connection: shut down, restarted or unreachable (the first
+/// query on a connection the server has just terminated fails with one of these, before the
+/// pool notices the connection is dead).
+fn is_gone(message: &str) -> bool {
+    [
+        "terminating connection",
+        "server closed the connection",
+        "no connection to the server",
+        "the database system is shutting down",
+        "the database system is starting up",
+        "could not connect to server",
+        "Connection refused",
+        "connection to server",
+        "SSL connection has been closed",
+        "could not receive data from server",
+        "could not send data to server",
     ]
     .iter()
     .any(|m| message.contains(m))

@@ -118,7 +118,14 @@ fn run(pool: &DbPool, jobs: &Receiver<Job>) {
                 Err(_) => break,
             }
         }
-        commit_batch(pool, batch);
+        if !commit_batch(pool, batch) {
+            // No connection: the database is down. Everything queued meanwhile would wait a
+            // whole checkout timeout per batch; answer it now (dropped jobs answer
+            // `Unavailable`) so no write waits much longer than one timeout.
+            while let Ok(job) = jobs.try_recv() {
+                drop(job);
+            }
+        }
     }
 }
 
@@ -137,14 +144,15 @@ fn checkpoint_loop(pool: &DbPool, alive: &Weak<()>) {
     }
 }
 
-/// Runs and commits one batch. Jobs dropped unrun (no connection, a panic) answer their
-/// callers `Unavailable` through their closed channels.
-fn commit_batch(pool: &DbPool, batch: Vec<Job>) {
+/// Runs and commits one batch; false when there was no connection to run it on. Jobs dropped
+/// unrun (no connection, a panic) answer their callers `Unavailable` through their closed
+/// channels.
+fn commit_batch(pool: &DbPool, batch: Vec<Job>) -> bool {
     let mut conn = match pool.get() {
         Ok(conn) => conn,
         Err(e) => {
             tracing::warn!(error = %e, writes = batch.len(), "no database connection for a batch of writes");
-            return;
+            return false;
         }
     };
     if let DbConn::Sqlite(c) = &mut *conn {
@@ -173,4 +181,5 @@ fn commit_batch(pool: &DbPool, batch: Vec<Job>) {
                 .for_each(|d| d(BatchEnd::Aborted(&why)));
         }
     }
+    true
 }

@@ -29,30 +29,24 @@ pub async fn read_within_deadline(
     let (http, mut payload) = req.into_parts();
     let body = web::Payload::from_request(&http, &mut payload).await?;
     let read = body.to_bytes_limited(MAX_BODY_BYTES);
-    let bytes = match actix_web::rt::time::timeout(deadline, read).await {
-        Err(_) => {
-            let e = ApiError::new(
-                StatusCode::REQUEST_TIMEOUT,
-                "request_timeout",
-                format!("the body did not arrive within {} s", deadline.as_secs()),
-            );
-            return Ok(ServiceResponse::new(http, e.error_response()));
+    let refusal = match actix_web::rt::time::timeout(deadline, read).await {
+        Ok(Ok(Ok(bytes))) => {
+            let req = ServiceRequest::from_parts(http, Payload::from(bytes));
+            return Ok(next.call(req).await?.map_into_boxed_body());
         }
-        Ok(Err(_too_large)) => {
-            let e = ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
-                format!("the body is larger than {MAX_BODY_BYTES} bytes"),
-            );
-            return Ok(ServiceResponse::new(http, e.error_response()));
-        }
+        Err(_) => ApiError::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "request_timeout",
+            format!("the body did not arrive within {} s", deadline.as_secs()),
+        ),
+        Ok(Err(_too_large)) => ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            format!("the body is larger than {MAX_BODY_BYTES} bytes"),
+        ),
         Ok(Ok(Err(e))) => {
-            let e =
-                ApiError::bad_request("invalid_body", format!("the body could not be read: {e}"));
-            return Ok(ServiceResponse::new(http, e.error_response()));
+            ApiError::bad_request("invalid_body", format!("the body could not be read: {e}"))
         }
-        Ok(Ok(Ok(bytes))) => bytes,
     };
-    let req = ServiceRequest::from_parts(http, Payload::from(bytes));
-    Ok(next.call(req).await?.map_into_boxed_body())
+    Ok(ServiceResponse::new(http, refusal.error_response()))
 }

@@ -14,16 +14,13 @@ fn statuses(rs: &[Resp]) -> (usize, usize) {
     (created, rs.len() - created)
 }
 
-async fn burst(app: &TestApp, bodies: Vec<serde_json::Value>, idem: Option<&str>) -> Vec<Resp> {
+async fn burst(app: &TestApp, bodies: Vec<serde_json::Value>) -> Vec<Resp> {
     join_all(bodies.into_iter().map(|body| {
-        let mut req = app
+        let req = app
             .client
             .post(app.url("/v1/endorsements"))
             .bearer_auth(&app.app_key)
             .json(&body);
-        if let Some(k) = idem {
-            req = req.header("Idempotency-Key", k);
-        }
         async move { read(req.send().await.expect("send")).await }
     }))
     .await
@@ -44,7 +41,7 @@ async fn parallel_writers_keep_one_chain(b: Backend) {
     let bodies = (0..48)
         .map(|i| json!({"endorser": format!("giver{i}"), "endorsee": format!("taker{i}"), "topic": "writing"}))
         .collect();
-    let rs = burst(&app, bodies, None).await;
+    let rs = burst(&app, bodies).await;
     assert_eq!(
         statuses(&rs),
         (48, 0),

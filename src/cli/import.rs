@@ -9,9 +9,8 @@ use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::db::DbConn;
-use crate::domain::flag::Detection;
 use crate::domain::time;
-use crate::service::import::{import_batch, parse_line, LineFailure, Parsed};
+use crate::service::import::{parse_line, Importer, LineFailure, Parsed};
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct ImportArgs {
@@ -54,6 +53,7 @@ pub fn run(conn: &mut DbConn, args: &ImportArgs) -> anyhow::Result<ExitCode> {
     } else {
         args.budget.limit()
     };
+    let mut importer = Importer::new(budget, detection);
     let mut reader = BufReader::new(file);
     let (mut tally, mut batch, mut buf) = (Tally::default(), Vec::new(), Vec::new());
     let now = time::now();
@@ -85,10 +85,10 @@ pub fn run(conn: &mut DbConn, args: &ImportArgs) -> anyhow::Result<ExitCode> {
             Err(f) => report(&bar, &mut tally, &[f]),
         }
         if batch.len() >= args.batch_size as usize {
-            flush(conn, &bar, &mut tally, &mut batch, budget, &detection)?;
+            flush(conn, &bar, &mut tally, &mut batch, &mut importer)?;
         }
     }
-    flush(conn, &bar, &mut tally, &mut batch, budget, &detection)?;
+    flush(conn, &bar, &mut tally, &mut batch, &mut importer)?;
     bar.finish_and_clear();
     println!(
         "import of {}: {} line(s) read, {} imported, {} failed, {} blank",
@@ -110,13 +110,12 @@ fn flush(
     bar: &ProgressBar,
     tally: &mut Tally,
     batch: &mut Vec<Parsed>,
-    budget: Option<u32>,
-    detection: &Detection,
+    importer: &mut Importer,
 ) -> anyhow::Result<()> {
     if batch.is_empty() {
         return Ok(());
     }
-    let failures = import_batch(conn, batch, budget, detection)?;
+    let failures = importer.batch(conn, batch)?;
     tally.imported += batch.len() - failures.len();
     report(bar, tally, &failures);
     bar.set_message(format!(

@@ -84,6 +84,9 @@ impl BudgetArgs {
 /// The begging detectors' settings, shared by `serve` and `import`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct DetectionArgs {
+    /// `off` skips the six begging detectors (for back-filling trusted history); rules still apply.
+    #[arg(long, env = "PLUSK_DETECTION", default_value = "on", value_parser = ["on", "off"])]
+    pub detection: String,
     /// Hours within which an ask prompts an endorsement, or two endorsements trade.
     #[arg(long, env = "PLUSK_FLAG_WINDOW_HOURS", default_value_t = 72, value_parser = clap::value_parser!(u32).range(1..=8760))]
     pub flag_window_hours: u32,
@@ -108,6 +111,7 @@ impl DetectionArgs {
             "--flag-hold-threshold must be between 0 and 1"
         );
         Ok(crate::domain::flag::Detection {
+            enabled: self.detection == "on",
             window: chrono::Duration::hours(i64::from(self.flag_window_hours)),
             hold_threshold: self.flag_hold_threshold,
             lockstep: crate::domain::flag::LockstepRule {

@@ -2,12 +2,14 @@
 //! they obey. Pure code: no database, no HTTP. Storage and HTTP depend on it, never the reverse.
 
 pub mod cursor;
+pub mod detect;
 pub mod endorsement;
 pub mod error;
 pub mod flag;
 pub mod handle;
 pub mod keys;
 pub mod ledger;
+pub mod model;
 pub mod reputation;
 pub mod rules;
 pub mod solicitation;

@@ -75,7 +75,7 @@ impl Application {
         let port = listener.local_addr()?.port();
         let limiters = Arc::new(Limiters::new(opts.rate));
         ratelimit::spawn_sweeper(&limiters, opts.sweep_every);
-        let writer = Arc::new(Writer::start(pool.clone())?);
+        let writer = Arc::new(Writer::start_with(pool.clone(), opts.detection)?);
         let reputation = Arc::new(Worker::start(pool.clone(), opts.reputation)?);
         let state = web::Data::new(AppState {
             pool,

@@ -13,6 +13,7 @@ use crate::db::{DbConn, DbPool};
 use crate::domain::flag::Detection;
 use crate::service;
 use crate::service::reputation::worker::Worker;
+use crate::service::tx::Tx;
 use crate::service::writer::Writer;
 
 /// Shared by all workers.
@@ -65,8 +66,8 @@ impl AppState {
     pub async fn write<T, F>(&self, f: F) -> Result<T, ApiError>
     where
         T: Send + 'static,
-        F: FnOnce(&mut DbConn) -> service::Result<T> + Send + 'static,
+        F: FnOnce(&mut Tx<'_>) -> service::Result<T> + Send + 'static,
     {
-        self.writer.write(f).await.map_err(ApiError::from)
+        self.writer.run(f).await.map_err(ApiError::from)
     }
 }

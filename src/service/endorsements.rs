@@ -2,15 +2,18 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{detect, ledger, Error, Principal, Result};
+use super::tx::Tx;
+use super::{detect, Error, Principal, Result};
 use crate::db::DbConn;
 use crate::domain::cursor::Cursor;
+use crate::domain::detect::{detect, Fresh};
 use crate::domain::endorsement::{Endorsement, NewEndorsement, Status};
 use crate::domain::flag::Detection;
 use crate::domain::handle::Handle;
 use crate::domain::keys::Role;
 use crate::domain::ledger::{Created, Revoked, ENDORSEMENT_CREATED, ENDORSEMENT_REVOKED};
-use crate::domain::rules::{self, BudgetUse, TripleHistory, BUDGET_WINDOW};
+use crate::domain::model::Event;
+use crate::domain::rules::{self, BudgetUse, TripleHistory};
 use crate::domain::time;
 use crate::domain::topic::TopicSlug;
 use crate::domain::Rejection;
@@ -30,24 +33,27 @@ pub struct Record<'a> {
     pub detection: &'a Detection,
 }
 
-/// Records one endorsement and its ledger entry. Call inside a write transaction. Everything
-/// the rules need is read first, and nothing is written unless they pass, so a refusal leaves
-/// the transaction as it found it (the writer's batches rely on this).
-pub fn record(conn: &mut DbConn, r: &Record<'_>) -> Result<Endorsement> {
+/// Records one endorsement and its ledger entry, with the detectors' flags. Call with a [`Tx`].
+/// The rules and detectors read the model; nothing is changed unless the rules pass, so a
+/// refusal leaves the batch as it found it (the writer's batches rely on this).
+pub fn record(tx: &mut Tx<'_>, r: &Record<'_>) -> Result<Endorsement> {
     let (req, at) = (r.req, r.created_at);
     if req.endorser == req.endorsee {
         return Err(Rejection::SelfEndorsement.into());
     }
-    let (endorser_id, endorsee_id) =
-        storage::users::find_pair(conn, req.endorser.as_str(), req.endorsee.as_str())?;
-    let topic_id = storage::topics::find_id(conn, req.topic.as_str())?;
+    let m = tx.model();
+    let (a, b, t) = (
+        m.users.id(req.endorser.as_str()),
+        m.users.id(req.endorsee.as_str()),
+        m.topics.id(req.topic.as_str()),
+    );
     // A user or topic seen for the first time has no history to judge.
-    let triple = match (endorser_id, endorsee_id, topic_id) {
-        (Some(a), Some(b), Some(t)) => storage::endorsements::triple_history(conn, a, b, t)?,
+    let triple = match (a, b, t) {
+        (Some(a), Some(b), Some(t)) => m.triple((a, b, t)),
         _ => TripleHistory::default(),
     };
-    let budget = match endorser_id {
-        Some(id) => storage::endorsements::budget_use(conn, id, r.budget, at - BUDGET_WINDOW, at)?,
+    let budget = match a {
+        Some(id) => m.budget_use(id, r.budget, at),
         None => BudgetUse {
             limit: r.budget,
             used: 0,
@@ -56,18 +62,12 @@ pub fn record(conn: &mut DbConn, r: &Record<'_>) -> Result<Endorsement> {
     };
     rules::check_new(req, triple, budget, at)?;
 
-    let endorser_id = id_or_insert(endorser_id, || {
-        storage::users::insert(conn, req.endorser.as_str(), at)
-    })?;
-    let endorsee_id = id_or_insert(endorsee_id, || {
-        storage::users::insert(conn, req.endorsee.as_str(), at)
-    })?;
-    let topic_id = id_or_insert(topic_id, || {
-        storage::topics::insert(conn, req.topic.as_str(), at)
-    })?;
+    let endorser_id = tx.user_id(req.endorser.as_str(), at);
+    let endorsee_id = tx.user_id(req.endorsee.as_str(), at);
+    let topic_id = tx.topic_id(req.topic.as_str(), at);
     // The endorsement's id is the seq of the entry that creates it: unique, increasing, and
     // known before the entry is hashed.
-    let (entry, payload) = ledger::append(conn, ENDORSEMENT_CREATED, time::now(), |seq| Created {
+    let (seq, payload) = tx.append(ENDORSEMENT_CREATED, time::now(), |seq| Created {
         id: seq,
         endorser: req.endorser.to_string(),
         endorsee: req.endorsee.to_string(),
@@ -75,44 +75,44 @@ pub fn record(conn: &mut DbConn, r: &Record<'_>) -> Result<Endorsement> {
         note: req.note.clone(),
         created_at: at,
         created_by: r.by.map(|p| p.name.clone()),
-    })?;
-    let row = storage::endorsements::NewRow {
-        id: payload.id,
+    });
+    let triple = (endorser_id, endorsee_id, topic_id);
+    tx.model_mut().apply(Event::Created {
+        id: seq,
+        triple,
+        at,
+    });
+    let fresh = Fresh {
+        id: seq,
+        endorser: endorser_id,
+        endorsee: endorsee_id,
+        topic: topic_id,
+        at,
+        note: req.note.as_deref(),
+    };
+    let findings = detect(tx.model(), &fresh, r.detection);
+    let status = detect::raise_all(tx, seq, Status::Active, findings, r.detection)?;
+    tx.insert_endorsement(storage::endorsements::NewRow {
+        id: seq,
         endorser_id,
         endorsee_id,
         topic_id,
-        note: req.note.as_deref(),
+        note: req.note.clone(),
+        status,
         created_at: at,
-        ledger_seq: entry.seq,
+        ledger_seq: seq,
         created_by: r.by.map(|p| p.key_id),
-    };
-    storage::endorsements::insert(conn, &row)?;
-    let fresh = detect::Fresh {
-        id: payload.id,
-        endorser_id,
-        endorsee_id,
-        topic_id,
-        created_at: at,
-        note: req.note.as_deref(),
-    };
-    let status = detect::after_endorsement(conn, fresh, r.detection)?;
+    });
     Ok(Endorsement {
-        id: payload.id,
+        id: seq,
         endorser: payload.endorser,
         endorsee: payload.endorsee,
         topic: payload.topic,
         note: payload.note,
         status,
         created_at: at,
-        ledger_seq: entry.seq,
+        ledger_seq: seq,
     })
-}
-
-fn id_or_insert(id: Option<i32>, insert: impl FnOnce() -> diesel::QueryResult<i32>) -> Result<i32> {
-    match id {
-        Some(id) => Ok(id),
-        None => Ok(insert()?),
-    }
 }
 
 /// A client's `Idempotency-Key` and a hash of the request it came with.
@@ -134,7 +134,7 @@ pub enum CreateOutcome {
 /// The API's create: the idempotency check, the rules and the insert. Call inside a write
 /// transaction (the writer's batch), which makes them one atomic step.
 pub fn create(
-    conn: &mut DbConn,
+    tx: &mut Tx<'_>,
     req: &NewEndorsement,
     by: &Principal,
     budget: Option<u32>,
@@ -142,7 +142,7 @@ pub fn create(
     detection: &Detection,
 ) -> Result<CreateOutcome> {
     if let Some(i) = idem {
-        if let Some(rec) = idempotency::find(conn, by.key_id, &i.key)? {
+        if let Some(rec) = tx.idempotency(by.key_id, &i.key)? {
             if rec.request_hash != i.request_hash {
                 return Err(Error::IdempotencyMismatch);
             }
@@ -160,22 +160,27 @@ pub fn create(
         by: Some(by),
         detection,
     };
-    let e = record(conn, &rec)?;
+    let e = record(tx, &rec)?;
     if let Some(i) = idem {
-        let stored = idempotency::Record {
+        let record = idempotency::Record {
             request_hash: i.request_hash.clone(),
             status_code: 201,
             response_body: serde_json::to_string(&e).map_err(|e| Error::Internal(e.to_string()))?,
         };
-        idempotency::insert(conn, by.key_id, &i.key, &stored, now)?;
+        tx.insert_idempotency(idempotency::New {
+            api_key_id: by.key_id,
+            key: i.key.clone(),
+            record,
+            at: now,
+        });
     }
     Ok(CreateOutcome::New(e))
 }
 
 /// Revokes an endorsement; only the key that created it, or an admin, may. Call inside a
 /// write transaction; refusals come before any write.
-pub fn revoke(conn: &mut DbConn, id: i64, by: &Principal) -> Result<Endorsement> {
-    let view = storage::endorsements::find(conn, id)?.ok_or_else(|| not_found(id))?;
+pub fn revoke(tx: &mut Tx<'_>, id: i64, by: &Principal) -> Result<Endorsement> {
+    let view = storage::endorsements::find(tx.conn()?, id)?.ok_or_else(|| not_found(id))?;
     if by.role != Role::Admin && view.created_by != Some(by.key_id) {
         return Err(Error::Forbidden(
             "only the app that created an endorsement, or an admin, can revoke it".into(),
@@ -185,14 +190,16 @@ pub fn revoke(conn: &mut DbConn, id: i64, by: &Principal) -> Result<Endorsement>
     if e.status == Status::Revoked {
         return Err(Rejection::AlreadyRevoked.into());
     }
+    let triple = storage::endorsements::triple_of(tx.conn()?, id)?.ok_or_else(|| not_found(id))?;
     let now = time::now();
     let by_name = Some(by.name.clone());
-    ledger::append(conn, ENDORSEMENT_REVOKED, now, |_| Revoked {
+    tx.append(ENDORSEMENT_REVOKED, now, |_| Revoked {
         id,
         revoked_at: now,
         by: by_name,
-    })?;
-    storage::endorsements::set_revoked(conn, id, now)?;
+    });
+    storage::endorsements::set_revoked(tx.conn()?, id, now)?;
+    tx.model_mut().apply(Event::Revoked { id, triple });
     e.status = Status::Revoked;
     Ok(e)
 }

@@ -2,7 +2,8 @@
 
 use serde::Serialize;
 
-use super::{endorsements, ledger, Error, Principal, Result};
+use super::tx::Tx;
+use super::{endorsements, Error, Principal, Result};
 use crate::db::DbConn;
 use crate::domain::endorsement::Endorsement;
 use crate::domain::flag::{status_after_review, Decision, Detection, Flag, FlagStatus, Reason};
@@ -54,25 +55,25 @@ pub fn get(conn: &mut DbConn, id: i64) -> Result<FlagDetail> {
     })
 }
 
-/// Records a moderator's decision. Call inside a write transaction. A flag is reviewed once.
+/// Records a moderator's decision. Call with the writer's [`Tx`]. A flag is reviewed once.
 pub fn review(
-    conn: &mut DbConn,
+    tx: &mut Tx<'_>,
     id: i64,
     decision: Decision,
     note: Option<String>,
     by: &Principal,
     d: &Detection,
 ) -> Result<FlagDetail> {
-    let row =
-        storage::flags::find(conn, id)?.ok_or_else(|| Error::NotFound(format!("flag {id}")))?;
+    let row = storage::flags::find(tx.conn()?, id)?
+        .ok_or_else(|| Error::NotFound(format!("flag {id}")))?;
     if row.status != FlagStatus::Open.as_str() {
         return Err(Error::Conflict {
             code: "already_reviewed",
             detail: format!("flag {id} was already reviewed ({})", row.status),
         });
     }
-    let current = endorsements::get(conn, row.endorsement_id)?.status;
-    let other_open_holds = storage::flags::of_endorsement(conn, row.endorsement_id)?
+    let current = endorsements::get(tx.conn()?, row.endorsement_id)?.status;
+    let other_open_holds = storage::flags::of_endorsement(tx.conn()?, row.endorsement_id)?
         .iter()
         .any(|f| {
             f.id != id && f.status == FlagStatus::Open.as_str() && f.score >= d.hold_threshold
@@ -83,14 +84,15 @@ pub fn review(
         Decision::Uphold => ("uphold", FlagStatus::Upheld),
         Decision::Dismiss => ("dismiss", FlagStatus::Dismissed),
     };
-    ledger::append(conn, FLAG_REVIEWED, now, |_| FlagReviewed {
+    tx.append(FLAG_REVIEWED, now, |_| FlagReviewed {
         flag_id: id,
         endorsement_id: row.endorsement_id,
         decision: decision_name.to_string(),
         note: note.clone(),
         by: by.name.clone(),
         endorsement_status: after.as_str().to_string(),
-    })?;
+    });
+    let conn = tx.conn()?;
     storage::flags::set_reviewed(
         conn,
         id,
@@ -108,7 +110,7 @@ pub fn review(
 /// Reviews several flags with one decision. Refusals come before any write, so one flag
 /// already reviewed (or missing) leaves all of them as they were.
 pub fn review_all(
-    conn: &mut DbConn,
+    tx: &mut Tx<'_>,
     ids: &[i64],
     decision: Decision,
     note: Option<String>,
@@ -116,7 +118,7 @@ pub fn review_all(
     d: &Detection,
 ) -> Result<Vec<FlagDetail>> {
     for id in ids {
-        let row = storage::flags::find(conn, *id)?
+        let row = storage::flags::find(tx.conn()?, *id)?
             .ok_or_else(|| Error::NotFound(format!("flag {id}")))?;
         if row.status != FlagStatus::Open.as_str() {
             return Err(Error::Conflict {
@@ -129,6 +131,6 @@ pub fn review_all(
         }
     }
     ids.iter()
-        .map(|id| review(conn, *id, decision, note.clone(), by, d))
+        .map(|id| review(tx, *id, decision, note.clone(), by, d))
         .collect()
 }

@@ -4,10 +4,12 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use super::endorsements::{record, Record};
+use super::tx::Tx;
 use super::{Error, Result};
 use crate::db::{write_tx, DbConn};
 use crate::domain::endorsement::NewEndorsement;
 use crate::domain::flag::Detection;
+use crate::domain::model::Model;
 use crate::domain::{time, Rejection};
 
 /// One NDJSON line as written.
@@ -72,37 +74,70 @@ pub fn parse_line(
     })
 }
 
-/// Records a batch in one transaction, each line in its own savepoint so a line the rules
-/// refuse is skipped without losing the others. Returns the lines refused; a database fault
-/// aborts the whole batch.
+/// Records a batch in one transaction, on a model loaded for this call. Returns the lines the
+/// rules refused; a database fault aborts the whole batch. For many batches, use [`Importer`].
 pub fn import_batch(
     conn: &mut DbConn,
     batch: &[Parsed],
     budget: Option<u32>,
     detection: &Detection,
 ) -> Result<Vec<LineFailure>> {
-    write_tx(conn, |conn| {
-        let mut failures = Vec::new();
-        for p in batch {
-            let rec = Record {
-                req: &p.req,
-                created_at: p.created_at,
-                budget,
-                by: None,
-                detection,
-            };
-            match diesel::Connection::transaction(conn, |c| record(c, &rec)) {
-                Ok(_) => {}
-                Err(Error::Rejected(r)) => failures.push(LineFailure {
-                    line_no: p.line_no,
-                    code: r.code(),
-                    message: r.to_string(),
-                }),
-                Err(e) => return Err(e),
-            }
+    Importer::new(budget, *detection).batch(conn, batch)
+}
+
+/// Imports batch after batch on one model, loaded once and caught up with other writers (a
+/// running server) before each batch.
+pub struct Importer {
+    model: Option<Model>,
+    budget: Option<u32>,
+    detection: Detection,
+}
+
+impl Importer {
+    pub fn new(budget: Option<u32>, detection: Detection) -> Importer {
+        Importer {
+            model: None,
+            budget,
+            detection,
         }
-        Ok(failures)
-    })
+    }
+
+    /// Records a batch in one transaction. A line the rules refuse changes nothing (the rules
+    /// are judged before anything is written), so the others go on.
+    pub fn batch(&mut self, conn: &mut DbConn, batch: &[Parsed]) -> Result<Vec<LineFailure>> {
+        let (budget, detection) = (self.budget, self.detection);
+        let model = &mut self.model;
+        let outcome = write_tx(conn, |conn| {
+            let m = super::model::ready(conn, model, &detection)?;
+            let mut tx = Tx::new(conn, m);
+            let mut failures = Vec::new();
+            for p in batch {
+                let rec = Record {
+                    req: &p.req,
+                    created_at: p.created_at,
+                    budget,
+                    by: None,
+                    detection: &detection,
+                };
+                match record(&mut tx, &rec) {
+                    Ok(_) => {}
+                    Err(Error::Rejected(r)) => failures.push(LineFailure {
+                        line_no: p.line_no,
+                        code: r.code(),
+                        message: r.to_string(),
+                    }),
+                    Err(e) => return Err(e),
+                }
+            }
+            tx.flush()?;
+            Ok(failures)
+        });
+        if outcome.is_err() {
+            // The model may hold what was rolled back: load it again next time.
+            self.model = None;
+        }
+        outcome
+    }
 }
 
 #[cfg(test)]

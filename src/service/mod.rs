@@ -1,7 +1,12 @@
-//! Use cases. Each public function here is one unit of work: it reads what the rules need, asks
-//! the domain to decide, and writes through storage. Writes run inside one write transaction:
-//! the writer's batch for the API ([`writer`]), `write_tx` for the CLI and key management.
-//! The HTTP handlers and the CLI call these and nothing below them.
+//! Use cases. Each public function here is one unit of work: it gathers what the rules need,
+//! asks the domain to decide, and applies the outcome through storage.
+//!
+//! Who owns the transaction: every write that touches the ledger runs in a [`tx::Tx`] inside
+//! one write transaction opened by its caller — the [`writer`]'s batch for the API, the
+//! importer's batch for `plusk import` — which reads the rules' state from the writer's
+//! [`model`] and commits after [`tx::Tx::flush`]. Key management (`keys`) writes no ledger
+//! entry and opens its own `write_tx`. The HTTP handlers and the CLI call these and nothing
+//! below them.
 
 pub mod detect;
 pub mod endorsements;
@@ -9,8 +14,10 @@ pub mod flags;
 pub mod import;
 pub mod keys;
 pub mod ledger;
+pub mod model;
 pub mod reputation;
 pub mod solicitations;
+pub mod tx;
 pub mod users;
 mod verify;
 pub mod writer;

@@ -1,17 +1,19 @@
 //! Recording reported solicitations as evidence, each with the classifier's verdict.
 
-use super::{ledger, Error, Principal, Result};
+use super::tx::Tx;
+use super::{Error, Principal, Result};
 use crate::db::DbConn;
 use crate::domain::flag::Detection;
 use crate::domain::ledger::{SolicitationRecorded, SOLICITATION_RECORDED};
+use crate::domain::model::Event;
 use crate::domain::solicitation::classify;
 use crate::domain::solicitation::request::{NewSolicitation, Solicitation};
 use crate::domain::time::{self, from_db, to_db};
 use crate::storage;
 
-/// Classifies and records a report, with its ledger entry. Call inside a write transaction.
+/// Classifies and records a report, with its ledger entry. Call with the writer's [`Tx`].
 pub fn record(
-    conn: &mut DbConn,
+    tx: &mut Tx<'_>,
     req: &NewSolicitation,
     by: &Principal,
     detection: &Detection,
@@ -19,39 +21,29 @@ pub fn record(
     let now = time::now();
     let observed_at = req.observed_at.unwrap_or(now);
     let verdict = classify(&req.text);
-    let requester_id = storage::users::find_or_insert(conn, req.requester.as_str(), observed_at)?;
-    let target_id = match &req.target {
-        Some(t) => Some(storage::users::find_or_insert(
-            conn,
-            t.as_str(),
-            observed_at,
-        )?),
-        None => None,
-    };
-    let topic_id = match &req.topic {
-        Some(t) => Some(storage::topics::find_or_insert(
-            conn,
-            t.as_str(),
-            observed_at,
-        )?),
-        None => None,
-    };
-    let (entry, payload) = ledger::append(conn, SOLICITATION_RECORDED, now, |seq| {
-        SolicitationRecorded {
-            id: seq,
-            requester: req.requester.to_string(),
-            target: req.target.as_ref().map(ToString::to_string),
-            topic: req.topic.as_ref().map(ToString::to_string),
-            text: req.text.clone(),
-            channel: req.channel.clone(),
-            observed_at,
-            begging: verdict.begging,
-            score: verdict.score,
-            cues: verdict.cues.clone(),
-            language: verdict.language.clone(),
-            reported_by: Some(by.name.clone()),
-        }
-    })?;
+    let requester_id = tx.user_id(req.requester.as_str(), observed_at);
+    let target_id = req
+        .target
+        .as_ref()
+        .map(|t| tx.user_id(t.as_str(), observed_at));
+    let topic_id = req
+        .topic
+        .as_ref()
+        .map(|t| tx.topic_id(t.as_str(), observed_at));
+    let (seq, payload) = tx.append(SOLICITATION_RECORDED, now, |seq| SolicitationRecorded {
+        id: seq,
+        requester: req.requester.to_string(),
+        target: req.target.as_ref().map(ToString::to_string),
+        topic: req.topic.as_ref().map(ToString::to_string),
+        text: req.text.clone(),
+        channel: req.channel.clone(),
+        observed_at,
+        begging: verdict.begging,
+        score: verdict.score,
+        cues: verdict.cues.clone(),
+        language: verdict.language.clone(),
+        reported_by: Some(by.name.clone()),
+    });
     let row = storage::solicitations::Row {
         id: payload.id,
         requester_id,
@@ -64,18 +56,22 @@ pub fn record(
         score: verdict.score,
         cues: serde_json::to_string(&verdict.cues).map_err(|e| Error::Internal(e.to_string()))?,
         language: verdict.language.clone(),
-        ledger_seq: entry.seq,
+        ledger_seq: seq,
         created_by: Some(by.key_id),
     };
-    storage::solicitations::insert(conn, &row)?;
+    storage::solicitations::insert(tx.conn()?, &row)?;
+    if row.begging {
+        let ask = super::model::ask_of(&row)?;
+        tx.model_mut().apply(Event::Asked(ask));
+    }
     // An ask reported after the endorsements it prompted still flags them.
-    super::detect::after_solicitation(conn, &row, detection)?;
+    super::detect::after_solicitation(tx, &row, detection)?;
     Ok(Solicitation::from_parts(
         payload.id,
         req,
         observed_at,
         verdict,
-        entry.seq,
+        seq,
     ))
 }
 

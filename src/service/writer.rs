@@ -6,6 +6,11 @@
 //! one chain, each rule still sees every earlier write, one fsync serves a whole batch, and no
 //! caller hears "done" before its write is durable.
 //!
+//! The writer owns the [`Model`] the rules and detectors read: loaded at start, caught up with
+//! other writers' ledger entries at the start of every batch (under the write lock), changed by
+//! each write as it is made, and dropped (to be loaded again) when a batch is rolled back. Its
+//! writes reach the database through a [`Tx`], a few multi-row statements per batch.
+//!
 //! A write must refuse (with a rejection, not found, forbidden, conflict or idempotency
 //! mismatch) before it writes anything. Any other error means the batch cannot be trusted: it is
 //! rolled back whole, the failing write gets its error and the others `Unavailable` (retry).
@@ -15,10 +20,15 @@ use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
+use std::time::Instant;
+
 use diesel::connection::SimpleConnection;
 
+use super::tx::Tx;
 use super::{Error, Result};
 use crate::db::{write_tx, Backend, DbConn, DbPool};
+use crate::domain::flag::Detection;
+use crate::domain::model::Model;
 
 /// Most writes committed in one transaction.
 pub const MAX_BATCH: usize = 256;
@@ -32,8 +42,11 @@ enum BatchEnd<'a> {
 }
 
 type Deliver = Box<dyn FnOnce(BatchEnd<'_>) + Send>;
-/// A queued write: runs on the writer's connection and says whether it faulted.
-type Job = Box<dyn FnOnce(&mut DbConn) -> (Deliver, bool) + Send>;
+/// A queued write: runs in the batch's [`Tx`] and says whether it faulted.
+type Job = Box<dyn FnOnce(&mut Tx<'_>) -> (Deliver, bool) + Send>;
+
+/// How often the model forgets neighbourhoods older than the detectors look back.
+const PRUNE_EVERY: Duration = Duration::from_secs(60);
 
 /// How often the SQLite write-ahead log is copied back into the database file.
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(200);
@@ -46,8 +59,14 @@ pub struct Writer {
 }
 
 impl Writer {
-    /// Starts the writer thread on connections from `pool` (and, on SQLite, the checkpointer).
+    /// Starts the writer with the default detector settings.
     pub fn start(pool: DbPool) -> std::io::Result<Writer> {
+        Writer::start_with(pool, Detection::default())
+    }
+
+    /// Starts the writer thread on connections from `pool` (and, on SQLite, the checkpointer).
+    /// The thread loads its model first; writes queue meanwhile.
+    pub fn start_with(pool: DbPool, detection: Detection) -> std::io::Result<Writer> {
         let (queue, jobs) = sync_channel(QUEUE);
         let alive = Arc::new(());
         if pool.get().is_ok_and(|c| c.backend() == Backend::Sqlite) {
@@ -58,22 +77,32 @@ impl Writer {
         }
         std::thread::Builder::new()
             .name("plusk-writer".into())
-            .spawn(move || run(&pool, &jobs))?;
+            .spawn(move || run(&pool, &jobs, &detection))?;
         Ok(Writer {
             queue,
             _alive: alive,
         })
     }
 
-    /// Runs `f` in the next batch; resolves once the batch is committed (or not).
+    /// Runs `f` on the batch's connection, after the batch's pending rows are written. For
+    /// writes outside the model: they must not add users, topics or ledger entries.
     pub async fn write<T, F>(&self, f: F) -> Result<T>
     where
         T: Send + 'static,
         F: FnOnce(&mut DbConn) -> Result<T> + Send + 'static,
     {
+        self.run(move |tx| f(tx.conn()?)).await
+    }
+
+    /// Runs `f` in the next batch; resolves once the batch is committed (or not).
+    pub async fn run<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Tx<'_>) -> Result<T> + Send + 'static,
+    {
         let (done, outcome) = tokio::sync::oneshot::channel();
-        let job: Job = Box::new(move |conn| {
-            let result = f(conn);
+        let job: Job = Box::new(move |tx| {
+            let result = f(tx);
             let faulted = matches!(
                 result,
                 Err(Error::Internal(_) | Error::Unavailable(_) | Error::StorageFull(_))
@@ -108,7 +137,9 @@ impl Writer {
     }
 }
 
-fn run(pool: &DbPool, jobs: &Receiver<Job>) {
+fn run(pool: &DbPool, jobs: &Receiver<Job>, detection: &Detection) {
+    let mut model = load(pool, detection);
+    let mut pruned = Instant::now();
     while let Ok(first) = jobs.recv() {
         let mut batch = Vec::with_capacity(MAX_BATCH);
         batch.push(first);
@@ -118,7 +149,11 @@ fn run(pool: &DbPool, jobs: &Receiver<Job>) {
                 Err(_) => break,
             }
         }
-        if !commit_batch(pool, batch) {
+        if pruned.elapsed() >= PRUNE_EVERY {
+            model.as_mut().map(Model::prune);
+            pruned = Instant::now();
+        }
+        if !commit_batch(pool, &mut model, detection, batch) {
             // No connection: the database is down. Everything queued meanwhile would wait a
             // whole checkout timeout per batch; answer it now (dropped jobs answer
             // `Unavailable`) so no write waits much longer than one timeout.
@@ -144,10 +179,28 @@ fn checkpoint_loop(pool: &DbPool, alive: &Weak<()>) {
     }
 }
 
+/// The model at start; `None` (loaded by the first batch instead) when the database is out of
+/// reach now.
+fn load(pool: &DbPool, detection: &Detection) -> Option<Model> {
+    let mut conn = pool.get().ok()?;
+    match super::model::load(&mut conn, detection) {
+        Ok(m) => Some(m),
+        Err(e) => {
+            tracing::warn!(error = %e, "the writer state could not be loaded yet");
+            None
+        }
+    }
+}
+
 /// Runs and commits one batch; false when there was no connection to run it on. Jobs dropped
 /// unrun (no connection, a panic) answer their callers `Unavailable` through their closed
-/// channels.
-fn commit_batch(pool: &DbPool, batch: Vec<Job>) -> bool {
+/// channels. A batch rolled back drops the model, which its jobs may have changed.
+fn commit_batch(
+    pool: &DbPool,
+    model: &mut Option<Model>,
+    detection: &Detection,
+    batch: Vec<Job>,
+) -> bool {
     let mut conn = match pool.get() {
         Ok(conn) => conn,
         Err(e) => {
@@ -161,16 +214,21 @@ fn commit_batch(pool: &DbPool, batch: Vec<Job>) -> bool {
     }
     let mut delivers = Vec::with_capacity(batch.len());
     let outcome = write_tx(&mut conn, |c| {
+        let m = super::model::ready(c, model, detection)?;
+        let mut tx = Tx::new(c, m);
         for job in batch {
-            let (deliver, faulted) = catch_unwind(AssertUnwindSafe(|| job(c)))
+            let (deliver, faulted) = catch_unwind(AssertUnwindSafe(|| job(&mut tx)))
                 .map_err(|_| Error::Internal("a write panicked".into()))?;
             delivers.push(deliver);
             if faulted {
                 return Err(Error::Internal("a write in the batch failed".into()));
             }
         }
-        Ok(())
+        tx.flush()
     });
+    if outcome.is_err() {
+        *model = None;
+    }
     match outcome {
         Ok(()) => delivers.into_iter().for_each(|d| d(BatchEnd::Committed)),
         Err(e) => {

@@ -78,34 +78,83 @@ impl View {
     }
 }
 
-/// A row to insert.
+/// A row to insert, with the status the detectors left it in.
 #[derive(Debug, Clone)]
-pub struct NewRow<'a> {
+pub struct NewRow {
     pub id: i64,
     pub endorser_id: i32,
     pub endorsee_id: i32,
     pub topic_id: i32,
-    pub note: Option<&'a str>,
+    pub note: Option<String>,
+    pub status: Status,
     pub created_at: DateTime<Utc>,
     pub ledger_seq: i64,
     pub created_by: Option<i32>,
 }
 
-pub fn insert(conn: &mut DbConn, r: &NewRow<'_>) -> QueryResult<()> {
-    diesel::insert_into(endorsements::table)
-        .values((
-            endorsements::id.eq(r.id),
-            endorsements::endorser_id.eq(r.endorser_id),
-            endorsements::endorsee_id.eq(r.endorsee_id),
-            endorsements::topic_id.eq(r.topic_id),
-            endorsements::note.eq(r.note),
-            endorsements::status.eq(Status::Active.as_str()),
-            endorsements::created_at.eq(db_time(r.created_at)),
-            endorsements::ledger_seq.eq(r.ledger_seq),
-            endorsements::created_by.eq(r.created_by),
+pub fn insert_many(conn: &mut DbConn, rows: &[NewRow]) -> QueryResult<()> {
+    for chunk in rows.chunks(super::INSERT_CHUNK) {
+        let values: Vec<_> = chunk
+            .iter()
+            .map(|r| {
+                (
+                    endorsements::id.eq(r.id),
+                    endorsements::endorser_id.eq(r.endorser_id),
+                    endorsements::endorsee_id.eq(r.endorsee_id),
+                    endorsements::topic_id.eq(r.topic_id),
+                    endorsements::note.eq(r.note.as_deref()),
+                    endorsements::status.eq(r.status.as_str()),
+                    endorsements::created_at.eq(db_time(r.created_at)),
+                    endorsements::ledger_seq.eq(r.ledger_seq),
+                    endorsements::created_by.eq(r.created_by),
+                )
+            })
+            .collect();
+        super::per_backend!(&mut *conn, |c| diesel::insert_into(endorsements::table)
+            .values(values)
+            .execute(c))?;
+    }
+    Ok(())
+}
+
+/// What the writer's model keeps of an endorsement: id, endorser, endorsee, topic, time, status.
+pub type ModelRow = (i64, i32, i32, i32, NaiveDateTime, String);
+
+/// Endorsements in id order after `after`, `limit` at a time, as the model loads them.
+pub fn page_for_model(conn: &mut DbConn, after: i64, limit: i64) -> QueryResult<Vec<ModelRow>> {
+    endorsements::table
+        .filter(endorsements::id.gt(after))
+        .order(endorsements::id.asc())
+        .limit(limit)
+        .select((
+            endorsements::id,
+            endorsements::endorser_id,
+            endorsements::endorsee_id,
+            endorsements::topic_id,
+            endorsements::created_at,
+            endorsements::status,
         ))
-        .execute(conn)
-        .map(drop)
+        .load(conn)
+}
+
+/// The newest endorsement's time, if any.
+pub fn newest(conn: &mut DbConn) -> QueryResult<Option<NaiveDateTime>> {
+    endorsements::table
+        .select(diesel::dsl::max(endorsements::created_at))
+        .get_result(conn)
+}
+
+/// An endorsement's (endorser, endorsee, topic) ids.
+pub fn triple_of(conn: &mut DbConn, id: i64) -> QueryResult<Option<(i32, i32, i32)>> {
+    endorsements::table
+        .find(id)
+        .select((
+            endorsements::endorser_id,
+            endorsements::endorsee_id,
+            endorsements::topic_id,
+        ))
+        .get_result(conn)
+        .optional()
 }
 
 /// Sets an endorsement's status (flagged, voided, active again).

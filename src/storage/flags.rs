@@ -23,6 +23,15 @@ pub struct Row {
     pub reviewed_by: Option<i32>,
 }
 
+pub fn insert_many(conn: &mut DbConn, rows: &[Row]) -> QueryResult<()> {
+    for chunk in rows.chunks(super::INSERT_CHUNK) {
+        super::per_backend!(&mut *conn, |c| diesel::insert_into(flags::table)
+            .values(chunk)
+            .execute(c))?;
+    }
+    Ok(())
+}
+
 pub fn insert(conn: &mut DbConn, row: &Row) -> QueryResult<()> {
     diesel::insert_into(flags::table)
         .values(row)

@@ -27,6 +27,37 @@ pub fn find(conn: &mut DbConn, api_key_id: i32, key: &str) -> QueryResult<Option
         .optional()
 }
 
+/// A response to remember.
+#[derive(Debug, Clone)]
+pub struct New {
+    pub api_key_id: i32,
+    pub key: String,
+    pub record: Record,
+    pub at: DateTime<Utc>,
+}
+
+pub fn insert_many(conn: &mut DbConn, rows: &[New]) -> QueryResult<()> {
+    for chunk in rows.chunks(super::INSERT_CHUNK) {
+        let values: Vec<_> = chunk
+            .iter()
+            .map(|n| {
+                (
+                    idempotency_keys::api_key_id.eq(n.api_key_id),
+                    idempotency_keys::idem_key.eq(&n.key),
+                    idempotency_keys::request_hash.eq(&n.record.request_hash),
+                    idempotency_keys::status_code.eq(n.record.status_code),
+                    idempotency_keys::response_body.eq(&n.record.response_body),
+                    idempotency_keys::created_at.eq(db_time(n.at)),
+                )
+            })
+            .collect();
+        super::per_backend!(&mut *conn, |c| diesel::insert_into(idempotency_keys::table)
+            .values(values)
+            .execute(c))?;
+    }
+    Ok(())
+}
+
 pub fn insert(
     conn: &mut DbConn,
     api_key_id: i32,

@@ -54,6 +54,29 @@ pub fn head(conn: &mut DbConn) -> QueryResult<Option<(i64, String)>> {
         .optional()
 }
 
+/// Appends entries already chained, in as few statements as the chunk size allows.
+pub fn insert_many(conn: &mut DbConn, entries: &[Entry]) -> QueryResult<()> {
+    for chunk in entries.chunks(super::INSERT_CHUNK) {
+        let values: Vec<_> = chunk
+            .iter()
+            .map(|e| {
+                (
+                    ledger::seq.eq(e.seq),
+                    ledger::kind.eq(&e.kind),
+                    ledger::at.eq(db_time(e.at)),
+                    ledger::payload.eq(&e.payload),
+                    ledger::prev_hash.eq(&e.prev_hash),
+                    ledger::hash.eq(&e.hash),
+                )
+            })
+            .collect();
+        super::per_backend!(&mut *conn, |c| diesel::insert_into(ledger::table)
+            .values(values)
+            .execute(c))?;
+    }
+    Ok(())
+}
+
 pub fn insert(conn: &mut DbConn, e: &Entry) -> QueryResult<()> {
     diesel::insert_into(ledger::table)
         .values((

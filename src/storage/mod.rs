@@ -6,6 +6,18 @@
 //! the statement, so every new binding forces the cached statement to be prepared again. Lookups
 //! by a unique key use `.get_result()` instead.
 
+/// Runs the same diesel statement on the concrete connection of either backend: multi-row
+/// INSERTs are not available through the multi-backend connection.
+macro_rules! per_backend {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            crate::db::DbConn::Sqlite($c) => $body,
+            crate::db::DbConn::Pg($c) => $body,
+        }
+    };
+}
+pub(crate) use per_backend;
+
 pub mod endorsements;
 pub mod flags;
 pub mod idempotency;
@@ -17,6 +29,27 @@ pub mod topics;
 pub mod users;
 
 use chrono::{DateTime, Utc};
+
+/// Most rows in one multi-row INSERT: well under SQLite's and PostgreSQL's bound-parameter
+/// limits for the widest table written this way.
+pub(crate) const INSERT_CHUNK: usize = 500;
+
+/// Keeps a PostgreSQL serial column's sequence past ids the writer assigned itself, so an insert
+/// that lets the database choose never collides with them. SQLite needs nothing.
+pub(crate) fn sync_sequence(
+    conn: &mut crate::db::DbConn,
+    table: &str,
+    max_id: i32,
+) -> diesel::QueryResult<()> {
+    use diesel::RunQueryDsl;
+    if let crate::db::DbConn::Pg(_) = conn {
+        diesel::sql_query(format!(
+            "SELECT setval(pg_get_serial_sequence('{table}', 'id'), GREATEST({max_id}, (SELECT COALESCE(MAX(id), 1) FROM {table})))"
+        ))
+        .execute(conn)?;
+    }
+    Ok(())
+}
 
 /// Largest number of rows a single page query returns, whatever the caller asks.
 pub const MAX_PAGE: i64 = 1000;

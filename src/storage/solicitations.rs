@@ -32,31 +32,12 @@ pub fn insert(conn: &mut DbConn, row: &Row) -> QueryResult<()> {
         .map(drop)
 }
 
-/// Begging asks by `requester` seen in `[from, to]` aimed at `endorser` or at everyone, about
-/// `topic` or no topic in particular.
-pub fn asks_before(
-    conn: &mut DbConn,
-    requester: i32,
-    endorser: i32,
-    topic: i32,
-    from: chrono::DateTime<chrono::Utc>,
-    to: chrono::DateTime<chrono::Utc>,
-) -> QueryResult<Vec<Row>> {
+/// Begging asks observed at or after `from`, oldest first: what the writer's model keeps.
+pub fn begging_since(conn: &mut DbConn, from: NaiveDateTime) -> QueryResult<Vec<Row>> {
     solicitations::table
-        .filter(solicitations::requester_id.eq(requester))
         .filter(solicitations::begging.eq(true))
-        .filter(solicitations::observed_at.ge(super::db_time(from)))
-        .filter(solicitations::observed_at.le(super::db_time(to)))
-        .filter(
-            solicitations::target_id
-                .eq(endorser)
-                .or(solicitations::target_id.is_null()),
-        )
-        .filter(
-            solicitations::topic_id
-                .eq(topic)
-                .or(solicitations::topic_id.is_null()),
-        )
+        .filter(solicitations::observed_at.ge(from))
+        .order(solicitations::observed_at.asc())
         .select(Row::as_select())
         .load(conn)
 }

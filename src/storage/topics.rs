@@ -21,6 +21,42 @@ pub fn slug_of(conn: &mut DbConn, id: i32) -> QueryResult<String> {
     topics::table.find(id).select(topics::slug).get_result(conn)
 }
 
+/// A topic the writer has given an id.
+#[derive(Debug, Clone)]
+pub struct New {
+    pub id: i32,
+    pub slug: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Adds topics with the ids the writer gave them.
+pub fn insert_many(conn: &mut DbConn, rows: &[New]) -> QueryResult<()> {
+    for chunk in rows.chunks(super::INSERT_CHUNK) {
+        let values: Vec<_> = chunk
+            .iter()
+            .map(|t| {
+                (
+                    topics::id.eq(t.id),
+                    topics::slug.eq(&t.slug),
+                    topics::created_at.eq(db_time(t.created_at)),
+                )
+            })
+            .collect();
+        super::per_backend!(&mut *conn, |c| diesel::insert_into(topics::table)
+            .values(values)
+            .execute(c))?;
+    }
+    match rows.iter().map(|t| t.id).max() {
+        Some(max) => super::sync_sequence(conn, "topics", max),
+        None => Ok(()),
+    }
+}
+
+/// Every topic's id and slug.
+pub fn all_ids(conn: &mut DbConn) -> QueryResult<Vec<(i32, String)>> {
+    topics::table.select((topics::id, topics::slug)).load(conn)
+}
+
 /// Adds a topic first used at `at`; returns its id.
 pub fn insert(conn: &mut DbConn, slug: &str, at: DateTime<Utc>) -> QueryResult<i32> {
     diesel::insert_into(topics::table)

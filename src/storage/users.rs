@@ -50,6 +50,47 @@ pub fn find_pair(conn: &mut DbConn, a: &str, b: &str) -> QueryResult<(Option<i32
     Ok((id_of(a), id_of(b)))
 }
 
+/// A user the writer has given an id.
+#[derive(Debug, Clone)]
+pub struct New {
+    pub id: i32,
+    pub handle: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Adds users with the ids the writer gave them.
+pub fn insert_many(conn: &mut DbConn, rows: &[New]) -> QueryResult<()> {
+    for chunk in rows.chunks(super::INSERT_CHUNK) {
+        let values: Vec<_> = chunk
+            .iter()
+            .map(|u| {
+                (
+                    users::id.eq(u.id),
+                    users::handle.eq(&u.handle),
+                    users::created_at.eq(db_time(u.created_at)),
+                )
+            })
+            .collect();
+        super::per_backend!(&mut *conn, |c| diesel::insert_into(users::table)
+            .values(values)
+            .execute(c))?;
+    }
+    match rows.iter().map(|u| u.id).max() {
+        Some(max) => super::sync_sequence(conn, "users", max),
+        None => Ok(()),
+    }
+}
+
+/// Every user's id and handle, by id, in pages of `limit` after `after`.
+pub fn page_ids(conn: &mut DbConn, after: i32, limit: i64) -> QueryResult<Vec<(i32, String)>> {
+    users::table
+        .filter(users::id.gt(after))
+        .order(users::id.asc())
+        .limit(limit)
+        .select((users::id, users::handle))
+        .load(conn)
+}
+
 /// Adds a user first seen at `at`; returns its id.
 pub fn insert(conn: &mut DbConn, handle: &str, at: DateTime<Utc>) -> QueryResult<i32> {
     diesel::insert_into(users::table)

@@ -99,7 +99,7 @@ pub async fn create(
     let new = NewEndorsement::parse(&body.endorser, &body.endorsee, &body.topic, body.note)?;
     let (budget, detection) = (state.daily_budget, state.detection);
     let outcome = state
-        .write(move |conn| svc::create(conn, &new, &by, budget, idem.as_ref(), &detection))
+        .write(move |tx| svc::create(tx, &new, &by, budget, idem.as_ref(), &detection))
         .await?;
     let (e, replayed) = match outcome {
         CreateOutcome::New(e) => (e, false),
@@ -156,7 +156,7 @@ pub async fn revoke(
 ) -> Result<HttpResponse, ApiError> {
     let by = caller.require(Permission::WriteEndorsements)?.clone();
     let id = id.into_inner();
-    let e = state.write(move |conn| svc::revoke(conn, id, &by)).await?;
+    let e = state.write(move |tx| svc::revoke(tx, id, &by)).await?;
     Ok(HttpResponse::Ok().json(e))
 }
 

@@ -194,7 +194,7 @@ pub async fn review(
     check_note(&note)?;
     let detection = state.detection;
     let detail = state
-        .write(move |conn| svc::review(conn, id, decision, note, &by, &detection))
+        .write(move |tx| svc::review(tx, id, decision, note, &by, &detection))
         .await?;
     Ok(HttpResponse::Ok().json(detail))
 }
@@ -252,7 +252,7 @@ pub async fn review_many(
     }
     let detection = state.detection;
     let items = state
-        .write(move |conn| svc::review_all(conn, &ids, decision, note, &by, &detection))
+        .write(move |tx| svc::review_all(tx, &ids, decision, note, &by, &detection))
         .await?;
     Ok(HttpResponse::Ok().json(BulkReviewResult { items }))
 }

@@ -270,7 +270,7 @@ pub async fn set_seeds(
         .map(|h| Handle::parse("seeds", h))
         .collect::<Result<Vec<_>, _>>()?;
     let out = state
-        .write(move |conn| svc::set_seeds(conn, &topic, &seeds, &by))
+        .write(move |tx| svc::set_seeds(tx, &topic, &seeds, &by))
         .await?;
     Ok(HttpResponse::Ok().json(out))
 }

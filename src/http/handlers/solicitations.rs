@@ -86,7 +86,7 @@ pub async fn report(
     )?;
     let detection = state.detection;
     let s = state
-        .write(move |conn| svc::record(conn, &req, &by, &detection))
+        .write(move |tx| svc::record(tx, &req, &by, &detection))
         .await?;
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/v1/solicitations/{}", s.id)))

@@ -8,7 +8,8 @@ pub mod worker;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::{ledger, Error, Principal, Result};
+use super::tx::Tx;
+use super::{Error, Principal, Result};
 use crate::db::DbConn;
 use crate::domain::cursor::RankCursor;
 use crate::domain::handle::Handle;
@@ -248,28 +249,25 @@ pub fn seeds(conn: &mut DbConn, topic: &Topic) -> Result<Seeds> {
 /// Replaces a topic's seeds (users are created on first use, like endorsements do) and records
 /// the change in the ledger. Call inside a write transaction.
 pub fn set_seeds(
-    conn: &mut DbConn,
+    tx: &mut Tx<'_>,
     topic: &Topic,
     seeds: &[Handle],
     by: &Principal,
 ) -> Result<Seeds> {
     let now = crate::domain::time::now();
-    let id = topic_id(conn, topic)?;
+    let id = topic_id(tx.conn()?, topic)?;
     let mut handles: Vec<String> = seeds.iter().map(ToString::to_string).collect();
     handles.sort();
     handles.dedup();
-    let mut users = Vec::with_capacity(handles.len());
-    for h in &handles {
-        users.push(storage::users::find_or_insert(conn, h, now)?);
-    }
-    ledger::append(conn, crate::domain::ledger::SEEDS_SET, now, |_| {
+    let users: Vec<i32> = handles.iter().map(|h| tx.user_id(h, now)).collect();
+    tx.append(crate::domain::ledger::SEEDS_SET, now, |_| {
         crate::domain::ledger::SeedsSet {
             topic: topic.to_string(),
             seeds: handles.clone(),
             by: by.name.clone(),
         }
-    })?;
-    storage::reputation::set_seeds(conn, id, &users)?;
+    });
+    storage::reputation::set_seeds(tx.conn()?, id, &users)?;
     Ok(Seeds { seeds: handles })
 }
 

@@ -1,0 +1,51 @@
+//! Handles or slugs and their database ids, both ways.
+
+use std::collections::HashMap;
+
+/// Names and ids of users or topics. Ids are given out by the writer, one past the largest known.
+#[derive(Debug, Clone, Default)]
+pub struct Names {
+    ids: HashMap<Box<str>, i32>,
+    by_id: HashMap<i32, Box<str>>,
+    max_id: i32,
+}
+
+impl Names {
+    pub fn id(&self, name: &str) -> Option<i32> {
+        self.ids.get(name).copied()
+    }
+
+    pub fn name(&self, id: i32) -> Option<&str> {
+        self.by_id.get(&id).map(AsRef::as_ref)
+    }
+
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+
+    /// Records a name the database already holds under `id`.
+    pub fn register(&mut self, id: i32, name: &str) {
+        self.ids.insert(name.into(), id);
+        self.by_id.insert(id, name.into());
+        self.max_id = self.max_id.max(id);
+    }
+
+    /// Raises the largest id known (ids in the database that no name here has yet).
+    pub fn see_id(&mut self, id: i32) {
+        self.max_id = self.max_id.max(id);
+    }
+
+    /// The id of `name`, and whether it was just assigned (the caller must then insert it).
+    pub fn id_or_assign(&mut self, name: &str) -> (i32, bool) {
+        if let Some(id) = self.id(name) {
+            return (id, false);
+        }
+        let id = self.max_id + 1;
+        self.register(id, name);
+        (id, true)
+    }
+}

@@ -1,0 +1,158 @@
+//! A write transaction with the writer's model: what every write use case runs in.
+//!
+//! The rules and detectors read the [`Model`], never the database. New rows (users, topics,
+//! ledger entries, endorsements, flags, idempotency records) wait in memory and are written
+//! together by [`Tx::flush`], a few multi-row statements per batch instead of one statement per
+//! row. A use case that must read or write other rows directly asks for [`Tx::conn`], which
+//! flushes first, so SQL always sees every earlier write of the batch.
+//!
+//! Who owns the transaction: the caller of [`Tx::new`] (the writer, for the API; the importer,
+//! for `plusk import`) has opened it with `write_tx` and commits it after `flush`.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use super::Result;
+use crate::db::DbConn;
+use crate::domain::ledger::{next_entry, Entry};
+use crate::domain::model::Model;
+use crate::storage;
+use crate::storage::idempotency;
+
+/// Rows waiting to be written, in the order foreign keys need.
+#[derive(Debug, Default)]
+struct Pending {
+    users: Vec<storage::users::New>,
+    topics: Vec<storage::topics::New>,
+    ledger: Vec<Entry>,
+    endorsements: Vec<storage::endorsements::NewRow>,
+    flags: Vec<storage::flags::Row>,
+    idempotency: Vec<idempotency::New>,
+}
+
+impl Pending {
+    fn is_empty(&self) -> bool {
+        self.users.is_empty()
+            && self.topics.is_empty()
+            && self.ledger.is_empty()
+            && self.endorsements.is_empty()
+            && self.flags.is_empty()
+            && self.idempotency.is_empty()
+    }
+}
+
+/// See the module documentation.
+pub struct Tx<'a> {
+    conn: &'a mut DbConn,
+    model: &'a mut Model,
+    pending: Pending,
+}
+
+impl<'a> Tx<'a> {
+    /// Call inside a write transaction, after the model has caught up with the ledger.
+    pub fn new(conn: &'a mut DbConn, model: &'a mut Model) -> Tx<'a> {
+        Tx {
+            conn,
+            model,
+            pending: Pending::default(),
+        }
+    }
+
+    pub fn model(&self) -> &Model {
+        self.model
+    }
+
+    pub fn model_mut(&mut self) -> &mut Model {
+        self.model
+    }
+
+    /// The connection, with every pending row written first.
+    pub fn conn(&mut self) -> Result<&mut DbConn> {
+        self.flush()?;
+        Ok(self.conn)
+    }
+
+    /// The id of a user, added (first seen at `at`) if new.
+    pub fn user_id(&mut self, handle: &str, at: DateTime<Utc>) -> i32 {
+        let (id, new) = self.model.users.id_or_assign(handle);
+        if new {
+            self.pending.users.push(storage::users::New {
+                id,
+                handle: handle.to_string(),
+                created_at: at,
+            });
+        }
+        id
+    }
+
+    /// The id of a topic, added (first used at `at`) if new.
+    pub fn topic_id(&mut self, slug: &str, at: DateTime<Utc>) -> i32 {
+        let (id, new) = self.model.topics.id_or_assign(slug);
+        if new {
+            self.pending.topics.push(storage::topics::New {
+                id,
+                slug: slug.to_string(),
+                created_at: at,
+            });
+        }
+        id
+    }
+
+    /// Appends a ledger entry after the head; `payload` is given the entry's seq.
+    pub fn append<T: Serialize>(
+        &mut self,
+        kind: &str,
+        at: DateTime<Utc>,
+        payload: impl FnOnce(i64) -> T,
+    ) -> (i64, T) {
+        let prev = self.model.head().map(|h| (h.seq, h.hash.clone()));
+        let payload = payload(prev.as_ref().map_or(1, |(s, _)| s + 1));
+        let entry = next_entry(
+            prev.as_ref().map(|(s, h)| (*s, h.as_str())),
+            kind,
+            at,
+            &payload,
+        );
+        let seq = entry.seq;
+        self.model.set_head(seq, entry.hash.clone());
+        self.pending.ledger.push(entry);
+        (seq, payload)
+    }
+
+    pub fn insert_endorsement(&mut self, row: storage::endorsements::NewRow) {
+        self.pending.endorsements.push(row);
+    }
+
+    pub fn insert_flag(&mut self, row: storage::flags::Row) {
+        self.pending.flags.push(row);
+    }
+
+    /// The response remembered for an Idempotency-Key, in this batch or before it.
+    pub fn idempotency(&mut self, key_id: i32, key: &str) -> Result<Option<idempotency::Record>> {
+        let mut pending = self.pending.idempotency.iter().rev();
+        if let Some(n) = pending.find(|n| n.api_key_id == key_id && n.key == key) {
+            return Ok(Some(n.record.clone()));
+        }
+        Ok(idempotency::find(self.conn, key_id, key)?)
+    }
+
+    pub fn insert_idempotency(&mut self, new: idempotency::New) {
+        self.pending.idempotency.push(new);
+    }
+
+    /// Writes every pending row, a few multi-row statements in all.
+    pub fn flush(&mut self) -> Result<()> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let p = std::mem::take(&mut self.pending);
+        let c = &mut *self.conn;
+        storage::users::insert_many(c, &p.users)?;
+        storage::topics::insert_many(c, &p.topics)?;
+        storage::ledger::insert_many(c, &p.ledger)?;
+        storage::endorsements::insert_many(c, &p.endorsements)?;
+        storage::flags::insert_many(c, &p.flags)?;
+        idempotency::insert_many(c, &p.idempotency)?;
+        Ok(())
+    }
+}

@@ -1,7 +1,8 @@
 -- wrk script for bench/write_path.sh: every request is a new endorsement (a fresh endorser
--- each time), so the benchmark measures recording, not duplicate rejections. Endorsees repeat
--- only every million requests, so no user receives a burst: the begging detectors run on
--- every request, as they would on ordinary traffic, without flagging it.
+-- each time), so the benchmark measures recording, not duplicate rejections. Endorsees cycle
+-- over PLUSK_BENCH_ENDORSEES handles: a million by default (no user receives a burst, so the
+-- detectors run on every request without flagging it), 997 for the crowded workload (every
+-- endorsee busy, so the burst detector flags and holds, as it would a real pile-on).
 local threads = {}
 local counter = 0
 
@@ -13,6 +14,7 @@ end
 function init(args)
    run = os.getenv("PLUSK_BENCH_RUN") or "run"
    delay_ms = tonumber(os.getenv("PLUSK_BENCH_DELAY_MS") or "0")
+   endorsees = tonumber(os.getenv("PLUSK_BENCH_ENDORSEES") or "1000000")
    wrk.method = "POST"
    wrk.headers["Content-Type"] = "application/json"
    wrk.headers["Authorization"] = "Bearer " .. os.getenv("PLUSK_BENCH_KEY")
@@ -22,7 +24,7 @@ function request()
    counter = counter + 1
    local body = string.format(
       '{"endorser":"%s-%d-%d","endorsee":"member-%d","topic":"bench"}',
-      run, tid, counter, counter % 1000000)
+      run, tid, counter, counter % endorsees)
    return wrk.format(nil, "/v1/endorsements", nil, body)
 end
 

@@ -1,14 +1,13 @@
 //! The `plusk` binary: keys, migrate, ledger verify, import and serve.
 
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Command, Output, Stdio};
-use std::sync::{mpsc, Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::io::Write;
+use std::process::{Command, Output};
+use std::time::Duration;
 
 use serde_json::json;
 
 use crate::both_backends;
-use crate::common::{spawn_on, Backend, Options, TestDb};
+use crate::common::{spawn_on, Backend, Options, Served, TestDb};
 
 both_backends!(keys_commands, migrate_and_verify_commands, import_command);
 
@@ -226,89 +225,6 @@ async fn database_url_errors_are_clear() {
         "{}",
         stderr(&down)
     );
-}
-
-/// A running `plusk serve`: its port, what it printed on stdout, and its log (stderr) so far.
-/// Killed if the test fails.
-struct Served {
-    child: std::process::Child,
-    port: u16,
-    stdout: mpsc::Receiver<String>,
-    log: Arc<Mutex<Vec<String>>>,
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-    }
-}
-
-impl Served {
-    fn start(db: &TestDb) -> Served {
-        Served::start_logging(db, "info")
-    }
-
-    fn start_logging(db: &TestDb, rust_log: &str) -> Served {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_plusk"))
-            .args(["serve", "--bind", "127.0.0.1:0", "--workers", "1"])
-            .env("DATABASE_URL", &db.url)
-            .env("RUST_LOG", rust_log)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let (port_tx, port_rx) = mpsc::channel();
-        let stderr = BufReader::new(child.stderr.take().unwrap());
-        let log = Arc::new(Mutex::new(Vec::new()));
-        let sink = log.clone();
-        std::thread::spawn(move || {
-            for line in stderr.lines().map_while(Result::ok) {
-                sink.lock().unwrap().push(line.clone());
-                if let Some(port) = line
-                    .split("port=")
-                    .nth(1)
-                    .and_then(|r| r.split_whitespace().next())
-                {
-                    let _ = port_tx.send(port.parse::<u16>().unwrap());
-                }
-            }
-        });
-        let (out_tx, stdout) = mpsc::channel();
-        let out = BufReader::new(child.stdout.take().unwrap());
-        std::thread::spawn(move || {
-            for line in out.lines().map_while(Result::ok) {
-                let _ = out_tx.send(line);
-            }
-        });
-        let port = port_rx
-            .recv_timeout(Duration::from_secs(60))
-            .expect("serve logs its port");
-        Served {
-            child,
-            port,
-            stdout,
-            log,
-        }
-    }
-
-    /// Sends SIGTERM and waits for a clean exit.
-    fn terminate(&mut self) {
-        let pid = self.child.id().to_string();
-        assert!(Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success());
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                assert!(status.success(), "exit after SIGTERM: {status}");
-                return;
-            }
-            assert!(Instant::now() < deadline, "serve did not stop on SIGTERM");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
 }
 
 #[tokio::test]

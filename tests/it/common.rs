@@ -1,6 +1,10 @@
 //! Test harness: per-test databases, an in-process server on a free port, HTTP helpers.
 
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{mpsc, Mutex};
+use std::time::Instant;
 
 use diesel::connection::SimpleConnection;
 use diesel::Connection;
@@ -187,6 +191,19 @@ pub fn spawn_on(db: TestDb, opts: Options) -> TestApp {
     let mut conn = db.conn();
     let admin = create_key(&mut conn, "test-admin", Role::Admin);
     let app_key = create_key(&mut conn, "test-app", Role::App);
+    let (base, limiters) = spawn_instance(&db, opts);
+    TestApp {
+        base,
+        client: reqwest::Client::new(),
+        admin,
+        app_key,
+        limiters,
+        db,
+    }
+}
+
+/// Starts a plusk instance (its own writer, pool and model) on `db`: its base URL and limiters.
+pub fn spawn_instance(db: &TestDb, opts: Options) -> (String, Arc<Limiters>) {
     let pool = db::build_pool(&db.db_url(), &PoolOptions::default()).expect("pool");
     let server = ServerOptions {
         bind: "127.0.0.1:0".into(),
@@ -205,14 +222,7 @@ pub fn spawn_on(db: TestDb, opts: Options) -> TestApp {
     let base = format!("http://127.0.0.1:{}", app.port());
     let limiters = app.limiters();
     tokio::spawn(app.run());
-    TestApp {
-        base,
-        client: reqwest::Client::new(),
-        admin,
-        app_key,
-        limiters,
-        db,
-    }
+    (base, limiters)
 }
 
 pub fn create_key(conn: &mut DbConn, name: &str, role: Role) -> String {
@@ -371,4 +381,103 @@ pub fn count_rows(db: &TestDb, table: &str) -> i64 {
     }
     .expect("count")
     .n
+}
+
+/// A running `plusk serve`: its port, what it printed on stdout, and its log (stderr) so far.
+/// Killed if the test fails.
+pub struct Served {
+    pub child: std::process::Child,
+    pub port: u16,
+    pub stdout: mpsc::Receiver<String>,
+    pub log: Arc<Mutex<Vec<String>>>,
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+    }
+}
+
+impl Served {
+    pub fn start(db: &TestDb) -> Served {
+        Served::start_with(db, "info", &[])
+    }
+
+    pub fn start_logging(db: &TestDb, rust_log: &str) -> Served {
+        Served::start_with(db, rust_log, &[])
+    }
+
+    /// Starts `plusk serve` on `db` with extra environment variables.
+    pub fn start_with(db: &TestDb, rust_log: &str, env: &[(&str, &str)]) -> Served {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_plusk"))
+            .args(["serve", "--bind", "127.0.0.1:0", "--workers", "1"])
+            .env("DATABASE_URL", &db.url)
+            .env("RUST_LOG", rust_log)
+            .envs(env.iter().copied())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let (port_tx, port_rx) = mpsc::channel();
+        let stderr = BufReader::new(child.stderr.take().unwrap());
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let sink = log.clone();
+        std::thread::spawn(move || {
+            for line in stderr.lines().map_while(Result::ok) {
+                sink.lock().unwrap().push(line.clone());
+                if let Some(port) = line
+                    .split("port=")
+                    .nth(1)
+                    .and_then(|r| r.split_whitespace().next())
+                {
+                    let _ = port_tx.send(port.parse::<u16>().unwrap());
+                }
+            }
+        });
+        let (out_tx, stdout) = mpsc::channel();
+        let out = BufReader::new(child.stdout.take().unwrap());
+        std::thread::spawn(move || {
+            for line in out.lines().map_while(Result::ok) {
+                let _ = out_tx.send(line);
+            }
+        });
+        let port = port_rx
+            .recv_timeout(Duration::from_secs(60))
+            .expect("serve logs its port");
+        Served {
+            child,
+            port,
+            stdout,
+            log,
+        }
+    }
+
+    pub fn base(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Kills the process at once (SIGKILL), as a crash would.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Sends SIGTERM and waits for a clean exit.
+    pub fn terminate(&mut self) {
+        let pid = self.child.id().to_string();
+        assert!(Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success());
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                assert!(status.success(), "exit after SIGTERM: {status}");
+                return;
+            }
+            assert!(Instant::now() < deadline, "serve did not stop on SIGTERM");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
 }

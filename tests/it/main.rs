@@ -15,6 +15,7 @@ mod errors;
 mod flags;
 mod hostile;
 mod hygiene;
+mod instances;
 mod ledger;
 mod races;
 mod ratelimit;

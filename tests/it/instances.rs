@@ -1,0 +1,233 @@
+//! The writer keeps the rules' state in memory: several instances on one database stay exact
+//! (each catches up with the others' ledger entries under the write lock), and a server killed
+//! under load rebuilds its state from the database and still holds every rule.
+
+use futures::future::join_all;
+use serde_json::{json, Value};
+
+use crate::both_backends;
+use crate::common::{read, spawn_instance, spawn_with, Backend, Options, Resp, Served, TestDb};
+
+both_backends!(
+    three_instances_on_one_database_stay_exact,
+    a_killed_server_restarts_with_every_rule_intact
+);
+
+const CLIENTS: usize = 64;
+
+/// Posts every endorsement at once, the i-th to `bases[i % len]`.
+async fn post_spread(
+    client: &reqwest::Client,
+    bases: &[String],
+    key: &str,
+    bodies: Vec<(Value, Option<&str>)>,
+) -> Vec<Resp> {
+    join_all(bodies.into_iter().enumerate().map(|(i, (body, idem))| {
+        let url = format!("{}/v1/endorsements", bases[i % bases.len()]);
+        let mut req = client.post(url).bearer_auth(key).json(&body);
+        if let Some(k) = idem {
+            req = req.header("Idempotency-Key", k);
+        }
+        async move { read(req.send().await.unwrap()).await }
+    }))
+    .await
+}
+
+fn count(rs: &[Resp], status: u16) -> usize {
+    rs.iter().filter(|r| r.status == status).count()
+}
+
+async fn three_instances_on_one_database_stay_exact(b: Backend) {
+    let opts = Options::default();
+    let Some(app) = spawn_with(b, opts.clone()).await else {
+        return;
+    };
+    let bases = [
+        app.base.clone(),
+        spawn_instance(&app.db, opts.clone()).0,
+        spawn_instance(&app.db, opts).0,
+    ];
+    let client = &app.client;
+
+    // One endorser's budget of 5, spent from three instances at once.
+    let spend = (0..CLIENTS)
+        .map(|i| {
+            (
+                json!({"endorser": "spender", "endorsee": format!("e{i}"), "topic": "t"}),
+                None,
+            )
+        })
+        .collect();
+    let rs = post_spread(client, &bases, &app.app_key, spend).await;
+    assert_eq!(count(&rs, 201), 5, "exactly the budget");
+    assert_eq!(count(&rs, 429), CLIENTS - 5);
+
+    // One triple sent 30 times at once.
+    let triple = (0..30)
+        .map(|_| {
+            (
+                json!({"endorser": "ann", "endorsee": "bob", "topic": "t"}),
+                None,
+            )
+        })
+        .collect();
+    let rs = post_spread(client, &bases, &app.app_key, triple).await;
+    assert_eq!(count(&rs, 201), 1, "exactly one");
+    assert_eq!(count(&rs, 409), 29);
+
+    // One Idempotency-Key sent to all three, many times.
+    let body = json!({"endorser": "cat", "endorsee": "dan", "topic": "t"});
+    let idem = (0..CLIENTS).map(|_| (body.clone(), Some("once"))).collect();
+    let rs = post_spread(client, &bases, &app.app_key, idem).await;
+    assert_eq!(count(&rs, 201), CLIENTS, "every retry answers the original");
+    let ids: std::collections::BTreeSet<i64> =
+        rs.iter().map(|r| r.json["id"].as_i64().unwrap()).collect();
+    assert_eq!(ids.len(), 1, "one id: {ids:?}");
+
+    // 1,500 distinct endorsements, 64 in flight at a time, spread over the three.
+    for chunk in (0..1500).collect::<Vec<_>>().chunks(CLIENTS) {
+        let bodies = chunk
+            .iter()
+            .map(|i| {
+                let body = json!({"endorser": format!("fan{i}"), "endorsee": format!("star{}", i % 7), "topic": "crowd"});
+                (body, None)
+            })
+            .collect();
+        let rs = post_spread(client, &bases, &app.app_key, bodies).await;
+        assert_eq!(
+            count(&rs, 201),
+            chunk.len(),
+            "{:?}",
+            rs.iter().find(|r| r.status != 201)
+        );
+    }
+    let mut listed = 0;
+    let mut path = "/v1/endorsements?topic=crowd&limit=100".to_string();
+    loop {
+        let page = app.get(&path, &app.admin).await;
+        listed += page.json["items"].as_array().unwrap().len();
+        match page.json["next_cursor"].as_str() {
+            Some(c) => path = format!("/v1/endorsements?topic=crowd&limit=100&cursor={c}"),
+            None => break,
+        }
+    }
+    assert_eq!(listed, 1500, "all listed");
+    assert_eq!(app.verify().await["ok"], true);
+}
+
+async fn a_killed_server_restarts_with_every_rule_intact(b: Backend) {
+    let Some(db) = TestDb::new(b) else { return };
+    let key =
+        crate::common::create_key(&mut db.conn(), "crash-app", plusk::domain::keys::Role::App);
+    let env = [("PLUSK_DAILY_BUDGET", "5")];
+    let mut first = Served::start_with(&db, "info", &env);
+    let client = reqwest::Client::new();
+    let bases = [first.base()];
+
+    let before = vec![
+        (
+            json!({"endorser": "ann", "endorsee": "bob", "topic": "t"}),
+            Some("k-ann-bob"),
+        ),
+        (
+            json!({"endorser": "spender", "endorsee": "x1", "topic": "t"}),
+            None,
+        ),
+        (
+            json!({"endorser": "spender", "endorsee": "x2", "topic": "t"}),
+            None,
+        ),
+        (
+            json!({"endorser": "spender", "endorsee": "x3", "topic": "t"}),
+            None,
+        ),
+        (
+            json!({"endorser": "spender", "endorsee": "x4", "topic": "t"}),
+            None,
+        ),
+        (
+            json!({"endorser": "spender", "endorsee": "x5", "topic": "t"}),
+            None,
+        ),
+    ];
+    let rs = post_spread(&client, &bases, &key, before).await;
+    assert_eq!(count(&rs, 201), 6, "{rs:?}");
+
+    // Load in flight when the server dies: whatever it acknowledged must survive.
+    let load = (0..400)
+        .map(|i| {
+            (
+                json!({"endorser": format!("load{i}"), "endorsee": "star", "topic": "t"}),
+                None,
+            )
+        })
+        .collect();
+    let in_flight = post_spread(&client, &bases, &key, load);
+    let killer = async {
+        tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+        first.kill();
+    };
+    let (rs, ()) = tokio::join!(in_flight, killer);
+    let load0_acknowledged = rs[0].status == 201;
+    let acknowledged: Vec<i64> = rs
+        .iter()
+        .filter(|r| r.status == 201)
+        .map(|r| r.json["id"].as_i64().unwrap())
+        .collect();
+
+    let second = Served::start_with(&db, "info", &env);
+    let bases = [second.base()];
+    let again = |endorser: &str, endorsee: &str, idem: Option<&'static str>| {
+        (
+            json!({"endorser": endorser, "endorsee": endorsee, "topic": "t"}),
+            idem,
+        )
+    };
+    let rs = post_spread(
+        &client,
+        &bases,
+        &key,
+        vec![
+            again("spender", "x6", None),
+            again("ann", "bob", None),
+            again("ann", "bob", Some("k-ann-bob")),
+            again("load0", "star", None),
+        ],
+    )
+    .await;
+    rs[0].assert_problem(429, "daily_budget_exhausted");
+    rs[1].assert_problem(409, "duplicate_endorsement");
+    assert_eq!(rs[2].status, 201, "the idempotent retry replays");
+    assert_eq!(rs[2].header("idempotent-replayed"), Some("true"));
+    if load0_acknowledged {
+        rs[3].assert_problem(409, "duplicate_endorsement");
+    } else {
+        // Not answered before the kill: committed or not, either answer is right.
+        assert!([201, 409].contains(&rs[3].status), "{:?}", rs[3]);
+    }
+    for id in &acknowledged {
+        let r = read(
+            client
+                .get(format!("{}/v1/endorsements/{id}", second.base()))
+                .bearer_auth(&key)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(
+            r.status, 200,
+            "acknowledged endorsement {id} survived the kill"
+        );
+    }
+    let verify = read(
+        client
+            .get(format!("{}/v1/ledger/verify", second.base()))
+            .bearer_auth(&key)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(verify.json["ok"], true, "{verify:?}");
+}

@@ -1,7 +1,6 @@
 //! The `endorsements` table: the projection of the ledger that queries run on.
 
 use chrono::{DateTime, NaiveDateTime, Utc};
-use diesel::dsl::{count_star, min};
 use diesel::prelude::*;
 
 use super::db_time;
@@ -9,7 +8,6 @@ use crate::db::schema::{endorsements, topics, users};
 use crate::db::DbConn;
 use crate::domain::cursor::Cursor;
 use crate::domain::endorsement::{Endorsement, EndorsementState, Status};
-use crate::domain::rules::{BudgetUse, TripleHistory};
 use crate::domain::time::from_db;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -165,27 +163,6 @@ pub fn set_status(conn: &mut DbConn, id: i64, status: Status) -> QueryResult<()>
         .map(drop)
 }
 
-/// Live endorsements from `endorser` to `endorsee` in `topic` created in `[from, to]`:
-/// the other half of a trade.
-pub fn between(
-    conn: &mut DbConn,
-    endorser: i32,
-    endorsee: i32,
-    topic: i32,
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
-) -> QueryResult<Vec<(i64, NaiveDateTime)>> {
-    endorsements::table
-        .filter(endorsements::endorser_id.eq(endorser))
-        .filter(endorsements::endorsee_id.eq(endorsee))
-        .filter(endorsements::topic_id.eq(topic))
-        .filter(endorsements::status.ne(Status::Revoked.as_str()))
-        .filter(endorsements::created_at.ge(db_time(from)))
-        .filter(endorsements::created_at.le(db_time(to)))
-        .select((endorsements::id, endorsements::created_at))
-        .load(conn)
-}
-
 /// Live endorsements received by `endorsee` in `[from, to]`, with endorser and topic ids and
 /// status: the candidates a late-reported ask may have prompted.
 pub fn received_between(
@@ -208,91 +185,6 @@ pub fn received_between(
         .load(conn)
 }
 
-/// Live endorsements given by `endorser` in `[from, to]`, in `topic` if given, as
-/// `(id, endorsee)`. The topic is filtered here, not in SQL: with a topic condition SQLite may
-/// pick the (topic, time) index and read the whole topic instead of one user's entries.
-pub fn out_edges(
-    conn: &mut DbConn,
-    endorser: i32,
-    topic: Option<i32>,
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
-) -> QueryResult<Vec<(i64, i32)>> {
-    let rows: Vec<(i64, i32, i32)> = endorsements::table
-        .filter(endorsements::endorser_id.eq(endorser))
-        .filter(endorsements::created_at.ge(db_time(from)))
-        .filter(endorsements::created_at.le(db_time(to)))
-        .filter(endorsements::status.ne(Status::Revoked.as_str()))
-        .select((
-            endorsements::id,
-            endorsements::endorsee_id,
-            endorsements::topic_id,
-        ))
-        .load(conn)?;
-    Ok(in_topic(rows, topic))
-}
-
-/// Live endorsements received by `endorsee` in `[from, to]`, in `topic` if given, as
-/// `(id, endorser)` (the topic filtered here, as in [`out_edges`]).
-pub fn in_edges(
-    conn: &mut DbConn,
-    endorsee: i32,
-    topic: Option<i32>,
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
-) -> QueryResult<Vec<(i64, i32)>> {
-    let rows: Vec<(i64, i32, i32)> = endorsements::table
-        .filter(endorsements::endorsee_id.eq(endorsee))
-        .filter(endorsements::created_at.ge(db_time(from)))
-        .filter(endorsements::created_at.le(db_time(to)))
-        .filter(endorsements::status.ne(Status::Revoked.as_str()))
-        .select((
-            endorsements::id,
-            endorsements::endorser_id,
-            endorsements::topic_id,
-        ))
-        .load(conn)?;
-    Ok(in_topic(rows, topic))
-}
-
-fn in_topic(rows: Vec<(i64, i32, i32)>, topic: Option<i32>) -> Vec<(i64, i32)> {
-    rows.into_iter()
-        .filter(|(_, _, t)| topic.is_none_or(|want| want == *t))
-        .map(|(id, other, _)| (id, other))
-        .collect()
-}
-
-/// How many endorsements `endorsee` received in `[from, to]`.
-pub fn count_inbound(
-    conn: &mut DbConn,
-    endorsee: i32,
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
-) -> QueryResult<i64> {
-    endorsements::table
-        .filter(endorsements::endorsee_id.eq(endorsee))
-        .filter(endorsements::created_at.ge(db_time(from)))
-        .filter(endorsements::created_at.le(db_time(to)))
-        .count()
-        .get_result(conn)
-}
-
-/// When `endorsee` received endorsements in `[from, to]` (all topics, revoked ones included:
-/// a burst is about what arrived).
-pub fn inbound_times(
-    conn: &mut DbConn,
-    endorsee: i32,
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
-) -> QueryResult<Vec<NaiveDateTime>> {
-    endorsements::table
-        .filter(endorsements::endorsee_id.eq(endorsee))
-        .filter(endorsements::created_at.ge(db_time(from)))
-        .filter(endorsements::created_at.le(db_time(to)))
-        .select(endorsements::created_at)
-        .load(conn)
-}
-
 /// Marks an endorsement revoked.
 pub fn set_revoked(conn: &mut DbConn, id: i64, at: DateTime<Utc>) -> QueryResult<()> {
     diesel::update(endorsements::table.find(id))
@@ -302,58 +194,6 @@ pub fn set_revoked(conn: &mut DbConn, id: i64, at: DateTime<Utc>) -> QueryResult
         ))
         .execute(conn)
         .map(drop)
-}
-
-/// What is known about the triple, for the duplicate and re-endorse rules. Only the latest
-/// endorsement of a triple can be live: a new one is refused while one is.
-pub fn triple_history(
-    conn: &mut DbConn,
-    endorser: i32,
-    endorsee: i32,
-    topic: i32,
-) -> QueryResult<TripleHistory> {
-    // A triple has a handful of rows at most (one a week), so all are read and the latest kept.
-    let rows: Vec<(String, NaiveDateTime)> = endorsements::table
-        .filter(endorsements::endorser_id.eq(endorser))
-        .filter(endorsements::endorsee_id.eq(endorsee))
-        .filter(endorsements::topic_id.eq(topic))
-        .select((endorsements::status, endorsements::created_at))
-        .load(conn)?;
-    let last = rows.into_iter().max_by_key(|(_, t)| *t);
-    Ok(TripleHistory {
-        live: last
-            .as_ref()
-            .is_some_and(|(status, _)| status != Status::Revoked.as_str()),
-        last_created_at: last.map(|(_, t)| from_db(t)),
-    })
-}
-
-/// Endorsements given by `endorser` in `(from, to]`, and the oldest of them.
-pub fn budget_use(
-    conn: &mut DbConn,
-    endorser: i32,
-    limit: Option<u32>,
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
-) -> QueryResult<BudgetUse> {
-    if limit.is_none() {
-        return Ok(BudgetUse {
-            limit,
-            used: 0,
-            oldest: None,
-        });
-    }
-    let (used, oldest): (i64, Option<NaiveDateTime>) = endorsements::table
-        .filter(endorsements::endorser_id.eq(endorser))
-        .filter(endorsements::created_at.gt(db_time(from)))
-        .filter(endorsements::created_at.le(db_time(to)))
-        .select((count_star(), min(endorsements::created_at)))
-        .get_result(conn)?;
-    Ok(BudgetUse {
-        limit,
-        used: u32::try_from(used).unwrap_or(u32::MAX),
-        oldest: oldest.map(from_db),
-    })
 }
 
 /// Counts of live endorsements a user gave and received.

@@ -77,20 +77,6 @@ pub fn insert_many(conn: &mut DbConn, entries: &[Entry]) -> QueryResult<()> {
     Ok(())
 }
 
-pub fn insert(conn: &mut DbConn, e: &Entry) -> QueryResult<()> {
-    diesel::insert_into(ledger::table)
-        .values((
-            ledger::seq.eq(e.seq),
-            ledger::kind.eq(&e.kind),
-            ledger::at.eq(db_time(e.at)),
-            ledger::payload.eq(&e.payload),
-            ledger::prev_hash.eq(&e.prev_hash),
-            ledger::hash.eq(&e.hash),
-        ))
-        .execute(conn)
-        .map(drop)
-}
-
 /// Up to `limit` entries with `seq > after`, in order.
 pub fn page(conn: &mut DbConn, after: i64, limit: i64) -> QueryResult<Vec<Entry>> {
     let rows: Vec<Row> = ledger::table

@@ -95,14 +95,6 @@ pub fn list_with_counts(conn: &mut DbConn) -> QueryResult<Vec<TopicCounts>> {
         .collect())
 }
 
-/// The id of `slug`, adding the topic (first used at `at`) if new.
-pub fn find_or_insert(conn: &mut DbConn, slug: &str, at: DateTime<Utc>) -> QueryResult<i32> {
-    match find_id(conn, slug)? {
-        Some(id) => Ok(id),
-        None => insert(conn, slug, at),
-    }
-}
-
 /// A topic's id, slug and creation time.
 pub fn find(conn: &mut DbConn, slug: &str) -> QueryResult<Option<(i32, String, NaiveDateTime)>> {
     topics::table

@@ -36,20 +36,6 @@ pub fn handle_of(conn: &mut DbConn, id: i32) -> QueryResult<String> {
     users::table.find(id).select(users::handle).get_result(conn)
 }
 
-/// The ids of two handles, in one query; `None` for a handle not used yet.
-pub fn find_pair(conn: &mut DbConn, a: &str, b: &str) -> QueryResult<(Option<i32>, Option<i32>)> {
-    let rows: Vec<(i32, String)> = users::table
-        .filter(users::handle.eq(a).or(users::handle.eq(b)))
-        .select((users::id, users::handle))
-        .load(conn)?;
-    let id_of = |h: &str| {
-        rows.iter()
-            .find(|(_, handle)| handle == h)
-            .map(|(id, _)| *id)
-    };
-    Ok((id_of(a), id_of(b)))
-}
-
 /// A user the writer has given an id.
 #[derive(Debug, Clone)]
 pub struct New {
@@ -89,20 +75,4 @@ pub fn page_ids(conn: &mut DbConn, after: i32, limit: i64) -> QueryResult<Vec<(i
         .limit(limit)
         .select((users::id, users::handle))
         .load(conn)
-}
-
-/// Adds a user first seen at `at`; returns its id.
-pub fn insert(conn: &mut DbConn, handle: &str, at: DateTime<Utc>) -> QueryResult<i32> {
-    diesel::insert_into(users::table)
-        .values((users::handle.eq(handle), users::created_at.eq(db_time(at))))
-        .returning(users::id)
-        .get_result(conn)
-}
-
-/// The id of `handle`, adding the user (first seen at `at`) if new.
-pub fn find_or_insert(conn: &mut DbConn, handle: &str, at: DateTime<Utc>) -> QueryResult<i32> {
-    match find_id(conn, handle)? {
-        Some(id) => Ok(id),
-        None => insert(conn, handle, at),
-    }
 }

@@ -6,7 +6,7 @@
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use super::time;
@@ -130,12 +130,25 @@ pub fn entry_hash(
     at: DateTime<Utc>,
     payload: &Value,
 ) -> String {
-    let body = canonical_json(&json!({
-        "seq": seq,
-        "kind": kind,
-        "at": time::format(at),
-        "payload": payload,
-    }));
+    hash_with_payload(prev_hash, seq, kind, at, &canonical_json(payload))
+}
+
+/// [`entry_hash`] with the payload already in canonical form. The hashed body is the canonical
+/// JSON of `{"at", "kind", "payload", "seq"}`, written out directly: those keys are already in
+/// RFC 8785 order, and `at` and `kind` are plain ASCII with nothing to escape, so only the
+/// payload needs canonicalising (once, for the stored text and the hash alike).
+pub fn hash_with_payload(
+    prev_hash: &str,
+    seq: i64,
+    kind: &str,
+    at: DateTime<Utc>,
+    payload_jcs: &str,
+) -> String {
+    let body = format!(
+        "{{\"at\":{},\"kind\":{},\"payload\":{payload_jcs},\"seq\":{seq}}}",
+        canonical_json(&time::format(at)),
+        canonical_json(&kind),
+    );
     let mut hasher = Sha256::new();
     hasher.update(prev_hash.as_bytes());
     hasher.update(b"\n");
@@ -153,13 +166,14 @@ pub fn next_entry<T: Serialize>(
     let (prev_seq, prev_hash) = prev.unwrap_or((0, GENESIS_HASH));
     let value = serde_json::to_value(payload).unwrap_or(Value::Null);
     let seq = prev_seq + 1;
+    let payload = canonical_json(&value);
     Entry {
         seq,
         kind: kind.to_string(),
         at,
-        payload: canonical_json(&value),
+        hash: hash_with_payload(prev_hash, seq, kind, at, &payload),
+        payload,
         prev_hash: prev_hash.to_string(),
-        hash: entry_hash(prev_hash, seq, kind, at, &value),
     }
 }
 
@@ -170,6 +184,7 @@ pub use replay::{compare_row, first_difference, Break, FlagState, Replay};
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     fn created(id: i64) -> Created {
         Created {
@@ -224,6 +239,23 @@ mod tests {
             let err = entries.iter().try_for_each(|e| r.push(e)).unwrap_err();
             assert_eq!(err.seq, 2, "{}", err.reason);
         }
+    }
+
+    #[test]
+    fn the_written_out_body_is_the_canonical_one() {
+        let at = time::now();
+        let payload = serde_json::to_value(created(7)).unwrap();
+        let body = canonical_json(&json!({
+            "seq": 7, "kind": ENDORSEMENT_CREATED, "at": time::format(at), "payload": payload,
+        }));
+        let mut hasher = Sha256::new();
+        hasher.update(GENESIS_HASH.as_bytes());
+        hasher.update(b"\n");
+        hasher.update(body.as_bytes());
+        assert_eq!(
+            entry_hash(GENESIS_HASH, 7, ENDORSEMENT_CREATED, at, &payload),
+            hex::encode(hasher.finalize())
+        );
     }
 
     #[test]

@@ -33,13 +33,15 @@ pub enum ConnectError {
 
 /// SQLite: WAL so readers never block the writer; FULL sync so a commit survives power loss
 /// (a 201 means durable); a busy timeout so writers queue instead of failing; a 64 MiB page
-/// cache and memory-mapped reads so a growing database is not re-read through system calls.
+/// cache and memory-mapped reads so a growing database is not re-read through system calls;
+/// temporary storage in memory, so a multi-row insert's statement journal never spills to a file.
 const SQLITE_SETUP: &str = "PRAGMA busy_timeout = 10000;
 PRAGMA journal_mode = WAL;
 PRAGMA synchronous = FULL;
 PRAGMA foreign_keys = ON;
 PRAGMA cache_size = -65536;
-PRAGMA mmap_size = 268435456;";
+PRAGMA mmap_size = 268435456;
+PRAGMA temp_store = MEMORY;";
 
 /// PostgreSQL: UTC session so TIMESTAMP columns hold UTC; a statement timeout so a stuck query
 /// cannot hold a request (and the ledger lock) forever.

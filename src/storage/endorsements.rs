@@ -91,7 +91,7 @@ pub struct NewRow {
 }
 
 pub fn insert_many(conn: &mut DbConn, rows: &[NewRow]) -> QueryResult<()> {
-    for chunk in rows.chunks(super::INSERT_CHUNK) {
+    for chunk in super::chunks(rows) {
         let values: Vec<_> = chunk
             .iter()
             .map(|r| {

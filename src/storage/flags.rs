@@ -24,7 +24,7 @@ pub struct Row {
 }
 
 pub fn insert_many(conn: &mut DbConn, rows: &[Row]) -> QueryResult<()> {
-    for chunk in rows.chunks(super::INSERT_CHUNK) {
+    for chunk in super::chunks(rows) {
         super::per_backend!(&mut *conn, |c| diesel::insert_into(flags::table)
             .values(chunk)
             .execute(c))?;

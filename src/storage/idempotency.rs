@@ -37,7 +37,7 @@ pub struct New {
 }
 
 pub fn insert_many(conn: &mut DbConn, rows: &[New]) -> QueryResult<()> {
-    for chunk in rows.chunks(super::INSERT_CHUNK) {
+    for chunk in super::chunks(rows) {
         let values: Vec<_> = chunk
             .iter()
             .map(|n| {

@@ -56,7 +56,7 @@ pub fn head(conn: &mut DbConn) -> QueryResult<Option<(i64, String)>> {
 
 /// Appends entries already chained, in as few statements as the chunk size allows.
 pub fn insert_many(conn: &mut DbConn, entries: &[Entry]) -> QueryResult<()> {
-    for chunk in entries.chunks(super::INSERT_CHUNK) {
+    for chunk in super::chunks(entries) {
         let values: Vec<_> = chunk
             .iter()
             .map(|e| {

@@ -32,7 +32,22 @@ use chrono::{DateTime, Utc};
 
 /// Most rows in one multi-row INSERT: well under SQLite's and PostgreSQL's bound-parameter
 /// limits for the widest table written this way.
-pub(crate) const INSERT_CHUNK: usize = 500;
+const INSERT_CHUNK: usize = 256;
+
+/// Splits rows for multi-row INSERTs into chunks whose sizes are powers of two: each size is one
+/// statement text, prepared once and then taken from the connection's statement cache, where
+/// every batch size would otherwise be a new statement to parse.
+pub(crate) fn chunks<T>(mut rows: &[T]) -> impl Iterator<Item = &[T]> {
+    std::iter::from_fn(move || {
+        if rows.is_empty() {
+            return None;
+        }
+        let size = 1 << rows.len().min(INSERT_CHUNK).ilog2();
+        let (chunk, rest) = rows.split_at(size);
+        rows = rest;
+        Some(chunk)
+    })
+}
 
 /// Keeps a PostgreSQL serial column's sequence past ids the writer assigned itself, so an insert
 /// that lets the database choose never collides with them. SQLite needs nothing.

@@ -46,7 +46,7 @@ pub struct New {
 
 /// Adds users with the ids the writer gave them.
 pub fn insert_many(conn: &mut DbConn, rows: &[New]) -> QueryResult<()> {
-    for chunk in rows.chunks(super::INSERT_CHUNK) {
+    for chunk in super::chunks(rows) {
         let values: Vec<_> = chunk
             .iter()
             .map(|u| {

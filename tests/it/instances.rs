@@ -15,7 +15,8 @@ both_backends!(
 
 const CLIENTS: usize = 64;
 
-/// Posts every endorsement at once, the i-th to `bases[i % len]`.
+/// Posts every endorsement at once, the i-th to `bases[i % len]`. A request the server never
+/// answered (it was killed) reads as status 0.
 async fn post_spread(
     client: &reqwest::Client,
     bases: &[String],
@@ -28,9 +29,33 @@ async fn post_spread(
         if let Some(k) = idem {
             req = req.header("Idempotency-Key", k);
         }
-        async move { read(req.send().await.unwrap()).await }
+        async move {
+            let Ok(res) = req.send().await else {
+                return unanswered();
+            };
+            let status = res.status().as_u16();
+            let headers = res.headers().clone();
+            match res.text().await {
+                Ok(text) => Resp {
+                    status,
+                    headers,
+                    json: serde_json::from_str(&text).unwrap_or(Value::Null),
+                    text,
+                },
+                Err(_) => unanswered(),
+            }
+        }
     }))
     .await
+}
+
+fn unanswered() -> Resp {
+    Resp {
+        status: 0,
+        headers: Default::default(),
+        text: String::new(),
+        json: Value::Null,
+    }
 }
 
 fn count(rs: &[Resp], status: u16) -> usize {

@@ -149,9 +149,7 @@ fn burst(m: &Model, e: &Fresh<'_>) -> Option<Finding> {
     }
     let hours = BURST_BASELINE_HOURS + 1;
     let week = m.received(e.endorsee, e.at - hour * hours as i32, e.at);
-    // Hour k holds what arrived in (at - (k+1) h, at - k h].
-    let upto = |k: usize| week.partition_point(|h| h.at <= micros(e.at - hour * k as i32));
-    let mut counts: Vec<u32> = (0..hours).map(|k| (upto(k) - upto(k + 1)) as u32).collect();
+    let mut counts = hourly_counts(week, micros(e.at), hours);
     let oldest = counts.iter().rposition(|c| *c > 0).unwrap_or(0);
     // The baseline is the user's own history in the window, and at least a day: hours before
     // anyone endorsed them say nothing about their normal rate.
@@ -163,6 +161,31 @@ fn burst(m: &Model, e: &Fresh<'_>) -> Option<Finding> {
         .min(1.0),
         evidence: json!(stats),
     })
+}
+
+/// `counts[k]` = edges between k and k+1 hours old (k h <= age < (k+1) h), for k < `hours`.
+/// One pass over a short list; a binary search per hour over a long one.
+fn hourly_counts(sorted: &[Half], now: i64, hours: usize) -> Vec<u32> {
+    const HOUR: i64 = 3_600_000_000;
+    let mut counts = vec![0u32; hours];
+    if sorted.len() <= 4 * hours {
+        for h in sorted {
+            let k = (now - h.at).div_euclid(HOUR);
+            if let Some(c) = usize::try_from(k).ok().and_then(|k| counts.get_mut(k)) {
+                *c += 1;
+            }
+        }
+        return counts;
+    }
+    // Hour k is (now - (k+1) h, now - k h] in time.
+    let upto = |k: usize| sorted.partition_point(|h| h.at <= now - HOUR * k as i64);
+    let mut newer = upto(0);
+    for (k, c) in counts.iter_mut().enumerate() {
+        let older = upto(k + 1);
+        *c = (newer - older) as u32;
+        newer = older;
+    }
+    counts
 }
 
 /// Endorsers moving together: the endorser and others who endorsed the same endorsee within
@@ -197,4 +220,50 @@ fn lockstep(m: &Model, e: &Fresh<'_>, rule: &LockstepRule) -> Option<Finding> {
             "window_minutes": rule.window.num_minutes(),
         }),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn half(at: i64) -> Half {
+        Half {
+            at,
+            id: at,
+            other: 1,
+            topic: 1,
+            revoked: false,
+        }
+    }
+
+    #[test]
+    fn hourly_counts_agree_however_long_the_list() {
+        const HOUR: i64 = 3_600_000_000;
+        let now = 1_000 * HOUR;
+        // Edges on and around every hour boundary, short and long lists alike.
+        let mut times: Vec<i64> = (0..10 * HOUR)
+            .step_by((HOUR / 7) as usize)
+            .map(|d| now - d)
+            .chain([now, now - HOUR, now - 2 * HOUR, now - 3 * HOUR + 1])
+            .collect();
+        times.sort();
+        let short: Vec<Half> = times.iter().copied().map(half).collect();
+        let by_pass = hourly_counts(&short, now, 12);
+        let long: Vec<Half> = short
+            .iter()
+            .cycle()
+            .take(short.len() * 100)
+            .copied()
+            .collect();
+        let mut long = long;
+        long.sort_by_key(|h| h.at);
+        let by_search = hourly_counts(&long, now, 12);
+        assert_eq!(
+            by_pass.iter().map(|c| c * 100).collect::<Vec<_>>(),
+            by_search
+        );
+        // An edge exactly one hour old is in hour 1, just younger in hour 0.
+        let edge = hourly_counts(&[half(now - HOUR), half(now - HOUR + 1)], now, 3);
+        assert_eq!(edge, vec![1, 1, 0]);
+    }
 }

@@ -55,10 +55,16 @@ fn info(row: storage::keys::KeyRow) -> Result<KeyInfo> {
     })
 }
 
-/// Creates a key. Names follow the handle rules and are never reused.
+/// Creates a key in its own write transaction (the CLI, with no server's writer to use).
 pub fn create(conn: &mut DbConn, name: &str, role: Role) -> Result<NewKey> {
+    write_tx(conn, |conn| create_in(conn, name, role))
+}
+
+/// Creates a key inside the caller's write transaction (the API: the writer's batch). Names
+/// follow the handle rules and are never reused.
+pub fn create_in(conn: &mut DbConn, name: &str, role: Role) -> Result<NewKey> {
     let name = Handle::parse("name", name)?;
-    write_tx(conn, |conn| insert_new(conn, name.as_str(), role))
+    insert_new(conn, name.as_str(), role)
 }
 
 fn insert_new(conn: &mut DbConn, name: &str, role: Role) -> Result<NewKey> {
@@ -90,30 +96,37 @@ pub fn list(conn: &mut DbConn) -> Result<Vec<KeyInfo>> {
     storage::keys::list(conn)?.into_iter().map(info).collect()
 }
 
-/// Revokes the live key called `name`.
+/// Revokes the live key called `name`, in its own write transaction (the CLI).
 pub fn revoke(conn: &mut DbConn, name: &str) -> Result<()> {
-    let name = Handle::parse("name", name)?;
-    write_tx(conn, |conn| {
-        if storage::keys::revoke(conn, name.as_str(), time::now())? {
-            Ok(())
-        } else {
-            Err(Error::NotFound(format!("live key {name}")))
-        }
-    })
+    write_tx(conn, |conn| revoke_in(conn, name))
 }
 
-/// Gives the live key `name` its own quota, or with `None` returns it to the server's defaults.
+/// Revokes the live key called `name` inside the caller's write transaction (the API).
+pub fn revoke_in(conn: &mut DbConn, name: &str) -> Result<()> {
+    let name = Handle::parse("name", name)?;
+    if storage::keys::revoke(conn, name.as_str(), time::now())? {
+        Ok(())
+    } else {
+        Err(Error::NotFound(format!("live key {name}")))
+    }
+}
+
+/// Gives the live key `name` its own quota, or with `None` returns it to the server's defaults;
+/// in its own write transaction (the CLI).
 pub fn set_rate(conn: &mut DbConn, name: &str, rate: Option<Rate>) -> Result<KeyInfo> {
+    write_tx(conn, |conn| set_rate_in(conn, name, rate))
+}
+
+/// [`set_rate`] inside the caller's write transaction (the API).
+pub fn set_rate_in(conn: &mut DbConn, name: &str, rate: Option<Rate>) -> Result<KeyInfo> {
     let name = Handle::parse("name", name)?;
     let stored = rate.map(|r| (r.per_sec as i32, r.burst as i32));
-    write_tx(conn, |conn| {
-        if !storage::keys::set_rate(conn, name.as_str(), stored)? {
-            return Err(Error::NotFound(format!("live key {name}")));
-        }
-        let row = storage::keys::find_by_name(conn, name.as_str())?
-            .ok_or_else(|| Error::NotFound(format!("live key {name}")))?;
-        info(row)
-    })
+    if !storage::keys::set_rate(conn, name.as_str(), stored)? {
+        return Err(Error::NotFound(format!("live key {name}")));
+    }
+    let row = storage::keys::find_by_name(conn, name.as_str())?
+        .ok_or_else(|| Error::NotFound(format!("live key {name}")))?;
+    info(row)
 }
 
 /// The principal a presented bearer token belongs to, if it is a live key.

@@ -1,9 +1,7 @@
 //! Recent endorsements as each user's lists of edges given and received, sorted by time, so a
 //! window is two binary searches away.
 
-use std::collections::HashMap;
-
-use super::{Micros, Triple};
+use super::{Map, Micros, Triple};
 
 /// One endorsement seen from one end: the other user, the topic, when, and whether revoked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,8 +16,8 @@ pub struct Half {
 
 #[derive(Debug, Clone, Default)]
 pub struct Edges {
-    given: HashMap<i32, Vec<Half>>,
-    received: HashMap<i32, Vec<Half>>,
+    given: Map<i32, Vec<Half>>,
+    received: Map<i32, Vec<Half>>,
     count: usize,
 }
 

@@ -11,8 +11,6 @@
 mod edges;
 mod names;
 
-use std::collections::HashMap;
-
 use chrono::{DateTime, Duration, Utc};
 
 use edges::Edges;
@@ -20,6 +18,10 @@ pub use edges::Half;
 pub use names::Names;
 
 use super::rules::{BudgetUse, TripleHistory, BUDGET_WINDOW};
+
+/// The model's hash maps: foldhash, several times faster than the standard SipHash on these small
+/// integer keys, and seeded at random per map so handles chosen by clients cannot force collisions.
+pub type Map<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 
 /// Microseconds since the Unix epoch: the model's clock, compact and totally ordered.
 pub type Micros = i64;
@@ -35,12 +37,29 @@ pub fn instant(m: Micros) -> DateTime<Utc> {
 /// An (endorser, endorsee, topic) triple, by ids.
 pub type Triple = (i32, i32, i32);
 
-/// The latest endorsement of a triple.
+/// The latest endorsement of a triple: its id, and when it was created with whether it is live
+/// packed in one word (`at << 1 | live`), so the map of every triple stays small.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Latest {
     id: i64,
-    at: Micros,
-    live: bool,
+    at_live: i64,
+}
+
+impl Latest {
+    fn new(id: i64, at: Micros, live: bool) -> Latest {
+        Latest {
+            id,
+            at_live: (at << 1) | i64::from(live),
+        }
+    }
+
+    fn at(self) -> Micros {
+        self.at_live >> 1
+    }
+
+    fn live(self) -> bool {
+        self.at_live & 1 == 1
+    }
 }
 
 /// A begging ask, kept for the `solicited` detector.
@@ -84,9 +103,9 @@ pub enum Event {
 pub struct Model {
     pub users: Names,
     pub topics: Names,
-    triples: HashMap<Triple, Latest>,
+    triples: Map<Triple, Latest>,
     edges: Edges,
-    asks: HashMap<i32, Vec<Ask>>,
+    asks: Map<i32, Vec<Ask>>,
     head: Option<Head>,
     retain: Duration,
     /// The latest endorsement or ask time applied: what "recent" is measured from.
@@ -100,9 +119,9 @@ impl Model {
         Model {
             users: Names::default(),
             topics: Names::default(),
-            triples: HashMap::new(),
+            triples: Map::default(),
             edges: Edges::default(),
-            asks: HashMap::new(),
+            asks: Map::default(),
             head: None,
             retain,
             newest: Micros::MIN,
@@ -158,11 +177,11 @@ impl Model {
     }
 
     fn note_triple(&mut self, triple: Triple, id: i64, at: Micros, live: bool) {
-        let latest = Latest { id, at, live };
+        let latest = Latest::new(id, at, live);
         self.triples
             .entry(triple)
             .and_modify(|l| {
-                if (at, id) >= (l.at, l.id) {
+                if (at, id) >= (l.at(), l.id) {
                     *l = latest;
                 }
             })
@@ -172,7 +191,7 @@ impl Model {
     fn revoked(&mut self, id: i64, triple: Triple) {
         if let Some(l) = self.triples.get_mut(&triple) {
             if l.id == id {
-                l.live = false;
+                *l = Latest::new(l.id, l.at(), false);
             }
         }
         self.edges.revoke(id, triple);
@@ -203,8 +222,8 @@ impl Model {
         match self.triples.get(&triple) {
             None => TripleHistory::default(),
             Some(l) => TripleHistory {
-                live: l.live,
-                last_created_at: Some(instant(l.at)),
+                live: l.live(),
+                last_created_at: Some(instant(l.at())),
             },
         }
     }
@@ -217,7 +236,7 @@ impl Model {
         to: DateTime<Utc>,
     ) -> Option<(i64, DateTime<Utc>)> {
         let l = self.triples.get(&triple)?;
-        (l.live && (micros(from)..=micros(to)).contains(&l.at)).then(|| (l.id, instant(l.at)))
+        (l.live() && (micros(from)..=micros(to)).contains(&l.at())).then(|| (l.id, instant(l.at())))
     }
 
     /// The endorser's use of the daily budget in the window ending at `at`.

@@ -1,12 +1,13 @@
 //! Handles or slugs and their database ids, both ways.
 
-use std::collections::HashMap;
+use super::Map;
 
-/// Names and ids of users or topics. Ids are given out by the writer, one past the largest known.
+/// Names and ids of users or topics. Ids are given out by the writer, one past the largest known,
+/// so they are dense and a vector indexed by id holds the names.
 #[derive(Debug, Clone, Default)]
 pub struct Names {
-    ids: HashMap<Box<str>, i32>,
-    by_id: HashMap<i32, Box<str>>,
+    ids: Map<Box<str>, i32>,
+    by_id: Vec<Option<Box<str>>>,
     max_id: i32,
 }
 
@@ -16,7 +17,8 @@ impl Names {
     }
 
     pub fn name(&self, id: i32) -> Option<&str> {
-        self.by_id.get(&id).map(AsRef::as_ref)
+        let slot = self.by_id.get(usize::try_from(id).ok()?)?;
+        slot.as_deref()
     }
 
     pub fn len(&self) -> usize {
@@ -30,7 +32,12 @@ impl Names {
     /// Records a name the database already holds under `id`.
     pub fn register(&mut self, id: i32, name: &str) {
         self.ids.insert(name.into(), id);
-        self.by_id.insert(id, name.into());
+        if let Ok(at) = usize::try_from(id) {
+            if self.by_id.len() <= at {
+                self.by_id.resize(at + 1, None);
+            }
+            self.by_id[at] = Some(name.into());
+        }
         self.max_id = self.max_id.max(id);
     }
 

@@ -134,7 +134,9 @@ pub async fn revoke(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Permission::ManageKeys)?;
     let name = name.into_inner();
-    state.write(move |tx| svc::revoke_in(tx.conn()?, &name)).await?;
+    state
+        .write(move |tx| svc::revoke_in(tx.conn()?, &name))
+        .await?;
     state.keys.clear();
     Ok(HttpResponse::NoContent().finish())
 }

@@ -76,7 +76,11 @@ impl Application {
         let limiters = Arc::new(Limiters::new(opts.rate));
         ratelimit::spawn_sweeper(&limiters, opts.sweep_every);
         let writer = Arc::new(Writer::start_with(pool.clone(), opts.detection)?);
-        let reputation = Arc::new(Worker::start(pool.clone(), opts.reputation)?);
+        let reputation = Arc::new(Worker::start(
+            pool.clone(),
+            opts.reputation,
+            writer.started(),
+        )?);
         let state = web::Data::new(AppState {
             pool,
             writer,

@@ -85,6 +85,7 @@ fn load_in(conn: &mut DbConn, d: &Detection) -> Result<Model> {
             tracing::info!(endorsements = loaded, "loading the writer state");
         }
     }
+    m.finish_load();
     if let Some(n) = newest {
         let from = to_db(Model::horizon(n, retain));
         for row in storage::solicitations::begging_since(conn, from)? {

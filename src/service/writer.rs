@@ -16,6 +16,7 @@
 //! rolled back whole, the failing write gets its error and the others `Unavailable` (retry).
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
 use std::sync::{Arc, Weak};
 use std::time::Duration;
@@ -59,6 +60,8 @@ const CHECKPOINT_EVERY: Duration = Duration::from_millis(200);
 /// Handle to the writer thread; it stops when the last handle is dropped.
 pub struct Writer {
     queue: SyncSender<Job>,
+    /// Set once the first load of the model has been tried (loaded, or found impossible).
+    started: Arc<AtomicBool>,
     /// Held while the writer is wanted; the checkpointer stops when it is gone.
     _alive: Arc<()>,
 }
@@ -80,13 +83,22 @@ impl Writer {
                 .name("plusk-checkpoint".into())
                 .spawn(move || checkpoint_loop(&pool, &alive))?;
         }
+        let started = Arc::new(AtomicBool::new(false));
+        let flag = started.clone();
         std::thread::Builder::new()
             .name("plusk-writer".into())
-            .spawn(move || run(&pool, &jobs, &detection))?;
+            .spawn(move || run(&pool, &jobs, &detection, &flag))?;
         Ok(Writer {
             queue,
+            started,
             _alive: alive,
         })
+    }
+
+    /// Whether the writer has finished starting (its model loaded, or the database found out of
+    /// reach): background work that would compete with the load for the CPU waits for this.
+    pub fn started(&self) -> Arc<AtomicBool> {
+        self.started.clone()
     }
 
     /// Runs `f` on the batch's connection, after the batch's pending rows are written. For
@@ -142,8 +154,9 @@ impl Writer {
     }
 }
 
-fn run(pool: &DbPool, jobs: &Receiver<Job>, detection: &Detection) {
+fn run(pool: &DbPool, jobs: &Receiver<Job>, detection: &Detection, started: &AtomicBool) {
     let mut model = load(pool, detection);
+    started.store(true, Ordering::Release);
     let mut pruned = Instant::now();
     while let Ok(first) = jobs.recv() {
         let mut batch = Vec::with_capacity(MAX_BATCH);

@@ -10,12 +10,14 @@
 
 mod edges;
 mod names;
+mod triples;
 
 use chrono::{DateTime, Duration, Utc};
 
 use edges::Edges;
 pub use edges::Half;
 pub use names::Names;
+use triples::{Latest, Triples};
 
 use super::rules::{BudgetUse, TripleHistory, BUDGET_WINDOW};
 
@@ -36,31 +38,6 @@ pub fn instant(m: Micros) -> DateTime<Utc> {
 
 /// An (endorser, endorsee, topic) triple, by ids.
 pub type Triple = (i32, i32, i32);
-
-/// The latest endorsement of a triple: its id, and when it was created with whether it is live
-/// packed in one word (`at << 1 | live`), so the map of every triple stays small.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Latest {
-    id: i64,
-    at_live: i64,
-}
-
-impl Latest {
-    fn new(id: i64, at: Micros, live: bool) -> Latest {
-        Latest {
-            id,
-            at_live: (at << 1) | i64::from(live),
-        }
-    }
-
-    fn at(self) -> Micros {
-        self.at_live >> 1
-    }
-
-    fn live(self) -> bool {
-        self.at_live & 1 == 1
-    }
-}
 
 /// A begging ask, kept for the `solicited` detector.
 #[derive(Debug, Clone, PartialEq)]
@@ -103,7 +80,7 @@ pub enum Event {
 pub struct Model {
     pub users: Names,
     pub topics: Names,
-    triples: Map<Triple, Latest>,
+    triples: Triples,
     edges: Edges,
     asks: Map<i32, Vec<Ask>>,
     head: Option<Head>,
@@ -119,7 +96,7 @@ impl Model {
         Model {
             users: Names::default(),
             topics: Names::default(),
-            triples: Map::default(),
+            triples: Triples::default(),
             edges: Edges::default(),
             asks: Map::default(),
             head: None,
@@ -161,13 +138,21 @@ impl Model {
 
     /// Loads a recent stored endorsement: its triple and its edges.
     pub fn load_endorsement(&mut self, id: i64, triple: Triple, at: DateTime<Utc>, live: bool) {
-        self.created(id, triple, micros(at), live);
+        let at = micros(at);
+        self.triples.load(triple, Latest::new(id, at, live));
+        self.edges.insert(id, triple, at, !live);
+        self.newest = self.newest.max(at);
     }
 
     /// Loads an older stored endorsement: only its triple (the rules look back for ever, the
     /// detectors only within [`Model::retain`]).
     pub fn load_triple(&mut self, id: i64, triple: Triple, at: DateTime<Utc>, live: bool) {
-        self.note_triple(triple, id, micros(at), live);
+        self.triples.load(triple, Latest::new(id, micros(at), live));
+    }
+
+    /// Ends a load: call once every stored endorsement has been loaded.
+    pub fn finish_load(&mut self) {
+        self.triples.finish_load();
     }
 
     fn created(&mut self, id: i64, triple: Triple, at: Micros, live: bool) {
@@ -177,23 +162,11 @@ impl Model {
     }
 
     fn note_triple(&mut self, triple: Triple, id: i64, at: Micros, live: bool) {
-        let latest = Latest::new(id, at, live);
-        self.triples
-            .entry(triple)
-            .and_modify(|l| {
-                if (at, id) >= (l.at(), l.id) {
-                    *l = latest;
-                }
-            })
-            .or_insert(latest);
+        self.triples.note(triple, Latest::new(id, at, live));
     }
 
     fn revoked(&mut self, id: i64, triple: Triple) {
-        if let Some(l) = self.triples.get_mut(&triple) {
-            if l.id == id {
-                *l = Latest::new(l.id, l.at(), false);
-            }
-        }
+        self.triples.revoke(triple, id);
         self.edges.revoke(id, triple);
     }
 

@@ -3,7 +3,9 @@
 //! moves every score as time passes), and runs forced recomputes on request, one at a time.
 
 use std::collections::{BTreeSet, HashMap};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{channel, Receiver, RecvTimeoutError, Sender};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -58,11 +60,18 @@ pub struct Worker {
 }
 
 impl Worker {
-    pub fn start(pool: DbPool, schedule: Schedule) -> std::io::Result<Worker> {
+    /// Starts the worker. Its scheduled recomputes wait until `after` is set (the writer has
+    /// loaded its model: on two cores the two would slow each other down at start); forced
+    /// recomputes are served at once.
+    pub fn start(
+        pool: DbPool,
+        schedule: Schedule,
+        after: Arc<AtomicBool>,
+    ) -> std::io::Result<Worker> {
         let (requests, inbox) = channel();
         std::thread::Builder::new()
             .name("plusk-reputation".into())
-            .spawn(move || Loop::new(pool, schedule).run(&inbox))?;
+            .spawn(move || Loop::new(pool, schedule, after).run(&inbox))?;
         Ok(Worker { requests, schedule })
     }
 
@@ -91,10 +100,12 @@ struct Loop {
     rest_until: Instant,
     /// Topic ids by slug: the ledger names topics, and they never change id.
     topic_ids: HashMap<String, i32>,
+    /// Scheduled work starts once this is set.
+    after: Arc<AtomicBool>,
 }
 
 impl Loop {
-    fn new(pool: DbPool, schedule: Schedule) -> Loop {
+    fn new(pool: DbPool, schedule: Schedule, after: Arc<AtomicBool>) -> Loop {
         Loop {
             pool,
             schedule,
@@ -106,6 +117,7 @@ impl Loop {
             next_full: Instant::now() + schedule.debounce,
             rest_until: Instant::now(),
             topic_ids: HashMap::new(),
+            after,
         }
     }
 
@@ -122,6 +134,11 @@ impl Loop {
     }
 
     fn tick(&mut self) {
+        if !self.after.load(Ordering::Acquire) {
+            // Still starting: the first full recompute counts its wait from the start proper.
+            self.next_full = Instant::now() + self.schedule.debounce;
+            return;
+        }
         if let Err(e) = self.watch() {
             tracing::warn!(error = %e, "reputation worker could not read the ledger");
             return;

@@ -83,9 +83,8 @@ fn sqlite_multithread() {
         // SAFETY: called once, before this process opens any SQLite connection (every connection
         // is opened here, after this). If SQLite was already initialised the call returns
         // SQLITE_MISUSE and changes nothing, which is safe too.
-        let rc = unsafe {
-            libsqlite3_sys::sqlite3_config(libsqlite3_sys::SQLITE_CONFIG_MULTITHREAD)
-        };
+        let rc =
+            unsafe { libsqlite3_sys::sqlite3_config(libsqlite3_sys::SQLITE_CONFIG_MULTITHREAD) };
         if rc != libsqlite3_sys::SQLITE_OK {
             tracing::debug!(rc, "SQLite stays in serialized mode");
         }

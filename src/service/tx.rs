@@ -4,10 +4,8 @@
 //! ledger entries, endorsements, flags, idempotency records) wait in memory and are written
 //! together by [`Tx::flush`], a few multi-row statements per batch instead of one statement per
 //! row. A use case that must read or write other rows directly asks for [`Tx::conn`], which
-//! flushes first, so SQL always sees every earlier write of the batch.
-//!
-//! Who owns the transaction: the caller of [`Tx::new`] (the writer, for the API; the importer,
-//! for `plusk import`) has opened it with `write_tx` and commits it after `flush`.
+//! flushes first, so SQL always sees every earlier write of the batch. (Who opens and commits the
+//! transaction around it: see the `service` module.)
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;

@@ -37,10 +37,21 @@ const WINDOW: usize = 4;
 /// The features of one normalised text. Cue features start with `cue:`.
 pub fn extract(normalized: &str, tokens: &[String], original: &str) -> Vec<String> {
     let mut out = Vec::new();
+    // A disclaimer ("not begging, just asking") is neither a refusal nor talk about begging.
+    let masked = pair_positions(tokens, lex::DISCLAIMER);
     let found: Vec<(&str, Vec<usize>)> = FAMILIES
         .iter()
-        .map(|(name, list)| (*name, positions(tokens, list)))
+        .map(|(name, list)| {
+            let mut pos = positions(tokens, list);
+            if matches!(*name, "negation" | "about-begging") {
+                pos.retain(|p| !masked.contains(p));
+            }
+            (*name, pos)
+        })
         .collect();
+    if !masked.is_empty() {
+        out.push("cue:disclaimer".into());
+    }
     let at = |name: &str| {
         found
             .iter()
@@ -76,6 +87,9 @@ pub fn extract(normalized: &str, tokens: &[String], original: &str) -> Vec<Strin
         ("seeks-advice", "ask-verb"),
         ("negation", "coy"),
         ("candidate", "self"),
+        ("thanks", "past-giving"),
+        ("about-begging", "ask-verb"),
+        ("reported-speech", "self"),
     ] {
         if near(at(a), at(b)) {
             out.push(format!("cue:{a}+{b}"));
@@ -92,7 +106,11 @@ pub fn extract(normalized: &str, tokens: &[String], original: &str) -> Vec<Strin
     }
     if has_quoted_ask(original) {
         out.push("cue:quoted-text".into());
+        if !at("reported-speech").is_empty() {
+            out.push("cue:quote+report".into());
+        }
     }
+    out.extend(speech_act(normalized, tokens, at("ask-verb").is_empty()));
     if starts_with_ask(tokens) {
         out.push("cue:imperative".into());
     }
@@ -121,6 +139,116 @@ pub fn extract(normalized: &str, tokens: &[String], original: &str) -> Vec<Strin
         out.push(format!("w:{t}"));
     }
     out
+}
+
+/// What the text does with the reader: asks them to act (an imperative sentence, a request
+/// form, "your vote"), gives ("te doy un +K", "you have my vote"), states a rule, or asks how
+/// something works; and campaign signs (every day, one click) and trade slang (`k4k`).
+fn speech_act(normalized: &str, tokens: &[String], no_ask_verb: bool) -> Vec<String> {
+    let mut out: Vec<&str> = Vec::new();
+    let ask = |t: &String| contains(lex::ASK_VERB, t) || contains(lex::GIVE, t);
+    for sentence in normalized.split(['.', '!', '?', '\n', ';', ':', '(', ')']) {
+        let words = tokens_of(sentence);
+        let first: Vec<&String> = words.iter().filter(|t| !t.starts_with('@')).take(3).collect();
+        let opens_with_ask = match first.as_slice() {
+            [a, ..] if ask(a) => true,
+            [a, b, ..] if contains(lex::LEAD, a) && ask(b) => true,
+            [a, b, c, ..] if contains(lex::LEAD, a) && contains(lex::LEAD, b) && ask(c) => true,
+            _ => false,
+        };
+        if opens_with_ask {
+            out.push("cue:imperative-sentence");
+        }
+        if let [a, ..] = first.as_slice() {
+            if contains(lex::HOW, a) && sentence_is_question(normalized, sentence) {
+                out.push("cue:how-question");
+            }
+        }
+    }
+    let near_after = |i: usize, list: &[&str], span: usize| {
+        tokens[i + 1..].iter().take(span).any(|t| contains(list, t))
+    };
+    for (i, t) in tokens.iter().enumerate() {
+        if contains(lex::YOUR, t) && near_after(i, lex::VOTE_NOUN, 2) {
+            out.push("cue:your-vote");
+        }
+        if contains(lex::MY, t) && near_after(i, lex::VOTE_NOUN, 1) {
+            out.push("cue:my-vote");
+        }
+        if contains(lex::GIVE_FIRST, t) && near_after(i, lex::TO_YOU, 2) {
+            out.push("cue:giving");
+        }
+        if (t == "+k" || t == "+1" || t == "kudos")
+            && tokens.get(i + 1).is_some_and(|n| n == "to" || n == "for")
+            && near_after(i + 1, lex::TO_YOU, 2)
+        {
+            out.push("cue:giving");
+        }
+        if contains(lex::MODAL, t)
+            && near_after(i, lex::TO_YOU, 2)
+            && tokens[i + 1..].iter().take(5).any(|n| contains(lex::ASK_VERB, n))
+        {
+            out.push("cue:request-form");
+        }
+        if t.len() > 4 && clitic_self(t) {
+            out.push("cue:ask-verb+self");
+        }
+        if super::normalize::is_trade_slang(t) {
+            out.push("cue:trade-slang");
+        }
+        if contains(lex::DAILY, t) {
+            out.push("cue:every-day");
+        }
+    }
+    if !pair_positions(tokens, lex::DAILY_PAIRS).is_empty() {
+        out.push("cue:every-day");
+    }
+    if !pair_positions(tokens, lex::ONE_CLICK).is_empty() {
+        out.push("cue:one-click");
+    }
+    if tokens.iter().any(|t| contains(lex::RULE, t)) {
+        out.push("cue:rule");
+    }
+    if tokens.iter().any(|t| t == "mutual" || t == "mutuals" || t == "reciproco") {
+        out.push("cue:mutual");
+    }
+    if no_ask_verb && tokens.iter().any(|t| contains(lex::HELP, t)) {
+        out.push("cue:help-no-reputation-verb");
+    }
+    out.sort_unstable();
+    out.dedup();
+    out.into_iter().map(String::from).collect()
+}
+
+fn tokens_of(sentence: &str) -> Vec<String> {
+    super::normalize::tokens(sentence)
+}
+
+fn sentence_is_question(normalized: &str, sentence: &str) -> bool {
+    normalized
+        .find(sentence)
+        .and_then(|at| normalized[at + sentence.len()..].chars().next())
+        .is_some_and(|c| c == '?')
+}
+
+/// An ask verb with the writer attached as a clitic: `votame`, `votadme`, `recomiendame`,
+/// `apoyame`, `ayudadme`.
+fn clitic_self(token: &str) -> bool {
+    let Some(stem) = token.strip_suffix("me") else {
+        return false;
+    };
+    let stem = stem.strip_suffix('n').unwrap_or(stem);
+    contains(lex::ASK_VERB, stem) || contains(lex::HELP, stem)
+}
+
+/// Token positions covered by any of the word `pairs`.
+fn pair_positions(tokens: &[String], pairs: &[(&str, &str)]) -> Vec<usize> {
+    tokens
+        .windows(2)
+        .enumerate()
+        .filter(|(_, w)| pairs.iter().any(|(a, b)| w[0] == *a && w[1] == *b))
+        .flat_map(|(i, _)| [i, i + 1])
+        .collect()
 }
 
 /// The same kind of signal on both sides of "for"/"and": `+k for +k`, `follow for follow`,

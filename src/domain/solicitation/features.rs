@@ -209,6 +209,29 @@ fn speech_act(normalized: &str, tokens: &[String], no_ask_verb: bool) -> Vec<Str
     if tokens.iter().any(|t| contains(lex::RULE, t)) {
         out.push("cue:rule");
     }
+    if tokens.iter().any(|t| contains(lex::ELECTION, t)) {
+        out.push("cue:election");
+    }
+    if !pair_positions(tokens, lex::VOTING_OPEN).is_empty() {
+        out.push("cue:voting-open");
+    }
+    // "you can vote for me", "ihr könnt für mich abstimmen", "vous pouvez voter pour moi"
+    let can_vote_for_self = tokens.iter().enumerate().any(|(i, t)| {
+        (contains(lex::MODAL, t) || contains(lex::CAN, t))
+            && tokens[i + 1..].iter().take(6).any(|n| contains(lex::ASK_VERB, n))
+            && tokens[i + 1..].iter().take(8).any(|n| contains(lex::SELF, n))
+    });
+    if can_vote_for_self {
+        out.push("cue:can-vote-for-self");
+    }
+    // "I voted", "I was vote #41", "ich habe abgestimmt": the writer gave.
+    let writer_gave = tokens.windows(2).any(|w| {
+        matches!(w[0].as_str(), "i" | "i've" | "ive" | "je" | "ich" | "ik" | "yo")
+            && contains(lex::GAVE, &w[1])
+    });
+    if writer_gave {
+        out.push("cue:writer-gave");
+    }
     if tokens.iter().any(|t| t == "mutual" || t == "mutuals" || t == "reciproco") {
         out.push("cue:mutual");
     }

@@ -892,3 +892,47 @@ pub const FUNCTION_WORDS: &[(&str, &[&str])] = &[
         ],
     ),
 ];
+
+/// Elections and civic voting: calls to vote that ask nothing for the writer.
+pub const ELECTION: &[&str] = &[
+    "election*", "elecci*", "elector*", "verkiezingen", "wahlen", "wahltag", "landtag*",
+    "bundestag*", "partij*", "partei*", "partido*", "parti", "partis", "ballot*", "stembus",
+    "stembureau", "stembiljet", "urna*", "urne", "isoloir", "democra*", "demokrat*", "stemrecht",
+    "kiesrecht", "wahlrecht", "candidates", "kandidaten", "candidatos", "candidats", "politi*",
+    "gemeenteraad*", "kommunalwahl", "presidential", "presidentielle*", "legislativ*",
+];
+
+/// The poll is open, the last day, a vote to cast: a campaign's call.
+pub const VOTING_OPEN: &[(&str, &str)] = &[
+    ("voting", "open"),
+    ("voting", "is"),
+    ("last", "day"),
+    ("cast", "a"),
+    ("cast", "your"),
+    ("polls", "open"),
+    ("abstimmung", "lauft"),
+    ("voting", "lauft"),
+    ("votaciones", "abiertas"),
+    ("votacion", "abierta"),
+    ("votes", "sont"),
+    ("vote", "est"),
+    ("stemming", "is"),
+    ("stemmen", "kan"),
+    ("stembus", "is"),
+    ("start", "clicking"),
+    ("entscheidet", "ihr"),
+    ("decidez", "vous"),
+    ("decides", "tu"),
+    ("vote", "here"),
+    ("vote", "now"),
+    ("vota", "aqui"),
+    ("votez", "ici"),
+    ("hier", "abstimmen"),
+    ("hier", "stemmen"),
+];
+
+/// "Can" to the reader: "you can", "ihr könnt", "vous pouvez", "podéis", "je kunt".
+pub const CAN: &[&str] = &[
+    "can", "konnt", "konnen", "kannst", "konnen", "pouvez", "peux", "podeis", "puedes", "pueden",
+    "kunt", "kun", "kunnen", "could", "mogt", "durft",
+];

@@ -46,6 +46,14 @@ pub fn extract(normalized: &str, tokens: &[String], original: &str) -> Vec<Strin
             if matches!(*name, "negation" | "about-begging") {
                 pos.retain(|p| !masked.contains(p));
             }
+            if *name == "self" {
+                // "my vote", "mi voto", "meine Stimme": the writer's own vote, given, not asked.
+                pos.retain(|p| !tokens.get(p + 1).is_some_and(|n| contains(lex::VOTE_NOUN, n)));
+            }
+            if *name == "asks-help" && !tokens.iter().any(|t| reputation_word(t)) {
+                // Help with no reputation verb or contest in sight: an ordinary request.
+                pos.clear();
+            }
             (*name, pos)
         })
         .collect();
@@ -104,6 +112,9 @@ pub fn extract(normalized: &str, tokens: &[String], original: &str) -> Vec<Strin
     {
         out.push("cue:every-vote-counts".into());
     }
+    if ask_only_in_quotes(original) {
+        out.push("cue:ask-only-in-quotes".into());
+    }
     if has_quoted_ask(original) {
         out.push("cue:quoted-text".into());
         if !at("reported-speech").is_empty() {
@@ -156,7 +167,11 @@ fn speech_act(normalized: &str, tokens: &[String], no_ask_verb: bool) -> Vec<Str
             [a, b, c, ..] if contains(lex::LEAD, a) && contains(lex::LEAD, b) && ask(c) => true,
             _ => false,
         };
-        if opens_with_ask {
+        let gives_to_reader = words.windows(3).take(2).any(|w| {
+            matches!(w[1].as_str(), "to" | "for" | "pour" | "para" | "fur" | "voor")
+                && contains(lex::TO_YOU, &w[2])
+        });
+        if opens_with_ask && !gives_to_reader {
             out.push("cue:imperative-sentence");
         }
         if let [a, ..] = first.as_slice() {
@@ -169,8 +184,19 @@ fn speech_act(normalized: &str, tokens: &[String], no_ask_verb: bool) -> Vec<Str
         tokens[i + 1..].iter().take(span).any(|t| contains(list, t))
     };
     for (i, t) in tokens.iter().enumerate() {
-        if contains(lex::YOUR, t) && near_after(i, lex::VOTE_NOUN, 2) {
+        let gives_before = tokens[i.saturating_sub(2)..i]
+            .iter()
+            .any(|p| contains(lex::GIVE_FIRST, p));
+        if contains(lex::YOUR, t) && near_after(i, lex::VOTE_NOUN, 2) && !gives_before {
             out.push("cue:your-vote");
+        }
+        // "te doy", "je te donne", "ich gebe dir", "ik geef je", "here's a +K for …"
+        let recipient_before = tokens[i.saturating_sub(2)..i]
+            .iter()
+            .any(|p| contains(lex::TO_YOU, p));
+        let gives_signal = near_after(i, lex::VOTE_NOUN, 3) && !near_after(i, lex::SELF, 4);
+        if contains(lex::GIVE_FIRST, t) && (recipient_before || gives_signal) {
+            out.push("cue:giving");
         }
         if contains(lex::MY, t) && near_after(i, lex::VOTE_NOUN, 1) {
             out.push("cue:my-vote");
@@ -208,6 +234,12 @@ fn speech_act(normalized: &str, tokens: &[String], no_ask_verb: bool) -> Vec<Str
     }
     if tokens.iter().any(|t| contains(lex::RULE, t)) {
         out.push("cue:rule");
+    }
+    let thanks_for_given = tokens.iter().enumerate().any(|(i, t)| {
+        contains(lex::THANKS, t) && tokens[i + 1..].iter().take(6).any(|n| contains(lex::GAVE, n))
+    });
+    if thanks_for_given {
+        out.push("cue:thanks-for-given");
     }
     if tokens.iter().any(|t| contains(lex::ELECTION, t)) {
         out.push("cue:election");
@@ -307,6 +339,36 @@ fn near(a: &[usize], b: &[usize]) -> bool {
 fn has_quoted_ask(original: &str) -> bool {
     let quotes = ['"', '“', '”', '«', '»', '„', '\''];
     original.chars().filter(|c| quotes.contains(c)).count() >= 2
+}
+
+const QUOTES: [char; 6] = ['"', '“', '”', '«', '»', '„'];
+
+/// Every reputation word of the text stands inside quotation marks: the ask is someone
+/// else's, quoted ("he wrote "vote for me" under every post").
+fn ask_only_in_quotes(original: &str) -> bool {
+    let mut inside = false;
+    let (mut quoted, mut outside) = (String::new(), String::new());
+    for c in original.chars() {
+        if QUOTES.contains(&c) {
+            inside = !inside;
+            quoted.push(' ');
+            outside.push(' ');
+        } else if inside {
+            quoted.push(c);
+        } else {
+            outside.push(c);
+        }
+    }
+    let asks = |text: &str| {
+        tokens_of(&super::normalize::normalize(text))
+            .iter()
+            .any(|t| contains(lex::ASK_VERB, t))
+    };
+    asks(&quoted) && !asks(&outside)
+}
+
+fn reputation_word(t: &str) -> bool {
+    contains(lex::ASK_VERB, t) || contains(lex::CONTEST, t) || contains(lex::VOTE_NOUN, t)
 }
 
 fn starts_with_ask(tokens: &[String]) -> bool {

@@ -42,7 +42,11 @@ pub fn run(args: &EvalArgs) -> anyhow::Result<ExitCode> {
         let text = std::fs::read_to_string(file)
             .with_context(|| format!("cannot read {}", file.display()))?;
         let found = parse_examples(&text);
-        anyhow::ensure!(!found.is_empty(), "{} has no BEG/OTHER lines", file.display());
+        anyhow::ensure!(
+            !found.is_empty(),
+            "{} has no BEG/OTHER lines",
+            file.display()
+        );
         examples.extend(found);
     }
     let names: Vec<String> = args.files.iter().map(|f| f.display().to_string()).collect();
@@ -103,7 +107,12 @@ fn distinct_groups(examples: &[Example], by: GroupBy) -> usize {
 }
 
 fn report(name: &str, examples: &[Example], scores: &[f64]) {
-    let all = Evaluation::of_scores(examples.iter().map(|e| e.begging).zip(scores.iter().copied()));
+    let all = Evaluation::of_scores(
+        examples
+            .iter()
+            .map(|e| e.begging)
+            .zip(scores.iter().copied()),
+    );
     let begs = examples.iter().filter(|e| e.begging).count();
     println!(
         "{name}: {} examples ({begs} BEG, {} OTHER)",
@@ -116,11 +125,23 @@ fn report(name: &str, examples: &[Example], scores: &[f64]) {
         all.recall(),
         all.f1()
     );
-    println!("{:>16} {:>14} {:>16}", "", "predicted BEG", "predicted OTHER");
-    println!("{:>16} {:>14} {:>16}", "actual BEG", all.true_pos, all.false_neg);
-    println!("{:>16} {:>14} {:>16}", "actual OTHER", all.false_pos, all.true_neg);
+    println!(
+        "{:>16} {:>14} {:>16}",
+        "", "predicted BEG", "predicted OTHER"
+    );
+    println!(
+        "{:>16} {:>14} {:>16}",
+        "actual BEG", all.true_pos, all.false_neg
+    );
+    println!(
+        "{:>16} {:>14} {:>16}",
+        "actual OTHER", all.false_pos, all.true_neg
+    );
     for (title, key) in [
-        ("language", (|e: &Example| e.lang.clone()) as fn(&Example) -> String),
+        (
+            "language",
+            (|e: &Example| e.lang.clone()) as fn(&Example) -> String,
+        ),
         ("kind", |e: &Example| e.kind.clone()),
     ] {
         let mut by: BTreeMap<String, Evaluation> = BTreeMap::new();

@@ -48,7 +48,11 @@ pub fn extract(normalized: &str, tokens: &[String], original: &str) -> Vec<Strin
             }
             if *name == "self" {
                 // "my vote", "mi voto", "meine Stimme": the writer's own vote, given, not asked.
-                pos.retain(|p| !tokens.get(p + 1).is_some_and(|n| contains(lex::VOTE_NOUN, n)));
+                pos.retain(|p| {
+                    !tokens
+                        .get(p + 1)
+                        .is_some_and(|n| contains(lex::VOTE_NOUN, n))
+                });
             }
             if *name == "asks-help" && !tokens.iter().any(|t| reputation_word(t)) {
                 // Help with no reputation verb or contest in sight: an ordinary request.
@@ -160,7 +164,11 @@ fn speech_act(normalized: &str, tokens: &[String], no_ask_verb: bool) -> Vec<Str
     let ask = |t: &String| contains(lex::ASK_VERB, t) || contains(lex::GIVE, t);
     for sentence in normalized.split(['.', '!', '?', '\n', ';', ':', '(', ')']) {
         let words = tokens_of(sentence);
-        let first: Vec<&String> = words.iter().filter(|t| !t.starts_with('@')).take(3).collect();
+        let first: Vec<&String> = words
+            .iter()
+            .filter(|t| !t.starts_with('@'))
+            .take(3)
+            .collect();
         let opens_with_ask = match first.as_slice() {
             [a, ..] if ask(a) => true,
             [a, b, ..] if contains(lex::LEAD, a) && ask(b) => true,
@@ -168,8 +176,10 @@ fn speech_act(normalized: &str, tokens: &[String], no_ask_verb: bool) -> Vec<Str
             _ => false,
         };
         let gives_to_reader = words.windows(3).take(2).any(|w| {
-            matches!(w[1].as_str(), "to" | "for" | "pour" | "para" | "fur" | "voor")
-                && contains(lex::TO_YOU, &w[2])
+            matches!(
+                w[1].as_str(),
+                "to" | "for" | "pour" | "para" | "fur" | "voor"
+            ) && contains(lex::TO_YOU, &w[2])
         });
         if opens_with_ask && !gives_to_reader {
             out.push("cue:imperative-sentence");
@@ -212,7 +222,10 @@ fn speech_act(normalized: &str, tokens: &[String], no_ask_verb: bool) -> Vec<Str
         }
         if contains(lex::MODAL, t)
             && near_after(i, lex::TO_YOU, 2)
-            && tokens[i + 1..].iter().take(5).any(|n| contains(lex::ASK_VERB, n))
+            && tokens[i + 1..]
+                .iter()
+                .take(5)
+                .any(|n| contains(lex::ASK_VERB, n))
         {
             out.push("cue:request-form");
         }
@@ -236,7 +249,11 @@ fn speech_act(normalized: &str, tokens: &[String], no_ask_verb: bool) -> Vec<Str
         out.push("cue:rule");
     }
     let thanks_for_given = tokens.iter().enumerate().any(|(i, t)| {
-        contains(lex::THANKS, t) && tokens[i + 1..].iter().take(6).any(|n| contains(lex::GAVE, n))
+        contains(lex::THANKS, t)
+            && tokens[i + 1..]
+                .iter()
+                .take(6)
+                .any(|n| contains(lex::GAVE, n))
     });
     if thanks_for_given {
         out.push("cue:thanks-for-given");
@@ -250,21 +267,32 @@ fn speech_act(normalized: &str, tokens: &[String], no_ask_verb: bool) -> Vec<Str
     // "you can vote for me", "ihr könnt für mich abstimmen", "vous pouvez voter pour moi"
     let can_vote_for_self = tokens.iter().enumerate().any(|(i, t)| {
         (contains(lex::MODAL, t) || contains(lex::CAN, t))
-            && tokens[i + 1..].iter().take(6).any(|n| contains(lex::ASK_VERB, n))
-            && tokens[i + 1..].iter().take(8).any(|n| contains(lex::SELF, n))
+            && tokens[i + 1..]
+                .iter()
+                .take(6)
+                .any(|n| contains(lex::ASK_VERB, n))
+            && tokens[i + 1..]
+                .iter()
+                .take(8)
+                .any(|n| contains(lex::SELF, n))
     });
     if can_vote_for_self {
         out.push("cue:can-vote-for-self");
     }
     // "I voted", "I was vote #41", "ich habe abgestimmt": the writer gave.
     let writer_gave = tokens.windows(2).any(|w| {
-        matches!(w[0].as_str(), "i" | "i've" | "ive" | "je" | "ich" | "ik" | "yo")
-            && contains(lex::GAVE, &w[1])
+        matches!(
+            w[0].as_str(),
+            "i" | "i've" | "ive" | "je" | "ich" | "ik" | "yo"
+        ) && contains(lex::GAVE, &w[1])
     });
     if writer_gave {
         out.push("cue:writer-gave");
     }
-    if tokens.iter().any(|t| t == "mutual" || t == "mutuals" || t == "reciproco") {
+    if tokens
+        .iter()
+        .any(|t| t == "mutual" || t == "mutuals" || t == "reciproco")
+    {
         out.push("cue:mutual");
     }
     if no_ask_verb && tokens.iter().any(|t| contains(lex::HELP, t)) {

@@ -106,7 +106,10 @@ fn language(text: &str) -> &'static str {
     let tokens = normalize::tokens(&normalize::normalize(text));
     let mut best = ("und", 0usize);
     for (lang, words) in lexicon::FUNCTION_WORDS {
-        let n = tokens.iter().filter(|t| words.contains(&t.as_str())).count();
+        let n = tokens
+            .iter()
+            .filter(|t| words.contains(&t.as_str()))
+            .count();
         if n > best.1 || (n == best.1 && n > 0 && *lang == detected) {
             best = (lang, n);
         }
@@ -179,7 +182,11 @@ impl Evaluation {
         k: usize,
         group: impl Fn(usize, &model::Example) -> String,
     ) -> Vec<f64> {
-        let keys: Vec<String> = examples.iter().enumerate().map(|(i, e)| group(i, e)).collect();
+        let keys: Vec<String> = examples
+            .iter()
+            .enumerate()
+            .map(|(i, e)| group(i, e))
+            .collect();
         let mut distinct: Vec<&String> = keys.iter().collect();
         distinct.sort();
         distinct.dedup();

@@ -79,7 +79,8 @@ impl Example {
         let host = rest.split(['/', '?', '#']).next().unwrap_or(rest);
         let host = host.rsplit('@').next().unwrap_or(host);
         let host = host.split(':').next().unwrap_or(host).to_lowercase();
-        host.strip_prefix("www.").map_or(host.clone(), str::to_string)
+        host.strip_prefix("www.")
+            .map_or(host.clone(), str::to_string)
     }
 }
 
@@ -135,10 +136,15 @@ impl Model {
     /// cross-validation trains. A written example whose text is also in `exclude` is left out,
     /// so a file is never scored by a model that learnt it.
     pub fn train_with_base_excluding(extra: &[(bool, String)], exclude: &[String]) -> Model {
-        let exclude: std::collections::HashSet<&str> =
-            exclude.iter().map(String::as_str).collect();
+        let exclude: std::collections::HashSet<&str> = exclude.iter().map(String::as_str).collect();
         let mut examples: Vec<(bool, String, f64)> = Vec::new();
-        for file in [TUNING, TUNING_EXTRA, TUNING_EXTRA2, TUNING_EXTRA3, TUNING_DISGUISE] {
+        for file in [
+            TUNING,
+            TUNING_EXTRA,
+            TUNING_EXTRA2,
+            TUNING_EXTRA3,
+            TUNING_DISGUISE,
+        ] {
             examples.extend(
                 parse_corpus(file)
                     .into_iter()

@@ -192,7 +192,11 @@ fn join_spaced_letters(text: &str) -> String {
 
 /// From `start`, the end of a run of spaced single letters and its words.
 fn spaced_run(chars: &[char], start: usize) -> (usize, Vec<String>) {
-    let is_letter = |i: usize| chars.get(i).is_some_and(|c| c.is_alphanumeric() || *c == '+');
+    let is_letter = |i: usize| {
+        chars
+            .get(i)
+            .is_some_and(|c| c.is_alphanumeric() || *c == '+')
+    };
     let before_ok = start == 0 || !is_letter(start - 1);
     if !before_ok || !is_letter(start) {
         return (start, Vec::new());
@@ -381,8 +385,14 @@ mod tests {
         assert_eq!(normalize("Recomiéndame"), "recomiendame");
         assert_eq!(normalize("v o t e  f o r  m e"), "vote for me");
         assert_eq!(normalize("p l e a s e"), "please");
-        assert_eq!(tokens(&normalize("pl34s3 v0t3 f0r m3")), vec!["please", "vote", "for", "me"]);
+        assert_eq!(
+            tokens(&normalize("pl34s3 v0t3 f0r m3")),
+            vec!["please", "vote", "for", "me"]
+        );
         assert_eq!(tokens("k4k? sub4sub"), vec!["k4k", "sub4sub"]);
-        assert_eq!(tokens("a 4k tv and 10 cats"), vec!["a", "4k", "tv", "and", "10", "cats"]);
+        assert_eq!(
+            tokens("a 4k tv and 10 cats"),
+            vec!["a", "4k", "tv", "and", "10", "cats"]
+        );
     }
 }

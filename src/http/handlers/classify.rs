@@ -34,7 +34,10 @@ pub async fn classify(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Permission::Read)?;
     if body.text.trim().is_empty() {
-        return Err(ApiError::bad_request("empty_text", "text is empty or blank"));
+        return Err(ApiError::bad_request(
+            "empty_text",
+            "text is empty or blank",
+        ));
     }
     if body.text.chars().count() > MAX_TEXT_CHARS {
         return Err(ApiError::bad_request(

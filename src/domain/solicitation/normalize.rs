@@ -207,7 +207,9 @@ fn spaced_run(chars: &[char], start: usize) -> (usize, Vec<String>) {
         if !is_letter(i) || is_letter(i + 1) {
             break;
         }
-        words.last_mut().map(|w| w.push(chars[i]));
+        if let Some(w) = words.last_mut() {
+            w.push(chars[i]);
+        }
         let gap: Vec<char> = chars[i + 1..]
             .iter()
             .take_while(|c| matches!(c, ' ' | '.' | '-' | '_' | '*' | '/' | '·'))

@@ -1,6 +1,10 @@
 //! From normalised text to named features: the cues a moderator can read, their pairings,
-//! and the words themselves. (Word pairs were tried and left out: they fit the tuning corpus's
-//! phrasings without judging new text any better in cross-validation.)
+//! and the words themselves (word pairs are added in `model::features_of`). Besides the word
+//! lists, the cues read the speech act: whether a sentence opens with an ask to the reader or a
+//! request form ("could you … vote"), asks for "your vote", gives ("te doy un +K", "+K to
+//! you"), thanks for what was given, states a rule, reports or quotes someone else's ask, asks
+//! how something works, or asks for help with no reputation word in sight; and campaign and
+//! trade signs (every day, one click, voting is open, `k4k`, `mutual`).
 
 use super::lexicon::{self as lex, contains};
 

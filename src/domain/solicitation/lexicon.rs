@@ -1,5 +1,6 @@
-//! Word lists, in the five languages, behind the cues. Matching is on normalised tokens, by
-//! prefix where a list entry ends in `*` (so `vot*` covers vote, voted, votez, votar).
+//! Word lists, in the five languages, behind the cues. Matching is on normalised tokens (lower
+//! case, accents folded: entries are written without accents, `recomiend*`, `fur`), by prefix
+//! where a list entry ends in `*` (so `vot*` covers vote, voted, votez, votar).
 
 /// The writer, or what is the writer's: the object of a begging ask.
 pub const SELF: &[&str] = &[

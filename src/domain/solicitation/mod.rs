@@ -1,7 +1,9 @@
 //! Recognising a solicitation: text that asks others to endorse, +K, vote for, like, nominate
 //! or recommend the writer or the writer's own work, in English, Dutch, French, Spanish or
-//! German. No network and no downloaded model: word lists ([`lexicon`]) give named cues, and a
-//! small logistic regression ([`model`]) trained on the corpus in `tests/data` weighs them.
+//! German. No network and no downloaded model: text is normalised against disguises
+//! ([`normalize`]), word lists ([`lexicon`]) and speech-act rules ([`features`]) give named
+//! cues, and a small logistic regression ([`model`]) trained at first use on the written and
+//! real tuning corpora in `tests/data` weighs them. See docs/DETECTION.md for the figures.
 
 pub mod features;
 pub mod lexicon;

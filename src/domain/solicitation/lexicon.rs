@@ -739,16 +739,15 @@ pub fn is_known_word(word: &str) -> bool {
 }
 
 /// Disclaimers that come with an ask and must not cancel it: "(not begging, just asking)".
+/// ("not asking" is left out: "I'm not asking anyone for +K" is a refusal.)
 pub const DISCLAIMER: &[(&str, &str)] = &[
     ("not", "begging"),
     ("no", "begging"),
     ("not", "beg"),
     ("just", "asking"),
     ("no", "pressure"),
-    ("not", "asking"),
     ("not", "spam"),
     ("sin", "presion"),
-    ("no", "pido"),
     ("no", "mendigo"),
     ("sans", "pression"),
     ("aucune", "pression"),

@@ -218,11 +218,19 @@ fn speech_act(normalized: &str, tokens: &[String], no_ask_verb: bool) -> Vec<Str
         if contains(lex::GIVE_FIRST, t) && near_after(i, lex::TO_YOU, 2) {
             out.push("cue:giving");
         }
-        if (t == "+k" || t == "+1" || t == "kudos")
-            && tokens.get(i + 1).is_some_and(|n| n == "to" || n == "for")
-            && near_after(i + 1, lex::TO_YOU, 2)
-        {
-            out.push("cue:giving");
+        // "+K to you", "een +K voor jou", "un +K pour toi", "a +K your way"
+        if contains(lex::VOTE_NOUN, t) {
+            let to_reader = tokens.get(i + 1).is_some_and(|n| {
+                matches!(
+                    n.as_str(),
+                    "to" | "for" | "voor" | "pour" | "para" | "fur" | "an"
+                )
+            }) && near_after(i + 1, lex::TO_YOU, 2);
+            let your_way = tokens.get(i + 1).is_some_and(|n| n == "your")
+                && tokens.get(i + 2).is_some_and(|n| n == "way");
+            if to_reader || your_way {
+                out.push("cue:giving");
+            }
         }
         if contains(lex::MODAL, t)
             && near_after(i, lex::TO_YOU, 2)

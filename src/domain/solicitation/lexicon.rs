@@ -849,7 +849,8 @@ pub const GIVE_FIRST: &[&str] = &[
 
 /// The reader as the one who receives.
 pub const TO_YOU: &[&str] = &[
-    "you", "u", "ya", "te", "t'", "dir", "toi", "vous", "jou", "os", "euch", "ti", "je", "usted",
+    "you", "u", "ya", "te", "t'", "dir", "dich", "toi", "vous", "jou", "os", "euch", "ti", "je",
+    "usted",
 ];
 
 /// Every day: "vote daily", "cada dia", "tous les jours", "jeden Tag", "elke dag".

@@ -20,6 +20,9 @@ const TUNING_EXTRA3: &str = include_str!("../../../tests/data/solicitations-extr
 /// Disguised asks and harmless look-alikes written for plusk (the tuning half; the held-out
 /// half, `disguise-heldout.tsv`, is never read here).
 const TUNING_DISGUISE: &str = include_str!("../../../tests/data/disguise/disguise-tuning.tsv");
+/// Campaign appeals and their look-alikes (civic calls, poll rules, reports, thanks, giving) in
+/// the five languages, written for plusk.
+const TUNING_CAMPAIGNS: &str = include_str!("../../../tests/data/written/campaigns-tuning.tsv");
 /// Real sentences from public web pages, each with its source (the tuning sites; the sites of
 /// `real-heldout.tsv` are never read here).
 const TUNING_REAL: &str = include_str!("../../../tests/data/real/real-tuning.tsv");
@@ -144,6 +147,7 @@ impl Model {
             TUNING_EXTRA2,
             TUNING_EXTRA3,
             TUNING_DISGUISE,
+            TUNING_CAMPAIGNS,
         ] {
             examples.extend(
                 parse_corpus(file)

@@ -377,8 +377,21 @@ fn near(a: &[usize], b: &[usize]) -> bool {
 
 /// Text in quotation marks: often someone else's ask, quoted to criticise it.
 fn has_quoted_ask(original: &str) -> bool {
-    let quotes = ['"', '“', '”', '«', '»', '„', '\''];
-    original.chars().filter(|c| quotes.contains(c)).count() >= 2
+    let chars: Vec<char> = original.chars().collect();
+    let quotes = ['"', '“', '”', '«', '»', '„', '\'', '‘', '’'];
+    let marks = chars
+        .iter()
+        .enumerate()
+        .filter(|(i, c)| {
+            // An apostrophe inside a word ("don't", "j'ai") is not a quotation mark.
+            let inside_word = matches!(c, '\'' | '’')
+                && *i > 0
+                && chars.get(i - 1).is_some_and(|p| p.is_alphanumeric())
+                && chars.get(i + 1).is_some_and(|n| n.is_alphanumeric());
+            quotes.contains(c) && !inside_word
+        })
+        .count();
+    marks >= 2
 }
 
 const QUOTES: [char; 6] = ['"', '“', '”', '«', '»', '„'];

@@ -14,20 +14,20 @@ const REAL_TUNING: &str = include_str!("../data/real/real-tuning.tsv");
 const REAL_HELDOUT: &str = include_str!("../data/real/real-heldout.tsv");
 const DISGUISE_HELDOUT: &str = include_str!("../data/disguise/disguise-heldout.tsv");
 
-/// Grouped by site, 5 folds, on the real tuning sites: measured F1 0.613 (English 0.750).
-const REAL_GROUPED_CV_F1_FLOOR: f64 = 0.58;
-const REAL_GROUPED_CV_EN_F1_FLOOR: f64 = 0.70;
-/// The held-out real sites (never tuned on): measured F1 0.410. Far below the 0.9 goal.
-const REAL_HELDOUT_F1_FLOOR: f64 = 0.38;
-/// Disguised asks and slang in the held-out disguise set: measured 195 of 201 caught (0.970).
-const DISGUISE_CAUGHT_FLOOR: f64 = 0.95;
-/// Harmless look-alikes in the held-out disguise set: measured 5 of 31 flagged (0.161); the
+/// Grouped by site, 5 folds, on the real tuning sites: measured F1 0.565 (English 0.703).
+const REAL_GROUPED_CV_F1_FLOOR: f64 = 0.53;
+const REAL_GROUPED_CV_EN_F1_FLOOR: f64 = 0.66;
+/// The held-out real sites (never tuned on): measured F1 0.471. Far below the 0.9 goal.
+const REAL_HELDOUT_F1_FLOOR: f64 = 0.44;
+/// Disguised asks and slang in the held-out disguise set: measured 191 of 201 caught (0.950).
+const DISGUISE_CAUGHT_FLOOR: f64 = 0.93;
+/// Harmless look-alikes in the held-out disguise set: measured 2 of 31 flagged (0.065); the
 /// goal is 0.05, not reached.
-const LOOKALIKE_FLAGGED_CEILING: f64 = 0.20;
-/// The written held-out files, a secondary check: measured 0.877 and 0.931 (0.930 and 0.915
+const LOOKALIKE_FLAGGED_CEILING: f64 = 0.10;
+/// The written held-out files, a secondary check: measured 0.871 and 0.931 (0.930 and 0.915
 /// before the real-text work).
-const SYNTHETIC_HELD_OUT_F1_FLOOR: f64 = 0.86;
-/// 5-fold cross-validation on the four written tuning files alone: measured 0.913 (0.900
+const SYNTHETIC_HELD_OUT_F1_FLOOR: f64 = 0.85;
+/// 5-fold cross-validation on the four written tuning files alone: measured 0.911 (0.900
 /// before).
 const CROSS_VALIDATED_F1_FLOOR: f64 = 0.89;
 
@@ -55,7 +55,7 @@ fn scores(examples: &[Example]) -> Vec<f64> {
 #[test]
 fn real_text_grouped_by_site_stays_above_its_floor() {
     let examples = parse_examples(REAL_TUNING);
-    assert!(examples.len() >= 200, "the real tuning set is complete");
+    assert!(examples.len() >= 240, "the real tuning set is complete");
     assert!(
         examples.iter().all(|e| !e.source.is_empty()),
         "every line has a source"
@@ -84,7 +84,7 @@ fn real_text_grouped_by_site_stays_above_its_floor() {
 #[test]
 fn real_held_out_sites_stay_above_their_floor() {
     let examples = parse_examples(REAL_HELDOUT);
-    assert!(examples.len() >= 80, "the real held-out set is complete");
+    assert!(examples.len() >= 100, "the real held-out set is complete");
     let tuning_sites: Vec<String> = parse_examples(REAL_TUNING)
         .iter()
         .map(Example::site)

@@ -50,6 +50,9 @@ pub fn extract(normalized: &str, tokens: &[String], original: &str) -> Vec<Strin
             if matches!(*name, "negation" | "about-begging") {
                 pos.retain(|p| !masked.contains(p));
             }
+            if *name == "past-giving" {
+                pos = (0..tokens.len()).filter(|i| gave(tokens, *i)).collect();
+            }
             if *name == "self" {
                 // "my vote", "mi voto", "meine Stimme": the writer's own vote, given, not asked.
                 pos.retain(|p| {
@@ -204,18 +207,18 @@ fn speech_act(normalized: &str, tokens: &[String], no_ask_verb: bool) -> Vec<Str
         if contains(lex::YOUR, t) && near_after(i, lex::VOTE_NOUN, 2) && !gives_before {
             out.push("cue:your-vote");
         }
-        // "te doy", "je te donne", "ich gebe dir", "ik geef je", "here's a +K for …"
-        let recipient_before = tokens[i.saturating_sub(2)..i]
-            .iter()
-            .any(|p| contains(lex::TO_YOU, p));
+        // "te doy", "je te donne", "ich gebe dir", "ik geef je", "here's a +K for …"; only a
+        // clitic right before the verb is its recipient ("can you give me" asks).
+        let recipient_before = i > 0 && contains(lex::CLITIC_TO_YOU, &tokens[i - 1]);
         let gives_signal = near_after(i, lex::VOTE_NOUN, 3) && !near_after(i, lex::SELF, 4);
-        if contains(lex::GIVE_FIRST, t) && (recipient_before || gives_signal) {
+        let gives_to_self = near_after(i, lex::SELF, 2);
+        if contains(lex::GIVE_FIRST, t) && !gives_to_self && (recipient_before || gives_signal) {
             out.push("cue:giving");
         }
         if contains(lex::MY, t) && near_after(i, lex::VOTE_NOUN, 1) {
             out.push("cue:my-vote");
         }
-        if contains(lex::GIVE_FIRST, t) && near_after(i, lex::TO_YOU, 2) {
+        if contains(lex::GIVE_FIRST, t) && !gives_to_self && near_after(i, lex::TO_YOU, 2) {
             out.push("cue:giving");
         }
         // "+K to you", "een +K voor jou", "un +K pour toi", "a +K your way"
@@ -261,11 +264,7 @@ fn speech_act(normalized: &str, tokens: &[String], no_ask_verb: bool) -> Vec<Str
         out.push("cue:rule");
     }
     let thanks_for_given = tokens.iter().enumerate().any(|(i, t)| {
-        contains(lex::THANKS, t)
-            && tokens[i + 1..]
-                .iter()
-                .take(6)
-                .any(|n| contains(lex::GAVE, n))
+        contains(lex::THANKS, t) && (i + 1..tokens.len().min(i + 7)).any(|n| gave(tokens, n))
     });
     if thanks_for_given {
         out.push("cue:thanks-for-given");
@@ -361,6 +360,14 @@ fn is_symmetric_trade(tokens: &[String]) -> bool {
     })
 }
 
+/// Whether the word at `i` says something was given ("voted", "j'ai voté"; not the ask "vote").
+fn gave(tokens: &[String], i: usize) -> bool {
+    contains(lex::GAVE, &tokens[i])
+        || (contains(lex::GAVE_AFTER_AUX, &tokens[i])
+            && i > 0
+            && contains(lex::FR_AUX, &tokens[i - 1]))
+}
+
 fn positions(tokens: &[String], list: &[&str]) -> Vec<usize> {
     tokens
         .iter()
@@ -375,23 +382,55 @@ fn near(a: &[usize], b: &[usize]) -> bool {
         .any(|i| b.iter().any(|j| i.abs_diff(*j) <= WINDOW && i != j))
 }
 
-/// Text in quotation marks: often someone else's ask, quoted to criticise it.
+/// An ask in quotation marks: often someone else's, quoted to criticise it. A quoted name or
+/// title with no ask in it ("our podcast 'Koffie met Code'") does not count.
 fn has_quoted_ask(original: &str) -> bool {
-    let chars: Vec<char> = original.chars().collect();
-    let quotes = ['"', '“', '”', '«', '»', '„', '\'', '‘', '’'];
-    let marks = chars
-        .iter()
-        .enumerate()
-        .filter(|(i, c)| {
-            // An apostrophe inside a word ("don't", "j'ai") is not a quotation mark.
-            let inside_word = matches!(c, '\'' | '’')
-                && *i > 0
-                && chars.get(i - 1).is_some_and(|p| p.is_alphanumeric())
-                && chars.get(i + 1).is_some_and(|n| n.is_alphanumeric());
-            quotes.contains(c) && !inside_word
+    quotation_marks(original) >= 2
+        && quoted_spans(original).iter().any(|q| {
+            tokens_of(&super::normalize::normalize(q)).iter().any(|t| {
+                reputation_word(t)
+                    || contains(lex::SELF, t)
+                    || contains(lex::PLEASE, t)
+                    || contains(lex::QUID, t)
+                    || super::normalize::is_trade_slang(t)
+            })
         })
-        .count();
-    marks >= 2
+}
+
+/// The texts between pairs of quotation marks (apostrophes inside words are not marks).
+fn quoted_spans(original: &str) -> Vec<String> {
+    let chars: Vec<char> = original.chars().collect();
+    let mut spans = Vec::new();
+    let mut current: Option<String> = None;
+    for (i, c) in chars.iter().enumerate() {
+        if is_quotation_mark(&chars, i) {
+            match current.take() {
+                Some(span) => spans.push(span),
+                None => current = Some(String::new()),
+            }
+        } else if let Some(span) = current.as_mut() {
+            span.push(*c);
+        }
+    }
+    spans
+}
+
+fn is_quotation_mark(chars: &[char], i: usize) -> bool {
+    let quotes = ['"', '“', '”', '«', '»', '„', '\'', '‘', '’'];
+    let c = chars[i];
+    // An apostrophe inside a word ("don't", "j'ai") is not a quotation mark.
+    let inside_word = matches!(c, '\'' | '’')
+        && i > 0
+        && chars.get(i - 1).is_some_and(|p| p.is_alphanumeric())
+        && chars.get(i + 1).is_some_and(|n| n.is_alphanumeric());
+    quotes.contains(&c) && !inside_word
+}
+
+fn quotation_marks(original: &str) -> usize {
+    let chars: Vec<char> = original.chars().collect();
+    (0..chars.len())
+        .filter(|i| is_quotation_mark(&chars, *i))
+        .count()
 }
 
 const QUOTES: [char; 6] = ['"', '“', '”', '«', '»', '„'];

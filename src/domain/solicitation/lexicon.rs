@@ -265,8 +265,8 @@ pub const THANKS: &[&str] = &[
 /// Someone else: campaigning for a third party.
 pub const OTHERS: &[&str] = &[
     "he", "she", "his", "her", "him", "they", "their", "them", "hij", "zij", "zijn", "haar", "hem",
-    "il", "elle", "son", "sa", "ses", "lui", "leur", "el", "ella", "su", "sus", "er", "sie",
-    "sein", "seine", "ihr", "ihre", "ihn", "ihm", "deserves", "verdient", "merite", "merece",
+    "il", "elle", "son", "sa", "ses", "lui", "leur", "ella", "su", "sus", "er", "sie", "sein",
+    "seine", "ihr", "ihre", "ihn", "ihm", "deserves", "verdient", "merite", "merece",
 ];
 
 /// Describing how a feature works.
@@ -306,6 +306,15 @@ pub const DESCRIBE: &[&str] = &[
     "innerhalb",
 ];
 
+/// French past participles that read, once accents are folded, like an ask ("voté" is "vote",
+/// "donné" is "donne"): given only after an auxiliary ("j'ai voté", "ils ont recommandé").
+pub const GAVE_AFTER_AUX: &[&str] = &["vote", "donne", "recommande", "nomine", "like", "soutenu"];
+
+/// The auxiliaries before [`GAVE_AFTER_AUX`].
+pub const FR_AUX: &[&str] = &[
+    "ai", "j'ai", "as", "avons", "avez", "ont", "t'ai", "l'ai", "deja", "aussi",
+];
+
 /// Reporting one's own giving, in the past.
 pub const GAVE: &[&str] = &[
     "gave",
@@ -319,14 +328,8 @@ pub const GAVE: &[&str] = &[
     "gegeven",
     "gestemd",
     "aanbevolen",
-    "donne",
-    "vote",
-    "recommande",
-    "nomine",
     "di",
-    "vote",
     "recomende",
-    "nomine",
     "gegeben",
     "gestimmt",
     "abgestimmt",
@@ -340,7 +343,6 @@ pub const GAVE: &[&str] = &[
     "gevoted",
     "avez",
     "ont",
-    "got",
     "empfohlen",
     "nominiert",
     "just",
@@ -485,7 +487,6 @@ pub const WISH: &[&str] = &[
     "toll",
     "klasse",
     "willkommen",
-    "war",
     "ware",
     "serait",
     "seria",
@@ -524,7 +525,6 @@ pub const REPORTED: &[&str] = &[
     "berichtjes",
     "ecrit",
     "envoie",
-    "demande",
     "dit",
     "messages",
     "escribio",
@@ -704,7 +704,6 @@ pub const SEEK: &[&str] = &[
     "welche*",
     "welk*",
     "iemand",
-    "que",
     "cual*",
     "alguien",
     "wer",
@@ -847,6 +846,9 @@ pub const GIVE_FIRST: &[&str] = &[
     "here's", "have", "take",
 ];
 
+/// The reader as the recipient, as a clitic before the verb: "te doy", "je te donne", "os doy".
+pub const CLITIC_TO_YOU: &[&str] = &["te", "t'", "os"];
+
 /// The reader as the one who receives.
 pub const TO_YOU: &[&str] = &[
     "you", "u", "ya", "te", "t'", "dir", "dich", "toi", "vous", "jou", "os", "euch", "ti", "je",
@@ -904,8 +906,7 @@ pub const ONE_CLICK: &[(&str, &str)] = &[
 /// Words that open a question about how something works.
 pub const HOW: &[&str] = &[
     "how", "why", "what", "when", "wie", "warum", "wann", "comment", "pourquoi", "quand", "como",
-    "por", "cuando", "hoe", "waarom", "wanneer", "does", "do", "is", "can", "kan", "kann", "puedo",
-    "peut", "peux",
+    "cuando", "hoe", "waarom", "wanneer",
 ];
 
 /// Words that lead an imperative in to an ask: "go vote", "pop over and nominate", "just click".
@@ -1034,7 +1035,6 @@ pub const ELECTION: &[&str] = &[
     "partido*",
     "parti",
     "partis",
-    "ballot*",
     "stembus",
     "stembureau",
     "stembiljet",

@@ -218,7 +218,14 @@ fn speech_act(normalized: &str, tokens: &[String], no_ask_verb: bool) -> Vec<Str
         if contains(lex::MY, t) && near_after(i, lex::VOTE_NOUN, 1) {
             out.push("cue:my-vote");
         }
-        if contains(lex::GIVE_FIRST, t) && !gives_to_self && near_after(i, lex::TO_YOU, 2) {
+        // "have"/"take"/"here's" give only with a vote noun close by ("have a +K"), never with
+        // a bare "you" ("my posts have helped you").
+        let weak_give = matches!(t.as_str(), "have" | "take" | "here's");
+        if contains(lex::GIVE_FIRST, t)
+            && !weak_give
+            && !gives_to_self
+            && near_after(i, lex::TO_YOU, 2)
+        {
             out.push("cue:giving");
         }
         // "+K to you", "een +K voor jou", "un +K pour toi", "a +K your way"

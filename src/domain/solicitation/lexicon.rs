@@ -264,9 +264,9 @@ pub const THANKS: &[&str] = &[
 
 /// Someone else: campaigning for a third party.
 pub const OTHERS: &[&str] = &[
-    "he", "she", "his", "her", "him", "they", "their", "them", "hij", "zij", "zijn", "haar", "hem",
-    "il", "elle", "son", "sa", "ses", "lui", "leur", "ella", "su", "sus", "er", "sie", "sein",
-    "seine", "ihr", "ihre", "ihn", "ihm", "deserves", "verdient", "merite", "merece",
+    "he", "she", "his", "her", "him", "they", "their", "them", "hij", "zij", "haar", "hem", "il",
+    "elle", "son", "sa", "ses", "lui", "leur", "ella", "su", "sus", "sie", "sein", "seine", "ihr",
+    "ihre", "ihn", "ihm", "deserves", "verdient", "merite", "merece",
 ];
 
 /// Describing how a feature works.
@@ -905,7 +905,7 @@ pub const ONE_CLICK: &[(&str, &str)] = &[
 
 /// Words that open a question about how something works.
 pub const HOW: &[&str] = &[
-    "how", "why", "what", "when", "wie", "warum", "wann", "comment", "pourquoi", "quand", "como",
+    "how", "why", "what", "when", "warum", "wann", "comment", "pourquoi", "quand", "como",
     "cuando", "hoe", "waarom", "wanneer",
 ];
 

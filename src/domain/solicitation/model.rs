@@ -1,6 +1,8 @@
-//! A logistic regression over the features, trained once, at first use, on the tuning corpus
-//! compiled into the binary (`tests/data/solicitations*.tsv`, never `*heldout*`). Training is deterministic (fixed
-//! order, fixed steps), so every build classifies the same way, and needs no download.
+//! Two logistic regressions over the features, trained once, at first use, on the tuning corpus
+//! compiled into the binary (`tests/data/solicitations*.tsv`, never `*heldout*`): one on the
+//! written files only, one on the written files and the real sentences; a text's score is a
+//! weighted mean of the two. Training is deterministic (fixed order, fixed steps), so every
+//! build classifies the same way, and needs no download.
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -29,11 +31,24 @@ const TUNING_REAL: &str = include_str!("../../../tests/data/real/real-tuning.tsv
 
 const EPOCHS: usize = 40;
 /// How much more a real sentence counts in training than a written one: there are few of
-/// them, and they are what the classifier meets. Chosen among 1, 3, 6 and 10 by grouped
-/// cross-validation on the real tuning sites only (6 was best there, by a few lines).
-pub const REAL_WEIGHT: f64 = 6.0;
+/// them, and they are what the classifier meets. With the blend below, 3 and 6 scored alike on
+/// grouped cross-validation of the real tuning sites; 3 keeps the written tuning files'
+/// cross-validation at 0.90 (see [`WRITTEN_SHARE`]).
+pub const REAL_WEIGHT: f64 = 3.0;
+/// The share of the written-only model in a text's score. Real sentences pull word weights
+/// away from what the written corpus teaches (trained on both alone, the written tuning files
+/// cross-validate at 0.883 instead of 0.903); blending in a model that never saw them keeps
+/// both. Chosen among 0.3, 0.4 and 0.5 on the tuning side only: the best grouped
+/// cross-validation on the real tuning sites among the shares that keep the written files'
+/// cross-validation at 0.90 or more.
+pub const WRITTEN_SHARE: f64 = 0.4;
 const LEARNING_RATE: f64 = 0.1;
+/// Regularisation of the cues.
 const L2: f64 = 3e-3;
+/// Regularisation of words and word pairs: stronger than for cues, because a word learnt from
+/// a handful of sites says more about those sites than about asking (0.003 and 0.02 did worse
+/// than 0.01 on both cross-validations).
+const WORD_L2: f64 = 1e-2;
 /// A word or word pair must occur this often in the corpus to get a weight of its own.
 const MIN_COUNT: usize = 3;
 
@@ -42,6 +57,9 @@ pub struct Model {
     index: HashMap<String, usize>,
     weights: Vec<f64>,
     bias: f64,
+    /// The model trained on the written files only, blended into every score with
+    /// [`WRITTEN_SHARE`]; `None` for a model trained on one set.
+    written: Option<Box<Model>>,
 }
 
 /// The features of a text (normalised, tokenised, extracted).
@@ -135,8 +153,8 @@ impl Model {
     }
 
     /// A model trained on the written tuning files (the synthetic ones and the disguise
-    /// tuning half) plus `extra`, real text that counts [`REAL_WEIGHT`] times: what
-    /// cross-validation trains. A written example whose text is also in `exclude` is left out,
+    /// tuning half) plus `extra`, real text that counts [`REAL_WEIGHT`] times, blended with one
+    /// trained on the written files alone: what cross-validation trains. A written example whose text is also in `exclude` is left out,
     /// so a file is never scored by a model that learnt it.
     pub fn train_with_base_excluding(extra: &[(bool, String)], exclude: &[String]) -> Model {
         let exclude: std::collections::HashSet<&str> = exclude.iter().map(String::as_str).collect();
@@ -156,8 +174,11 @@ impl Model {
                     .map(|(b, t)| (b, t, 1.0)),
             );
         }
+        let written = Model::train_weighted(&examples);
         examples.extend(extra.iter().map(|(b, t)| (*b, t.clone(), REAL_WEIGHT)));
-        Model::train_weighted(&examples)
+        let mut model = Model::train_weighted(&examples);
+        model.written = Some(Box::new(written));
+        model
     }
 
     /// [`Model::train_with_base_excluding`] with nothing excluded.
@@ -205,10 +226,15 @@ impl Model {
                 )
             })
             .collect();
+        let l2: Vec<f64> = names
+            .iter()
+            .map(|n| if n.starts_with("cue:") { L2 } else { WORD_L2 })
+            .collect();
         let mut model = Model {
             weights: vec![0.0; index.len()],
             index,
             bias: 0.0,
+            written: None,
         };
         for _ in 0..EPOCHS {
             for (y, fs, weight) in &rows {
@@ -216,7 +242,7 @@ impl Model {
                 let g = (p - y) * weight;
                 for i in fs {
                     let w = &mut model.weights[*i];
-                    *w -= LEARNING_RATE * (g + L2 * *w);
+                    *w -= LEARNING_RATE * (g + l2[*i] * *w);
                 }
                 model.bias -= LEARNING_RATE * g;
             }
@@ -225,8 +251,30 @@ impl Model {
     }
 
     /// Probability that `features` come from a solicitation, and each known feature's
-    /// contribution to it.
+    /// contribution to it (blended like the probability when there are two models).
     pub fn score(&self, features: &[String]) -> (f64, Vec<(String, f64)>) {
+        let (p, contributions) = self.score_alone(features);
+        let Some(written) = &self.written else {
+            return (p, contributions);
+        };
+        let (pw, written_contributions) = written.score_alone(features);
+        let weight_in_written = |f: &str| {
+            written_contributions
+                .iter()
+                .find(|(g, _)| g == f)
+                .map_or(0.0, |(_, w)| *w)
+        };
+        let blended = contributions
+            .into_iter()
+            .map(|(f, w)| {
+                let ww = weight_in_written(&f);
+                (f, (1.0 - WRITTEN_SHARE) * w + WRITTEN_SHARE * ww)
+            })
+            .collect();
+        ((1.0 - WRITTEN_SHARE) * p + WRITTEN_SHARE * pw, blended)
+    }
+
+    fn score_alone(&self, features: &[String]) -> (f64, Vec<(String, f64)>) {
         let contributions: Vec<(String, f64)> = features
             .iter()
             .filter_map(|f| self.index.get(f).map(|i| (f.clone(), self.weights[*i])))

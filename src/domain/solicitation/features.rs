@@ -251,6 +251,11 @@ fn speech_act(normalized: &str, tokens: &[String], no_ask_verb: bool) -> Vec<Str
         {
             out.push("cue:request-form");
         }
+        // "check out my channel", "check my page", "sub my channel", "sub to me": the
+        // commenter's plea on video sites, with none of the usual ask verbs.
+        if matches!(t.as_str(), "check" | "sub") && near_after(i, lex::SELF, 3) {
+            out.push("cue:check-out-mine");
+        }
         if t.len() > 4 && clitic_self(t) {
             out.push("cue:ask-verb+self");
         }

@@ -14,21 +14,22 @@ const REAL_TUNING: &str = include_str!("../data/real/real-tuning.tsv");
 const REAL_HELDOUT: &str = include_str!("../data/real/real-heldout.tsv");
 const DISGUISE_HELDOUT: &str = include_str!("../data/disguise/disguise-heldout.tsv");
 
-/// Grouped by site, 5 folds, on the real tuning sites: measured F1 0.691 (English 0.813).
+/// Grouped by site, 5 folds, on the real tuning sites: measured F1 0.674 (English 0.797; 0.691
+/// and 0.813 before the last 10 lines were added: the folds are dealt by site and move).
 const REAL_GROUPED_CV_F1_FLOOR: f64 = 0.66;
 const REAL_GROUPED_CV_EN_F1_FLOOR: f64 = 0.78;
-/// The held-out real sites (never tuned on): measured F1 0.473 (119 lines; 0.481 on the 113
-/// lines it had before six more were collected). Far below the 0.9 goal.
+/// The held-out real sites (never tuned on): measured F1 0.475 on 131 lines (0.481 on 113,
+/// 0.473 on 119 as lines were collected). Far below the 0.9 goal.
 const REAL_HELDOUT_F1_FLOOR: f64 = 0.46;
 /// Disguised asks and slang in the held-out disguise set: measured 198 of 201 caught (0.985).
 const DISGUISE_CAUGHT_FLOOR: f64 = 0.97;
 /// Harmless look-alikes in the held-out disguise set: measured 1 of 31 flagged (0.032); the
 /// ceiling is the goal, 0.05.
 const LOOKALIKE_FLAGGED_CEILING: f64 = 0.05;
-/// The written held-out files, a secondary check: the goal of 0.9 (measured 0.913 and 0.931;
+/// The written held-out files, a secondary check: the goal of 0.9 (measured 0.918 and 0.928;
 /// 0.930 and 0.915 before the real-text work).
 const SYNTHETIC_HELD_OUT_F1_FLOOR: f64 = 0.9;
-/// 5-fold cross-validation on the four written tuning files alone: measured 0.914 (0.900
+/// 5-fold cross-validation on the four written tuning files alone: measured 0.915 (0.900
 /// before the real-text work).
 const CROSS_VALIDATED_F1_FLOOR: f64 = 0.90;
 

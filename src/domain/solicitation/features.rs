@@ -312,6 +312,20 @@ fn speech_act(normalized: &str, tokens: &[String], no_ask_verb: bool) -> Vec<Str
     if writer_gave {
         out.push("cue:writer-gave");
     }
+    // "I would vote again", "ich würde gern abstimmen", "yo voto", "I vote for myself": the
+    // writer as the one who votes or shares, which reports or gives rather than asks.
+    let writer_acts = tokens.iter().enumerate().any(|(i, t)| {
+        matches!(
+            t.as_str(),
+            "i" | "i'll" | "i'd" | "ich" | "je" | "j'" | "yo" | "ik" | "we" | "wir" | "nous"
+        ) && tokens[i + 1..]
+            .iter()
+            .take(2)
+            .any(|n| contains(lex::ASK_VERB, n))
+    });
+    if writer_acts {
+        out.push("cue:writer-acts");
+    }
     if tokens
         .iter()
         .any(|t| t == "mutual" || t == "mutuals" || t == "reciproco")

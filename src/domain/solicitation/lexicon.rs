@@ -1,12 +1,13 @@
-//! Word lists, in the five languages, behind the cues. Matching is on normalised tokens, by
-//! prefix where a list entry ends in `*` (so `vot*` covers vote, voted, votez, votar).
+//! Word lists, in the five languages, behind the cues. Matching is on normalised tokens (lower
+//! case, accents folded: entries are written without accents, `recomiend*`, `fur`), by prefix
+//! where a list entry ends in `*` (so `vot*` covers vote, voted, votez, votar).
 
 /// The writer, or what is the writer's: the object of a begging ask.
 pub const SELF: &[&str] = &[
     "me", "my", "mine", "myself", "us", "our", "ours", "i'm", "im", // en
     "mij", "mijn", "ons", "onze", "mezelf", // nl
     "moi", "mon", "ma", "mes", "notre", "nos", "m'", // fr
-    "mí", "mi", "mis", "nuestro", "nuestra", "nuestros", "nuestras", "conmigo", // es
+    "mi", "mi", "mis", "nuestro", "nuestra", "nuestros", "nuestras", "conmigo", // es
     "mich", "mir", "mein", "meine", "meinen", "meinem", "meiner", "unser", "unsere",
     "uns", // de
 ];
@@ -59,7 +60,7 @@ pub const ASK_VERB: &[&str] = &[
     "nomin*",
     "stimm*",
     "empfehl*",
-    "unterstütz*",
+    "unterstutz*",
     "folg*",
     "teil*",
     "bewert*",
@@ -95,7 +96,7 @@ pub const ASK_VERB: &[&str] = &[
     "stern*",
     "sterren",
     "estrella*",
-    "étoile*",
+    "etoile*",
     "stars",
     "five-star",
     "dar",
@@ -103,11 +104,11 @@ pub const ASK_VERB: &[&str] = &[
     "donner",
     "geben",
     "mettre",
-    "sígueme",
+    "sigueme",
     "sigo",
     "volgen",
     "seguir",
-    "nominación*",
+    "nominacion*",
     "nominations",
     "nomination",
     "nominierung*",
@@ -121,6 +122,13 @@ pub const ASK_VERB: &[&str] = &[
     "recommandations",
     "empfehlungen",
     "aanbevelingen",
+    "rep",
+    "+rep",
+    "karma",
+    "aimez",
+    "megusta",
+    "gusta",
+    "upvotes",
 ];
 
 /// Asking nicely.
@@ -137,7 +145,7 @@ pub const PLEASE: &[&str] = &[
     "graag",
     "svp",
     "stp",
-    "plaît",
+    "plait",
     "plait",
     "porfa",
     "porfavor",
@@ -164,13 +172,13 @@ pub const MODAL: &[&str] = &[
     "peux",
     "pouvez",
     "quelqu'un",
-    "podrías",
-    "podéis",
+    "podrias",
+    "podeis",
     "puedes",
     "alguien",
-    "könntest",
-    "könntet",
-    "würdest",
+    "konntest",
+    "konntet",
+    "wurdest",
     "kannst",
     "jemand",
     "love",
@@ -193,9 +201,9 @@ pub const QUID: &[&str] = &[
     "retour",
     "rends",
     "devuelvo",
-    "devolveré",
+    "devolvere",
     "cambio",
-    "zurück",
+    "zuruck",
     "revanchier*",
     "gegenseitig",
     "tausch*",
@@ -203,7 +211,7 @@ pub const QUID: &[&str] = &[
     "too",
     "ook",
     "aussi",
-    "también",
+    "tambien",
     "auch",
 ];
 
@@ -233,7 +241,7 @@ pub const ABOUT_BEGGING: &[&str] = &[
     "zat",
     "irritant",
     "mendi*",
-    "pénible",
+    "penible",
     "lassant",
     "harto",
     "harta",
@@ -256,9 +264,9 @@ pub const THANKS: &[&str] = &[
 
 /// Someone else: campaigning for a third party.
 pub const OTHERS: &[&str] = &[
-    "he", "she", "his", "her", "him", "they", "their", "them", "hij", "zij", "zijn", "haar", "hem",
-    "il", "elle", "son", "sa", "ses", "lui", "leur", "él", "ella", "su", "sus", "er", "sie",
-    "sein", "seine", "ihr", "ihre", "ihn", "ihm", "deserves", "verdient", "mérite", "merece",
+    "he", "she", "his", "her", "him", "they", "their", "them", "hij", "zij", "haar", "hem", "il",
+    "elle", "son", "sa", "ses", "lui", "leur", "ella", "su", "sus", "sie", "sein", "seine", "ihr",
+    "ihre", "ihn", "ihm", "deserves", "verdient", "merite", "merece",
 ];
 
 /// Describing how a feature works.
@@ -282,9 +290,9 @@ pub const DESCRIBE: &[&str] = &[
     "compte",
     "maximum",
     "cuenta",
-    "máximo",
-    "zählt",
-    "höchstens",
+    "maximo",
+    "zahlt",
+    "hochstens",
     "pro",
     "can",
     "kan",
@@ -298,10 +306,20 @@ pub const DESCRIBE: &[&str] = &[
     "innerhalb",
 ];
 
+/// French past participles that read, once accents are folded, like an ask ("voté" is "vote",
+/// "donné" is "donne"): given only after an auxiliary ("j'ai voté", "ils ont recommandé").
+pub const GAVE_AFTER_AUX: &[&str] = &["vote", "donne", "recommande", "nomine", "like", "soutenu"];
+
+/// The auxiliaries before [`GAVE_AFTER_AUX`].
+pub const FR_AUX: &[&str] = &[
+    "ai", "j'ai", "as", "avons", "avez", "ont", "t'ai", "l'ai", "deja", "aussi",
+];
+
 /// Reporting one's own giving, in the past.
 pub const GAVE: &[&str] = &[
     "gave",
     "endorsed",
+    "vouched",
     "voted",
     "nominated",
     "recommended",
@@ -310,16 +328,21 @@ pub const GAVE: &[&str] = &[
     "gegeven",
     "gestemd",
     "aanbevolen",
-    "donné",
-    "voté",
-    "recommandé",
-    "nominé",
     "di",
-    "voté",
-    "recomendé",
-    "nominé",
+    "recomende",
     "gegeben",
     "gestimmt",
+    "abgestimmt",
+    "vouched",
+    "supported",
+    "nominated",
+    "votaron",
+    "votado",
+    "votasteis",
+    "gestemd",
+    "gevoted",
+    "avez",
+    "ont",
     "empfohlen",
     "nominiert",
     "just",
@@ -364,8 +387,8 @@ pub const YOU: &[&str] = &[
     "iedereen",
     "alle",
     "colleagues",
-    "collègues",
-    "compañeros",
+    "collegues",
+    "companeros",
     "kollegen",
     "collega's",
 ];
@@ -376,7 +399,7 @@ pub const HELP: &[&str] = &[
     "helft",
     "hilf*",
     "ayud*",
-    "ayúd*",
+    "ayud*",
     "aid*",
     "reach",
     "hit",
@@ -393,8 +416,8 @@ pub const HELP: &[&str] = &[
     "honou*",
     "honor*",
     "honneur",
-    "honorée",
-    "honoré",
+    "honoree",
+    "honore",
     "honra",
     "ehre",
     "geehrt",
@@ -435,8 +458,8 @@ pub const CONTEST: &[&str] = &[
     "nominado",
     "nominada",
     "nominiert",
-    "nommé",
-    "nommée",
+    "nomme",
+    "nommee",
     "genomineerd",
     "running",
     "finalist*",
@@ -453,7 +476,7 @@ pub const WISH: &[&str] = &[
     "amazing",
     "top",
     "super",
-    "génial",
+    "genial",
     "genial",
     "geniaal",
     "leuk",
@@ -464,11 +487,10 @@ pub const WISH: &[&str] = &[
     "toll",
     "klasse",
     "willkommen",
-    "wär",
-    "wäre",
+    "ware",
     "serait",
-    "sería",
-    "estaría",
+    "seria",
+    "estaria",
     "zou",
     "would",
 ];
@@ -478,9 +500,9 @@ pub const EVERY: &[&str] = &[
     "every", "each", "cada", "jede", "jeder", "chaque", "elke", "iedere", "toute",
 ];
 
-/// Joins the two halves of a trade: "+K for +K", "follow for follow", "sígueme y te sigo".
+/// Joins the two halves of a trade: "+K for +K", "follow for follow", "sigueme y te sigo".
 pub const TRADE_JOIN: &[&str] = &[
-    "for", "4", "voor", "pour", "por", "gegen", "für", "and", "y", "en", "et", "und",
+    "for", "4", "voor", "pour", "por", "gegen", "fur", "and", "y", "en", "et", "und",
 ];
 
 /// Telling what someone else said or sent: reported, not made.
@@ -501,15 +523,14 @@ pub const REPORTED: &[&str] = &[
     "vroeg",
     "zei",
     "berichtjes",
-    "écrit",
+    "ecrit",
     "envoie",
-    "demandé",
     "dit",
     "messages",
-    "escribió",
+    "escribio",
     "escribe",
     "manda",
-    "pidió",
+    "pidio",
     "dice",
     "mensajes",
     "schrieb",
@@ -519,10 +540,21 @@ pub const REPORTED: &[&str] = &[
     "sagte",
     "nachrichten",
     "literally",
+    "dmed",
+    "dm'd",
+    "messaged",
+    "texted",
+    "posted",
+    "posting",
+    "keeps",
+    "escribio",
+    "schrieb",
+    "stuurt",
+    "ecrit",
     "literalmente",
-    "littéralement",
+    "litteralement",
     "letterlijk",
-    "wörtlich",
+    "wortlich",
     "qu'il",
     "disait",
 ];
@@ -570,24 +602,24 @@ pub const FAMILY: &[&str] = &[
     "tante",
     "fille",
     "fils",
-    "frère*",
+    "frere*",
     "soeur*",
-    "sœur*",
-    "mère",
-    "père",
+    "soeur*",
+    "mere",
+    "pere",
     "neveu",
-    "nièce",
+    "niece",
     "hija*",
     "hijo*",
     "hermano*",
     "hermana*",
     "madre",
     "padre",
-    "mamá",
-    "papá",
+    "mama",
+    "papa",
     "sobrin*",
-    "tío",
-    "tía",
+    "tio",
+    "tia",
     "tochter",
     "sohn",
     "bruder*",
@@ -630,7 +662,7 @@ pub const GOAL: &[&str] = &[
     "meta",
     "hasta",
     "manque*",
-    "jusqu'à",
+    "jusqu'a",
     "objectif",
     "atteindre",
     "noch",
@@ -672,14 +704,391 @@ pub const SEEK: &[&str] = &[
     "welche*",
     "welk*",
     "iemand",
-    "qué",
-    "cuál*",
+    "cual*",
     "alguien",
     "wer",
 ];
 
-/// Hinting while denying it: "not saying…", "je dis ça je dis rien", "no digo na pero lo digo".
+/// Hinting while denying it: "not saying…", "je dis ca je dis rien", "no digo na pero lo digo".
 pub const COY: &[&str] = &[
     "saying", "hint", "hinting", "dis", "digo", "sag", "sage", "zeg", "zeggen", "hein", "eh",
     "but", "mais", "pero", "aber", "maar",
+];
+
+/// Short function words, for cutting spaced letters into words and reading leet.
+const COMMON: &[&str] = &[
+    "a", "an", "the", "to", "on", "in", "of", "for", "and", "or", "it", "is", "this", "that",
+    "post", "pls", "plz", "up", "my", "me", "you", "your", "k", "one", "just", "now", "here",
+    "all", "some", "get", "got", "have", "i", "we", "us", "by", "at", "with", "so", "if", "be",
+    "do", "vote", "votes", "like", "likes", "follow", "share", "back", "mutual", "trade",
+];
+
+/// Whether `word` is a word plusk knows: an entry of any cue list (a `*` entry with up to three
+/// more letters) or a common short word.
+pub fn is_known_word(word: &str) -> bool {
+    let lists: [&[&str]; 12] = [
+        SELF, ASK_VERB, PLEASE, MODAL, QUID, NEG, THANKS, YOU, HELP, CONTEST, TRADE_JOIN, COMMON,
+    ];
+    lists.iter().any(|list| {
+        list.iter().any(|entry| match entry.strip_suffix('*') {
+            Some(stem) => word.starts_with(stem) && word.len() <= stem.len() + 3 && stem.len() >= 3,
+            None => *entry == word,
+        })
+    })
+}
+
+/// Disclaimers that come with an ask and must not cancel it: "(not begging, just asking)".
+/// ("not asking" is left out: "I'm not asking anyone for +K" is a refusal.)
+pub const DISCLAIMER: &[(&str, &str)] = &[
+    ("not", "begging"),
+    ("no", "begging"),
+    ("not", "beg"),
+    ("just", "asking"),
+    ("no", "pressure"),
+    ("not", "spam"),
+    ("sin", "presion"),
+    ("no", "mendigo"),
+    ("sans", "pression"),
+    ("aucune", "pression"),
+    ("ne", "mendie"),
+    ("kein", "druck"),
+    ("bettle", "nicht"),
+    ("kein", "betteln"),
+    ("geen", "druk"),
+    ("bedel", "niet"),
+    ("niet", "bedelen"),
+];
+
+/// Rules and policies: what forbids or regulates asking, rather than asking.
+pub const RULE: &[&str] = &[
+    "rule*",
+    "regel*",
+    "regla*",
+    "norma*",
+    "regle*",
+    "forbidden",
+    "prohibited",
+    "allowed",
+    "permitted",
+    "verboten",
+    "prohibido",
+    "prohibida",
+    "interdit*",
+    "toegestaan",
+    "verboden",
+    "erlaubt",
+    "permitido",
+    "autoris*",
+    "removal",
+    "removed",
+    "warning",
+    "violat*",
+    "sanction*",
+    "sperre",
+    "eliminad*",
+    "supprim*",
+    "verwijderd",
+    "policy",
+    "terms",
+    "guidelines",
+    "moderators",
+    "result",
+    "resultara",
+    "entrainera",
+    "fuhrt",
+    "leidt",
+];
+
+/// What is given: a vote, support, a like.
+pub const VOTE_NOUN: &[&str] = &[
+    "vote",
+    "votes",
+    "voto",
+    "votos",
+    "voix",
+    "stimme",
+    "stimmen",
+    "stem",
+    "stemmen",
+    "support",
+    "apoyo",
+    "soutien",
+    "unterstutzung",
+    "steun",
+    "like",
+    "likes",
+    "+k",
+    "+1",
+    "upvote",
+    "upvotes",
+    "endorsement",
+    "nomination",
+    "nominacion",
+    "click",
+    "clic",
+    "klick",
+    "klik",
+];
+
+/// "Your" (asking for the reader's vote: "tu voto", "eure Stimme", "votre vote").
+pub const YOUR: &[&str] = &[
+    "your", "tu", "tus", "vuestro", "vuestra", "vuestros", "vuestras", "votre", "vos", "ton", "ta",
+    "eure", "euer", "euren", "eurer", "deine", "dein", "deinen", "deiner", "ihre", "jouw", "uw",
+    "je",
+];
+
+/// "My" with a vote noun: giving ("you have my vote", "mi voto es tuyo").
+pub const MY: &[&str] = &["my", "mi", "mon", "ma", "mijn", "meine", "mein", "meinen"];
+
+/// Giving in the first person, to the reader: "te doy", "I give you", "ich gebe dir".
+pub const GIVE_FIRST: &[&str] = &[
+    "give", "giving", "doy", "damos", "donne", "donnons", "gebe", "geben", "geef", "geven",
+    "here's", "have", "take",
+];
+
+/// The reader as the recipient, as a clitic before the verb: "te doy", "je te donne", "os doy".
+pub const CLITIC_TO_YOU: &[&str] = &["te", "t'", "os"];
+
+/// The reader as the one who receives.
+pub const TO_YOU: &[&str] = &[
+    "you", "u", "ya", "te", "t'", "dir", "dich", "toi", "vous", "jou", "os", "euch", "ti", "je",
+    "usted",
+];
+
+/// Every day: "vote daily", "cada dia", "tous les jours", "jeden Tag", "elke dag".
+pub const DAILY: &[&str] = &[
+    "daily",
+    "everyday",
+    "taglich",
+    "dagelijks",
+    "diario",
+    "diariamente",
+    "quotidien*",
+];
+pub const DAILY_PAIRS: &[(&str, &str)] = &[
+    ("every", "day"),
+    ("each", "day"),
+    ("once", "a"),
+    ("cada", "dia"),
+    ("los", "dias"),
+    ("les", "jours"),
+    ("chaque", "jour"),
+    ("jeden", "tag"),
+    ("elke", "dag"),
+    ("iedere", "dag"),
+    ("per", "day"),
+    ("al", "dia"),
+    ("par", "jour"),
+    ("pro", "tag"),
+    ("per", "dag"),
+];
+
+/// "One click is all it takes", "solo un minuto", "nur ein Klick".
+pub const ONE_CLICK: &[(&str, &str)] = &[
+    ("one", "click"),
+    ("a", "click"),
+    ("un", "clic"),
+    ("un", "click"),
+    ("ein", "klick"),
+    ("een", "klik"),
+    ("one", "minute"),
+    ("a", "minute"),
+    ("un", "minuto"),
+    ("une", "minute"),
+    ("eine", "minute"),
+    ("takes", "seconds"),
+    ("only", "takes"),
+    ("ganz", "schnell"),
+    ("super", "einfach"),
+    ("pretty", "please"),
+];
+
+/// Words that open a question about how something works.
+pub const HOW: &[&str] = &[
+    "how", "why", "what", "when", "warum", "wann", "comment", "pourquoi", "quand", "como",
+    "cuando", "hoe", "waarom", "wanneer",
+];
+
+/// Words that lead an imperative in to an ask: "go vote", "pop over and nominate", "just click".
+pub const LEAD: &[&str] = &[
+    "go",
+    "come",
+    "pop",
+    "head",
+    "hop",
+    "just",
+    "so",
+    "now",
+    "then",
+    "also",
+    "and",
+    "y",
+    "et",
+    "und",
+    "en",
+    "ahora",
+    "maintenant",
+    "jetzt",
+    "nu",
+    "bitte",
+    "please",
+    "pls",
+    "plz",
+    "porfa",
+    "svp",
+    "alsjeblieft",
+    "ga",
+    "geh",
+    "geht",
+    "allez",
+    "id",
+    "ve",
+    "vamos",
+    "komm",
+    "kommt",
+];
+
+/// Frequent words that tell the five languages apart on short texts (accent-folded).
+pub const FUNCTION_WORDS: &[(&str, &[&str])] = &[
+    (
+        "en",
+        &[
+            "the", "and", "you", "for", "my", "me", "please", "is", "it", "to", "of", "this",
+            "that", "with", "your", "i'm", "can", "would", "vote", "thanks", "what", "how", "it's",
+            "are", "just", "anyone", "do", "don't", "we", "our", "if",
+        ],
+    ),
+    (
+        "nl",
+        &[
+            "de",
+            "het",
+            "een",
+            "en",
+            "ik",
+            "je",
+            "mijn",
+            "op",
+            "van",
+            "is",
+            "niet",
+            "dat",
+            "voor",
+            "jullie",
+            "wij",
+            "ons",
+            "stem",
+            "graag",
+            "alsjeblieft",
+            "bedankt",
+            "wil",
+            "kun",
+            "zou",
+            "ook",
+            "maar",
+            "met",
+            "aan",
+            "heb",
+            "nog",
+            "wat",
+            "hoe",
+        ],
+    ),
+    (
+        "fr",
+        &[
+            "le", "la", "les", "et", "je", "vous", "mon", "ma", "pour", "est", "pas", "une", "des",
+            "du", "que", "qui", "merci", "moi", "votez", "nous", "sur", "avec", "c'est", "j'ai",
+            "svp", "plait", "ne", "au", "tous", "votre", "comment",
+        ],
+    ),
+    (
+        "es",
+        &[
+            "el", "la", "los", "las", "y", "de", "que", "mi", "por", "para", "es", "un", "una",
+            "con", "no", "gracias", "favor", "os", "vuestro", "tu", "me", "del", "lo", "se",
+            "voto", "votad", "votar", "muy", "como", "pero", "todos",
+        ],
+    ),
+    (
+        "de",
+        &[
+            "der", "die", "das", "und", "ich", "du", "mein", "meine", "fur", "ist", "nicht", "ein",
+            "eine", "bitte", "danke", "mir", "mich", "euch", "eure", "ihr", "stimme", "auf", "mit",
+            "auch", "wir", "uns", "es", "zu", "den", "dem", "wie",
+        ],
+    ),
+];
+
+/// Elections and civic voting: calls to vote that ask nothing for the writer.
+pub const ELECTION: &[&str] = &[
+    "election*",
+    "elecci*",
+    "elector*",
+    "verkiezingen",
+    "wahlen",
+    "wahltag",
+    "landtag*",
+    "bundestag*",
+    "partij*",
+    "partei*",
+    "partido*",
+    "parti",
+    "partis",
+    "stembus",
+    "stembureau",
+    "stembiljet",
+    "urna*",
+    "urne",
+    "isoloir",
+    "democra*",
+    "demokrat*",
+    "stemrecht",
+    "kiesrecht",
+    "wahlrecht",
+    "candidates",
+    "kandidaten",
+    "candidatos",
+    "candidats",
+    "politi*",
+    "gemeenteraad*",
+    "kommunalwahl",
+    "presidential",
+    "presidentielle*",
+    "legislativ*",
+];
+
+/// The poll is open, the last day, a vote to cast: a campaign's call.
+pub const VOTING_OPEN: &[(&str, &str)] = &[
+    ("voting", "open"),
+    ("voting", "is"),
+    ("last", "day"),
+    ("cast", "a"),
+    ("cast", "your"),
+    ("polls", "open"),
+    ("abstimmung", "lauft"),
+    ("voting", "lauft"),
+    ("votaciones", "abiertas"),
+    ("votacion", "abierta"),
+    ("votes", "sont"),
+    ("vote", "est"),
+    ("stemming", "is"),
+    ("stemmen", "kan"),
+    ("stembus", "is"),
+    ("start", "clicking"),
+    ("entscheidet", "ihr"),
+    ("decidez", "vous"),
+    ("decides", "tu"),
+    ("vote", "here"),
+    ("vote", "now"),
+    ("vota", "aqui"),
+    ("votez", "ici"),
+    ("hier", "abstimmen"),
+    ("hier", "stemmen"),
+];
+
+/// "Can" to the reader: "you can", "ihr könnt", "vous pouvez", "podéis", "je kunt".
+pub const CAN: &[&str] = &[
+    "can", "konnt", "konnen", "kannst", "konnen", "pouvez", "peux", "podeis", "puedes", "pueden",
+    "kunt", "kun", "kunnen", "could", "mogt", "durft",
 ];

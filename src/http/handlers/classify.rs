@@ -12,7 +12,7 @@ use crate::http::errors::{ApiError, Problem};
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ClassifyBody {
-    /// The text to judge (at most 5,000 characters are read).
+    /// The text to judge: 1 to 10,000 characters, not blank; all of it is read.
     #[schema(example = "please +K me on writing!", max_length = 10000)]
     pub text: String,
 }
@@ -33,10 +33,16 @@ pub async fn classify(
     body: web::Json<ClassifyBody>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Permission::Read)?;
-    if body.text.chars().count() > MAX_TEXT_CHARS * 2 {
+    if body.text.trim().is_empty() {
+        return Err(ApiError::bad_request(
+            "empty_text",
+            "text is empty or blank",
+        ));
+    }
+    if body.text.chars().count() > MAX_TEXT_CHARS {
         return Err(ApiError::bad_request(
             "text_too_long",
-            format!("text is longer than {} characters", MAX_TEXT_CHARS * 2),
+            format!("text is longer than {MAX_TEXT_CHARS} characters"),
         ));
     }
     let text = body.into_inner().text;

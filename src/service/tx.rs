@@ -44,6 +44,8 @@ pub struct Tx<'a> {
     conn: &'a mut DbConn,
     model: &'a mut Model,
     pending: Pending,
+    /// Something wrote rows the model did not see; it must be loaded again after the commit.
+    stale: bool,
 }
 
 impl<'a> Tx<'a> {
@@ -53,7 +55,17 @@ impl<'a> Tx<'a> {
             conn,
             model,
             pending: Pending::default(),
+            stale: false,
         }
+    }
+
+    /// Says that rows are about to be written behind the model's back.
+    pub fn mark_stale(&mut self) {
+        self.stale = true;
+    }
+
+    pub fn is_stale(&self) -> bool {
+        self.stale
     }
 
     pub fn model(&self) -> &Model {

@@ -19,9 +19,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
 use std::sync::{Arc, Weak};
-use std::time::Duration;
-
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use diesel::connection::SimpleConnection;
 
@@ -101,14 +99,19 @@ impl Writer {
         self.started.clone()
     }
 
-    /// Runs `f` on the batch's connection, after the batch's pending rows are written. For
-    /// writes outside the model: they must not add users, topics or ledger entries.
+    /// Runs `f` on the batch's connection, after the batch's pending rows are written, for
+    /// writes the model cannot follow (tests that write rows directly): the model is loaded
+    /// again after the batch, so whatever `f` wrote is seen.
     pub async fn write<T, F>(&self, f: F) -> Result<T>
     where
         T: Send + 'static,
         F: FnOnce(&mut DbConn) -> Result<T> + Send + 'static,
     {
-        self.run(move |tx| f(tx.conn()?)).await
+        self.run(move |tx| {
+            tx.mark_stale();
+            f(tx.conn()?)
+        })
+        .await
     }
 
     /// Runs `f` in the next batch; resolves once the batch is committed (or not).
@@ -250,11 +253,13 @@ fn commit_batch(
                 return Err(Error::Internal("a write in the batch failed".into()));
             }
         }
-        tx.flush()
+        tx.flush()?;
+        Ok(tx.is_stale())
     });
-    if outcome.is_err() {
+    if !matches!(outcome, Ok(false)) {
         *model = None;
     }
+    let outcome = outcome.map(drop);
     match outcome {
         Ok(()) => delivers.into_iter().for_each(|d| d(BatchEnd::Committed)),
         Err(e) => {

@@ -105,10 +105,6 @@ impl Model {
         }
     }
 
-    pub fn retain(&self) -> Duration {
-        self.retain
-    }
-
     /// The oldest instant the neighbourhoods still cover, given the newest seen so far.
     pub fn horizon(newest: DateTime<Utc>, retain: Duration) -> DateTime<Utc> {
         newest - retain
@@ -127,10 +123,10 @@ impl Model {
         (self.triples.len(), self.edges.len())
     }
 
-    /// Applies one change. Loading from the database applies the same events as writing does.
+    /// Applies one change: a write as it is made, or another writer's entry during catch-up.
     pub fn apply(&mut self, event: Event) {
         match event {
-            Event::Created { id, triple, at } => self.created(id, triple, micros(at), true),
+            Event::Created { id, triple, at } => self.created(id, triple, micros(at)),
             Event::Revoked { id, triple } => self.revoked(id, triple),
             Event::Asked(ask) => self.asked(ask),
         }
@@ -155,14 +151,10 @@ impl Model {
         self.triples.finish_load();
     }
 
-    fn created(&mut self, id: i64, triple: Triple, at: Micros, live: bool) {
-        self.note_triple(triple, id, at, live);
-        self.edges.insert(id, triple, at, !live);
+    fn created(&mut self, id: i64, triple: Triple, at: Micros) {
+        self.triples.note(triple, Latest::new(id, at, true));
+        self.edges.insert(id, triple, at, false);
         self.newest = self.newest.max(at);
-    }
-
-    fn note_triple(&mut self, triple: Triple, id: i64, at: Micros, live: bool) {
-        self.triples.note(triple, Latest::new(id, at, live));
     }
 
     fn revoked(&mut self, id: i64, triple: Triple) {

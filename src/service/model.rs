@@ -121,6 +121,9 @@ pub fn catch_up(conn: &mut DbConn, m: &mut Model) -> Result<usize> {
     if db_head == mine {
         return Ok(0);
     }
+    // Users and topics other writers added have ids above the largest this model knows: one
+    // read each registers them all, where a lookup per new handle would cost a round trip each.
+    register_new(conn, m)?;
     let mut applied = 0;
     loop {
         let after = m.head().map_or(0, |h| h.seq);
@@ -140,6 +143,20 @@ pub fn catch_up(conn: &mut DbConn, m: &mut Model) -> Result<usize> {
     }
     tracing::debug!(entries = applied, "writer state caught up");
     Ok(applied)
+}
+
+fn register_new(conn: &mut DbConn, m: &mut Model) -> Result<()> {
+    loop {
+        let page = storage::users::page_ids(conn, m.users.max_id(), LOAD_PAGE)?;
+        if page.is_empty() {
+            break;
+        }
+        page.iter().for_each(|(id, h)| m.users.register(*id, h));
+    }
+    for (id, slug) in storage::topics::ids_after(conn, m.topics.max_id())? {
+        m.topics.register(id, &slug);
+    }
+    Ok(())
 }
 
 fn apply_entry(conn: &mut DbConn, m: &mut Model, e: &Entry) -> Result<()> {

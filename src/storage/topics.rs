@@ -52,6 +52,14 @@ pub fn insert_many(conn: &mut DbConn, rows: &[New]) -> QueryResult<()> {
     }
 }
 
+/// The topics with an id above `after`.
+pub fn ids_after(conn: &mut DbConn, after: i32) -> QueryResult<Vec<(i32, String)>> {
+    topics::table
+        .filter(topics::id.gt(after))
+        .select((topics::id, topics::slug))
+        .load(conn)
+}
+
 /// Every topic's id and slug.
 pub fn all_ids(conn: &mut DbConn) -> QueryResult<Vec<(i32, String)>> {
     topics::table.select((topics::id, topics::slug)).load(conn)

@@ -21,6 +21,11 @@ impl Names {
         slot.as_deref()
     }
 
+    /// The largest id known.
+    pub fn max_id(&self) -> i32 {
+        self.max_id
+    }
+
     pub fn len(&self) -> usize {
         self.ids.len()
     }
@@ -38,11 +43,6 @@ impl Names {
             }
             self.by_id[at] = Some(name.into());
         }
-        self.max_id = self.max_id.max(id);
-    }
-
-    /// Raises the largest id known (ids in the database that no name here has yet).
-    pub fn see_id(&mut self, id: i32) {
         self.max_id = self.max_id.max(id);
     }
 

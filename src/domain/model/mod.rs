@@ -85,7 +85,7 @@ pub struct Model {
     asks: Map<i32, Vec<Ask>>,
     head: Option<Head>,
     retain: Duration,
-    /// The latest endorsement or ask time applied: what "recent" is measured from.
+    /// The latest endorsement time applied: what "recent" is measured from.
     newest: Micros,
 }
 
@@ -163,7 +163,8 @@ impl Model {
     }
 
     fn asked(&mut self, ask: Ask) {
-        self.newest = self.newest.max(ask.observed_at);
+        // An ask's time is the reporting app's word and may lie in the future; only endorsement
+        // times (never after the clock) move `newest`, so a report cannot make pruning forget.
         let list = self.asks.entry(ask.requester).or_default();
         let at = list.partition_point(|a| a.observed_at <= ask.observed_at);
         list.insert(at, ask);
@@ -291,6 +292,29 @@ mod tests {
         assert_eq!(b.used, 2);
         assert_eq!(b.oldest, Some(now - Duration::hours(23)));
         assert_eq!(m.budget_use(1, None, now).used, 0);
+    }
+
+    #[test]
+    fn an_ask_from_the_future_does_not_make_pruning_forget() {
+        let mut m = Model::new(Duration::days(1));
+        let now = time::now();
+        m.apply(Event::Created {
+            id: 1,
+            triple: (1, 2, 1),
+            at: now,
+        });
+        m.apply(Event::Asked(Ask {
+            id: 2,
+            requester: 2,
+            target: None,
+            topic: None,
+            observed_at: micros(now + Duration::days(365)),
+            score: 0.9,
+            text: "please".into(),
+            cues: vec![],
+        }));
+        m.prune();
+        assert_eq!(m.given(1, now, now).len(), 1);
     }
 
     #[test]

@@ -10,7 +10,7 @@ use crate::domain::ledger::{
     Created, Entry, Revoked, SeedsSet, SolicitationRecorded, ENDORSEMENT_CREATED,
     ENDORSEMENT_REVOKED, SEEDS_SET, SOLICITATION_RECORDED,
 };
-use crate::domain::model::{instant, micros, Ask, Event, Model};
+use crate::domain::model::{micros, Ask, Event, Model};
 use crate::domain::time::{from_db, to_db};
 use crate::storage;
 
@@ -73,8 +73,7 @@ fn load_in(conn: &mut DbConn, d: &Detection) -> Result<Model> {
         let Some(last) = page.last() else { break };
         after = last.0;
         for (id, a, b, t, at, live) in page {
-            let at = instant(at);
-            if horizon.is_some_and(|h| micros(at) >= h) {
+            if horizon.is_some_and(|h| at >= h) {
                 m.load_endorsement(id, (a, b, t), at, live);
             } else {
                 m.load_triple(id, (a, b, t), at, live);

@@ -44,11 +44,6 @@ type Deliver = Box<dyn FnOnce(BatchEnd<'_>) + Send>;
 /// A queued write: runs in the batch's [`Tx`] and says whether it faulted.
 type Job = Box<dyn FnOnce(&mut Tx<'_>) -> (Deliver, bool) + Send>;
 
-/// A batch smaller than this waits up to [`LINGER`] for more writes: every commit costs an
-/// fsync, so under load a few hundred microseconds of waiting buys fewer, fuller commits.
-const LINGER_BELOW: usize = 24;
-const LINGER: Duration = Duration::from_micros(400);
-
 /// How often the model forgets neighbourhoods older than the detectors look back.
 const PRUNE_EVERY: Duration = Duration::from_secs(60);
 
@@ -164,20 +159,12 @@ fn run(pool: &DbPool, jobs: &Receiver<Job>, detection: &Detection, started: &Ato
     while let Ok(first) = jobs.recv() {
         let mut batch = Vec::with_capacity(MAX_BATCH);
         batch.push(first);
-        let linger_until = Instant::now() + LINGER;
         while batch.len() < MAX_BATCH {
             match jobs.try_recv() {
                 Ok(job) => batch.push(job),
-                Err(_) if batch.len() >= LINGER_BELOW => break,
-                Err(_) => match jobs
-                    .recv_timeout(linger_until.saturating_duration_since(Instant::now()))
-                {
-                    Ok(job) => batch.push(job),
-                    Err(_) => break,
-                },
+                Err(_) => break,
             }
         }
-        tracing::trace!(writes = batch.len(), "batch");
         if pruned.elapsed() >= PRUNE_EVERY {
             model.as_mut().map(Model::prune);
             pruned = Instant::now();

@@ -133,8 +133,7 @@ impl Model {
     }
 
     /// Loads a recent stored endorsement: its triple and its edges.
-    pub fn load_endorsement(&mut self, id: i64, triple: Triple, at: DateTime<Utc>, live: bool) {
-        let at = micros(at);
+    pub fn load_endorsement(&mut self, id: i64, triple: Triple, at: Micros, live: bool) {
         self.triples.load(triple, Latest::new(id, at, live));
         self.edges.insert(id, triple, at, !live);
         self.newest = self.newest.max(at);
@@ -142,8 +141,8 @@ impl Model {
 
     /// Loads an older stored endorsement: only its triple (the rules look back for ever, the
     /// detectors only within [`Model::retain`]).
-    pub fn load_triple(&mut self, id: i64, triple: Triple, at: DateTime<Utc>, live: bool) {
-        self.triples.load(triple, Latest::new(id, micros(at), live));
+    pub fn load_triple(&mut self, id: i64, triple: Triple, at: Micros, live: bool) {
+        self.triples.load(triple, Latest::new(id, at, live));
     }
 
     /// Ends a load: call once every stored endorsement has been loaded.

@@ -60,9 +60,8 @@ diesel::table! {
         seq -> BigInt,
         kind -> Text,
         at -> Timestamp,
-        payload -> Text,
-        prev_hash -> Text,
-        hash -> Text,
+        payload -> Nullable<Text>,
+        hash -> Binary,
     }
 }
 

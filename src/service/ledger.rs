@@ -1,13 +1,36 @@
 //! Reading the ledger (writes append through `Tx::append`); `verify` lives in its own module.
 
+use std::collections::HashMap;
+
 use super::Result;
 use crate::db::DbConn;
-use crate::domain::ledger::Entry;
+use crate::domain::ledger::{canonical_json, Created, Entry};
 use crate::storage;
 
-/// Entries after `after`, at most `limit`.
+/// Entries after `after`, at most `limit`, each with its payload: stored, or rebuilt from the
+/// endorsement row it created. A created entry whose row is gone gets the payload `null`, which
+/// no longer matches its hash, so `ledger verify` reports the break at that entry.
 pub fn page(conn: &mut DbConn, after: i64, limit: i64) -> Result<Vec<Entry>> {
-    Ok(storage::ledger::page(conn, after, limit)?)
+    let stored = storage::ledger::page(conn, after, limit)?;
+    let mut missing = stored.iter().filter(|s| s.payload.is_none()).map(|s| s.seq);
+    let rebuilt: HashMap<i64, Created> = match (missing.next(), missing.next_back()) {
+        (Some(from), to) => storage::endorsements::created_between(conn, from, to.unwrap_or(from))?
+            .into_iter()
+            .map(|c| (c.id, c))
+            .collect(),
+        (None, _) => HashMap::new(),
+    };
+    Ok(stored
+        .into_iter()
+        .map(|mut s| {
+            let payload = s.payload.take().unwrap_or_else(|| {
+                rebuilt
+                    .get(&s.seq)
+                    .map_or_else(|| "null".to_string(), canonical_json)
+            });
+            s.into_entry(payload)
+        })
+        .collect())
 }
 
 pub use super::verify::{verify, Verdict};

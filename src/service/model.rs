@@ -126,7 +126,7 @@ pub fn catch_up(conn: &mut DbConn, m: &mut Model) -> Result<usize> {
     let mut applied = 0;
     loop {
         let after = m.head().map_or(0, |h| h.seq);
-        let page = storage::ledger::page(conn, after, storage::MAX_PAGE)?;
+        let page = super::ledger::page(conn, after, storage::MAX_PAGE)?;
         if page.is_empty() {
             break;
         }

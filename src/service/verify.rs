@@ -58,7 +58,7 @@ pub fn verify(conn: &mut DbConn) -> Result<Verdict> {
     snapshot_tx(conn, |conn| {
         let mut replay = Replay::default();
         loop {
-            let entries = storage::ledger::page(conn, replay.entries(), VERIFY_PAGE)?;
+            let entries = super::ledger::page(conn, replay.entries(), VERIFY_PAGE)?;
             if entries.is_empty() {
                 break;
             }

@@ -4,10 +4,11 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
 use super::db_time;
-use crate::db::schema::{endorsements, topics, users};
+use crate::db::schema::{api_keys, endorsements, topics, users};
 use crate::db::DbConn;
 use crate::domain::cursor::Cursor;
 use crate::domain::endorsement::{Endorsement, EndorsementState, Status};
+use crate::domain::ledger::Created;
 use crate::domain::time::{self, from_db};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -323,6 +324,52 @@ pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<Option<View>> {
         ..Filter::default()
     };
     Ok(select(conn, &f)?.pop())
+}
+
+/// id, endorser, endorsee, topic, note, created_at, key name.
+type CreatedRow = (
+    i64,
+    String,
+    String,
+    String,
+    Option<String>,
+    NaiveDateTime,
+    Option<String>,
+);
+
+/// The `endorsement.created` payloads of the endorsements with ids in `[from, to]`, in id order,
+/// rebuilt from their rows: the ledger does not store them (`domain::ledger::stores_payload`).
+pub fn created_between(conn: &mut DbConn, from: i64, to: i64) -> QueryResult<Vec<Created>> {
+    let (endorser_u, endorsee_u) = diesel::alias!(users as endorser_u, users as endorsee_u);
+    let rows: Vec<CreatedRow> = endorsements::table
+        .inner_join(endorser_u.on(endorsements::endorser_id.eq(endorser_u.field(users::id))))
+        .inner_join(endorsee_u.on(endorsements::endorsee_id.eq(endorsee_u.field(users::id))))
+        .inner_join(topics::table)
+        .left_join(api_keys::table)
+        .filter(endorsements::id.between(from, to))
+        .order(endorsements::id.asc())
+        .select((
+            endorsements::id,
+            endorser_u.field(users::handle),
+            endorsee_u.field(users::handle),
+            topics::slug,
+            endorsements::note,
+            endorsements::created_at,
+            api_keys::name.nullable(),
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, endorser, endorsee, topic, note, at, by)| Created {
+            id,
+            endorser,
+            endorsee,
+            topic,
+            note,
+            created_at: from_db(at),
+            created_by: by,
+        })
+        .collect())
 }
 
 /// The topics of the given endorsements, each once.

@@ -100,10 +100,20 @@ async fn verify_catches_an_un_revoked_endorsement(b: Backend) {
 }
 
 async fn verify_catches_an_edited_ledger_payload(b: Backend) {
+    // A stored payload (the revocation, entry 6) edited in place.
     let Some(app) = seeded(b).await else { return };
     expect_broken(
         &app,
-        "UPDATE ledger SET payload = REPLACE(payload, 'erin', 'mallory') WHERE seq = 4",
+        r#"UPDATE ledger SET payload = REPLACE(payload, '"id":3', '"id":2') WHERE seq = 6"#,
+        6,
+    )
+    .await;
+    // A created entry's payload is rebuilt from its row and the handles it names (the ledger
+    // does not store it twice): renaming erin edits entry 4's payload.
+    let Some(app) = seeded(b).await else { return };
+    expect_broken(
+        &app,
+        "UPDATE users SET handle = 'mallory' WHERE handle = 'erin'",
         4,
     )
     .await;
@@ -111,17 +121,25 @@ async fn verify_catches_an_edited_ledger_payload(b: Backend) {
 
 async fn verify_catches_a_rehashed_entry(b: Backend) {
     let Some(app) = seeded(b).await else { return };
-    // Someone edits entry 2 and even recomputes its hash: entry 3's prev_hash gives it away.
+    // Someone edits entry 2 (renaming carol, whom its payload names) and even recomputes its
+    // hash: entry 3's hash, which chains entry 2's, gives it away.
     let ledger = plusk::service::ledger::page(&mut app.db.conn(), 1, 1).unwrap();
     let e = &ledger[0];
     let payload = e.payload.replace("carol", "mallory");
     let value: serde_json::Value = serde_json::from_str(&payload).unwrap();
     let hash = plusk::domain::ledger::entry_hash(&e.prev_hash, e.seq, &e.kind, e.at, &value);
-    let sql = format!(
-        "UPDATE ledger SET payload = '{}', hash = '{hash}' WHERE seq = 2",
-        payload.replace('\'', "''")
-    );
-    expect_broken(&app, &sql, 3).await;
+    let blob = match b {
+        Backend::Sqlite => format!("X'{hash}'"),
+        Backend::Postgres => format!("'\\x{hash}'::bytea"),
+    };
+    app.db
+        .exec("UPDATE users SET handle = 'mallory' WHERE handle = 'carol'");
+    expect_broken(
+        &app,
+        &format!("UPDATE ledger SET hash = {blob} WHERE seq = 2"),
+        3,
+    )
+    .await;
 }
 
 async fn verify_catches_a_row_without_ledger_entry(b: Backend) {

@@ -5,16 +5,17 @@
 //! compares tables, columns, their order, types and nullability.
 
 use diesel::prelude::*;
-use diesel::sql_types::{Integer, Text};
+use diesel::sql_types::{BigInt, Integer, Text};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 use plusk::db::DbConn;
 
 use crate::both_backends;
-use crate::common::{Backend, TestDb};
+use crate::common::{spawn, Backend, TestDb};
 
 both_backends!(
     schema_rs_matches_the_migrated_database,
-    migrations_revert_and_reapply
+    migrations_revert_and_reapply,
+    the_compact_ledger_migration_round_trips
 );
 
 const SQLITE: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
@@ -59,6 +60,8 @@ struct SqliteColumn {
     type_: String,
     #[diesel(sql_type = Integer)]
     notnull: i32,
+    #[diesel(sql_type = Integer)]
+    pk: i32,
 }
 
 #[derive(QueryableByName)]
@@ -85,9 +88,26 @@ fn diesel_type(sql: &str) -> String {
         "timestamp" | "timestamp without time zone" => "Timestamp",
         "boolean" => "Bool",
         "double precision" | "double" => "Double",
+        "blob" | "bytea" => "Binary",
         other => panic!("no diesel type for SQL type {other}"),
     }
     .to_string()
+}
+
+/// The live type of a SQLite row-id column.
+const ROWID: &str = "RowId";
+
+/// A row-id column matches an Integer or BigInt column of the committed schema.
+fn rowid_as_committed(mut live: Schema, committed: &Schema) -> Schema {
+    for ((_, cols), (_, want)) in live.iter_mut().zip(committed) {
+        for ((name, ty, _), (want_name, want_ty, _)) in cols.iter_mut().zip(want) {
+            let fits = want_ty == "Integer" || want_ty == "BigInt";
+            if ty == ROWID && name == want_name && fits {
+                *ty = want_ty.clone();
+            }
+        }
+    }
+    live
 }
 
 fn live_schema(conn: DbConn) -> Schema {
@@ -103,14 +123,23 @@ fn live_schema(conn: DbConn) -> Schema {
                 .into_iter()
                 .map(|t| {
                     let cols: Vec<SqliteColumn> = diesel::sql_query(format!(
-                        "SELECT name, type AS type_, \"notnull\" FROM pragma_table_info('{}')",
+                        "SELECT name, type AS type_, \"notnull\", pk FROM pragma_table_info('{}')",
                         t.name
                     ))
                     .load(&mut c)
                     .unwrap();
                     let cols = cols
                         .into_iter()
-                        .map(|c| (c.name, diesel_type(&c.type_), c.notnull == 0))
+                        .map(|c| {
+                            // `INTEGER PRIMARY KEY` is SQLite's 64-bit row id: schema.rs may call
+                            // it Integer or BigInt (see `rowid_as_committed`).
+                            let ty = if c.pk == 1 && c.type_ == "INTEGER" {
+                                ROWID.to_string()
+                            } else {
+                                diesel_type(&c.type_)
+                            };
+                            (c.name, ty, c.notnull == 0)
+                        })
                         .collect();
                     (t.name, cols)
                 })
@@ -151,7 +180,7 @@ async fn schema_rs_matches_the_migrated_database(b: Backend) {
     let committed = committed_schema();
     assert_eq!(committed.len(), 11, "the parser found every table");
     assert_eq!(
-        live_schema(db.conn()),
+        rowid_as_committed(live_schema(db.conn()), &committed),
         committed,
         "src/db/schema.rs is out of date with the {b:?} migrations"
     );
@@ -172,4 +201,71 @@ async fn migrations_revert_and_reapply(b: Backend) {
     );
     plusk::db::run_migrations(&mut conn).unwrap();
     assert_eq!(live_schema(conn), before);
+}
+
+/// A ledger entry as migrations before the compact ledger stored it.
+#[derive(QueryableByName, Debug, PartialEq)]
+struct OldEntry {
+    #[diesel(sql_type = BigInt)]
+    seq: i64,
+    #[diesel(sql_type = Text)]
+    payload: String,
+    #[diesel(sql_type = Text)]
+    prev_hash: String,
+    #[diesel(sql_type = Text)]
+    hash: String,
+}
+
+fn revert_last(conn: &mut DbConn) {
+    match conn {
+        DbConn::Sqlite(c) => c.revert_last_migration(SQLITE).map(drop),
+        DbConn::Pg(c) => c.revert_last_migration(POSTGRES).map(drop),
+    }
+    .unwrap();
+}
+
+/// Reverting the compact-ledger migration writes back every payload, prev_hash and hex hash
+/// exactly as the entries were hashed, and applying it again keeps a ledger that verifies.
+async fn the_compact_ledger_migration_round_trips(b: Backend) {
+    let Some(app) = spawn(b).await else { return };
+    for (endorser, note) in [
+        ("ann", None),
+        ("bea", Some("très \"bien\"\n")),
+        ("cy", None),
+    ] {
+        let body = serde_json::json!({"endorser": endorser, "endorsee": "dan", "topic": "t", "note": note});
+        let r = app.post("/v1/endorsements", &app.app_key, &body).await;
+        assert_eq!(r.status, 201, "{}", r.text);
+    }
+    assert_eq!(
+        app.delete("/v1/endorsements/2", &app.app_key).await.status,
+        200
+    );
+    let mut conn = plusk::db::establish(&app.db.db_url()).unwrap();
+    let before = plusk::service::ledger::page(&mut conn, 0, 100).unwrap();
+    assert_eq!(before.len(), 4);
+
+    revert_last(&mut conn);
+    let old: Vec<OldEntry> =
+        diesel::sql_query("SELECT seq, payload, prev_hash, hash FROM ledger ORDER BY seq")
+            .load(&mut conn)
+            .unwrap();
+    let expected: Vec<OldEntry> = before
+        .iter()
+        .map(|e| OldEntry {
+            seq: e.seq,
+            payload: e.payload.clone(),
+            prev_hash: e.prev_hash.clone(),
+            hash: e.hash.clone(),
+        })
+        .collect();
+    assert_eq!(old, expected, "the old layout, byte for byte");
+
+    plusk::db::run_migrations(&mut conn).unwrap();
+    let verdict = plusk::service::ledger::verify(&mut conn).unwrap();
+    assert!(verdict.is_ok(), "{verdict:?}");
+    assert_eq!(
+        plusk::service::ledger::page(&mut conn, 0, 100).unwrap(),
+        before
+    );
 }

@@ -2,7 +2,8 @@
 //!
 //! `hash = SHA-256(prev_hash ‖ "\n" ‖ JCS({"seq", "kind", "at", "payload"}))`, hex-encoded, where
 //! JCS is RFC 8785 canonical JSON and the first entry's `prev_hash` is 64 zeros. The payload is
-//! stored as its own canonical JSON text, so any change to a stored entry changes its hash.
+//! stored as its own canonical JSON text, or rebuilt from the row it created (see
+//! [`stores_payload`]), so any change to a stored entry or that row changes its hash.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -21,7 +22,16 @@ pub const FLAG_RAISED: &str = "flag.raised";
 pub const FLAG_REVIEWED: &str = "flag.reviewed";
 pub const SEEDS_SET: &str = "topic.seeds_set";
 
-/// One stored ledger entry.
+/// Whether entries of `kind` keep their payload in the ledger table. `endorsement.created` does
+/// not: its payload says nothing its endorsement row (id = the entry's seq) and the handles and
+/// slug that row names do not, so it is rebuilt from them on reading. The hash still covers it:
+/// editing the row breaks the chain at that entry, as editing a stored payload would. Most
+/// entries are of this kind, and this halves what each one writes.
+pub fn stores_payload(kind: &str) -> bool {
+    kind != ENDORSEMENT_CREATED
+}
+
+/// One ledger entry, with its payload (stored or rebuilt) and the previous entry's hash.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {
     pub seq: i64,

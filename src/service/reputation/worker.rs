@@ -201,9 +201,18 @@ impl Loop {
             after = last.seq;
             let mut ids = Vec::new();
             for e in &entries {
-                let payload: Value = serde_json::from_str(&e.payload).unwrap_or(Value::Null);
+                // A created entry's payload is not stored; its endorsement's id is its seq.
+                if e.kind == ENDORSEMENT_CREATED {
+                    ids.push(e.seq);
+                    continue;
+                }
+                let payload: Value = e
+                    .payload
+                    .as_deref()
+                    .and_then(|p| serde_json::from_str(p).ok())
+                    .unwrap_or(Value::Null);
                 match e.kind.as_str() {
-                    ENDORSEMENT_CREATED | SEEDS_SET => {
+                    SEEDS_SET => {
                         if let Some(slug) = payload["topic"].as_str() {
                             if let Some(id) = self.topic_id(&mut conn, slug)? {
                                 self.dirty.insert(id);

@@ -130,6 +130,11 @@ def db_times(anchor: np.datetime64, age_us: np.ndarray) -> list:
     return np.strings.replace(iso, "T", " ").tolist()
 
 
+def epoch_micros(anchor: np.datetime64, age_us: np.ndarray) -> list:
+    """plusk's `Instant` form on SQLite (endorsement times): microseconds since the Unix epoch."""
+    return (anchor.astype("datetime64[us]").astype(np.int64) - age_us).tolist()
+
+
 def load_sqlite(path, users, topics, topic, endorser, endorsee, age_us):
     """Fills the migrated database. Nothing is created here: only rows in migrate's tables."""
     anchor = np.datetime64(dt.datetime.now(dt.timezone.utc).date(), "us")
@@ -180,7 +185,7 @@ def load_sqlite(path, users, topics, topic, endorser, endorsee, age_us):
                 endorser[sel].tolist(),
                 endorsee[sel].tolist(),
                 topic[sel].tolist(),
-                db_times(anchor, age_us[sel]),
+                epoch_micros(anchor, age_us[sel]),
                 ids,
             ),
         )

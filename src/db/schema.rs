@@ -15,6 +15,9 @@ diesel::table! {
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::instant::Instant;
+
     endorsements (id) {
         id -> BigInt,
         endorser_id -> Integer,
@@ -22,8 +25,8 @@ diesel::table! {
         topic_id -> Integer,
         note -> Nullable<Text>,
         status -> Text,
-        created_at -> Timestamp,
-        revoked_at -> Nullable<Timestamp>,
+        created_at -> Instant,
+        revoked_at -> Nullable<Instant>,
         ledger_seq -> BigInt,
         created_by -> Nullable<Integer>,
     }
@@ -56,10 +59,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::instant::Instant;
+
     ledger (seq) {
         seq -> BigInt,
         kind -> Text,
-        at -> Timestamp,
+        at -> Instant,
         payload -> Nullable<Text>,
         hash -> Binary,
     }

@@ -39,59 +39,6 @@ pub fn from_db(t: NaiveDateTime) -> DateTime<Utc> {
     t.and_utc()
 }
 
-/// Microseconds since the epoch of a stored timestamp in its text form, `YYYY-MM-DD HH:MM:SS`
-/// with up to nine fractional digits (what SQLite holds and PostgreSQL prints). Loading the
-/// writer's model reads millions of them; this is several times faster than a format-driven
-/// parse, and falls back to one for any other form.
-pub fn db_text_micros(s: &str) -> Option<i64> {
-    fast_db_text_micros(s.as_bytes()).or_else(|| {
-        NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S%.f")
-            .ok()
-            .map(|t| t.and_utc().timestamp_micros())
-    })
-}
-
-fn fast_db_text_micros(b: &[u8]) -> Option<i64> {
-    let num = |r: std::ops::Range<usize>| -> Option<i64> {
-        b.get(r)?.iter().try_fold(0i64, |n, c| {
-            c.is_ascii_digit().then(|| n * 10 + i64::from(c - b'0'))
-        })
-    };
-    if b.len() < 19
-        || b[4] != b'-'
-        || b[7] != b'-'
-        || b[10] != b' '
-        || b[13] != b':'
-        || b[16] != b':'
-    {
-        return None;
-    }
-    let date = chrono::NaiveDate::from_ymd_opt(
-        i32::try_from(num(0..4)?).ok()?,
-        u32::try_from(num(5..7)?).ok()?,
-        u32::try_from(num(8..10)?).ok()?,
-    )?;
-    let (h, m, sec) = (num(11..13)?, num(14..16)?, num(17..19)?);
-    if h > 23 || m > 59 || sec > 59 {
-        return None;
-    }
-    let mut micros = 0;
-    if b.len() > 19 {
-        let frac = b.get(20..)?;
-        if b[19] != b'.' || frac.is_empty() || frac.len() > 9 {
-            return None;
-        }
-        let digits = num(20..b.len())?;
-        // Scale to six digits: truncate nanoseconds, pad milliseconds.
-        micros = match frac.len() {
-            n if n <= 6 => digits * 10i64.pow(6 - n as u32),
-            n => digits / 10i64.pow(n as u32 - 6),
-        };
-    }
-    let days = i64::from(date.num_days_from_ce()) - 719_163;
-    Some(((days * 24 + h) * 60 + m) * 60_000_000 + sec * 1_000_000 + micros)
-}
-
 /// Serde adapter writing timestamps in [`format`]'s form.
 pub mod serde_micros {
     use chrono::{DateTime, Utc};
@@ -123,33 +70,6 @@ pub mod serde_micros_opt {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn stored_text_parses_as_chrono_does() {
-        for raw in [
-            "2025-01-01 00:00:00",
-            "2025-01-01 00:00:31.536",
-            "1999-12-31 23:59:59.999999",
-            "2024-02-29 12:34:56.1",
-            "0001-01-01 00:00:00.000001",
-            "9999-12-31 23:59:59.123456789",
-            "1969-07-20 20:17:40.5",
-        ] {
-            let chrono = NaiveDateTime::parse_from_str(raw, "%Y-%m-%d %H:%M:%S%.f")
-                .unwrap()
-                .and_utc()
-                .timestamp_micros();
-            assert_eq!(db_text_micros(raw), Some(chrono), "{raw}");
-        }
-        for bad in [
-            "2025-13-01 00:00:00",
-            "2025-01-01T00:00:00",
-            "2025-01-01 24:00:00",
-            "x",
-        ] {
-            assert_eq!(fast_db_text_micros(bad.as_bytes()), None, "{bad}");
-        }
-    }
 
     #[test]
     fn formats_with_six_digits_and_round_trips() {

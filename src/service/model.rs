@@ -4,6 +4,7 @@
 use std::time::Instant;
 
 use super::{Error, Result};
+use crate::db::instant::Stamp;
 use crate::db::{snapshot_tx, DbConn};
 use crate::domain::flag::Detection;
 use crate::domain::ledger::{
@@ -65,7 +66,7 @@ fn load_in(conn: &mut DbConn, d: &Detection) -> Result<Model> {
     }
     // Neighbourhoods are kept from the newest endorsement back, not from the clock: a
     // back-filled history is judged against its own recent past.
-    let newest = storage::endorsements::newest(conn)?.map(from_db);
+    let newest = storage::endorsements::newest(conn)?.map(Stamp::utc);
     let horizon = newest.map(|n| micros(Model::horizon(n, retain)));
     let (mut after, mut loaded) = (0i64, 0usize);
     loop {

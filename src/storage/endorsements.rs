@@ -1,15 +1,15 @@
 //! The `endorsements` table: the projection of the ledger that queries run on.
 
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
-use super::db_time;
+use super::db_stamp;
+use crate::db::instant::Stamp;
 use crate::db::schema::{api_keys, endorsements, topics, users};
 use crate::db::DbConn;
 use crate::domain::cursor::Cursor;
 use crate::domain::endorsement::{Endorsement, EndorsementState, Status};
 use crate::domain::ledger::Created;
-use crate::domain::time::{self, from_db};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = endorsements)]
@@ -17,8 +17,8 @@ struct Row {
     id: i64,
     note: Option<String>,
     status: String,
-    created_at: NaiveDateTime,
-    revoked_at: Option<NaiveDateTime>,
+    created_at: Stamp,
+    revoked_at: Option<Stamp>,
     ledger_seq: i64,
     created_by: Option<i32>,
 }
@@ -32,8 +32,8 @@ pub struct View {
     topic: String,
     note: Option<String>,
     status: String,
-    created_at: NaiveDateTime,
-    revoked_at: Option<NaiveDateTime>,
+    created_at: Stamp,
+    revoked_at: Option<Stamp>,
     ledger_seq: i64,
     /// Id of the API key that created it (`None` for imports).
     pub created_by: Option<i32>,
@@ -56,7 +56,7 @@ impl View {
             topic: self.topic.clone(),
             note: self.note.clone(),
             status,
-            created_at: from_db(self.created_at),
+            created_at: self.created_at.utc(),
             ledger_seq: self.ledger_seq,
         })
     }
@@ -70,8 +70,8 @@ impl View {
             topic: self.topic.clone(),
             note: self.note.clone(),
             status: self.status.clone(),
-            created_at: from_db(self.created_at),
-            revoked_at: self.revoked_at.map(from_db),
+            created_at: self.created_at.utc(),
+            revoked_at: self.revoked_at.map(Stamp::utc),
             ledger_seq: self.ledger_seq,
         }
     }
@@ -103,7 +103,7 @@ pub fn insert_many(conn: &mut DbConn, rows: &[NewRow]) -> QueryResult<()> {
                     endorsements::topic_id.eq(r.topic_id),
                     endorsements::note.eq(r.note.as_deref()),
                     endorsements::status.eq(r.status.as_str()),
-                    endorsements::created_at.eq(db_time(r.created_at)),
+                    endorsements::created_at.eq(db_stamp(r.created_at)),
                     endorsements::ledger_seq.eq(r.ledger_seq),
                     endorsements::created_by.eq(r.created_by),
                 )
@@ -120,13 +120,12 @@ pub fn insert_many(conn: &mut DbConn, rows: &[NewRow]) -> QueryResult<()> {
 /// in microseconds since the epoch, and whether it is live (not revoked).
 pub type ModelRow = (i64, i32, i32, i32, i64, bool);
 
-/// Endorsements in id order after `after`, `limit` at a time, as the model loads them. The time
-/// is read as text and parsed by [`time::db_text_micros`], and the status compared in SQL: at
-/// millions of rows, diesel's timestamp parsing and a string per row were most of the load.
+/// Endorsements in id order after `after`, `limit` at a time, as the model loads them. The
+/// status is compared in SQL: at millions of rows, a string per row was much of the load.
 pub fn page_for_model(conn: &mut DbConn, after: i64, limit: i64) -> QueryResult<Vec<ModelRow>> {
     use diesel::dsl::sql;
-    use diesel::sql_types::{Bool, Text};
-    let rows: Vec<(i64, i32, i32, i32, String, bool)> = endorsements::table
+    use diesel::sql_types::Bool;
+    let rows: Vec<(i64, i32, i32, i32, Stamp, bool)> = endorsements::table
         .filter(endorsements::id.gt(after))
         .order(endorsements::id.asc())
         .limit(limit)
@@ -135,24 +134,18 @@ pub fn page_for_model(conn: &mut DbConn, after: i64, limit: i64) -> QueryResult<
             endorsements::endorser_id,
             endorsements::endorsee_id,
             endorsements::topic_id,
-            sql::<Text>("CAST(created_at AS TEXT)"),
+            endorsements::created_at,
             sql::<Bool>("status <> 'revoked'"),
         ))
         .load(conn)?;
-    rows.into_iter()
-        .map(|(id, a, b, t, at, live)| {
-            let at = time::db_text_micros(&at).ok_or_else(|| {
-                diesel::result::Error::DeserializationError(
-                    format!("endorsement {id} has an unreadable created_at: {at}").into(),
-                )
-            })?;
-            Ok((id, a, b, t, at, live))
-        })
-        .collect()
+    Ok(rows
+        .into_iter()
+        .map(|(id, a, b, t, at, live)| (id, a, b, t, at.0, live))
+        .collect())
 }
 
 /// The newest endorsement's time, if any.
-pub fn newest(conn: &mut DbConn) -> QueryResult<Option<NaiveDateTime>> {
+pub fn newest(conn: &mut DbConn) -> QueryResult<Option<Stamp>> {
     endorsements::table
         .select(diesel::dsl::max(endorsements::created_at))
         .get_result(conn)
@@ -190,8 +183,8 @@ pub fn received_between(
     endorsements::table
         .filter(endorsements::endorsee_id.eq(endorsee))
         .filter(endorsements::status.ne(Status::Revoked.as_str()))
-        .filter(endorsements::created_at.ge(db_time(from)))
-        .filter(endorsements::created_at.le(db_time(to)))
+        .filter(endorsements::created_at.ge(db_stamp(from)))
+        .filter(endorsements::created_at.le(db_stamp(to)))
         .select((
             endorsements::id,
             endorsements::endorser_id,
@@ -206,7 +199,7 @@ pub fn set_revoked(conn: &mut DbConn, id: i64, at: DateTime<Utc>) -> QueryResult
     diesel::update(endorsements::table.find(id))
         .set((
             endorsements::status.eq(Status::Revoked.as_str()),
-            endorsements::revoked_at.eq(Some(db_time(at))),
+            endorsements::revoked_at.eq(Some(db_stamp(at))),
         ))
         .execute(conn)
         .map(drop)
@@ -278,13 +271,13 @@ pub fn select(conn: &mut DbConn, f: &Filter) -> QueryResult<Vec<View>> {
         q = q.filter(endorsements::status.eq(s.as_str()));
     }
     if let Some(t) = f.since {
-        q = q.filter(endorsements::created_at.ge(db_time(t)));
+        q = q.filter(endorsements::created_at.ge(db_stamp(t)));
     }
     if let Some(t) = f.until {
-        q = q.filter(endorsements::created_at.lt(db_time(t)));
+        q = q.filter(endorsements::created_at.lt(db_stamp(t)));
     }
     if let Some(c) = f.before {
-        let t = db_time(c.created_at);
+        let t = db_stamp(c.created_at);
         q = q.filter(
             endorsements::created_at.lt(t).or(endorsements::created_at
                 .eq(t)
@@ -333,7 +326,7 @@ type CreatedRow = (
     String,
     String,
     Option<String>,
-    NaiveDateTime,
+    Stamp,
     Option<String>,
 );
 
@@ -366,7 +359,7 @@ pub fn created_between(conn: &mut DbConn, from: i64, to: i64) -> QueryResult<Vec
             endorsee,
             topic,
             note,
-            created_at: from_db(at),
+            created_at: at.utc(),
             created_by: by,
         })
         .collect())

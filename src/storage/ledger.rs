@@ -4,22 +4,22 @@
 //! in on reading), and no payload for the kinds whose payload is rebuilt from a row
 //! ([`stores_payload`]); the service puts those back (`service::ledger::page`).
 
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, Utc};
 use diesel::dsl::max;
 use diesel::prelude::*;
 
-use super::db_time;
+use super::db_stamp;
+use crate::db::instant::Stamp;
 use crate::db::schema::ledger;
 use crate::db::DbConn;
 use crate::domain::ledger::{stores_payload, Entry, GENESIS_HASH};
-use crate::domain::time::from_db;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = ledger)]
 struct Row {
     seq: i64,
     kind: String,
-    at: NaiveDateTime,
+    at: Stamp,
     payload: Option<String>,
     hash: Vec<u8>,
 }
@@ -80,7 +80,7 @@ pub fn insert_many(conn: &mut DbConn, entries: &[Entry]) -> QueryResult<()> {
                 (
                     ledger::seq.eq(e.seq),
                     ledger::kind.eq(&e.kind),
-                    ledger::at.eq(db_time(e.at)),
+                    ledger::at.eq(db_stamp(e.at)),
                     ledger::payload.eq(stores_payload(&e.kind).then_some(&e.payload)),
                     // Our own hashes are always 64 hex digits.
                     ledger::hash.eq(hex::decode(&e.hash).unwrap_or_default()),
@@ -120,7 +120,7 @@ pub fn page(conn: &mut DbConn, after: i64, limit: i64) -> QueryResult<Vec<Stored
         out.push(Stored {
             seq: r.seq,
             kind: r.kind,
-            at: from_db(r.at),
+            at: r.at.utc(),
             payload: r.payload,
             prev_hash: prev.replace(hash.clone()).unwrap_or_default(),
             hash,

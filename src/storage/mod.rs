@@ -72,3 +72,8 @@ pub const MAX_PAGE: i64 = 1000;
 pub(crate) fn db_time(t: DateTime<Utc>) -> chrono::NaiveDateTime {
     crate::domain::time::to_db(t)
 }
+
+/// The stored form of a time in an `Instant` column (endorsements and the ledger).
+pub(crate) fn db_stamp(t: DateTime<Utc>) -> crate::db::instant::Stamp {
+    crate::db::instant::Stamp::from_utc(t)
+}

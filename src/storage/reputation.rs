@@ -1,11 +1,12 @@
 //! Reputation tables: topic seeds, runs and their materialised scores, and the streamed read
 //! of the endorsement graph that a recompute starts from.
 
-use chrono::NaiveDateTime;
+use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::connection::SimpleConnection;
 use diesel::dsl::{count_star, max};
 use diesel::prelude::*;
 
+use crate::db::instant::Stamp;
 use crate::db::schema::{
     endorsements, reputation_runs, reputation_scores, topic_seeds, topics, users,
 };
@@ -13,7 +14,7 @@ use crate::db::DbConn;
 use crate::domain::endorsement::Status;
 
 /// One endorsement as the graph needs it: id, topic, endorser, endorsee, flagged?, created.
-pub type GraphRow = (i64, i32, i32, i32, bool, NaiveDateTime);
+pub type GraphRow = (i64, i32, i32, i32, bool, Stamp);
 
 fn graph_rows() -> endorsements::BoxedQuery<'static, crate::db::MultiBackend> {
     endorsements::table
@@ -352,19 +353,19 @@ pub fn all_seed_handles(conn: &mut DbConn) -> QueryResult<Vec<(String, String)>>
 }
 
 /// One endorsement as an explanation shows it: id, endorser id and handle, status, created.
-pub type Inbound = (i64, i32, String, String, NaiveDateTime);
+pub type Inbound = (i64, i32, String, String, Stamp);
 
 /// Endorsements `user` received in `topic` up to `until`, revoked ones left out.
 pub fn inbound(
     conn: &mut DbConn,
     user: i32,
     topic: i32,
-    until: NaiveDateTime,
+    until: DateTime<Utc>,
 ) -> QueryResult<Vec<Inbound>> {
     endorsements::table
         .inner_join(users::table.on(users::id.eq(endorsements::endorser_id)))
         .filter(endorsements::endorsee_id.eq(user))
-        .filter(endorsements::created_at.le(until))
+        .filter(endorsements::created_at.le(super::db_stamp(until)))
         .filter(endorsements::topic_id.eq(topic))
         .filter(endorsements::status.ne(Status::Revoked.as_str()))
         .select((
@@ -384,12 +385,12 @@ pub fn given(
     conn: &mut DbConn,
     endorsers: &[i32],
     topic: i32,
-    until: NaiveDateTime,
-) -> QueryResult<Vec<(i32, String, NaiveDateTime)>> {
+    until: DateTime<Utc>,
+) -> QueryResult<Vec<(i32, String, Stamp)>> {
     endorsements::table
         .filter(endorsements::endorser_id.eq_any(endorsers))
         .filter(endorsements::topic_id.eq(topic))
-        .filter(endorsements::created_at.le(until))
+        .filter(endorsements::created_at.le(super::db_stamp(until)))
         .filter(endorsements::status.eq_any([Status::Active.as_str(), Status::Flagged.as_str()]))
         .select((
             endorsements::endorser_id,

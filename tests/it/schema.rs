@@ -4,6 +4,7 @@
 //! schema for both; so this test reads the committed schema and each migrated database and
 //! compares tables, columns, their order, types and nullability.
 
+use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Integer, Text};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
@@ -97,12 +98,17 @@ fn diesel_type(sql: &str) -> String {
 /// The live type of a SQLite row-id column.
 const ROWID: &str = "RowId";
 
-/// A row-id column matches an Integer or BigInt column of the committed schema.
-fn rowid_as_committed(mut live: Schema, committed: &Schema) -> Schema {
+/// Live types that stand for a committed one: a row-id column for Integer or BigInt (it holds
+/// 64 bits), and plusk's `Instant` time type, an INTEGER on SQLite and a TIMESTAMP on PostgreSQL.
+fn as_committed(mut live: Schema, committed: &Schema) -> Schema {
     for ((_, cols), (_, want)) in live.iter_mut().zip(committed) {
         for ((name, ty, _), (want_name, want_ty, _)) in cols.iter_mut().zip(want) {
-            let fits = want_ty == "Integer" || want_ty == "BigInt";
-            if ty == ROWID && name == want_name && fits {
+            let fits = match want_ty.as_str() {
+                "Integer" | "BigInt" => ty == ROWID,
+                "Instant" => ty == "Integer" || ty == "Timestamp",
+                _ => false,
+            };
+            if fits && name == want_name {
                 *ty = want_ty.clone();
             }
         }
@@ -132,7 +138,7 @@ fn live_schema(conn: DbConn) -> Schema {
                         .into_iter()
                         .map(|c| {
                             // `INTEGER PRIMARY KEY` is SQLite's 64-bit row id: schema.rs may call
-                            // it Integer or BigInt (see `rowid_as_committed`).
+                            // it Integer or BigInt (see `as_committed`).
                             let ty = if c.pk == 1 && c.type_ == "INTEGER" {
                                 ROWID.to_string()
                             } else {
@@ -180,7 +186,7 @@ async fn schema_rs_matches_the_migrated_database(b: Backend) {
     let committed = committed_schema();
     assert_eq!(committed.len(), 11, "the parser found every table");
     assert_eq!(
-        rowid_as_committed(live_schema(db.conn()), &committed),
+        as_committed(live_schema(db.conn()), &committed),
         committed,
         "src/db/schema.rs is out of date with the {b:?} migrations"
     );
@@ -268,4 +274,72 @@ async fn the_compact_ledger_migration_round_trips(b: Backend) {
         plusk::service::ledger::page(&mut conn, 0, 100).unwrap(),
         before
     );
+}
+
+#[derive(QueryableByName, Debug, PartialEq)]
+struct Times {
+    #[diesel(sql_type = BigInt)]
+    created_at: i64,
+    #[diesel(sql_type = diesel::sql_types::Nullable<BigInt>)]
+    revoked_at: Option<i64>,
+    #[diesel(sql_type = BigInt)]
+    at: i64,
+}
+
+/// On SQLite the compact-ledger migration turns diesel's text times, in every form diesel wrote
+/// them (no fraction, 1 to 9 digits, before 1970), into microseconds since the epoch.
+#[test]
+fn sqlite_text_times_become_microseconds() {
+    let Some(db) = TestDb::new(Backend::Sqlite) else {
+        return;
+    };
+    let mut conn = plusk::db::establish(&db.db_url()).unwrap();
+    plusk::db::run_migrations(&mut conn).unwrap();
+    revert_last(&mut conn);
+    let times = [
+        ("2025-01-01 00:00:00", None),
+        ("2024-02-29 12:34:56.1", Some("2024-03-01 00:00:00.000001")),
+        ("1969-07-20 20:17:40.5", None),
+        ("9999-12-31 23:59:59.123456789", None),
+        (
+            "2026-12-01 03:14:53.123456",
+            Some("2026-12-02 03:14:53.654"),
+        ),
+    ];
+    let mut sql = String::from(
+        "INSERT INTO users (id, handle, created_at) VALUES (1, 'a', '2020-01-01 00:00:00'), (2, 'b', '2020-01-01 00:00:00');
+         INSERT INTO topics (id, slug, created_at) VALUES (1, 't', '2020-01-01 00:00:00');",
+    );
+    let hash = "ab".repeat(32);
+    for (i, (created, revoked)) in times.iter().enumerate() {
+        let id = i + 1;
+        let revoked = revoked.map_or("NULL".to_string(), |r| format!("'{r}'"));
+        sql += &format!(
+            "INSERT INTO ledger VALUES ({id}, 'endorsement.created', '{created}', '{{}}', '{hash}', '{hash}');
+             INSERT INTO endorsements VALUES ({id}, 1, 2, 1, NULL, 'revoked', '{created}', {revoked}, {id}, NULL);"
+        );
+    }
+    conn.batch_execute(&sql).unwrap();
+    plusk::db::run_migrations(&mut conn).unwrap();
+
+    let micros = |raw: &str| {
+        chrono::NaiveDateTime::parse_from_str(raw, "%Y-%m-%d %H:%M:%S%.f")
+            .unwrap()
+            .and_utc()
+            .timestamp_micros()
+    };
+    let got: Vec<Times> = diesel::sql_query(
+        "SELECT e.created_at, e.revoked_at, l.at FROM endorsements e JOIN ledger l ON l.seq = e.id ORDER BY e.id",
+    )
+    .load(&mut conn)
+    .unwrap();
+    let want: Vec<Times> = times
+        .iter()
+        .map(|(c, r)| Times {
+            created_at: micros(c),
+            revoked_at: r.map(micros),
+            at: micros(c),
+        })
+        .collect();
+    assert_eq!(got, want);
 }

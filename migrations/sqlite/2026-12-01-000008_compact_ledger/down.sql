@@ -5,6 +5,15 @@
 PRAGMA foreign_keys = OFF;
 BEGIN;
 
+-- Times back to diesel's text form, 'YYYY-MM-DD HH:MM:SS.ffffff', from integer microseconds
+-- (floored, so times before 1970 come back right too).
+CREATE TEMP VIEW endorsement_times AS
+    SELECT id,
+           strftime('%Y-%m-%d %H:%M:%S', ((created_at) - (((created_at) % 1000000) + 1000000) % 1000000) / 1000000, 'unixepoch') || printf('.%06d', (((created_at) % 1000000) + 1000000) % 1000000) AS created_text,
+           CASE WHEN revoked_at IS NULL THEN NULL ELSE strftime('%Y-%m-%d %H:%M:%S', ((revoked_at) - (((revoked_at) % 1000000) + 1000000) % 1000000) / 1000000, 'unixepoch') || printf('.%06d', (((revoked_at) % 1000000) + 1000000) % 1000000) END AS revoked_text,
+           strftime('%Y-%m-%dT%H:%M:%S', ((created_at) - (((created_at) % 1000000) + 1000000) % 1000000) / 1000000, 'unixepoch') || printf('.%06dZ', (((created_at) % 1000000) + 1000000) % 1000000) AS created_json
+    FROM endorsements;
+
 CREATE TABLE ledger_old (
     seq BIGINT PRIMARY KEY NOT NULL,
     kind TEXT NOT NULL,
@@ -14,10 +23,9 @@ CREATE TABLE ledger_old (
     hash TEXT NOT NULL
 );
 INSERT INTO ledger_old (seq, kind, at, payload, prev_hash, hash)
-    SELECT l.seq, l.kind, l.at,
+    SELECT l.seq, l.kind, strftime('%Y-%m-%d %H:%M:%S', ((l.at) - (((l.at) % 1000000) + 1000000) % 1000000) / 1000000, 'unixepoch') || printf('.%06d', (((l.at) % 1000000) + 1000000) % 1000000),
            COALESCE(l.payload,
-               '{"created_at":"' || substr(e.created_at, 1, 10) || 'T' || substr(e.created_at, 12, 8)
-               || '.' || substr(substr(e.created_at, 21) || '000000', 1, 6) || 'Z"'
+               '{"created_at":"' || et.created_json || '"'
                || ',"created_by":' || json_quote(k.name)
                || ',"endorsee":' || json_quote(b.handle)
                || ',"endorser":' || json_quote(a.handle)
@@ -29,6 +37,7 @@ INSERT INTO ledger_old (seq, kind, at, payload, prev_hash, hash)
            lower(hex(l.hash))
     FROM ledger l
     LEFT JOIN endorsements e ON e.id = l.seq AND l.payload IS NULL
+    LEFT JOIN endorsement_times et ON et.id = e.id
     LEFT JOIN users a ON a.id = e.endorser_id
     LEFT JOIN users b ON b.id = e.endorsee_id
     LEFT JOIN topics t ON t.id = e.topic_id
@@ -49,7 +58,11 @@ CREATE TABLE endorsements_old (
     ledger_seq BIGINT NOT NULL REFERENCES ledger (seq),
     created_by INTEGER REFERENCES api_keys (id)
 );
-INSERT INTO endorsements_old SELECT * FROM endorsements ORDER BY id;
+INSERT INTO endorsements_old
+    SELECT e.id, e.endorser_id, e.endorsee_id, e.topic_id, e.note, e.status,
+           et.created_text, et.revoked_text, e.ledger_seq, e.created_by
+    FROM endorsements e JOIN endorsement_times et ON et.id = e.id ORDER BY e.id;
+DROP VIEW endorsement_times;
 DROP TABLE endorsements;
 ALTER TABLE endorsements_old RENAME TO endorsements;
 

@@ -6,6 +6,9 @@
 --   names, breaks the chain at that entry exactly as editing a stored payload did.
 -- * ledger.seq and endorsements.id become INTEGER PRIMARY KEY, SQLite's row id, so neither
 --   table keeps a separate primary-key index.
+-- * ledger.at, endorsements.created_at and revoked_at hold microseconds since the Unix epoch as
+--   an INTEGER (plusk's `Instant` type) instead of 26 characters of text, in the row and in each
+--   of the four time indexes.
 -- SQLite rebuilds a table to change it; with foreign keys enforced, dropping a referenced table
 -- fails, so they are off for the rebuild and checked before the commit.
 PRAGMA foreign_keys = OFF;
@@ -14,14 +17,15 @@ BEGIN;
 CREATE TABLE ledger_new (
     seq INTEGER PRIMARY KEY NOT NULL,
     kind TEXT NOT NULL,
-    at TIMESTAMP NOT NULL,
+    -- Microseconds since the Unix epoch.
+    at INTEGER NOT NULL,
     -- Canonical JSON; NULL where the payload is rebuilt from a row (endorsement.created).
     payload TEXT,
     -- SHA-256, 32 bytes.
     hash BLOB NOT NULL
 );
 INSERT INTO ledger_new (seq, kind, at, payload, hash)
-    SELECT seq, kind, at,
+    SELECT seq, kind, (unixepoch(substr(at, 1, 19)) * 1000000 + CAST(substr(substr(at, 21) || '000000', 1, 6) AS INTEGER)),
            CASE WHEN kind = 'endorsement.created' THEN NULL ELSE payload END,
            unhex(hash)
     FROM ledger ORDER BY seq;
@@ -35,12 +39,18 @@ CREATE TABLE endorsements_new (
     topic_id INTEGER NOT NULL REFERENCES topics (id),
     note TEXT,
     status TEXT NOT NULL,
-    created_at TIMESTAMP NOT NULL,
-    revoked_at TIMESTAMP,
+    -- Microseconds since the Unix epoch.
+    created_at INTEGER NOT NULL,
+    revoked_at INTEGER,
     ledger_seq BIGINT NOT NULL REFERENCES ledger (seq),
     created_by INTEGER REFERENCES api_keys (id)
 );
-INSERT INTO endorsements_new SELECT * FROM endorsements ORDER BY id;
+INSERT INTO endorsements_new
+    SELECT id, endorser_id, endorsee_id, topic_id, note, status,
+           (unixepoch(substr(created_at, 1, 19)) * 1000000 + CAST(substr(substr(created_at, 21) || '000000', 1, 6) AS INTEGER)),
+           CASE WHEN revoked_at IS NULL THEN NULL ELSE (unixepoch(substr(revoked_at, 1, 19)) * 1000000 + CAST(substr(substr(revoked_at, 21) || '000000', 1, 6) AS INTEGER)) END,
+           ledger_seq, created_by
+    FROM endorsements ORDER BY id;
 DROP TABLE endorsements;
 ALTER TABLE endorsements_new RENAME TO endorsements;
 

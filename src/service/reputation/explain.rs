@@ -83,7 +83,7 @@ pub fn explain(conn: &mut DbConn, handle: &Handle, topic: &Topic) -> Result<Expl
     let params: Params = serde_json::from_str(&run.params)
         .map_err(|e| Error::Internal(format!("run {} parameters: {e}", run.id)))?;
     let at = from_db(run.computed_at);
-    let inbound = storage::reputation::inbound(conn, user, topic_db, run.computed_at)?;
+    let inbound = storage::reputation::inbound(conn, user, topic_db, from_db(run.computed_at))?;
     let mut endorsers: Vec<i32> = inbound.iter().map(|r| r.1).collect();
     endorsers.sort_unstable();
     endorsers.dedup();
@@ -94,16 +94,16 @@ pub fn explain(conn: &mut DbConn, handle: &Handle, topic: &Topic) -> Result<Expl
             merit.insert(s.user_id, (s.raw, s.score));
         }
         for (endorser, _status, created) in
-            storage::reputation::given(conn, chunk, topic_db, run.computed_at)?
+            storage::reputation::given(conn, chunk, topic_db, from_db(run.computed_at))?
         {
             // Shares are of the full weight given: a held endorsement still takes its place.
-            *gave.entry(endorser).or_default() += params.decay(from_db(created), at);
+            *gave.entry(endorser).or_default() += params.decay(created.utc(), at);
         }
     }
     let (mut counted, mut discounted) = (Vec::new(), Vec::new());
     for (id, endorser_id, endorser, status, created) in inbound {
         let status: Status = status.parse().unwrap_or(Status::Voided);
-        let created_at = from_db(created);
+        let created_at = created.utc();
         let weight = params.status_weight(status);
         let decay = params.decay(created_at, at);
         let total = gave.get(&endorser_id).copied().unwrap_or(0.0);

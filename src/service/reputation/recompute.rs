@@ -12,7 +12,7 @@ use serde::Serialize;
 use crate::db::{side_tx, snapshot_tx, DbConn};
 use crate::domain::endorsement::Status;
 use crate::domain::reputation::{rank, standings, Edge, Params, TopicGraph};
-use crate::domain::time::{from_db, to_db};
+use crate::domain::time::to_db;
 use crate::service::{Error, Result};
 use crate::storage::reputation::{self as store, Score};
 
@@ -129,7 +129,7 @@ fn load(
                 } else {
                     Status::Active
                 };
-                let decay = params.decay(from_db(created_at), now);
+                let decay = params.decay(created_at.utc(), now);
                 input.edges.push(Edge {
                     endorser,
                     endorsee,

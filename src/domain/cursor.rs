@@ -29,7 +29,11 @@ impl Cursor {
         let (micros, id) = text.split_once(':').ok_or(Rejection::InvalidCursor)?;
         let micros: i64 = micros.parse().map_err(|_| Rejection::InvalidCursor)?;
         let id: i64 = id.parse().map_err(|_| Rejection::InvalidCursor)?;
-        let created_at = DateTime::from_timestamp_micros(micros).ok_or(Rejection::InvalidCursor)?;
+        // A time no endorsement can have is a forged cursor, not a query for the database to
+        // refuse (PostgreSQL answers "timestamp out of range").
+        let created_at = DateTime::from_timestamp_micros(micros)
+            .filter(|t| super::time::in_range(*t))
+            .ok_or(Rejection::InvalidCursor)?;
         Ok(Cursor { created_at, id })
     }
 }

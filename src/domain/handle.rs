@@ -27,6 +27,10 @@ impl Handle {
                 "character {bad:?} is not allowed (use A-Z, a-z, 0-9, _, . and -)"
             )));
         }
+        // `.` and `..` are path segments: `/v1/users/../reputation` cannot name a user.
+        if raw.chars().all(|c| c == '.') {
+            return Err(reject("must not be only dots".into()));
+        }
         Ok(Handle(raw.to_ascii_lowercase()))
     }
 
@@ -60,7 +64,9 @@ mod tests {
 
     #[test]
     fn rejects_empty_long_and_foreign_characters() {
-        for bad in ["", " alice", "al ice", "alice!", "ålice", "a\u{0}", "аlice"] {
+        for bad in [
+            "", " alice", "al ice", "alice!", "ålice", "a\u{0}", "аlice", ".", "..",
+        ] {
             assert!(Handle::parse("h", bad).is_err(), "{bad:?} accepted");
         }
         assert!(Handle::parse("h", &"a".repeat(65)).is_err());

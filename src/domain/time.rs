@@ -27,7 +27,13 @@ pub fn parse(raw: &str) -> Option<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(raw)
         .ok()
         .map(|t| truncate(t.with_timezone(&Utc)))
-        .filter(|t| (0..=9999).contains(&t.year()))
+        .filter(|t| in_range(*t))
+}
+
+/// Whether plusk can hold `t`: a UTC year in 0000–9999, which [`format`] writes and [`parse`]
+/// reads back, and every database column plusk uses can store.
+pub fn in_range(t: DateTime<Utc>) -> bool {
+    (0..=9999).contains(&t.year())
 }
 
 /// The database form (TIMESTAMP without zone, holding UTC).

@@ -1,5 +1,6 @@
 //! Bad input gets a problem+json with a stable code: never a 500, never a panic.
 
+use base64::Engine;
 use serde_json::json;
 
 use crate::both_backends;
@@ -42,6 +43,12 @@ async fn bad_bodies_are_400_or_413(b: Backend) {
     post(json!({"endorser": "a".repeat(65), "endorsee": "b", "topic": "t"}))
         .await
         .assert_problem(400, "invalid_handle");
+    // `.` and `..` are path segments: /v1/users/../reputation would not name a user.
+    for dots in [".", "..", "..."] {
+        post(json!({"endorser": "a", "endorsee": dots, "topic": "t"}))
+            .await
+            .assert_problem(400, "invalid_handle");
+    }
     post(json!({"endorser": "a", "endorsee": "b", "topic": "rust_lang"}))
         .await
         .assert_problem(400, "invalid_topic");
@@ -106,6 +113,18 @@ async fn bad_queries_and_paths_are_400(b: Backend) {
     get("/v1/endorsements?cursor=YWJjOmRlZg")
         .await
         .assert_problem(400, "invalid_cursor");
+    // Well-formed cursors at times no database column holds (PostgreSQL said 500 "timestamp out
+    // of range" to the first): refused as forged, on both backends.
+    for micros in [
+        "-250000000000000000",
+        "-62167219200000001",
+        "253402300800000000",
+    ] {
+        let forged = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{micros}:1"));
+        app.get(&format!("/v1/endorsements?cursor={forged}"), &app.app_key)
+            .await
+            .assert_problem(400, "invalid_cursor");
+    }
     get("/v1/endorsements?status=pending")
         .await
         .assert_problem(400, "invalid_status");

@@ -27,6 +27,8 @@ pub enum Rejection {
     },
     #[error("the endorsement is already revoked")]
     AlreadyRevoked,
+    #[error("a moderator voided this endorsement when upholding a flag: that is final, so it cannot be revoked, and the same endorsement cannot be given again")]
+    EndorsementVoided,
     #[error("invalid cursor")]
     InvalidCursor,
     #[error("invalid role `{0}` (expected app, moderator, analyst or admin)")]
@@ -53,6 +55,7 @@ impl Rejection {
             Rejection::TooSoon { .. } => "too_soon",
             Rejection::DailyBudgetExhausted { .. } => "daily_budget_exhausted",
             Rejection::AlreadyRevoked => "already_revoked",
+            Rejection::EndorsementVoided => "endorsement_voided",
             Rejection::InvalidCursor => "invalid_cursor",
             Rejection::InvalidRole(_) => "invalid_role",
             Rejection::InvalidStatus(_) => "invalid_status",

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 
-use super::endorsement::NewEndorsement;
+use super::endorsement::{NewEndorsement, Status};
 use super::Rejection;
 
 /// A revoked triple may be endorsed again only this long after the original.
@@ -67,6 +67,17 @@ pub fn check_new(
         }
     }
     Ok(())
+}
+
+/// Decides whether an endorsement in `status` may be revoked. Voided is final: an app that could
+/// revoke what a moderator voided would give the same endorsement again, clean, once the cooldown
+/// passed. A voided endorsement stays live, so the triple stays taken for good.
+pub fn check_revoke(status: Status) -> Result<(), Rejection> {
+    match status {
+        Status::Revoked => Err(Rejection::AlreadyRevoked),
+        Status::Voided => Err(Rejection::EndorsementVoided),
+        Status::Active | Status::Flagged => Ok(()),
+    }
 }
 
 /// Whole seconds from `now` until `then`, rounded up, at least 1 (a valid `Retry-After`).

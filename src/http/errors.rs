@@ -91,7 +91,8 @@ impl From<Rejection> for ApiError {
             Rejection::SelfEndorsement => StatusCode::UNPROCESSABLE_ENTITY,
             Rejection::DuplicateEndorsement { .. }
             | Rejection::TooSoon { .. }
-            | Rejection::AlreadyRevoked => StatusCode::CONFLICT,
+            | Rejection::AlreadyRevoked
+            | Rejection::EndorsementVoided => StatusCode::CONFLICT,
             Rejection::DailyBudgetExhausted { .. } => StatusCode::TOO_MANY_REQUESTS,
             _ => StatusCode::BAD_REQUEST,
         };

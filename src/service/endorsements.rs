@@ -187,9 +187,7 @@ pub fn revoke(tx: &mut Tx<'_>, id: i64, by: &Principal) -> Result<Endorsement> {
         ));
     }
     let mut e = view.to_endorsement()?;
-    if e.status == Status::Revoked {
-        return Err(Rejection::AlreadyRevoked.into());
-    }
+    rules::check_revoke(e.status)?;
     let triple = storage::endorsements::triple_of(tx.conn()?, id)?.ok_or_else(|| not_found(id))?;
     let now = time::now();
     let by_name = Some(by.name.clone());

@@ -17,6 +17,7 @@ both_backends!(
     a_ring_is_reviewed_at_once,
     endorsers_in_lockstep_are_flagged,
     thresholds_and_windows_are_settings,
+    an_upheld_flag_cannot_be_laundered,
 );
 
 async fn ask(
@@ -486,4 +487,36 @@ async fn thresholds_and_windows_are_settings(b: Backend) {
         flags_of(&app, e.json["id"].as_i64().unwrap()).await[0]["reason"],
         "solicited"
     );
+}
+
+/// Voided is final: the app cannot revoke what a moderator voided (it would then give the same
+/// endorsement again, clean, after the cooldown), and the triple stays taken.
+async fn an_upheld_flag_cannot_be_laundered(b: Backend) {
+    let Some(app) = spawn(b).await else { return };
+    ask(&app, "carol", Some("alice"), Some(ago(2))).await;
+    let e = app.endorse("alice", "carol", "writing").await;
+    assert_eq!(e.json["status"], "flagged", "{}", e.text);
+    let id = e.json["id"].as_i64().unwrap();
+    let flag = flags_of(&app, id).await[0]["id"].as_i64().unwrap();
+    let moderator = create_key(&mut app.db.conn(), "mod", Role::Moderator);
+    let r = app
+        .post(
+            &format!("/v1/flags/{flag}/review"),
+            &moderator,
+            &json!({"decision": "uphold"}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+
+    app.delete(&format!("/v1/endorsements/{id}"), &app.app_key)
+        .await
+        .assert_problem(409, "endorsement_voided");
+    let again = app
+        .get(&format!("/v1/endorsements/{id}"), &app.app_key)
+        .await;
+    assert_eq!(again.json["status"], "voided", "{}", again.text);
+    app.endorse("alice", "carol", "writing")
+        .await
+        .assert_problem(409, "duplicate_endorsement");
+    assert_eq!(app.verify().await["ok"], true);
 }

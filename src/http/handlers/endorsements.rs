@@ -145,7 +145,7 @@ pub async fn get(
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not the creating app, or role may not write", body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`already_revoked`", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`already_revoked`, or `endorsement_voided`: a moderator voided it (final)", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]

@@ -823,6 +823,13 @@ pub const VOTE_NOUN: &[&str] = &[
     "upvotes",
     "endorsement",
     "nomination",
+    "recommendation",
+    "recommandation",
+    "recomendacion",
+    "empfehlung",
+    "aanbeveling",
+    "nominierung",
+    "nominatie",
     "nominacion",
     "click",
     "clic",
@@ -1091,4 +1098,134 @@ pub const VOTING_OPEN: &[(&str, &str)] = &[
 pub const CAN: &[&str] = &[
     "can", "konnt", "konnen", "kannst", "konnen", "pouvez", "peux", "podeis", "puedes", "pueden",
     "kunt", "kun", "kunnen", "could", "mogt", "durft",
+];
+
+/// "Don't hesitate to…": a polite request form that carries a negation word without refusing
+/// anything ("n'hésitez pas à lui donner une étoile", "no dudes en votar", "zögert nicht").
+pub const HESITATE: &[(&str, &str)] = &[
+    ("don't", "hesitate"),
+    ("dont", "hesitate"),
+    ("not", "hesitate"),
+    ("n'hesitez", "pas"),
+    ("n'hesite", "pas"),
+    ("hesitez", "pas"),
+    ("hesite", "pas"),
+    ("no", "dudes"),
+    ("no", "dudeis"),
+    ("no", "duden"),
+    ("no", "dude"),
+    ("zogert", "nicht"),
+    ("zogere", "nicht"),
+    ("zogern", "sie"),
+    ("aarzel", "niet"),
+    ("aarzelt", "niet"),
+    ("schroom", "niet"),
+];
+
+/// Imperatives that open a sentence and lead to the act: "click here to vote", "klik op de
+/// button om te stemmen", "cliquez ici pour voter", "pinchad y votad".
+pub const CLICK: &[&str] = &[
+    "click", "klik", "klick", "klicke", "klickt", "cliquez", "clique", "clic", "pincha", "pinchad",
+    "pulsa", "pulsad", "haz", "tap", "tik",
+];
+
+/// "This", pointing at the thing the text sits under: "vote for this blog", "like this
+/// comment", "vota este blog", "donnez une étoile à ce projet".
+pub const THIS: &[&str] = &[
+    "this", "these", "este", "esta", "estos", "estas", "ce", "cet", "cette", "ces", "dieses",
+    "diesen", "diese", "dieser", "diesem", "deze", "dit",
+];
+
+/// What a writer makes and asks others to back.
+pub const WORK: &[&str] = &[
+    "blog*",
+    "channel*",
+    "canal",
+    "chaine",
+    "kanal*",
+    "kanaal",
+    "video*",
+    "vid",
+    "project*",
+    "proyecto*",
+    "projet*",
+    "projekt*",
+    "page",
+    "pagina",
+    "seite",
+    "post",
+    "repo*",
+    "comment",
+    "comentario*",
+    "kommentar*",
+    "commentaire*",
+    "podcast*",
+    "app",
+    "tool",
+    "outil",
+    "script",
+    "plugin",
+    "entry",
+    "entrada",
+    "beitrag",
+    "bijdrage",
+    "foto",
+    "photo*",
+    "bild",
+    "song",
+    "cancion",
+    "chanson",
+    "lied",
+    "liedje",
+];
+
+/// Stopping an act: "stop playing the LIKE contest game", "deja de pedir votos", "hört auf".
+pub const STOP: &[&str] = &[
+    "stop", "stopt", "quit", "arretez", "arrete", "arreter", "cessez", "aufhoren", "ophouden",
+];
+
+/// Two-word forms of [`STOP`].
+pub const STOP_PAIRS: &[(&str, &str)] = &[
+    ("deja", "de"),
+    ("dejad", "de"),
+    ("dejen", "de"),
+    ("hort", "auf"),
+    ("hor", "auf"),
+    ("stop", "met"),
+];
+
+/// A subject that is nobody in particular: "il faut voter", "il y a", "il est".
+pub const IMPERSONAL_AFTER_IL: &[&str] = &["faut", "y", "est", "suffit", "s'agit", "reste"];
+
+/// Counting on someone (the verb and its preposition, in either order within a few words):
+/// with the reader near, a request for their backing.
+pub const COUNT_ON: &[(&str, &str)] = &[
+    ("count", "on"),
+    ("counting", "on"),
+    ("rekenen", "op"),
+    ("reken", "op"),
+    ("compte", "sur"),
+    ("comptons", "sur"),
+    ("compter", "sur"),
+    ("cuento", "con"),
+    ("contamos", "con"),
+    ("contar", "con"),
+    ("zahle", "auf"),
+    ("zahlen", "auf"),
+    ("rechne", "mit"),
+    ("rechnen", "mit"),
+];
+
+/// Asking as an act, the verb a prohibition forbids: "don't ask for upvotes", "no pidas
+/// votos", "ne demandez pas", "bettelt nicht", "vraag niet om stemmen".
+pub const ASKING: &[&str] = &[
+    "ask", "asking", "beg", "begging", "pid*", "pedir", "demand*", "bettel*", "bitten", "bittet",
+    "vraag", "vragen", "smeek*", "solicit*", "spam*",
+];
+
+/// Reminders, which a negation turns into a request: "don't forget to vote", "n'oubliez pas",
+/// "no te olvides", "vergesst nicht", "vergeet niet", "ne manquez pas".
+pub const FORGET: &[&str] = &[
+    "forget*", "oubli*", "olvid*", "vergess*", "vergesst", "vergeet", "vergeten", "miss", "manqu*",
+    "pierd*", "verpass*", "mis",
 ];

@@ -43,17 +43,12 @@ pub fn extract(normalized: &str, tokens: &[String], original: &str) -> Vec<Strin
     let mut out = Vec::new();
     // A disclaimer ("not begging, just asking") is neither a refusal nor talk about begging.
     let masked = pair_positions(tokens, lex::DISCLAIMER);
-    // "n'hésitez pas", "no dudes": a request form, not a refusal.
-    let hesitate = pair_positions(tokens, lex::HESITATE);
     let found: Vec<(&str, Vec<usize>)> = FAMILIES
         .iter()
         .map(|(name, list)| {
             let mut pos = positions(tokens, list);
             if matches!(*name, "negation" | "about-begging") {
-                pos.retain(|p| !masked.contains(p) && !hesitate.contains(p));
-            }
-            if *name == "third-party" {
-                pos.retain(|p| !addresses_reader_not_other(tokens, *p));
+                pos.retain(|p| !masked.contains(p));
             }
             if *name == "past-giving" {
                 pos = (0..tokens.len()).filter(|i| gave(tokens, *i)).collect();
@@ -65,10 +60,6 @@ pub fn extract(normalized: &str, tokens: &[String], original: &str) -> Vec<Strin
                         .get(p + 1)
                         .is_some_and(|n| contains(lex::VOTE_NOUN, n))
                 });
-                // "vote for this blog", "like this comment", "vota este blog": the work the
-                // text sits under is the writer's own.
-                pos.extend(this_work(tokens));
-                pos.sort_unstable();
             }
             if *name == "asks-help" && !tokens.iter().any(|t| reputation_word(t)) {
                 // Help with no reputation verb or contest in sight: an ordinary request.
@@ -91,16 +82,6 @@ pub fn extract(normalized: &str, tokens: &[String], original: &str) -> Vec<Strin
         if !pos.is_empty() {
             out.push(format!("cue:{name}"));
         }
-    }
-    // "n'hésitez pas à lui donner une étoile", "no dudes en votar": asks, politely.
-    if hesitate
-        .iter()
-        .any(|h| at("ask-verb").iter().any(|a| a > h && a - h <= 6))
-    {
-        out.push("cue:request-form".into());
-    }
-    if count_on_reader(tokens) {
-        out.push("cue:request-form".into());
     }
     for (a, b) in [
         ("ask-verb", "self"),
@@ -135,15 +116,6 @@ pub fn extract(normalized: &str, tokens: &[String], original: &str) -> Vec<Strin
     }
     if is_symmetric_trade(tokens) {
         out.push("cue:x-for-x".into());
-    }
-    // "stop playing the LIKE game", "deja de pedir votos": talk about an act, not the act.
-    let mut stops = positions(tokens, lex::STOP);
-    stops.extend(pair_positions(tokens, lex::STOP_PAIRS));
-    if stops
-        .iter()
-        .any(|s| at("ask-verb").iter().any(|a| a > s && a - s <= WINDOW))
-    {
-        out.push("cue:stop+ask-verb".into());
     }
     if tokens
         .windows(2)
@@ -218,18 +190,6 @@ fn speech_act(normalized: &str, tokens: &[String], no_ask_verb: bool) -> Vec<Str
         });
         if opens_with_ask && !gives_to_reader {
             out.push("cue:imperative-sentence");
-        }
-        // "click here to vote", "klik op de button om te stemmen": an imperative whose
-        // purpose is the act.
-        let opens_with_click = first.iter().take(2).any(|t| contains(lex::CLICK, t))
-            && first
-                .first()
-                .is_some_and(|t| contains(lex::CLICK, t) || contains(lex::LEAD, t));
-        if opens_with_click && words.iter().skip(1).any(|t| contains(lex::ASK_VERB, t)) {
-            out.push("cue:imperative-sentence");
-        }
-        if forbids(&words) {
-            out.push("cue:rule");
         }
         if let [a, ..] = first.as_slice() {
             if contains(lex::HOW, a) && sentence_is_question(normalized, sentence) {
@@ -315,14 +275,8 @@ fn speech_act(normalized: &str, tokens: &[String], no_ask_verb: bool) -> Vec<Str
     if tokens.iter().any(|t| contains(lex::RULE, t)) {
         out.push("cue:rule");
     }
-    // "thanks to all who voted", and "thanks for your vote", "merci pour vos votes", "danke
-    // für eure Stimme" (but not "thanks in advance for your vote", which asks).
     let thanks_for_given = tokens.iter().enumerate().any(|(i, t)| {
-        let after = &tokens[i + 1..tokens.len().min(i + 5)];
-        contains(lex::THANKS, t)
-            && ((i + 1..tokens.len().min(i + 7)).any(|n| gave(tokens, n))
-                || (after.iter().any(|n| contains(lex::VOTE_NOUN, n))
-                    && !after.iter().any(|n| contains(lex::ADVANCE, n))))
+        contains(lex::THANKS, t) && (i + 1..tokens.len().min(i + 7)).any(|n| gave(tokens, n))
     });
     if thanks_for_given {
         out.push("cue:thanks-for-given");
@@ -384,23 +338,6 @@ fn speech_act(normalized: &str, tokens: &[String], no_ask_verb: bool) -> Vec<Str
     out.sort_unstable();
     out.dedup();
     out.into_iter().map(String::from).collect()
-}
-
-/// A sentence that opens by forbidding an ask: a negation and an ask within its first words
-/// ("please don't ask for upvotes", "no pidas votos", "bettelt nicht um Stimmen"). A negated
-/// reminder ("don't forget to vote") or "n'hésitez pas" asks instead.
-fn forbids(words: &[String]) -> bool {
-    let opening: Vec<&String> = words
-        .iter()
-        .filter(|t| !contains(lex::PLEASE, t) && !t.starts_with('@'))
-        .take(4)
-        .collect();
-    let negated = opening.iter().any(|t| contains(lex::NEG, t));
-    let asks = opening
-        .iter()
-        .any(|t| contains(lex::ASKING, t) || contains(lex::ASK_VERB, t));
-    let reminds = opening.iter().any(|t| contains(lex::FORGET, t));
-    negated && asks && !reminds && pair_positions(words, lex::HESITATE).is_empty()
 }
 
 fn tokens_of(sentence: &str) -> Vec<String> {
@@ -474,23 +411,16 @@ fn near(a: &[usize], b: &[usize]) -> bool {
 /// An ask in quotation marks: often someone else's, quoted to criticise it. A quoted name or
 /// title with no ask in it ("our podcast 'Koffie met Code'") does not count.
 fn has_quoted_ask(original: &str) -> bool {
-    quotation_marks(original) >= 2 && quoted_spans(original).iter().any(|q| quoted_asks(q))
-}
-
-/// Whether a quoted span reads as someone's ask, or as talk about asking: it names the asker
-/// ("vote for me"), pleads, trades, puts an ask verb in a phrase, or holds nothing but
-/// reputation words (scare quotes: "likes", "+K"). A button label or a counter in quotes
-/// ("Stem nu", "total votes") is a short label with no asker: not an ask.
-fn quoted_asks(span: &str) -> bool {
-    let words = tokens_of(&super::normalize::normalize(span));
-    let personal = words.iter().any(|t| {
-        contains(lex::SELF, t)
-            || contains(lex::PLEASE, t)
-            || contains(lex::QUID, t)
-            || super::normalize::is_trade_slang(t)
-    });
-    let scare_quoted = !words.is_empty() && words.iter().all(|t| reputation_word(t));
-    personal || scare_quoted || (words.len() >= 3 && words.iter().any(|t| reputation_word(t)))
+    quotation_marks(original) >= 2
+        && quoted_spans(original).iter().any(|q| {
+            tokens_of(&super::normalize::normalize(q)).iter().any(|t| {
+                reputation_word(t)
+                    || contains(lex::SELF, t)
+                    || contains(lex::PLEASE, t)
+                    || contains(lex::QUID, t)
+                    || super::normalize::is_trade_slang(t)
+            })
+        })
 }
 
 /// The texts between pairs of quotation marks (apostrophes inside words are not marks).
@@ -535,14 +465,14 @@ const QUOTES: [char; 6] = ['"', '“', '”', '«', '»', '„'];
 /// else's, quoted ("he wrote "vote for me" under every post").
 fn ask_only_in_quotes(original: &str) -> bool {
     let mut inside = false;
-    let (mut spans, mut outside) = (vec![String::new()], String::new());
+    let (mut quoted, mut outside) = (String::new(), String::new());
     for c in original.chars() {
         if QUOTES.contains(&c) {
             inside = !inside;
-            spans.push(String::new());
+            quoted.push(' ');
             outside.push(' ');
-        } else if let (true, Some(span)) = (inside, spans.last_mut()) {
-            span.push(c);
+        } else if inside {
+            quoted.push(c);
         } else {
             outside.push(c);
         }
@@ -552,61 +482,7 @@ fn ask_only_in_quotes(original: &str) -> bool {
             .iter()
             .any(|t| contains(lex::ASK_VERB, t))
     };
-    spans.iter().any(|q| asks(q) && quoted_asks(q)) && !asks(&outside)
-}
-
-/// "I hope I can count on your support", "ik reken op jullie", "je compte sur vous", "cuento
-/// con vosotros", "ich zähle auf euch": a request to the readers.
-fn count_on_reader(tokens: &[String]) -> bool {
-    let counts: Vec<usize> = tokens
-        .iter()
-        .enumerate()
-        .filter(|(i, t)| {
-            lex::COUNT_ON.iter().any(|(verb, prep)| {
-                *t == verb
-                    && tokens[i.saturating_sub(WINDOW)..tokens.len().min(i + WINDOW + 1)]
-                        .iter()
-                        .any(|n| n == prep)
-            })
-        })
-        .map(|(i, _)| i)
-        .collect();
-    let readers: Vec<usize> = tokens
-        .iter()
-        .enumerate()
-        .filter(|(_, t)| contains(lex::YOU, t) || contains(lex::YOUR, t))
-        .map(|(i, _)| i)
-        .collect();
-    near(&counts, &readers)
-}
-
-/// Positions of "this blog", "ce projet", "deze video": a demonstrative and, at most one word
-/// later, a kind of work.
-fn this_work(tokens: &[String]) -> Vec<usize> {
-    tokens
-        .iter()
-        .enumerate()
-        .filter(|(i, t)| {
-            contains(lex::THIS, t)
-                && tokens[i + 1..]
-                    .iter()
-                    .take(2)
-                    .any(|n| contains(lex::WORK, n))
-        })
-        .map(|(i, _)| i)
-        .collect()
-}
-
-/// A third-person word that is not about someone else here: German "ihr" before a verb in the
-/// second person plural ("ihr könnt", "ihr habt") or as an address ("Ihr Lieben") is the
-/// readers; French "il" before "faut", "y a", "est" is nobody.
-fn addresses_reader_not_other(tokens: &[String], at: usize) -> bool {
-    let next = tokens.get(at + 1).map(String::as_str);
-    match tokens[at].as_str() {
-        "ihr" => next.is_some_and(|n| n.ends_with('t') || n == "lieben" || n == "alle"),
-        "il" => next.is_some_and(|n| contains(lex::IMPERSONAL_AFTER_IL, n)),
-        _ => false,
-    }
+    asks(&quoted) && !asks(&outside)
 }
 
 fn reputation_word(t: &str) -> bool {

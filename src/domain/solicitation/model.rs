@@ -103,7 +103,9 @@ impl Example {
         let host = parts.next().unwrap_or(rest);
         let host = host.rsplit('@').next().unwrap_or(host);
         let host = host.split(':').next().unwrap_or(host).to_lowercase();
-        let host = host.strip_prefix("www.").map_or(host.clone(), str::to_string);
+        let host = host
+            .strip_prefix("www.")
+            .map_or(host.clone(), str::to_string);
         match parts.next().filter(|owner| !owner.is_empty()) {
             Some(owner) if host == "github.com" => format!("{host}/{}", owner.to_lowercase()),
             _ => host,

@@ -14,13 +14,15 @@ const REAL_TUNING: &str = include_str!("../data/real/real-tuning.tsv");
 const REAL_HELDOUT: &str = include_str!("../data/real/real-heldout.tsv");
 const DISGUISE_HELDOUT: &str = include_str!("../data/disguise/disguise-heldout.tsv");
 
-/// Grouped by site, 5 folds, on the real tuning sites: measured F1 0.695 (English 0.816; it
-/// moved between 0.67 and 0.69 as lines were added, because the folds are dealt by site).
-const REAL_GROUPED_CV_F1_FLOOR: f64 = 0.66;
+/// Grouped by site, 5 folds, on the real tuning sites: measured F1 0.700 on 469 lines (English
+/// 0.781); 0.695 (English 0.816) on the 330 lines before. The folds are dealt by site, so adding
+/// sites moves them: the figure moves by about 0.02 when a batch of lines comes in.
+const REAL_GROUPED_CV_F1_FLOOR: f64 = 0.68;
 const REAL_GROUPED_CV_EN_F1_FLOOR: f64 = 0.78;
-/// The held-out real sites (never tuned on): measured F1 0.467 on 133 lines (0.481 on 113,
-/// 0.473 on 119, 0.475 on 131 as lines were collected). Far below the 0.9 goal.
-const REAL_HELDOUT_F1_FLOOR: f64 = 0.46;
+/// The held-out real sites (never tuned on): measured F1 0.565 on 187 lines (0.467 on the 133
+/// lines before; the new lines hold more asks in Spanish, French, German and Dutch). Far below
+/// the 0.9 goal.
+const REAL_HELDOUT_F1_FLOOR: f64 = 0.54;
 /// Disguised asks and slang in the held-out disguise set: measured 198 of 201 caught (0.985).
 const DISGUISE_CAUGHT_FLOOR: f64 = 0.97;
 /// Harmless look-alikes in the held-out disguise set: measured 1 of 31 flagged (0.032); the
@@ -57,7 +59,7 @@ fn scores(examples: &[Example]) -> Vec<f64> {
 #[test]
 fn real_text_grouped_by_site_stays_above_its_floor() {
     let examples = parse_examples(REAL_TUNING);
-    assert!(examples.len() >= 240, "the real tuning set is complete");
+    assert!(examples.len() >= 460, "the real tuning set is complete");
     assert!(
         examples.iter().all(|e| !e.source.is_empty()),
         "every line has a source"
@@ -86,7 +88,7 @@ fn real_text_grouped_by_site_stays_above_its_floor() {
 #[test]
 fn real_held_out_sites_stay_above_their_floor() {
     let examples = parse_examples(REAL_HELDOUT);
-    assert!(examples.len() >= 100, "the real held-out set is complete");
+    assert!(examples.len() >= 180, "the real held-out set is complete");
     let tuning_sites: Vec<String> = parse_examples(REAL_TUNING)
         .iter()
         .map(Example::site)
@@ -185,6 +187,10 @@ fn old_and_new_corpus_lines_parse() {
         (new[0].lang.as_str(), new[0].kind.as_str(), new[0].site()),
         ("de", "rule", "example.org".to_string())
     );
+    // On github.com the account is the author: each owner is a site of its own.
+    let gh =
+        parse_examples("BEG\tes\tplea\thttps://github.com/Some-One/repo\t¡Dale una estrella!\n");
+    assert_eq!(gh[0].site(), "github.com/some-one");
 }
 
 #[test]

@@ -91,17 +91,25 @@ pub struct Example {
 
 impl Example {
     /// The site a text comes from: the URL's host without `www.`, or the whole source when it
-    /// is not a URL. Grouped cross-validation keeps each site on one side.
+    /// is not a URL. On github.com the account is the author, so `github.com/<owner>` is the
+    /// site (as `tests/data/real/add.py` splits it). Grouped cross-validation keeps each site
+    /// on one side.
     pub fn site(&self) -> String {
         let rest = self
             .source
             .split_once("://")
             .map_or(self.source.as_str(), |(_, r)| r);
-        let host = rest.split(['/', '?', '#']).next().unwrap_or(rest);
+        let mut parts = rest.split(['/', '?', '#']);
+        let host = parts.next().unwrap_or(rest);
         let host = host.rsplit('@').next().unwrap_or(host);
         let host = host.split(':').next().unwrap_or(host).to_lowercase();
-        host.strip_prefix("www.")
-            .map_or(host.clone(), str::to_string)
+        let host = host
+            .strip_prefix("www.")
+            .map_or(host.clone(), str::to_string);
+        match parts.next().filter(|owner| !owner.is_empty()) {
+            Some(owner) if host == "github.com" => format!("{host}/{}", owner.to_lowercase()),
+            _ => host,
+        }
     }
 }
 

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Adds collected lines (LABEL, lang, kind, source URL, text; tab-separated, on stdin) to the
 real-text corpus. Each line goes to real-tuning.tsv or real-heldout.tsv by its site: a site is
-held out when the first byte of SHA-256 of its host (lower case, without "www.") is below 77
-(about 30% of sites), so no site is ever on both sides and the split owes nothing to the
+held out when the first byte of SHA-256 of its host (lower case, without "www."; on github.com
+the host and the account, "github.com/owner") is below 77 (about 30% of sites), so no site is ever on both sides and the split owes nothing to the
 lines' content. Every URL is first checked with ../shared/tools/excluded-source; a line from an
 excluded page or site is refused. Lines already present are skipped.
 """
@@ -17,8 +17,15 @@ TOOL = os.environ.get("EXCLUDED_SOURCE", "/work/shared/tools/excluded-source")
 
 
 def site(url):
-    host = urllib.parse.urlsplit(url).netloc.lower().split("@")[-1].split(":")[0]
-    return host[4:] if host.startswith("www.") else host
+    parts = urllib.parse.urlsplit(url)
+    host = parts.netloc.lower().split("@")[-1].split(":")[0]
+    host = host[4:] if host.startswith("www.") else host
+    # On a code host every account is its own author: github.com/<owner> is the site.
+    if host == "github.com":
+        owner = parts.path.strip("/").split("/")[0].lower()
+        if owner:
+            return f"{host}/{owner}"
+    return host
 
 
 def held_out(url):

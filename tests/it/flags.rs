@@ -86,8 +86,13 @@ async fn an_endorsement_after_an_ask_is_held_as_solicited(b: Backend) {
         broadcast.json["status"], "flagged",
         "a broadcast ask reaches everyone"
     );
-    let old = ask(&app, "erin", Some("alice"), Some(ago(100))).await;
-    assert!(old["id"].is_i64());
+    // An ask older than the 72 h window is refused at the door (it could prompt nothing now),
+    // and so holds nothing.
+    let old = json!({"requester": "erin", "target": "alice", "observed_at": ago(100),
+                     "text": "can you please give me a +K on Klout for my blog?"});
+    app.post("/v1/solicitations", &app.app_key, &old)
+        .await
+        .assert_problem(400, "invalid_timestamp");
     assert_eq!(
         app.endorse("alice", "erin", "writing").await.json["status"],
         "active",
@@ -471,7 +476,12 @@ async fn thresholds_and_windows_are_settings(b: Backend) {
     let Some(app) = crate::common::spawn_with(b, opts).await else {
         return;
     };
-    ask(&app, "carol", Some("alice"), Some(ago(2))).await;
+    // The 1 h window bounds how old a reported ask may be, too.
+    let old = json!({"requester": "carol", "target": "alice", "observed_at": ago(2),
+                     "text": "can you please give me a +K on Klout for my blog?"});
+    let r = app.post("/v1/solicitations", &app.app_key, &old).await;
+    r.assert_problem(400, "invalid_timestamp");
+    assert!(r.text.contains("1 h"), "{}", r.text);
     assert_eq!(
         app.endorse("alice", "carol", "writing").await.json["status"],
         "active",

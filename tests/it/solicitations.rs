@@ -12,10 +12,13 @@ both_backends!(
 
 async fn a_report_is_classified_stored_and_chained(b: Backend) {
     let Some(app) = spawn(b).await else { return };
+    // An hour ago, written at +01:00: stored and answered in UTC.
+    let observed = plusk::domain::time::truncate(chrono::Utc::now() - chrono::Duration::hours(1));
+    let plus_one = chrono::FixedOffset::east_opt(3600).unwrap();
     let body = json!({
         "requester": "Carol", "target": "alice", "topic": "Writing",
         "text": "can you please give me a +K on Klout for my blog?",
-        "channel": "dm", "observed_at": "2026-11-20T10:00:00+01:00"
+        "channel": "dm", "observed_at": observed.with_timezone(&plus_one).to_rfc3339()
     });
     let r = app.post("/v1/solicitations", &app.app_key, &body).await;
     assert_eq!(r.status, 201, "{}", r.text);
@@ -28,7 +31,7 @@ async fn a_report_is_classified_stored_and_chained(b: Backend) {
         ),
         (Some("carol"), Some("alice"), Some("writing"))
     );
-    assert_eq!(s["observed_at"], "2026-11-20T09:00:00.000000Z");
+    assert_eq!(s["observed_at"], plusk::domain::time::format(observed));
     assert_eq!(
         (s["begging"].as_bool(), s["language"].as_str()),
         (Some(true), Some("en"))
@@ -86,6 +89,12 @@ async fn bad_reports_are_400(b: Backend) {
         .await
         .assert_problem(400, "invalid_timestamp");
     post(json!({"requester": "c", "text": "x", "observed_at": "2999-01-01T00:00:00Z"}))
+        .await
+        .assert_problem(400, "invalid_timestamp");
+    // Backdated beyond the flag window (72 h): such a report could hold every endorsement the
+    // requester received since, from any app.
+    let backdated = chrono::Utc::now() - chrono::Duration::hours(73);
+    post(json!({"requester": "c", "text": "please +K me", "observed_at": plusk::domain::time::format(backdated)}))
         .await
         .assert_problem(400, "invalid_timestamp");
     post(json!({"requester": "c", "text": "x", "mood": "sad"}))

@@ -73,6 +73,24 @@ impl NewSolicitation {
     }
 }
 
+impl NewSolicitation {
+    /// Refuses an ask observed more than `window` (the flag window) before `now`. An ask that old
+    /// can prompt nothing any more, and a backdated report would otherwise hold every
+    /// endorsement its requester received since, whichever app recorded them.
+    pub fn check_window(&self, now: DateTime<Utc>, window: Duration) -> Result<(), Rejection> {
+        match self.observed_at {
+            Some(t) if t < now - window => Err(Rejection::InvalidTime {
+                field: "observed_at",
+                reason: format!(
+                    "is more than {} h ago (the flag window): report asks when they are seen",
+                    window.num_hours()
+                ),
+            }),
+            _ => Ok(()),
+        }
+    }
+}
+
 /// A recorded solicitation, as clients see it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Solicitation {
@@ -122,6 +140,29 @@ impl Solicitation {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_ask_older_than_the_window_is_refused() {
+        let now = crate::domain::time::now();
+        let window = Duration::hours(72);
+        let at = |hours: i64| {
+            NewSolicitation::parse(
+                "c",
+                None,
+                None,
+                "please +K me".into(),
+                None,
+                Some(now - Duration::hours(hours)),
+                now,
+            )
+            .unwrap()
+        };
+        assert!(at(71).check_window(now, window).is_ok());
+        assert_eq!(
+            at(73).check_window(now, window).unwrap_err().code(),
+            "invalid_timestamp"
+        );
+    }
 
     #[test]
     fn validates_fields() {

@@ -52,7 +52,7 @@ pub struct ReportBody {
     request_body = ReportBody,
     responses(
         (status = 201, body = Solicitation),
-        (status = 400, description = "`invalid_handle`, `invalid_topic`, `invalid_text`, `invalid_timestamp` or a malformed body", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "`invalid_handle`, `invalid_topic`, `invalid_text`, `invalid_timestamp` (not RFC 3339, in the future, or older than the flag window) or a malformed body", body = Problem, content_type = "application/problem+json"),
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
     ),
@@ -84,6 +84,7 @@ pub async fn report(
         observed_at,
         time::now(),
     )?;
+    req.check_window(time::now(), state.detection.window)?;
     let detection = state.detection;
     let s = state
         .write(move |tx| svc::record(tx, &req, &by, &detection))

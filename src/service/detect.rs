@@ -63,13 +63,14 @@ fn raise(
 pub fn after_solicitation(
     tx: &mut Tx<'_>,
     ask: &storage::solicitations::Row,
+    reported_by: &str,
     d: &Detection,
 ) -> Result<usize> {
     if !ask.begging || !d.enabled {
         return Ok(0);
     }
     let seen = from_db(ask.observed_at);
-    let finding = solicited_finding(&super::model::ask_of(ask)?);
+    let finding = solicited_finding(&super::model::ask_of(ask, Some(reported_by.to_string()))?);
     let received = storage::endorsements::received_between(
         tx.conn()?,
         ask.requester_id,

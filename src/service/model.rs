@@ -88,8 +88,14 @@ fn load_in(conn: &mut DbConn, d: &Detection) -> Result<Model> {
     m.finish_load();
     if let Some(n) = newest {
         let from = to_db(Model::horizon(n, retain));
+        // Keys are few: their names once, not a lookup per ask.
+        let names: std::collections::HashMap<i32, String> = storage::keys::list(conn)?
+            .into_iter()
+            .map(|k| (k.id, k.name))
+            .collect();
         for row in storage::solicitations::begging_since(conn, from)? {
-            m.apply(Event::Asked(ask_of(&row)?));
+            let by = row.created_by.and_then(|id| names.get(&id).cloned());
+            m.apply(Event::Asked(ask_of(&row, by)?));
         }
     }
     if let Some((seq, hash)) = storage::ledger::head(conn)? {
@@ -98,8 +104,8 @@ fn load_in(conn: &mut DbConn, d: &Detection) -> Result<Model> {
     Ok(m)
 }
 
-/// An ask as the model keeps it, from its stored row.
-pub fn ask_of(row: &storage::solicitations::Row) -> Result<Ask> {
+/// An ask as the model keeps it, from its stored row and the name of the key that reported it.
+pub fn ask_of(row: &storage::solicitations::Row, reported_by: Option<String>) -> Result<Ask> {
     Ok(Ask {
         id: row.id,
         requester: row.requester_id,
@@ -110,6 +116,7 @@ pub fn ask_of(row: &storage::solicitations::Row) -> Result<Ask> {
         text: row.text.clone(),
         cues: serde_json::from_str(&row.cues)
             .map_err(|e| Error::Internal(format!("stored cues: {e}")))?,
+        reported_by,
     })
 }
 
@@ -208,6 +215,7 @@ fn apply_entry(conn: &mut DbConn, m: &mut Model, e: &Entry) -> Result<()> {
                     score: s.score,
                     text: s.text,
                     cues: s.cues,
+                    reported_by: s.reported_by,
                 }));
             }
         }

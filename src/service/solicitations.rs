@@ -61,11 +61,11 @@ pub fn record(
     };
     storage::solicitations::insert(tx.conn()?, &row)?;
     if row.begging {
-        let ask = super::model::ask_of(&row)?;
+        let ask = super::model::ask_of(&row, Some(by.name.clone()))?;
         tx.model_mut().apply(Event::Asked(ask));
     }
     // An ask reported after the endorsements it prompted still flags them.
-    super::detect::after_solicitation(tx, &row, detection)?;
+    super::detect::after_solicitation(tx, &row, &by.name, detection)?;
     Ok(Solicitation::from_parts(
         payload.id,
         req,

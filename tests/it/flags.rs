@@ -73,6 +73,10 @@ async fn an_endorsement_after_an_ask_is_held_as_solicited(b: Backend) {
         .await;
     assert_eq!(detail.json["evidence"]["solicitation_id"], s["id"]);
     assert_eq!(detail.json["evidence"]["text"], s["text"]);
+    assert_eq!(
+        detail.json["evidence"]["reported_by"], "test-app",
+        "the moderator sees which app reported the ask"
+    );
     assert_eq!(detail.json["endorsement"]["status"], "flagged");
 
     let third_party = app.endorse("bob", "carol", "writing").await;
@@ -115,6 +119,9 @@ async fn a_late_report_flags_the_endorsements_it_prompted(b: Backend) {
             .json["status"],
         "flagged"
     );
+    let flag = &flags_of(&app, id).await[0]["id"];
+    let detail = app.get(&format!("/v1/flags/{flag}"), &app.app_key).await;
+    assert_eq!(detail.json["evidence"]["reported_by"], "test-app");
     assert!(
         flags_of(&app, before.json["id"].as_i64().unwrap())
             .await

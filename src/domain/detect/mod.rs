@@ -83,6 +83,7 @@ pub fn solicited_finding(ask: &Ask) -> Finding {
             "cues": ask.cues,
             "observed_at": time::format(instant(ask.observed_at)),
             "broadcast": ask.target.is_none(),
+            "reported_by": ask.reported_by,
         }),
     }
 }

@@ -50,6 +50,8 @@ pub struct Ask {
     pub score: f64,
     pub text: String,
     pub cues: Vec<String>,
+    /// Name of the API key that reported it: a moderator sees which app an ask came from.
+    pub reported_by: Option<String>,
 }
 
 /// The last ledger entry applied.
@@ -311,6 +313,7 @@ mod tests {
             score: 0.9,
             text: "please".into(),
             cues: vec![],
+            reported_by: None,
         }));
         m.prune();
         assert_eq!(m.given(1, now, now).len(), 1);

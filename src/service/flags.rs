@@ -6,7 +6,9 @@ use super::tx::Tx;
 use super::{endorsements, Error, Principal, Result};
 use crate::db::DbConn;
 use crate::domain::endorsement::Endorsement;
-use crate::domain::flag::{status_after_review, Decision, Detection, Flag, FlagStatus, Reason};
+use crate::domain::flag::{
+    self, status_after_review, Decision, Detection, Flag, FlagStatus, Reason,
+};
 use crate::domain::ledger::{FlagReviewed, FLAG_REVIEWED};
 use crate::domain::time::{self, from_db};
 use crate::storage;
@@ -105,6 +107,32 @@ pub fn review(
         storage::endorsements::set_status(conn, row.endorsement_id, after)?;
     }
     get(conn, id)
+}
+
+/// Reviews every open flag raised for one reported ask (a backdated or malicious report is
+/// dismissed in one action). A report that does not exist is `NotFound`; one whose flags are
+/// all decided already gives an empty list.
+pub fn review_report(
+    tx: &mut Tx<'_>,
+    solicitation_id: i64,
+    decision: Decision,
+    note: Option<String>,
+    by: &Principal,
+    d: &Detection,
+) -> Result<Vec<FlagDetail>> {
+    let conn = tx.conn()?;
+    if storage::solicitations::find(conn, solicitation_id)?.is_none() {
+        return Err(Error::NotFound(format!("solicitation {solicitation_id}")));
+    }
+    let ids: Vec<i64> = storage::flags::open_with_reason(conn, Reason::Solicited.as_str())?
+        .into_iter()
+        .filter(|(_, evidence)| {
+            let evidence = serde_json::from_str(evidence).unwrap_or_default();
+            flag::report_of(Reason::Solicited.as_str(), &evidence) == Some(solicitation_id)
+        })
+        .map(|(id, _)| id)
+        .collect();
+    review_all(tx, &ids, decision, note, by, d)
 }
 
 /// Reviews several flags with one decision. Refusals come before any write, so one flag

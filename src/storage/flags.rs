@@ -86,6 +86,16 @@ pub struct Filter {
     pub limit: i64,
 }
 
+/// Open flags of one reason, (id, evidence JSON), oldest first.
+pub fn open_with_reason(conn: &mut DbConn, reason: &str) -> QueryResult<Vec<(i64, String)>> {
+    flags::table
+        .filter(flags::status.eq("open"))
+        .filter(flags::reason.eq(reason))
+        .order(flags::id.asc())
+        .select((flags::id, flags::evidence))
+        .load(conn)
+}
+
 pub fn list(conn: &mut DbConn, f: &Filter) -> QueryResult<Vec<Row>> {
     let mut q = flags::table.select(Row::as_select()).into_boxed();
     if let Some(s) = &f.status {

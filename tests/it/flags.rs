@@ -18,6 +18,7 @@ both_backends!(
     endorsers_in_lockstep_are_flagged,
     thresholds_and_windows_are_settings,
     an_upheld_flag_cannot_be_laundered,
+    a_report_is_dismissed_in_one_action,
 );
 
 async fn ask(
@@ -535,5 +536,59 @@ async fn an_upheld_flag_cannot_be_laundered(b: Backend) {
     app.endorse("alice", "carol", "writing")
         .await
         .assert_problem(409, "duplicate_endorsement");
+    assert_eq!(app.verify().await["ok"], true);
+}
+
+/// A moderator dismisses every flag one reported ask raised in one action (a backdated or
+/// malicious broadcast report can hold many endorsements), and only those.
+async fn a_report_is_dismissed_in_one_action(b: Backend) {
+    let Some(app) = spawn(b).await else { return };
+    let broadcast = ask(&app, "dave", None, Some(ago(1))).await;
+    let mut held = Vec::new();
+    for endorser in ["bob", "erin", "fay"] {
+        let e = app.endorse(endorser, "dave", "writing").await;
+        assert_eq!(e.json["status"], "flagged", "{}", e.text);
+        held.push(e.json["id"].as_i64().unwrap());
+    }
+    ask(&app, "carol", Some("alice"), Some(ago(1))).await;
+    let other = app.endorse("alice", "carol", "writing").await;
+    assert_eq!(other.json["status"], "flagged");
+
+    let moderator = create_key(&mut app.db.conn(), "mod", Role::Moderator);
+    let body = json!({"solicitation_id": broadcast["id"], "decision": "dismiss", "note": "backdated report"});
+    let r = app.post("/v1/flags/review", &moderator, &body).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let mut decided: Vec<i64> = r.json["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["endorsement"]["id"].as_i64().unwrap())
+        .collect();
+    decided.sort_unstable();
+    assert_eq!(decided, held, "exactly the report's flags");
+    for id in held {
+        let e = app
+            .get(&format!("/v1/endorsements/{id}"), &app.app_key)
+            .await;
+        assert_eq!(e.json["status"], "active", "{}", e.text);
+    }
+    let o = other.json["id"].as_i64().unwrap();
+    assert_eq!(
+        flags_of(&app, o).await[0]["status"],
+        "open",
+        "another report's flag stays"
+    );
+
+    let both = json!({"ids": [1], "solicitation_id": broadcast["id"], "decision": "dismiss"});
+    app.post("/v1/flags/review", &moderator, &both)
+        .await
+        .assert_problem(400, "invalid_ids");
+    let unknown = json!({"solicitation_id": 9999, "decision": "dismiss"});
+    assert_eq!(
+        app.post("/v1/flags/review", &moderator, &unknown)
+            .await
+            .status,
+        404
+    );
     assert_eq!(app.verify().await["ok"], true);
 }

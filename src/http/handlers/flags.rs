@@ -202,9 +202,15 @@ pub async fn review(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BulkReviewBody {
-    /// The flags to decide together, e.g. every flag of one ring or one burst (1–500).
-    #[schema(min_items = 1, max_items = 500)]
+    /// The flags to decide together, e.g. every flag of one ring or one burst (1–500). Give
+    /// either this or `solicitation_id`.
+    #[serde(default)]
+    #[schema(max_items = 500)]
     pub ids: Vec<i64>,
+    /// Every open flag raised for this reported ask (a backdated or malicious report is
+    /// dismissed in one action), instead of `ids`.
+    #[serde(default)]
+    pub solicitation_id: Option<i64>,
     pub decision: Decision,
     #[serde(default)]
     #[schema(max_length = 2000)]
@@ -225,7 +231,7 @@ pub struct BulkReviewResult {
         (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "a flag id or the solicitation is unknown", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`already_reviewed`: nothing was changed", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
@@ -238,21 +244,31 @@ pub async fn review_many(
     let by = caller.require(Permission::Moderate)?.clone();
     let BulkReviewBody {
         mut ids,
+        solicitation_id,
         decision,
         note,
     } = body.into_inner();
     check_note(&note)?;
     ids.sort_unstable();
     ids.dedup();
-    if ids.is_empty() || ids.len() > MAX_BULK {
-        return Err(ApiError::bad_request(
-            "invalid_ids",
-            format!("give 1 to {MAX_BULK} flag ids"),
-        ));
-    }
     let detection = state.detection;
-    let items = state
-        .write(move |tx| svc::review_all(tx, &ids, decision, note, &by, &detection))
-        .await?;
+    let items = match solicitation_id {
+        Some(report) if ids.is_empty() => {
+            state
+                .write(move |tx| svc::review_report(tx, report, decision, note, &by, &detection))
+                .await?
+        }
+        None if !ids.is_empty() && ids.len() <= MAX_BULK => {
+            state
+                .write(move |tx| svc::review_all(tx, &ids, decision, note, &by, &detection))
+                .await?
+        }
+        _ => {
+            return Err(ApiError::bad_request(
+                "invalid_ids",
+                format!("give either 1 to {MAX_BULK} flag ids or a solicitation_id"),
+            ))
+        }
+    };
     Ok(HttpResponse::Ok().json(BulkReviewResult { items }))
 }

@@ -21,6 +21,7 @@ both_backends!(
     unseeded_ring_gain_is_bounded,
     analyst_api_answers_and_guards,
     writes_trigger_a_background_recompute,
+    csv_cells_are_not_formulas,
 );
 
 /// No budget, no background surprises: the test says when to recompute.
@@ -487,4 +488,31 @@ async fn writes_trigger_a_background_recompute(b: Backend) {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     panic!("no recompute within 10 s of a write");
+}
+
+/// A handle may begin with `-`, which a spreadsheet reads as the start of a formula: the CSV
+/// leaderboard writes such a cell with a leading apostrophe (OWASP's CSV-injection advice).
+async fn csv_cells_are_not_formulas(b: Backend) {
+    let Some(app) = app_with(b, Params::default()).await else {
+        return;
+    };
+    endorse_all(&app, "writing", &[("a", "-2-1"), ("c", "-2-1"), ("a", "b")]).await;
+    recompute(&app).await;
+    let csv = app
+        .client
+        .get(app.url("/v1/topics/writing/leaderboard"))
+        .bearer_auth(&app.admin)
+        .header("Accept", "text/csv")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let cells: Vec<&str> = csv.lines().filter_map(|l| l.split(',').nth(1)).collect();
+    assert!(cells.contains(&"'-2-1"), "{csv}");
+    assert!(
+        cells.iter().all(|c| !c.starts_with(['=', '+', '-', '@'])),
+        "{csv}"
+    );
 }

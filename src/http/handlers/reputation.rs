@@ -98,12 +98,27 @@ fn wants_csv(req: &HttpRequest) -> bool {
         .is_some_and(|v| v.split(',').any(|m| m.trim().starts_with("text/csv")))
 }
 
+/// A text cell a spreadsheet would read as a formula (it begins with `=`, `+`, `-`, `@`, a tab
+/// or a carriage return) gets a leading apostrophe, as OWASP advises against CSV injection.
+/// Handles may begin with `-`.
+fn not_a_formula(cell: &str) -> String {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{cell}")
+    } else {
+        cell.to_string()
+    }
+}
+
 fn csv(board: &Leaderboard) -> Result<HttpResponse, ApiError> {
     let internal = |e: &dyn std::fmt::Display| {
         ApiError::from(crate::service::Error::Internal(format!("csv: {e}")))
     };
     let mut w = csv::Writer::from_writer(Vec::new());
     for row in &board.items {
+        let row = svc::LeaderRow {
+            user: not_a_formula(&row.user),
+            ..row.clone()
+        };
         w.serialize(row).map_err(|e| internal(&e))?;
     }
     if board.items.is_empty() {

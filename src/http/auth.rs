@@ -42,10 +42,11 @@ async fn lookup(state: &AppState, token: String) -> Result<Option<Principal>, Ap
     if let Some(cached) = state.keys.get(&key_hash) {
         return Ok(cached);
     }
+    let generation = state.keys.generation();
     let principal = state
         .run(move |conn| service::keys::authenticate(conn, &token))
         .await?;
-    state.keys.put(key_hash, principal.clone());
+    state.keys.put(key_hash, principal.clone(), generation);
     Ok(principal)
 }
 

@@ -9,6 +9,7 @@ use crate::common::{create_key, spawn, Backend, TestApp};
 both_backends!(
     ledger_pages_in_order_and_chains,
     verify_catches_an_edited_endorsement,
+    verify_catches_an_edited_creator,
     verify_catches_an_un_revoked_endorsement,
     verify_catches_an_edited_ledger_payload,
     verify_catches_a_rehashed_entry,
@@ -84,6 +85,18 @@ async fn verify_catches_an_edited_endorsement(b: Backend) {
     expect_broken(
         &app,
         "UPDATE endorsements SET note = 'edited' WHERE id = 2",
+        2,
+    )
+    .await;
+}
+
+async fn verify_catches_an_edited_creator(b: Backend) {
+    // Which key created an endorsement is in its entry's payload (rebuilt from the row), so
+    // moving the endorsement to another app, or to none, breaks the chain there.
+    let Some(app) = seeded(b).await else { return };
+    expect_broken(
+        &app,
+        "UPDATE endorsements SET created_by = NULL WHERE id = 2",
         2,
     )
     .await;

@@ -70,7 +70,7 @@ pub async fn admit(
     };
     let who = match &principal {
         Ok(p) => Identity::Key(p.key_id),
-        Err(_) => Identity::Ip(state.proxies.of_request(&req)),
+        Err(_) => Identity::client(state.proxies.of_request(&req)),
     };
     let own_rate = principal.as_ref().ok().and_then(|p| p.rate);
     let decision = state.limiters.check(who, Class::of(req.method()), own_rate);

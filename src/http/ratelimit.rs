@@ -40,8 +40,29 @@ impl Class {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Identity {
     Key(i32),
+    /// A client without a valid key, by address (see [`Identity::client`]).
     Ip(IpAddr),
+    /// Every keyless client past [`MAX_CLIENT_BUCKETS`], together: a flood of fresh addresses
+    /// cannot grow the limiter's memory without bound.
+    Crowd,
 }
+
+impl Identity {
+    /// The bucket of a keyless client at `ip`. An IPv6 client is its /64: one subscriber or
+    /// host gets a whole /64 and can draw a fresh address from it for every request.
+    pub fn client(ip: IpAddr) -> Identity {
+        match ip {
+            IpAddr::V4(_) => Identity::Ip(ip),
+            IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+                Some(v4) => Identity::Ip(IpAddr::V4(v4)),
+                None => Identity::Ip(IpAddr::V6((u128::from(v6) & !0u128 >> 64 << 64).into())),
+            },
+        }
+    }
+}
+
+/// Most keyless clients with a bucket of their own, per quota (about 100 bytes each).
+pub const MAX_CLIENT_BUCKETS: usize = 100_000;
 
 /// The server-wide default quotas.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -159,6 +180,8 @@ impl Decision {
 /// Every bucket of this instance.
 pub struct Limiters {
     defaults: Pair,
+    /// Keyless clients with a bucket of their own, at most; the rest share [`Identity::Crowd`].
+    client_cap: usize,
     /// Keys an admin gave their own quota, grouped by quota.
     custom: RwLock<HashMap<Rate, Arc<Pair>>>,
     clock: DefaultClock,
@@ -168,15 +191,30 @@ impl Limiters {
     pub fn new(settings: RateSettings) -> Limiters {
         Limiters {
             defaults: Pair::new(settings.write, settings.read),
+            client_cap: MAX_CLIENT_BUCKETS,
             custom: RwLock::new(HashMap::new()),
             clock: DefaultClock::default(),
         }
     }
 
+    /// The same limiters with another cap on keyless clients' buckets (tests).
+    pub fn with_client_cap(mut self, cap: usize) -> Limiters {
+        self.client_cap = cap;
+        self
+    }
+
     /// Draws one request from the bucket of `who`; `own` is a key's own quota, if it has one.
     pub fn check(&self, who: Identity, class: Class, own: Option<Rate>) -> Decision {
         match own {
-            None => self.decide(self.defaults.get(class), who),
+            None => {
+                let limiter = self.defaults.get(class);
+                let full = limiter.is_some_and(|l| l.len() >= self.client_cap);
+                let who = match who {
+                    Identity::Ip(_) if full => Identity::Crowd,
+                    other => other,
+                };
+                self.decide(limiter, who)
+            }
             Some(rate) if rate.is_unlimited() => Decision::Unlimited,
             Some(rate) => {
                 let pair = self.custom_pair(rate);
@@ -335,6 +373,29 @@ mod tests {
             }
         ));
         assert_eq!(RateSettings::OFF.write, Rate::UNLIMITED);
+    }
+
+    #[test]
+    fn an_ipv6_client_is_its_64_and_past_the_cap_clients_share_a_bucket() {
+        let v6 = |s: &str| Identity::client(s.parse().unwrap());
+        assert_eq!(v6("2001:db8::1"), v6("2001:db8::ffff:ffff:ffff:ffff"));
+        assert_ne!(v6("2001:db8::1"), v6("2001:db8:0:1::1"));
+        assert_eq!(v6("::ffff:198.51.100.7"), v6("198.51.100.7"));
+        assert_ne!(v6("198.51.100.7"), v6("198.51.100.8"));
+
+        let l = Limiters::new(RateSettings {
+            write: rate(1000, 1000),
+            read: rate(1, 1),
+        })
+        .with_client_cap(10);
+        for i in 0..1000u32 {
+            l.check(
+                Identity::client(IpAddr::from(i.to_be_bytes())),
+                Class::Read,
+                None,
+            );
+        }
+        assert!(l.len() <= 11, "{} buckets", l.len());
     }
 
     #[test]

@@ -15,6 +15,7 @@ both_backends!(
     requests_without_a_valid_key_are_limited_by_ip,
     admin_gives_a_key_its_own_quota,
     forwarded_for_is_believed_only_from_trusted_proxies,
+    an_ipv6_client_is_limited_by_its_64,
 );
 
 fn limited(write: (u32, u32), read: (u32, u32)) -> Options {
@@ -232,6 +233,28 @@ async fn forwarded_for_is_believed_only_from_trusted_proxies(b: Backend) {
     anonymous_via(&direct, "198.51.100.3")
         .await
         .assert_problem(429, "rate_limited");
+}
+
+/// A client that draws a fresh IPv6 address from its /64 for every request still draws from
+/// one bucket; another /64 is another client.
+async fn an_ipv6_client_is_limited_by_its_64(b: Backend) {
+    let trusting = Options {
+        trusted_proxies: "127.0.0.1".parse().unwrap(),
+        ..limited((100, 100), (1, 2))
+    };
+    let Some(app) = spawn_with(b, trusting).await else {
+        return;
+    };
+    assert_eq!(anonymous_via(&app, "2001:db8::1").await.status, 401);
+    assert_eq!(anonymous_via(&app, "2001:db8::2").await.status, 401);
+    anonymous_via(&app, "2001:db8::ffff:1234")
+        .await
+        .assert_problem(429, "rate_limited");
+    assert_eq!(
+        anonymous_via(&app, "2001:db8:0:1::1").await.status,
+        401,
+        "another /64, another client"
+    );
 }
 
 /// 100,000 distinct clients (through a trusted proxy) fill the limiter; the sweeper empties it.

@@ -1,6 +1,7 @@
 //! What every response carries whatever route answered it: a request id (also in the logs), an
-//! access-log line, `nosniff`, `no-store` on the API, and CORS headers for the origins an
-//! operator allows (none by default).
+//! access-log line, `nosniff`, no framing, `no-store` on the API, a content security policy on
+//! the documentation pages, and CORS headers for the origins an operator allows (none by
+//! default).
 
 use std::str::FromStr;
 use std::time::Instant;
@@ -24,6 +25,12 @@ const EXPOSE_HEADERS: &str = "X-Request-Id, Location, Retry-After, X-Next-Cursor
 const ALLOW_METHODS: &str = "GET, POST, PUT, PATCH, DELETE";
 /// How long a browser may reuse a preflight answer, in seconds.
 const PREFLIGHT_MAX_AGE: &str = "3600";
+/// The API documentation pages (Swagger UI, served from the binary): their own scripts and
+/// styles only, the data: images its stylesheet uses, and no framing by other sites. Swagger UI
+/// sets element styles from its script, hence `'unsafe-inline'` for styles (not for scripts).
+const DOCS_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+     img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; \
+     form-action 'self'; object-src 'none'";
 
 /// Web origins whose pages may call the API from a browser. Empty (the default) means none:
 /// plusk's clients are servers, and an API key must not live in somebody's browser by accident.
@@ -79,6 +86,7 @@ pub async fn hygiene(
         .map(ToString::to_string)
         .unwrap_or_default();
     let api = req.path().starts_with("/v1");
+    let docs = req.path().starts_with("/docs");
     let origin = allowed_origin(&req);
     let method = req.method().clone();
 
@@ -91,6 +99,11 @@ pub async fn hygiene(
     let status = res.status();
     let headers = res.headers_mut();
     put(headers, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
+    // No page of plusk's is meant to be framed by another site (clickjacking).
+    put(headers, header::X_FRAME_OPTIONS, "DENY");
+    if docs {
+        put(headers, header::CONTENT_SECURITY_POLICY, DOCS_CSP);
+    }
     if api {
         put(headers, header::CACHE_CONTROL, "no-store");
     }

@@ -62,6 +62,28 @@ async fn every_response_carries_nosniff_and_a_request_id() {
     }
 }
 
+/// The documentation pages run only their own scripts and cannot be framed; no response can.
+#[tokio::test]
+async fn the_docs_have_a_content_security_policy() {
+    let app = spawn(Backend::Sqlite).await.unwrap();
+    for path in ["/docs/", "/docs/swagger-initializer.js"] {
+        let r = raw(&app, Method::GET, path, &[]).await;
+        assert_eq!(r.status().as_u16(), 200, "{path}");
+        let csp = header(&r, "content-security-policy").expect("a CSP");
+        for directive in [
+            "default-src 'self'",
+            "script-src 'self'",
+            "frame-ancestors 'none'",
+        ] {
+            assert!(csp.contains(directive), "{path}: {csp}");
+        }
+        assert!(!csp.contains("unsafe-eval"), "{csp}");
+        assert_eq!(header(&r, "x-frame-options"), Some("DENY"), "{path}");
+    }
+    let api = raw(&app, Method::GET, "/healthz", &[]).await;
+    assert_eq!(header(&api, "x-frame-options"), Some("DENY"));
+}
+
 #[tokio::test]
 async fn cors_is_closed_by_default() {
     let app = spawn(Backend::Sqlite).await.unwrap();

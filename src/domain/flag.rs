@@ -130,7 +130,6 @@ pub struct Finding {
     pub evidence: serde_json::Value,
 }
 
-/// The endorsement's status after a flag with `score` is raised on it.
 /// The reported ask a flag was raised for, if it was raised for one (`solicited` flags name it
 /// in their evidence): a moderator can decide all of one report's flags at once.
 pub fn report_of(reason: &str, evidence: &serde_json::Value) -> Option<i64> {
@@ -139,6 +138,7 @@ pub fn report_of(reason: &str, evidence: &serde_json::Value) -> Option<i64> {
         .flatten()
 }
 
+/// The endorsement's status after a flag with `score` is raised on it.
 pub fn status_after_flag(current: Status, score: f64, hold_threshold: f64) -> Status {
     if current == Status::Active && score >= hold_threshold {
         Status::Flagged

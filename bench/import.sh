@@ -7,6 +7,7 @@
 #   bench/import.sh                                  # 200,000 lines, both backends
 #   LINES=1000000 BACKENDS=sqlite bench/import.sh
 #   BASELINE_BIN=/path/to/older/plusk bench/import.sh   # an older build beside this one
+#   MODES="batches bulk" bench/import.sh             # batches of BATCH lines, and --bulk
 #
 # Needs: cargo, python3, the sqlite3 shell (installed from Debian's packages if missing) and a
 # local PostgreSQL (PLUSK_BENCH_POSTGRES, default postgres://postgres@127.0.0.1:5432) with psql.
@@ -16,6 +17,9 @@ cd "$(dirname "$0")/.."
 LINES="${LINES:-200000}"
 BATCH="${BATCH:-5000}"
 BACKENDS="${BACKENDS:-sqlite postgres}"
+# batches: one transaction per BATCH lines; bulk: `--bulk` (one transaction, indexes built at
+# the end). The baseline build only runs batches unless it knows --bulk.
+MODES="${MODES:-batches bulk}"
 PG_BASE="${PLUSK_BENCH_POSTGRES:-postgres://postgres@127.0.0.1:5432}"
 
 if ! command -v sqlite3 >/dev/null; then
@@ -46,37 +50,45 @@ sizes_pg() {
 }
 
 for entry in "${BINS[@]}"; do
-    name="${entry%%=*}"
-    bin="${entry#*=}"
-    for backend in $BACKENDS; do
-        if [ "$backend" = sqlite ]; then
-            url="$WORK/$name.db"
-        else
-            db="plusk_bench_import_$$"
-            psql -qAt "$PG_BASE/postgres" -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"
-            url="$PG_BASE/$db"
+    for mode in $MODES; do
+        name="${entry%%=*}"
+        bin="${entry#*=}"
+        flags=()
+        if [ "$mode" = bulk ]; then
+            "$bin" import --help | grep -q -- --bulk || continue
+            flags=(--bulk)
+            name="$name-bulk"
         fi
-        start=$(date +%s.%N)
-        # Exit 1 means some lines were refused (the generator makes a few duplicates).
-        RUST_LOG=warn "$bin" import --database-url "$url" --no-budget --batch-size "$BATCH" \
-            "$WORK/history.ndjson" >"$WORK/import.out" 2>"$WORK/import.err" || true
-        secs=$(echo "$(date +%s.%N) - $start" | bc)
-        tail -n1 "$WORK/import.out"
-        if [ "$backend" = sqlite ]; then
-            sizes_sqlite "$url" >"$WORK/sizes"
-            n=$(sqlite3 "$url" "SELECT COUNT(*) FROM endorsements")
-        else
-            sizes_pg "$url" >"$WORK/sizes"
-            n=$(psql -qAt "$url" -c "SELECT COUNT(*) FROM endorsements")
-        fi
-        verify=$("$bin" ledger verify --database-url "$url" | head -c 200 || true)
-        printf '%s %s: %d lines in %.1f s = %.0f lines/s; %d endorsements; verify %s\n' \
-            "$name" "$backend" "$LINES" "$secs" "$(echo "$LINES / $secs" | bc -l)" "$n" "$verify"
-        awk -v n="$n" -v who="$name $backend" '
-            { total += $2; printf "  %-32s %8.1f bytes/endorsement\n", $1, $2 / n }
-            END { printf "BYTES %s: %.0f bytes/endorsement in all\n", who, total / n }' "$WORK/sizes"
-        if [ "$backend" = postgres ]; then
-            psql -qAt "$PG_BASE/postgres" -c "DROP DATABASE $db"
-        fi
+        for backend in $BACKENDS; do
+            if [ "$backend" = sqlite ]; then
+                url="$WORK/$name.db"
+            else
+                db="plusk_bench_import_$$"
+                psql -qAt "$PG_BASE/postgres" -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"
+                url="$PG_BASE/$db"
+            fi
+            start=$(date +%s.%N)
+            # Exit 1 means some lines were refused (the generator makes a few duplicates).
+            RUST_LOG=warn "$bin" import --database-url "$url" --no-budget --batch-size "$BATCH" "${flags[@]}" \
+                "$WORK/history.ndjson" >"$WORK/import.out" 2>"$WORK/import.err" || true
+            secs=$(echo "$(date +%s.%N) - $start" | bc)
+            tail -n1 "$WORK/import.out"
+            if [ "$backend" = sqlite ]; then
+                sizes_sqlite "$url" >"$WORK/sizes"
+                n=$(sqlite3 "$url" "SELECT COUNT(*) FROM endorsements")
+            else
+                sizes_pg "$url" >"$WORK/sizes"
+                n=$(psql -qAt "$url" -c "SELECT COUNT(*) FROM endorsements")
+            fi
+            verify=$("$bin" ledger verify --database-url "$url" | head -c 200 || true)
+            printf '%s %s: %d lines in %.1f s = %.0f lines/s; %d endorsements; verify %s\n' \
+                "$name" "$backend" "$LINES" "$secs" "$(echo "$LINES / $secs" | bc -l)" "$n" "$verify"
+            awk -v n="$n" -v who="$name $backend" '
+                { total += $2; printf "  %-32s %8.1f bytes/endorsement\n", $1, $2 / n }
+                END { printf "BYTES %s: %.0f bytes/endorsement in all\n", who, total / n }' "$WORK/sizes"
+            if [ "$backend" = postgres ]; then
+                psql -qAt "$PG_BASE/postgres" -c "DROP DATABASE $db"
+            fi
+        done
     done
 done

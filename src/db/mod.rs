@@ -17,7 +17,7 @@ use diesel::sqlite::SqliteConnection;
 
 pub use migrate::run_migrations;
 pub use pool::{build_pool, establish, ConnectError, DbPool, PoolOptions};
-pub use tx::{side_tx, snapshot_tx, write_tx};
+pub use tx::{allow_long_statements, side_tx, snapshot_tx, write_tx};
 pub use url::{Backend, DbUrl, DbUrlError};
 
 /// One connection to either backend. Only SQL types both backends share are used through it.

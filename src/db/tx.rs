@@ -85,3 +85,13 @@ where
         }
     }
 }
+
+/// Lifts PostgreSQL's per-statement timeout until the end of the current transaction, for the
+/// few statements that are long by design (building an index over every endorsement). SQLite
+/// has no such timeout.
+pub fn allow_long_statements(conn: &mut DbConn) -> diesel::QueryResult<()> {
+    if let DbConn::Pg(c) = conn {
+        c.batch_execute("SET LOCAL statement_timeout = 0")?;
+    }
+    Ok(())
+}

@@ -11,6 +11,7 @@ use crate::domain::endorsement::NewEndorsement;
 use crate::domain::flag::Detection;
 use crate::domain::model::Model;
 use crate::domain::{time, Rejection};
+use crate::storage;
 
 /// One NDJSON line as written.
 #[derive(Debug, Deserialize)]
@@ -105,38 +106,90 @@ impl Importer {
     /// Records a batch in one transaction. A line the rules refuse changes nothing (the rules
     /// are judged before anything is written), so the others go on.
     pub fn batch(&mut self, conn: &mut DbConn, batch: &[Parsed]) -> Result<Vec<LineFailure>> {
-        let (budget, detection) = (self.budget, self.detection);
-        let model = &mut self.model;
-        let outcome = write_tx(conn, |conn| {
-            let m = super::model::ready(conn, model, &detection)?;
-            let mut tx = Tx::new(conn, m);
-            let mut failures = Vec::new();
-            for p in batch {
-                let rec = Record {
-                    req: &p.req,
-                    created_at: p.created_at,
-                    budget,
-                    by: None,
-                    detection: &detection,
-                };
-                match record(&mut tx, &rec) {
-                    Ok(_) => {}
-                    Err(Error::Rejected(r)) => failures.push(LineFailure {
-                        line_no: p.line_no,
-                        code: r.code(),
-                        message: r.to_string(),
-                    }),
-                    Err(e) => return Err(e),
-                }
-            }
-            tx.flush()?;
-            Ok(failures)
-        });
+        let outcome = write_tx(conn, |conn| self.record(conn, batch));
         if outcome.is_err() {
             // The model may hold what was rolled back: load it again next time.
             self.model = None;
         }
         outcome
+    }
+
+    /// Runs `load` as one bulk load: a single transaction, with the endorsements' secondary
+    /// indexes dropped first and built again at the end (one sort each instead of a random
+    /// insert per line into each). All or nothing: if `load` or a rebuild fails, nothing of it
+    /// stays. The write lock is held throughout, and on PostgreSQL dropping an index locks
+    /// the table against readers too, so this is for a service that is stopped.
+    pub fn bulk<T, E>(
+        &mut self,
+        conn: &mut DbConn,
+        load: impl FnOnce(&mut BulkLoad<'_>) -> std::result::Result<T, E>,
+        mut on_index: impl FnMut(&str, usize, usize),
+    ) -> std::result::Result<T, E>
+    where
+        E: From<Error> + From<diesel::result::Error>,
+    {
+        let outcome = write_tx(conn, |conn| {
+            super::model::ready(conn, &mut self.model, &self.detection)?;
+            crate::db::allow_long_statements(conn)?;
+            let dropped = storage::indexes::secondary(conn, "endorsements")?;
+            for index in &dropped {
+                storage::indexes::drop(conn, index)?;
+            }
+            let value = load(&mut BulkLoad {
+                conn: &mut *conn,
+                importer: &mut *self,
+            })?;
+            for (i, index) in dropped.iter().enumerate() {
+                on_index(&index.name, i + 1, dropped.len());
+                storage::indexes::create(conn, index)?;
+            }
+            Ok(value)
+        });
+        if outcome.is_err() {
+            self.model = None;
+        }
+        outcome
+    }
+
+    /// Judges and writes one batch inside the caller's write transaction.
+    fn record(&mut self, conn: &mut DbConn, batch: &[Parsed]) -> Result<Vec<LineFailure>> {
+        let (budget, detection) = (self.budget, self.detection);
+        let m = super::model::ready(conn, &mut self.model, &detection)?;
+        let mut tx = Tx::new(conn, m);
+        let mut failures = Vec::new();
+        for p in batch {
+            let rec = Record {
+                req: &p.req,
+                created_at: p.created_at,
+                budget,
+                by: None,
+                detection: &detection,
+            };
+            match record(&mut tx, &rec) {
+                Ok(_) => {}
+                Err(Error::Rejected(r)) => failures.push(LineFailure {
+                    line_no: p.line_no,
+                    code: r.code(),
+                    message: r.to_string(),
+                }),
+                Err(e) => return Err(e),
+            }
+        }
+        tx.flush()?;
+        Ok(failures)
+    }
+}
+
+/// A bulk load under way (see [`Importer::bulk`]): batches go into its one transaction.
+pub struct BulkLoad<'a> {
+    conn: &'a mut DbConn,
+    importer: &'a mut Importer,
+}
+
+impl BulkLoad<'_> {
+    /// Judges and writes one batch; returns the lines the rules refused, as [`Importer::batch`].
+    pub fn batch(&mut self, batch: &[Parsed]) -> Result<Vec<LineFailure>> {
+        self.importer.record(self.conn, batch)
     }
 }
 

@@ -101,7 +101,7 @@ pub fn insert_many(conn: &mut DbConn, rows: &[NewRow]) -> QueryResult<()> {
                     endorsements::endorser_id.eq(r.endorser_id),
                     endorsements::endorsee_id.eq(r.endorsee_id),
                     endorsements::topic_id.eq(r.topic_id),
-                    endorsements::note.eq(r.note.as_deref()),
+                    endorsements::note.eq(r.note.clone()),
                     endorsements::status.eq(r.status.as_str()),
                     endorsements::created_at.eq(db_stamp(r.created_at)),
                     endorsements::ledger_seq.eq(r.ledger_seq),
@@ -109,9 +109,7 @@ pub fn insert_many(conn: &mut DbConn, rows: &[NewRow]) -> QueryResult<()> {
                 )
             })
             .collect();
-        super::per_backend!(&mut *conn, |c| diesel::insert_into(endorsements::table)
-            .values(values)
-            .execute(c))?;
+        super::insert_rows!(conn, endorsements::table, values)?;
     }
     Ok(())
 }

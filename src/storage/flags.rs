@@ -25,9 +25,7 @@ pub struct Row {
 
 pub fn insert_many(conn: &mut DbConn, rows: &[Row]) -> QueryResult<()> {
     for chunk in super::chunks(rows) {
-        super::per_backend!(&mut *conn, |c| diesel::insert_into(flags::table)
-            .values(chunk)
-            .execute(c))?;
+        super::insert_rows!(conn, flags::table, chunk.to_vec())?;
     }
     Ok(())
 }

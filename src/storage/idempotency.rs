@@ -43,17 +43,15 @@ pub fn insert_many(conn: &mut DbConn, rows: &[New]) -> QueryResult<()> {
             .map(|n| {
                 (
                     idempotency_keys::api_key_id.eq(n.api_key_id),
-                    idempotency_keys::idem_key.eq(&n.key),
-                    idempotency_keys::request_hash.eq(&n.record.request_hash),
+                    idempotency_keys::idem_key.eq(n.key.clone()),
+                    idempotency_keys::request_hash.eq(n.record.request_hash.clone()),
                     idempotency_keys::status_code.eq(n.record.status_code),
-                    idempotency_keys::response_body.eq(&n.record.response_body),
+                    idempotency_keys::response_body.eq(n.record.response_body.clone()),
                     idempotency_keys::created_at.eq(db_time(n.at)),
                 )
             })
             .collect();
-        super::per_backend!(&mut *conn, |c| diesel::insert_into(idempotency_keys::table)
-            .values(values)
-            .execute(c))?;
+        super::insert_rows!(conn, idempotency_keys::table, values)?;
     }
     Ok(())
 }

@@ -79,17 +79,15 @@ pub fn insert_many(conn: &mut DbConn, entries: &[Entry]) -> QueryResult<()> {
             .map(|e| {
                 (
                     ledger::seq.eq(e.seq),
-                    ledger::kind.eq(&e.kind),
+                    ledger::kind.eq(e.kind.clone()),
                     ledger::at.eq(db_stamp(e.at)),
-                    ledger::payload.eq(stores_payload(&e.kind).then_some(&e.payload)),
+                    ledger::payload.eq(stores_payload(&e.kind).then(|| e.payload.clone())),
                     // Our own hashes are always 64 hex digits.
                     ledger::hash.eq(hex::decode(&e.hash).unwrap_or_default()),
                 )
             })
             .collect();
-        super::per_backend!(&mut *conn, |c| diesel::insert_into(ledger::table)
-            .values(values)
-            .execute(c))?;
+        super::insert_rows!(conn, ledger::table, values)?;
     }
     Ok(())
 }

@@ -37,14 +37,12 @@ pub fn insert_many(conn: &mut DbConn, rows: &[New]) -> QueryResult<()> {
             .map(|t| {
                 (
                     topics::id.eq(t.id),
-                    topics::slug.eq(&t.slug),
+                    topics::slug.eq(t.slug.clone()),
                     topics::created_at.eq(db_time(t.created_at)),
                 )
             })
             .collect();
-        super::per_backend!(&mut *conn, |c| diesel::insert_into(topics::table)
-            .values(values)
-            .execute(c))?;
+        super::insert_rows!(conn, topics::table, values)?;
     }
     match rows.iter().map(|t| t.id).max() {
         Some(max) => super::sync_sequence(conn, "topics", max),

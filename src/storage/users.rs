@@ -52,14 +52,12 @@ pub fn insert_many(conn: &mut DbConn, rows: &[New]) -> QueryResult<()> {
             .map(|u| {
                 (
                     users::id.eq(u.id),
-                    users::handle.eq(&u.handle),
+                    users::handle.eq(u.handle.clone()),
                     users::created_at.eq(db_time(u.created_at)),
                 )
             })
             .collect();
-        super::per_backend!(&mut *conn, |c| diesel::insert_into(users::table)
-            .values(values)
-            .execute(c))?;
+        super::insert_rows!(conn, users::table, values)?;
     }
     match rows.iter().map(|u| u.id).max() {
         Some(max) => super::sync_sequence(conn, "users", max),

@@ -9,7 +9,13 @@ use serde_json::json;
 use crate::both_backends;
 use crate::common::{spawn_on, Backend, Options, Served, TestDb};
 
-both_backends!(keys_commands, migrate_and_verify_commands, import_command);
+both_backends!(
+    keys_commands,
+    migrate_and_verify_commands,
+    import_command,
+    bulk_import_command,
+    a_killed_bulk_import_leaves_nothing
+);
 
 fn plusk(db: &TestDb, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_plusk"))
@@ -200,6 +206,152 @@ async fn import_command(b: Backend) {
         "{}",
         stderr(&missing)
     );
+}
+
+/// `lines` endorsements from distinct endorsers, in time order, as an import file.
+fn history(dir: &std::path::Path, lines: usize) -> std::path::PathBuf {
+    let path = dir.join(format!("history-{lines}.ndjson"));
+    let mut out = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
+    for i in 0..lines {
+        let (min, sec) = (i / 60 % 60, i % 60);
+        writeln!(
+            out,
+            r#"{{"endorser":"e{i}","endorsee":"r{}","topic":"t{}","created_at":"2025-05-{:02}T{:02}:{min:02}:{sec:02}Z"}}"#,
+            i % 997,
+            i % 7,
+            1 + i / 86_400,
+            i / 3600 % 24,
+        )
+        .unwrap();
+    }
+    out.flush().unwrap();
+    path
+}
+
+fn endorsement_indexes(db: &TestDb) -> Vec<plusk::storage::indexes::Index> {
+    plusk::storage::indexes::secondary(&mut db.conn(), "endorsements").unwrap()
+}
+
+async fn bulk_import_command(b: Backend) {
+    let Some(db) = TestDb::new(b) else { return };
+    let indexes = endorsement_indexes(&db);
+    assert!(indexes.len() >= 4, "{indexes:?}");
+    let dir = tempfile::tempdir().unwrap();
+    let file = history(dir.path(), 300);
+    let mut text = std::fs::read_to_string(&file).unwrap();
+    // A duplicate of line 1 and a line that does not parse: refused, the rest goes in.
+    let first = text.lines().next().unwrap().to_owned();
+    text.push_str(&format!("{first}\n{{oops\n"));
+    std::fs::write(&file, text).unwrap();
+
+    let out = plusk(
+        &db,
+        &[
+            "import",
+            "--bulk",
+            "--no-budget",
+            "--batch-size",
+            "64",
+            file.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("302 line(s) read, 300 imported, 2 failed"),
+        "{}",
+        stdout(&out)
+    );
+    let err = stderr(&out);
+    assert!(err.contains("line 301: duplicate_endorsement"), "{err}");
+    assert!(err.contains("line 302: invalid_json"), "{err}");
+    assert_eq!(
+        endorsement_indexes(&db),
+        indexes,
+        "every index built again, as it was"
+    );
+    assert_eq!(crate::common::count_rows(&db, "endorsements"), 300);
+    let verify = plusk(&db, &["ledger", "verify"]);
+    assert!(verify.status.success(), "{}", stdout(&verify));
+
+    // The rules see what the bulk load wrote: the same lines again are all duplicates.
+    let again = plusk(
+        &db,
+        &["import", "--bulk", "--no-budget", file.to_str().unwrap()],
+    );
+    assert!(
+        stdout(&again).contains("0 imported, 302 failed"),
+        "{}",
+        stdout(&again)
+    );
+}
+
+/// Whether another writer can take the write lock right now (checked without waiting).
+fn write_lock_free(db: &TestDb) -> bool {
+    use diesel::connection::SimpleConnection;
+    let mut conn = db.conn();
+    match &mut conn {
+        plusk::db::DbConn::Sqlite(c) => {
+            c.batch_execute("PRAGMA busy_timeout = 0").unwrap();
+            let free = c.batch_execute("BEGIN IMMEDIATE").is_ok();
+            if free {
+                c.batch_execute("ROLLBACK").unwrap();
+            }
+            free
+        }
+        plusk::db::DbConn::Pg(c) => {
+            #[derive(diesel::QueryableByName)]
+            struct Got {
+                #[diesel(sql_type = diesel::sql_types::Bool)]
+                got: bool,
+            }
+            use diesel::RunQueryDsl;
+            // The key of plusk's write lock (src/db/tx.rs).
+            diesel::sql_query("SELECT pg_try_advisory_xact_lock(482670127467) AS got")
+                .get_result::<Got>(c)
+                .unwrap()
+                .got
+        }
+    }
+}
+
+async fn a_killed_bulk_import_leaves_nothing(b: Backend) {
+    let Some(db) = TestDb::new(b) else { return };
+    let indexes = endorsement_indexes(&db);
+    let dir = tempfile::tempdir().unwrap();
+    let file = history(dir.path(), 150_000);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_plusk"))
+        .args(["import", "--bulk", "--no-budget", file.to_str().unwrap()])
+        .env("DATABASE_URL", &db.url)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("run plusk");
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while write_lock_free(&db) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the import never took the write lock"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // Well into the load, not yet at its end.
+    std::thread::sleep(Duration::from_millis(700));
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "the import ended before it could be killed"
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    assert_eq!(crate::common::count_rows(&db, "endorsements"), 0);
+    assert_eq!(crate::common::count_rows(&db, "ledger"), 0);
+    assert_eq!(
+        endorsement_indexes(&db),
+        indexes,
+        "the indexes as they were"
+    );
+    let verify = plusk(&db, &["ledger", "verify"]);
+    assert!(verify.status.success(), "{}", stdout(&verify));
 }
 
 #[tokio::test]

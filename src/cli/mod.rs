@@ -100,7 +100,7 @@ pub struct DetectionArgs {
     #[arg(long, env = "PLUSK_LOCKSTEP_ENDORSEES", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub lockstep_endorsees: u32,
     /// …within this many minutes.
-    #[arg(long, env = "PLUSK_LOCKSTEP_WINDOW_MINUTES", default_value_t = 60, value_parser = clap::value_parser!(u32).range(1..=10080))]
+    #[arg(long, env = "PLUSK_LOCKSTEP_WINDOW_MINUTES", default_value_t = 1440, value_parser = clap::value_parser!(u32).range(1..=10080))]
     pub lockstep_window_minutes: u32,
 }
 

@@ -128,6 +128,10 @@ pub struct Finding {
     pub score: f64,
     /// What a moderator needs to judge it: the ask, the note, the other endorsement.
     pub evidence: serde_json::Value,
+    /// The other endorsements of the same group (the rest of a ring, a lockstep group's other
+    /// endorsements): each gets the same flag, since a pattern is made by all its edges, not
+    /// only by the one that completed it.
+    pub group: Vec<i64>,
 }
 
 /// The reported ask a flag was raised for, if it was raised for one (`solicited` flags name it
@@ -159,7 +163,9 @@ pub fn status_after_review(current: Status, decision: Decision, other_open_holds
 }
 
 /// Lockstep (CopyCatch-style): at least `min_endorsers` endorsers who each endorsed at least
-/// `min_endorsees` of the same endorsees within `window`.
+/// `min_endorsees` of the same endorsees within `window` (a day by default: the daily budget
+/// makes spreading a campaign over the day natural; only groups of thin accounts count, so a
+/// long window does not catch audiences).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LockstepRule {
     pub min_endorsers: usize,
@@ -172,7 +178,7 @@ impl Default for LockstepRule {
         LockstepRule {
             min_endorsers: 3,
             min_endorsees: 3,
-            window: Duration::hours(1),
+            window: Duration::days(1),
         }
     }
 }

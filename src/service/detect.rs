@@ -25,6 +25,41 @@ pub fn raise_all(
     Ok(status)
 }
 
+/// Raises each group finding on the group's other endorsements (see [`Finding::group`]) that
+/// carry no flag for the same reason yet. Call after the endorsement that completed the
+/// group is written: this reads and updates rows.
+pub fn raise_on_groups(tx: &mut Tx<'_>, findings: &[Finding], d: &Detection) -> Result<()> {
+    for f in findings {
+        for id in &f.group {
+            raise_on_existing(tx, *id, f, d)?;
+        }
+    }
+    Ok(())
+}
+
+/// Flags an endorsement already recorded (in this batch or before) for a group finding, once
+/// per reason, and holds it if the score says so.
+fn raise_on_existing(tx: &mut Tx<'_>, id: i64, f: &Finding, d: &Detection) -> Result<()> {
+    let reason = f.reason.as_str();
+    if storage::flags::of_endorsement(tx.conn()?, id)?
+        .iter()
+        .any(|flag| flag.reason == reason)
+    {
+        return Ok(());
+    }
+    let Some(status) = storage::endorsements::status_of(tx.conn()?, id)? else {
+        return Ok(());
+    };
+    let current: Status = status
+        .parse()
+        .map_err(|e: crate::domain::Rejection| Error::Internal(e.to_string()))?;
+    let after = raise(tx, id, current, f.clone(), d)?;
+    if after != current {
+        storage::endorsements::set_status(tx.conn()?, id, after)?;
+    }
+    Ok(())
+}
+
 fn raise(
     tx: &mut Tx<'_>,
     endorsement_id: i64,

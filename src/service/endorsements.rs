@@ -91,6 +91,11 @@ pub fn record(tx: &mut Tx<'_>, r: &Record<'_>) -> Result<Endorsement> {
         note: req.note.as_deref(),
     };
     let findings = detect(tx.model(), &fresh, r.detection);
+    let groups: Vec<_> = findings
+        .iter()
+        .filter(|f| !f.group.is_empty())
+        .cloned()
+        .collect();
     let status = detect::raise_all(tx, seq, Status::Active, findings, r.detection)?;
     tx.insert_endorsement(storage::endorsements::NewRow {
         id: seq,
@@ -103,6 +108,7 @@ pub fn record(tx: &mut Tx<'_>, r: &Record<'_>) -> Result<Endorsement> {
         ledger_seq: seq,
         created_by: r.by.map(|p| p.key_id),
     });
+    detect::raise_on_groups(tx, &groups, r.detection)?;
     Ok(Endorsement {
         id: seq,
         endorser: payload.endorser,

@@ -163,6 +163,15 @@ pub fn triple_of(conn: &mut DbConn, id: i64) -> QueryResult<Option<(i32, i32, i3
 }
 
 /// Sets an endorsement's status (flagged, voided, active again).
+/// The stored status of an endorsement, if it exists.
+pub fn status_of(conn: &mut DbConn, id: i64) -> QueryResult<Option<String>> {
+    endorsements::table
+        .find(id)
+        .select(endorsements::status)
+        .get_result(conn)
+        .optional()
+}
+
 pub fn set_status(conn: &mut DbConn, id: i64, status: Status) -> QueryResult<()> {
     diesel::update(endorsements::table.find(id))
         .set(endorsements::status.eq(status.as_str()))

@@ -12,13 +12,14 @@ use super::model::{instant, micros, Ask, Half, Model};
 use super::solicitation::classify;
 use super::time;
 use patterns::{
-    burst as burst_stats, close_cycle, lockstep as lockstep_group, reciprocal_score,
-    BURST_BASELINE_HOURS, BURST_MIN, BURST_MIN_BASELINE_HOURS, RING_WINDOW,
+    burst as burst_stats, lockstep as lockstep_group, reciprocal_score, shortest_path, Arrivals,
+    BurstStats, BURST_BASELINE_DAYS, BURST_BASELINE_HOURS, BURST_MIN, BURST_MIN_BASELINE_DAYS,
+    BURST_MIN_BASELINE_HOURS, DAY_BURST_MIN, RING_WINDOW, THIN_GIVEN,
 };
 
 /// The longest any rule or detector looks back: how long the model keeps neighbourhoods.
 pub fn lookback(d: &Detection) -> Duration {
-    let burst = Duration::hours(BURST_BASELINE_HOURS as i64 + 1);
+    let burst = Duration::days(BURST_BASELINE_DAYS as i64 + 1);
     [
         RING_WINDOW,
         burst,
@@ -85,6 +86,7 @@ pub fn solicited_finding(ask: &Ask) -> Finding {
             "broadcast": ask.target.is_none(),
             "reported_by": ask.reported_by,
         }),
+        group: Vec::new(),
     }
 }
 
@@ -94,17 +96,38 @@ fn begging_note(note: Option<&str>) -> Option<Finding> {
         reason: Reason::BeggingNote,
         score: v.score,
         evidence: json!({ "note": note, "cues": v.cues }),
+        group: Vec::new(),
     })
 }
 
-/// The endorsee endorsed the endorser in the same topic within the window before.
+/// The endorsee endorsed the endorser within the window before: in the same topic, or in
+/// another one as the answer to nothing (a trade moved across topics, `rust` for
+/// `rust-lang`). An endorsement that answers one the endorsee already gave back is the same
+/// exchange going on, not a new trade.
 fn reciprocal(m: &Model, e: &Fresh<'_>, d: &Detection) -> Option<Finding> {
-    let (id, at) = m.live_between((e.endorsee, e.endorser, e.topic), e.at - d.window, e.at)?;
+    let from = e.at - d.window;
+    let (id, at, same_topic) = match m.live_between((e.endorsee, e.endorser, e.topic), from, e.at) {
+        Some((id, at)) => (id, at, true),
+        None => {
+            let back = live_in(m.given(e.endorsee, from, e.at), None)
+                .rev()
+                .find(|h| h.other == e.endorser)?;
+            let at = instant(back.at);
+            let answered = live_in(m.given(e.endorser, from, at), None)
+                .any(|h| h.other == e.endorsee && h.at < back.at);
+            if answered {
+                return None;
+            }
+            (back.id, at, false)
+        }
+    };
     let gap = e.at - at;
     Some(Finding {
         reason: Reason::Reciprocal,
         score: reciprocal_score(gap, d.window),
-        evidence: json!({ "endorsement_id": id, "created_at": time::format(at), "hours_apart": gap.num_minutes() as f64 / 60.0 }),
+        evidence: json!({ "endorsement_id": id, "created_at": time::format(at), "hours_apart": gap.num_minutes() as f64 / 60.0, "same_topic": same_topic }),
+        // A trade is two endorsements: the first one is flagged too.
+        group: vec![id],
     })
 }
 
@@ -112,78 +135,202 @@ fn reciprocal(m: &Model, e: &Fresh<'_>, d: &Detection) -> Option<Finding> {
 /// bounded, however popular a user is.
 const MAX_NEIGHBOURS: usize = 50;
 
-fn live_in(halves: &[Half], topic: Option<i32>) -> impl Iterator<Item = &Half> {
+fn live_in(halves: &[Half], topic: Option<i32>) -> impl DoubleEndedIterator<Item = &Half> {
     halves
         .iter()
         .filter(move |h| !h.revoked && topic.is_none_or(|t| t == h.topic))
 }
 
-/// The endorsement closes a cycle of 3 or 4 among the topic's live endorsements of the last
-/// [`RING_WINDOW`]: what the endorsee gave, what the endorser received, and what the endorsee's
-/// endorsees gave.
+/// Most users a ring search visits: keeps it bounded on a dense graph.
+const RING_VISITS: usize = 256;
+/// Longest cycle looked for at write time.
+const RING_MAX: usize = 6;
+/// A cycle member with this many live endorsements in the topic from outside the cycle in
+/// the last month has standing of their own there.
+const OUTSIDE_SUPPORT: usize = 3;
+
+/// The endorsement closes a cycle of 3 to [`RING_MAX`] among the topic's live endorsements of
+/// the last [`RING_WINDOW`], following each user's most recent endorsements. Cycles arise by
+/// themselves among people known in a topic, so one counts only when most of its members
+/// have little support in the topic from outside it: a ring props up people nobody else
+/// endorses there.
 fn ring(m: &Model, e: &Fresh<'_>) -> Option<Finding> {
     let (from, topic) = (e.at - RING_WINDOW, Some(e.topic));
-    let mut edges: Vec<(i64, i32, i32)> = live_in(m.received(e.endorser, from, e.at), topic)
-        .map(|h| (h.id, h.other, e.endorser))
+    let out = |user: i32| -> Vec<(i64, i32)> {
+        let given: Vec<&Half> = live_in(m.given(user, from, e.at), topic).collect();
+        given
+            .iter()
+            .rev()
+            .take(MAX_NEIGHBOURS)
+            .filter(|h| h.id != e.id)
+            .map(|h| (h.id, h.other))
+            .collect()
+    };
+    let path = shortest_path(e.endorsee, e.endorser, RING_MAX - 1, RING_VISITS, out)?;
+    let members: Vec<i32> = std::iter::once(e.endorsee)
+        .chain(path.iter().map(|(_, to)| *to))
         .collect();
-    for h in live_in(m.given(e.endorsee, from, e.at), topic).take(MAX_NEIGHBOURS) {
-        edges.push((h.id, e.endorsee, h.other));
-        edges
-            .extend(live_in(m.given(h.other, from, e.at), topic).map(|g| (g.id, h.other, g.other)));
+    let supported = members
+        .iter()
+        .filter(|u| {
+            live_in(m.received(**u, from, e.at), topic)
+                .filter(|h| !members.contains(&h.other))
+                .count()
+                >= OUTSIDE_SUPPORT
+        })
+        .count();
+    if 2 * supported > members.len() {
+        return None;
     }
-    edges.retain(|(id, _, _)| *id != e.id);
-    let mut cycle = close_cycle(&edges, e.endorser, e.endorsee)?;
+    let group: Vec<i64> = path.iter().map(|(id, _)| *id).collect();
+    let mut cycle = group.clone();
     cycle.push(e.id);
     Some(Finding {
         reason: Reason::Ring,
-        score: if cycle.len() == 3 { 0.9 } else { 0.8 },
-        evidence: json!({ "cycle_endorsement_ids": cycle, "length": cycle.len() }),
+        score: (1.2 - 0.1 * cycle.len() as f64).min(0.9),
+        evidence: json!({ "cycle_endorsement_ids": cycle, "length": cycle.len(), "members_with_outside_support": supported }),
+        group,
     })
 }
 
-/// The endorsee's inbound endorsements this hour (all topics, revoked ones included: a burst is
-/// about what arrived) against their own last week, hour by hour.
+/// A period of a burst check: its length, how many of them the baseline uses (and at least),
+/// and the fewest endorsements that can be a burst.
+struct Scale {
+    name: &'static str,
+    period: Duration,
+    baseline: usize,
+    min_baseline: usize,
+    min: u32,
+}
+
+const SCALES: [Scale; 2] = [
+    Scale {
+        name: "hour",
+        period: Duration::hours(1),
+        baseline: BURST_BASELINE_HOURS,
+        min_baseline: BURST_MIN_BASELINE_HOURS,
+        min: BURST_MIN,
+    },
+    // A ramp that climbs a little every hour never stands out from the hour before; its day
+    // stands out from the month.
+    Scale {
+        name: "day",
+        period: Duration::days(1),
+        baseline: BURST_BASELINE_DAYS,
+        min_baseline: BURST_MIN_BASELINE_DAYS,
+        min: DAY_BURST_MIN,
+    },
+];
+
+/// The endorsee receives far more than their own past, this hour against the last week or
+/// this day against the last month (all topics, revoked ones included: a burst is about what
+/// arrived). A burst alone is a crowd as often as a campaign (a talk, a launch), so it is a
+/// finding only when the endorsers who made it are mostly thin accounts or endorse each other.
 fn burst(m: &Model, e: &Fresh<'_>) -> Option<Finding> {
-    let hour = Duration::hours(1);
-    if m.received(e.endorsee, e.at - hour, e.at).len() < BURST_MIN as usize {
+    let (scale, stats) = SCALES
+        .iter()
+        .find_map(|s| scale_burst(m, e, s).map(|stats| (s, stats)))?;
+    let who = arrivals(m, e, e.at - scale.period);
+    if !who.corroborate() {
         return None;
     }
-    let hours = BURST_BASELINE_HOURS + 1;
-    let week = m.received(e.endorsee, e.at - hour * hours as i32, e.at);
-    let mut counts = hourly_counts(week, micros(e.at), hours);
-    let oldest = counts.iter().rposition(|c| *c > 0).unwrap_or(0);
-    // The baseline is the user's own history in the window, and at least a day: hours before
-    // anyone endorsed them say nothing about their normal rate.
-    counts.truncate((oldest + 1).max(BURST_MIN_BASELINE_HOURS + 1));
-    burst_stats(&counts).map(|stats| Finding {
+    let count = f64::from(stats.count);
+    Some(Finding {
         reason: Reason::Burst,
-        score: (0.5
-            + 0.5 * (f64::from(stats.last_hour) - stats.upper) / f64::from(stats.last_hour))
-        .min(1.0),
-        evidence: json!(stats),
+        score: (0.5 + 0.5 * (count - stats.upper) / count).min(1.0),
+        evidence: json!({
+            "scale": scale.name,
+            "count": stats.count,
+            "baseline_median": stats.baseline_median,
+            "baseline_mad": stats.baseline_mad,
+            "upper": stats.upper,
+            "endorsers": who.endorsers,
+            "thin_endorsers": who.thin,
+            "given_by_endorsers": who.given,
+            "links_among_endorsers": who.links,
+        }),
+        group: Vec::new(),
     })
 }
 
-/// `counts[k]` = edges between k and k+1 hours old (k h <= age < (k+1) h), for k < `hours`.
-/// One pass over a short list; a binary search per hour over a long one.
-fn hourly_counts(sorted: &[Half], now: i64, hours: usize) -> Vec<u32> {
-    const HOUR: i64 = 3_600_000_000;
-    let mut counts = vec![0u32; hours];
-    if sorted.len() <= 4 * hours {
+fn scale_burst(m: &Model, e: &Fresh<'_>, s: &Scale) -> Option<BurstStats> {
+    let periods = s.baseline + 1;
+    let span = m.received(e.endorsee, e.at - s.period * periods as i32, e.at);
+    let mut counts = period_counts(span, micros(e.at), micros_of(s.period), periods);
+    if counts[0] < s.min {
+        return None;
+    }
+    let oldest = counts.iter().rposition(|c| *c > 0).unwrap_or(0);
+    // The baseline is the user's own history in the window, and at least `min_baseline`:
+    // periods before anyone endorsed them say nothing about their normal rate.
+    counts.truncate((oldest + 1).max(s.min_baseline + 1));
+    burst_stats(&counts, s.min)
+}
+
+fn micros_of(d: Duration) -> i64 {
+    d.num_microseconds().unwrap_or(i64::MAX)
+}
+
+/// Who endorsed the endorsee since `since` (the most recent, up to [`MAX_NEIGHBOURS`]): how
+/// many were thin (fewer than [`THIN_GIVEN`] endorsements given in the month before `since`)
+/// and how many endorsements they gave each other in the month.
+fn arrivals(m: &Model, e: &Fresh<'_>, since: DateTime<Utc>) -> Arrivals {
+    let month = since - RING_WINDOW;
+    let mut endorsers: Vec<i32> = m
+        .received(e.endorsee, since, e.at)
+        .iter()
+        .rev()
+        .map(|h| h.other)
+        .collect();
+    endorsers.sort_unstable();
+    endorsers.dedup();
+    endorsers.truncate(MAX_NEIGHBOURS);
+    let thin = endorsers
+        .iter()
+        .filter(|u| m.given(**u, month, since).len() < THIN_GIVEN)
+        .count();
+    let (mut given, mut links) = (0, 0);
+    for u in &endorsers {
+        for h in live_in(m.given(*u, month, e.at), None) {
+            given += 1;
+            links += usize::from(endorsers.binary_search(&h.other).is_ok());
+        }
+    }
+    Arrivals {
+        endorsers: endorsers.len(),
+        thin,
+        given,
+        links,
+    }
+}
+
+/// `counts[k]` = edges in period k back from `now`, periods of `len` microseconds: period 0 is
+/// `[now - len, now]` (an edge exactly one period old is in the last period, as in the
+/// neighbourhood the detectors read), period k > 0 is `[now - (k+1) len, now - k len)`. One
+/// pass over a short list; a binary search per period over a long one.
+fn period_counts(sorted: &[Half], now: i64, len: i64, periods: usize) -> Vec<u32> {
+    let mut counts = vec![0u32; periods];
+    if sorted.len() <= 4 * periods {
         for h in sorted {
-            let k = (now - h.at).div_euclid(HOUR);
+            let age = now - h.at;
+            let k = if age <= len {
+                0
+            } else {
+                (age - 1).div_euclid(len)
+            };
             if let Some(c) = usize::try_from(k).ok().and_then(|k| counts.get_mut(k)) {
-                *c += 1;
+                *c += (age >= 0) as u32;
             }
         }
         return counts;
     }
-    // Hour k is (now - (k+1) h, now - k h] in time.
-    let upto = |k: usize| sorted.partition_point(|h| h.at <= now - HOUR * k as i64);
-    let mut newer = upto(0);
+    // The first index at or after a time.
+    let at_or_after = |t: i64| sorted.partition_point(|h| h.at < t);
+    let end = sorted.partition_point(|h| h.at <= now);
+    let mut newer = end;
     for (k, c) in counts.iter_mut().enumerate() {
-        let older = upto(k + 1);
-        *c = (newer - older) as u32;
+        let older = at_or_after(now - len * (k as i64 + 1));
+        *c = newer.saturating_sub(older) as u32;
         newer = older;
     }
     counts
@@ -193,20 +340,44 @@ fn hourly_counts(sorted: &[Half], now: i64, hours: usize) -> Vec<u32> {
 /// the rule's window, compared by what each gave in that window.
 fn lockstep(m: &Model, e: &Fresh<'_>, rule: &LockstepRule) -> Option<Finding> {
     let from = e.at - rule.window;
-    let mine: Vec<(i32, i32)> = live_in(m.given(e.endorser, from, e.at), None)
-        .map(|h| (e.endorser, h.other))
+    // (id, endorser, endorsee) of every edge looked at.
+    let mine: Vec<(i64, i32, i32)> = live_in(m.given(e.endorser, from, e.at), None)
+        .map(|h| (h.id, e.endorser, h.other))
         .collect();
     if mine.len() < rule.min_endorsees {
         return None;
     }
     let mut edges = mine;
-    let peers = live_in(m.received(e.endorsee, from, e.at), None)
+    let received: Vec<&Half> = live_in(m.received(e.endorsee, from, e.at), None).collect();
+    let peers = received
+        .into_iter()
+        .rev()
         .filter(|h| h.other != e.endorser)
         .take(MAX_NEIGHBOURS);
     for p in peers {
-        edges.extend(live_in(m.given(p.other, from, e.at), None).map(|h| (p.other, h.other)));
+        edges.extend(live_in(m.given(p.other, from, e.at), None).map(|h| (h.id, p.other, h.other)));
     }
-    let group = lockstep_group(&edges, e.endorser, rule)?;
+    let pairs: Vec<(i32, i32)> = edges.iter().map(|(_, a, b)| (*a, *b)).collect();
+    let group = lockstep_group(&pairs, e.endorser, rule)?;
+    // Attendees of one panel endorse the same speakers too; they have endorsed others before.
+    let month = from - RING_WINDOW;
+    let thin = group
+        .endorsers
+        .iter()
+        .filter(|u| m.given(**u, month, from).len() < THIN_GIVEN)
+        .count();
+    if 2 * thin < group.endorsers.len() {
+        return None;
+    }
+    let mut members: Vec<i64> = edges
+        .iter()
+        .filter(|(id, a, b)| {
+            *id != e.id && group.endorsers.contains(a) && group.endorsees.contains(b)
+        })
+        .map(|(id, _, _)| *id)
+        .collect();
+    members.sort_unstable();
+    members.dedup();
     let handles = |ids: &[i32]| -> Vec<String> {
         ids.iter()
             .map(|id| m.users.name(*id).unwrap_or_default().to_string())
@@ -219,7 +390,9 @@ fn lockstep(m: &Model, e: &Fresh<'_>, rule: &LockstepRule) -> Option<Finding> {
             "endorsers": handles(&group.endorsers),
             "endorsees": handles(&group.endorsees),
             "window_minutes": rule.window.num_minutes(),
+            "thin_endorsers": thin,
         }),
+        group: members,
     })
 }
 
@@ -238,7 +411,7 @@ mod tests {
     }
 
     #[test]
-    fn hourly_counts_agree_however_long_the_list() {
+    fn period_counts_agree_however_long_the_list() {
         const HOUR: i64 = 3_600_000_000;
         let now = 1_000 * HOUR;
         // Edges on and around every hour boundary, short and long lists alike.
@@ -249,7 +422,7 @@ mod tests {
             .collect();
         times.sort();
         let short: Vec<Half> = times.iter().copied().map(half).collect();
-        let by_pass = hourly_counts(&short, now, 12);
+        let by_pass = period_counts(&short, now, HOUR, 12);
         let long: Vec<Half> = short
             .iter()
             .cycle()
@@ -258,13 +431,14 @@ mod tests {
             .collect();
         let mut long = long;
         long.sort_by_key(|h| h.at);
-        let by_search = hourly_counts(&long, now, 12);
+        let by_search = period_counts(&long, now, HOUR, 12);
         assert_eq!(
             by_pass.iter().map(|c| c * 100).collect::<Vec<_>>(),
             by_search
         );
-        // An edge exactly one hour old is in hour 1, just younger in hour 0.
-        let edge = hourly_counts(&[half(now - HOUR), half(now - HOUR + 1)], now, 3);
-        assert_eq!(edge, vec![1, 1, 0]);
+        // An edge exactly one hour old is in the last hour, as in the neighbourhood a detector
+        // reads over [now - 1 h, now]; a moment older, in the hour before.
+        let edge = [half(now - HOUR - 1), half(now - HOUR), half(now - HOUR + 1)];
+        assert_eq!(period_counts(&edge, now, HOUR, 3), vec![2, 1, 0]);
     }
 }

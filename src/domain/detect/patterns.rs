@@ -16,74 +16,131 @@ pub fn reciprocal_score(gap: Duration, window: Duration) -> f64 {
 /// How far back a ring is looked for.
 pub const RING_WINDOW: Duration = Duration::days(30);
 
-/// The shortest path of at most 3 edges from `start` back to `goal` among `edges`
-/// (`(id, from, to)`): with the new edge `goal → start` it closes a cycle of 3 or 4.
-/// Returns the ids of the path's edges.
-pub fn close_cycle(edges: &[(i64, i32, i32)], goal: i32, start: i32) -> Option<Vec<i64>> {
-    let out = |node: i32| edges.iter().filter(move |(_, from, _)| *from == node);
-    for (id1, _, n1) in out(start) {
-        if *n1 == goal || *n1 == start {
-            continue;
-        }
-        for (id2, _, n2) in out(*n1) {
-            if *n2 == goal {
-                return Some(vec![*id1, *id2]);
-            }
-        }
-    }
-    for (id1, _, n1) in out(start) {
-        // Through `goal` itself the walk would not be a cycle but two mutual pairs.
-        if *n1 == goal || *n1 == start {
-            continue;
-        }
-        for (id2, _, n2) in out(*n1) {
-            if [goal, start, *n1].contains(n2) {
-                continue;
-            }
-            for (id3, _, n3) in out(*n2) {
-                if *n3 == goal {
-                    return Some(vec![*id1, *id2, *id3]);
+/// The shortest path of 2 to `max_edges` edges from `start` to `goal`, following `out(user)`
+/// (its endorsements as `(id, endorsee)`) breadth first, visiting at most `visits` users: with
+/// the new edge `goal → start` it closes a cycle of 3 to `max_edges + 1`. Returns the path's
+/// edges as `(id, endorsee)`, from `start` on. A direct edge `start → goal` makes a trade, not
+/// a ring, and is not followed.
+pub fn shortest_path(
+    start: i32,
+    goal: i32,
+    max_edges: usize,
+    visits: usize,
+    out: impl Fn(i32) -> Vec<(i64, i32)>,
+) -> Option<Vec<(i64, i32)>> {
+    use std::collections::HashMap;
+    // How each user was first reached: (edge id, from whom).
+    let mut reached: HashMap<i32, (i64, i32)> = HashMap::new();
+    let mut frontier = vec![start];
+    for depth in 1..=max_edges {
+        let mut next = Vec::new();
+        for &user in &frontier {
+            for (id, to) in out(user) {
+                if to == start || reached.contains_key(&to) || (to == goal && depth < 2) {
+                    continue;
                 }
+                reached.insert(to, (id, user));
+                if to == goal {
+                    return Some(walk_back(&reached, start, goal));
+                }
+                if reached.len() >= visits {
+                    return None;
+                }
+                next.push(to);
             }
         }
+        frontier = next;
     }
     None
 }
 
-/// How many hours of history the burst baseline uses.
+fn walk_back(
+    reached: &std::collections::HashMap<i32, (i64, i32)>,
+    start: i32,
+    goal: i32,
+) -> Vec<(i64, i32)> {
+    let mut path = Vec::new();
+    let mut at = goal;
+    while at != start {
+        let (id, from) = reached[&at];
+        path.push((id, at));
+        at = from;
+    }
+    path.reverse();
+    path
+}
+
+/// How many hours of history the hourly burst baseline uses.
 pub const BURST_BASELINE_HOURS: usize = 7 * 24;
-/// The shortest baseline used, for users with little history.
+/// The shortest hourly baseline used, for users with little history.
 pub const BURST_MIN_BASELINE_HOURS: usize = 24;
 /// Fewer endorsements than this in an hour are never a burst.
 pub const BURST_MIN: u32 = 5;
+/// How many days of history the daily burst baseline uses.
+pub const BURST_BASELINE_DAYS: usize = 30;
+/// The shortest daily baseline used. Days before the user's first endorsement are left out
+/// (as hours are, past the first day): someone endorsed steadily since yesterday is not a
+/// ramp today.
+pub const BURST_MIN_BASELINE_DAYS: usize = 1;
+/// Fewer endorsements than this in a day are never a burst.
+pub const DAY_BURST_MIN: u32 = 10;
 
-/// An hour judged against the hours before it.
+/// A period (hour or day) judged against the periods before it.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct BurstStats {
-    pub last_hour: u32,
+    /// Endorsements received in the last period.
+    pub count: u32,
     pub baseline_median: f64,
     pub baseline_mad: f64,
-    /// Above this, the hour is a burst: median + 4 robust standard deviations (at least 1).
+    /// Above this, the period is a burst: median + 4 robust standard deviations (at least 1).
     pub upper: f64,
 }
 
-/// `counts[0]` is the last hour, `counts[1..]` the hours before. `Some` when the last hour is
-/// a burst by robust statistics (median and median absolute deviation, not mean and variance,
-/// so one earlier burst does not hide the next).
-pub fn burst(counts: &[u32]) -> Option<BurstStats> {
+/// `counts[0]` is the last period, `counts[1..]` the ones before. `Some` when the last one has
+/// at least `min` and is a burst by robust statistics (median and median absolute deviation,
+/// not mean and variance, so one earlier burst does not hide the next).
+pub fn burst(counts: &[u32], min: u32) -> Option<BurstStats> {
     let (&last, history) = counts.split_first()?;
-    if last < BURST_MIN || history.is_empty() {
+    if last < min || history.is_empty() {
         return None;
     }
     let median = median(history.iter().map(|c| f64::from(*c)).collect());
     let mad = median_of_deviations(history, median);
     let upper = median + 4.0 * (1.4826 * mad).max(1.0);
     (f64::from(last) > upper).then_some(BurstStats {
-        last_hour: last,
+        count: last,
         baseline_median: median,
         baseline_mad: mad,
         upper,
     })
+}
+
+/// Who made a burst, as far as it tells a crowd from a campaign.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Arrivals {
+    /// Distinct endorsers looked at (the most recent, at most a bounded number).
+    pub endorsers: usize,
+    /// Of those, accounts that had given fewer than [`THIN_GIVEN`] endorsements in the month
+    /// before: new, or hardly active.
+    pub thin: usize,
+    /// Endorsements those endorsers gave in the last month, live ones…
+    pub given: usize,
+    /// …and of those, the ones among the endorsers themselves.
+    pub links: usize,
+}
+
+/// Below this many endorsements given in the month before, an account is thin.
+pub const THIN_GIVEN: usize = 3;
+
+impl Arrivals {
+    /// A crowd is people with lives of their own; a campaign is mostly fresh accounts, or
+    /// accounts that give most of what they give to each other. (Active people in one
+    /// community endorse each other now and then; chance links are a small share.)
+    pub fn corroborate(&self) -> bool {
+        self.endorsers > 0
+            && (2 * self.thin >= self.endorsers
+                || (self.links >= 2 && 2 * self.links >= self.given))
+    }
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -109,7 +166,7 @@ pub struct LockstepGroup {
 
 /// Looks, among `edges` (`(endorser, endorsee)` within the window), for endorsers sharing at
 /// least `min_endorsees` endorsees with `endorser`; a group of `min_endorsers` or more
-/// (counting `endorser`) is lockstep.
+/// (counting `endorser`) is lockstep, and so are two sharing two more than `min_endorsees`.
 pub fn lockstep(edges: &[(i32, i32)], endorser: i32, rule: &LockstepRule) -> Option<LockstepGroup> {
     use std::collections::{BTreeMap, BTreeSet};
     let mut by_endorser: BTreeMap<i32, BTreeSet<i32>> = BTreeMap::new();
@@ -129,7 +186,9 @@ pub fn lockstep(edges: &[(i32, i32)], endorser: i32, rule: &LockstepRule) -> Opt
             shared.extend(common);
         }
     }
-    (endorsers.len() >= rule.min_endorsers).then(|| LockstepGroup {
+    // Two accounts are a group too when they share many endorsees.
+    let pair = endorsers.len() >= 2 && shared.len() >= rule.min_endorsees + 2;
+    (endorsers.len() >= rule.min_endorsers || pair).then(|| LockstepGroup {
         endorsers,
         endorsees: shared.into_iter().collect(),
     })
@@ -139,20 +198,48 @@ pub fn lockstep(edges: &[(i32, i32)], endorser: i32, rule: &LockstepRule) -> Opt
 mod tests {
     use super::*;
 
+    /// The path closing a cycle with the new edge `goal → start`, as edge ids.
+    fn ring_of(edges: &[(i64, i32, i32)], goal: i32, start: i32) -> Option<Vec<i64>> {
+        let out = |u: i32| {
+            edges
+                .iter()
+                .filter(|(_, from, _)| *from == u)
+                .map(|(id, _, to)| (*id, *to))
+                .collect()
+        };
+        shortest_path(start, goal, 5, 256, out).map(|p| p.iter().map(|(id, _)| *id).collect())
+    }
+
     #[test]
-    fn finds_rings_of_three_and_four_only() {
+    fn finds_rings_of_three_to_six_only() {
         // a=1 → b=2 → c=3 → a closes a 3-cycle with the new edge 3 → 1.
         let three = [(10, 1, 2), (11, 2, 3)];
-        assert_eq!(close_cycle(&three, 3, 1), Some(vec![10, 11]));
-        let four = [(10, 1, 2), (11, 2, 3), (12, 3, 4)];
-        assert_eq!(close_cycle(&four, 4, 1), Some(vec![10, 11, 12]));
-        let five = [(10, 1, 2), (11, 2, 3), (12, 3, 4), (13, 4, 5)];
-        assert_eq!(close_cycle(&five, 5, 1), None);
+        assert_eq!(ring_of(&three, 3, 1), Some(vec![10, 11]));
+        let six: Vec<(i64, i32, i32)> = (1..=5).map(|i| (9 + i as i64, i, i + 1)).collect();
+        assert_eq!(ring_of(&six, 6, 1), Some(vec![10, 11, 12, 13, 14]));
+        let seven: Vec<(i64, i32, i32)> = (1..=6).map(|i| (9 + i as i64, i, i + 1)).collect();
+        assert_eq!(ring_of(&seven, 7, 1), None);
+        // The shortest cycle is reported when there are several.
+        let both = [(10, 1, 2), (11, 2, 4), (12, 1, 3), (13, 3, 5), (14, 5, 4)];
+        assert_eq!(ring_of(&both, 4, 1), Some(vec![10, 11]));
         let chain = [(10, 1, 2), (11, 1, 3)];
-        assert_eq!(close_cycle(&chain, 3, 2), None);
+        assert_eq!(ring_of(&chain, 3, 2), None);
         // New edge 1 → 2 with 2 → 1, 1 → 3, 3 → 1 on record: two mutual pairs, no ring.
         let pairs = [(10, 2, 1), (11, 1, 3), (12, 3, 1)];
-        assert_eq!(close_cycle(&pairs, 1, 2), None);
+        assert_eq!(ring_of(&pairs, 1, 2), None);
+        // The search gives up past its budget of users rather than walk a whole graph.
+        let wide: Vec<(i64, i32, i32)> = (0..300)
+            .map(|i| (i as i64, 1, 100 + i))
+            .chain([(999, 399, 2)])
+            .collect();
+        assert_eq!(
+            shortest_path(1, 2, 5, 256, |u| wide
+                .iter()
+                .filter(|e| e.1 == u)
+                .map(|e| (e.0, e.2))
+                .collect()),
+            None
+        );
     }
 
     #[test]
@@ -177,19 +264,27 @@ mod tests {
             .flat_map(|b| [10, 11, 12].map(|t| (*b, t)))
             .collect();
         assert_eq!(lockstep(&two_bots, 2, &rule), None);
+        let two_by_five: Vec<(i32, i32)> = [1, 2]
+            .iter()
+            .flat_map(|b| [10, 11, 12, 13, 14].map(|t| (*b, t)))
+            .collect();
+        assert_eq!(
+            lockstep(&two_by_five, 2, &rule).map(|g| g.endorsers),
+            Some(vec![2, 1])
+        );
     }
 
     #[test]
     fn bursts_are_relative_to_the_own_baseline() {
         let quiet = [vec![8], vec![0; 167]].concat();
-        assert!(burst(&quiet).is_some());
+        assert!(burst(&quiet, BURST_MIN).is_some());
         let busy = [vec![8], (0..167).map(|i| 6 + (i % 5)).collect()].concat();
         assert!(
-            burst(&busy).is_none(),
+            burst(&busy, BURST_MIN).is_none(),
             "8 in an hour is normal for this user"
         );
         assert!(
-            burst(&[vec![4], vec![0; 167]].concat()).is_none(),
+            burst(&[vec![4], vec![0; 167]].concat(), BURST_MIN).is_none(),
             "too few to matter"
         );
     }

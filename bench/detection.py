@@ -376,10 +376,10 @@ def report(total, seeds, refused):
     flagged_all = sum(c["flagged"] for c in total.values())
     warm = total["background (first week)"]["flagged"]
     print()
-    print(f"crowds: {pct(crowd['held'], crowd['n'])} held, {pct(crowd['flagged'], crowd['n'])} "
-          f"flagged (goal: <= 2% held, <= 5% flagged)")
+    print(f"crowds: {crowd['n']} endorsements, {pct(crowd['held'], crowd['n'])} held, "
+          f"{pct(crowd['flagged'], crowd['n'])} flagged (goal: <= 2% held, <= 5% flagged)")
     stopped = attack["flagged"] + attack["refused"]
-    print(f"attacks: {pct(stopped, attack['n'])} of their endorsements flagged or refused by a "
+    print(f"attacks: {attack['n']} endorsements, {pct(stopped, attack['n'])} flagged or refused by a "
           f"rule (goal: every one); {pct(attack['flagged'], flagged_all)} of all flagged "
           f"endorsements are attacks ({pct(attack['flagged'], flagged_all - warm)} leaving out "
           f"the first week's background)")

@@ -276,15 +276,16 @@ fn micros_of(d: Duration) -> i64 {
 /// and how many endorsements they gave each other in the month.
 fn arrivals(m: &Model, e: &Fresh<'_>, since: DateTime<Utc>) -> Arrivals {
     let month = since - RING_WINDOW;
-    let mut endorsers: Vec<i32> = m
-        .received(e.endorsee, since, e.at)
-        .iter()
-        .rev()
-        .map(|h| h.other)
-        .collect();
+    let mut endorsers: Vec<i32> = Vec::with_capacity(MAX_NEIGHBOURS);
+    for h in m.received(e.endorsee, since, e.at).iter().rev() {
+        if endorsers.len() == MAX_NEIGHBOURS {
+            break;
+        }
+        if !endorsers.contains(&h.other) {
+            endorsers.push(h.other);
+        }
+    }
     endorsers.sort_unstable();
-    endorsers.dedup();
-    endorsers.truncate(MAX_NEIGHBOURS);
     let thin = endorsers
         .iter()
         .filter(|u| m.given(**u, month, since).len() < THIN_GIVEN)

@@ -11,6 +11,7 @@ pub mod openapi;
 pub mod ratelimit;
 mod routes;
 pub mod state;
+pub mod verify_gate;
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -92,6 +93,7 @@ impl Application {
             proxies: opts.trusted_proxies.clone(),
             cors: opts.cors.clone(),
             body_timeout: opts.body_timeout,
+            verify: Arc::default(),
         });
         let mut server = HttpServer::new(move || {
             // The last `wrap` runs first: the tracing span (and its request id) is in place

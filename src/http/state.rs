@@ -39,6 +39,8 @@ pub struct AppState {
     pub detection: Detection,
     /// The background reputation recompute, and its parameters.
     pub reputation: Arc<Worker>,
+    /// One ledger verify at a time, and the last head found good.
+    pub verify: Arc<super::verify_gate::VerifyGate>,
 }
 
 impl AppState {

@@ -47,13 +47,25 @@ fn raise_on_existing(tx: &mut Tx<'_>, id: i64, f: &Finding, d: &Detection) -> Re
     {
         return Ok(());
     }
-    let Some(status) = storage::endorsements::status_of(tx.conn()?, id)? else {
-        return Ok(());
-    };
+    match storage::endorsements::status_of(tx.conn()?, id)? {
+        Some(status) => raise_on_stored(tx, id, &status, f.clone(), d),
+        None => Ok(()),
+    }
+}
+
+/// Raises `f` on an endorsement already written whose stored status is `status`, and updates
+/// that status if the flag holds it.
+fn raise_on_stored(
+    tx: &mut Tx<'_>,
+    id: i64,
+    status: &str,
+    f: Finding,
+    d: &Detection,
+) -> Result<()> {
     let current: Status = status
         .parse()
         .map_err(|e: crate::domain::Rejection| Error::Internal(e.to_string()))?;
-    let after = raise(tx, id, current, f.clone(), d)?;
+    let after = raise(tx, id, current, f, d)?;
     if after != current {
         storage::endorsements::set_status(tx.conn()?, id, after)?;
     }
@@ -120,13 +132,7 @@ pub fn after_solicitation(
             .iter()
             .any(|f| f.reason == Reason::Solicited.as_str());
         if aimed && !already {
-            let current: Status = status
-                .parse()
-                .map_err(|e: crate::domain::Rejection| Error::Internal(e.to_string()))?;
-            let after = raise(tx, id, current, finding.clone(), d)?;
-            if after != current {
-                storage::endorsements::set_status(tx.conn()?, id, after)?;
-            }
+            raise_on_stored(tx, id, &status, finding.clone(), d)?;
             raised += 1;
         }
     }

@@ -33,4 +33,4 @@ pub fn page(conn: &mut DbConn, after: i64, limit: i64) -> Result<Vec<Entry>> {
         .collect())
 }
 
-pub use super::verify::{verify, Verdict};
+pub use super::verify::{verify, verify_since, Verdict};

@@ -6,7 +6,7 @@ use serde::Serialize;
 use super::Result;
 use crate::db::{snapshot_tx, DbConn};
 use crate::domain::ledger::{
-    compare_row, first_difference, FlagState, Replay, SolicitationRecorded,
+    compare_row, first_difference, Chain, FlagState, Replay, SolicitationRecorded,
 };
 use crate::domain::time::from_db;
 use crate::storage;
@@ -78,6 +78,44 @@ pub fn verify(conn: &mut DbConn) -> Result<Verdict> {
             entries: replay.entries(),
             head: replay.head().to_string(),
         })
+    })
+}
+
+/// Checks only the entries after `from`, a head an earlier verify found good: each must link
+/// to the one before and hash right. Rows and older entries are not looked at; that is
+/// [`verify`]'s work. Returns the verdict and, when it is ok, the new head.
+pub fn verify_since(conn: &mut DbConn, from: Chain) -> Result<(Verdict, Option<Chain>)> {
+    snapshot_tx(conn, |conn| {
+        // The head verified before must still be there, unchanged: a ledger cut short or
+        // rewritten below it would otherwise pass as "nothing new".
+        if from.seq > 0 {
+            let still = super::ledger::page(conn, from.seq - 1, 1)?;
+            if !still
+                .first()
+                .is_some_and(|e| e.seq == from.seq && e.hash == from.head)
+            {
+                let reason = format!("entry {} is not the one verified before", from.seq);
+                return Ok((Verdict::broken(from.seq, reason), None));
+            }
+        }
+        let mut chain = from;
+        loop {
+            let entries = super::ledger::page(conn, chain.seq, VERIFY_PAGE)?;
+            if entries.is_empty() {
+                break;
+            }
+            for e in &entries {
+                if let Err(b) = chain.push(e) {
+                    return Ok((Verdict::broken(b.seq, b.reason), None));
+                }
+            }
+        }
+        let verdict = Verdict::Ok {
+            ok: true,
+            entries: chain.seq,
+            head: chain.head.clone(),
+        };
+        Ok((verdict, Some(chain)))
     })
 }
 

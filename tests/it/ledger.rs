@@ -17,6 +17,7 @@ both_backends!(
     verify_catches_a_deleted_entry,
     verify_covers_solicitations_and_flags,
     verify_covers_topic_seeds,
+    verify_over_http_is_incremental_and_one_at_a_time,
 );
 
 /// Five endorsements; the third revoked (ledger: 1..5 created, 6 revoked).
@@ -221,4 +222,88 @@ async fn verify_covers_topic_seeds(b: Backend) {
         assert_eq!(app.verify().await["ok"], true);
         expect_broken(&app, sql, 3).await;
     }
+}
+
+/// An app's verify: the quick one.
+async fn quick(app: &TestApp) -> crate::common::Resp {
+    app.get("/v1/ledger/verify", &app.app_key).await
+}
+
+/// Issue 18, item 4: any key's verify checks only what is new since the last good one; the
+/// full verify is an admin's, and one verify runs at a time (429 with Retry-After).
+async fn verify_over_http_is_incremental_and_one_at_a_time(b: Backend) {
+    let Some(app) = seeded(b).await else { return };
+    let first = quick(&app).await;
+    assert_eq!(
+        (first.status, &first.json["entries"]),
+        (200, &json!(6)),
+        "{}",
+        first.text
+    );
+    app.endorse("u9", "grace", "writing").await;
+    let next = quick(&app).await;
+    assert_eq!(
+        (next.json["ok"].as_bool(), next.json["entries"].as_i64()),
+        (Some(true), Some(7))
+    );
+
+    // Many full verifies at once: one runs, the others are told to come back.
+    let lines: Vec<_> = (0..3000)
+        .map(|i| {
+            let line = json!({"endorser": format!("f{i}"), "endorsee": format!("t{}", i % 50), "topic": "music", "created_at": "2025-01-01T00:00:00Z"}).to_string();
+            plusk::service::import::parse_line(i + 1, &line, plusk::domain::time::now()).unwrap()
+        })
+        .collect();
+    plusk::service::import::import_batch(&mut app.db.conn(), &lines, None, &Default::default())
+        .unwrap();
+    let calls = (0..8).map(|_| app.get("/v1/ledger/verify?full=true", &app.admin));
+    let answers = futures::future::join_all(calls).await;
+    let turned_away: Vec<_> = answers.iter().filter(|r| r.status == 429).collect();
+    assert!(
+        answers.iter().all(|r| r.status == 200 || r.status == 429),
+        "{:?}",
+        answers.iter().map(|r| r.status).collect::<Vec<_>>()
+    );
+    assert!(answers.iter().any(|r| r.status == 200));
+    assert!(!turned_away.is_empty(), "eight at once, one at a time");
+    turned_away[0].assert_problem(429, "verify_in_progress");
+    assert!(turned_away[0].header("retry-after").is_some());
+
+    // An entry below the last good head is not read again by the quick verify; the full one,
+    // an admin's, finds it.
+    app.db
+        .exec("UPDATE ledger SET kind = 'endorsement.revoked' WHERE seq = 2");
+    assert_eq!(
+        quick(&app).await.json["ok"],
+        true,
+        "only what is new is checked"
+    );
+    app.get("/v1/ledger/verify?full=true", &app.app_key)
+        .await
+        .assert_problem(403, "forbidden");
+    let full = app.get("/v1/ledger/verify?full=true", &app.admin).await;
+    assert_eq!(
+        (
+            full.json["ok"].as_bool(),
+            full.json["first_bad_seq"].as_i64()
+        ),
+        (Some(false), Some(2)),
+        "{}",
+        full.text
+    );
+    // A broken chain is not a good head: the next quick verify starts from the top again.
+    assert_eq!(quick(&app).await.json["first_bad_seq"], 2);
+    app.db
+        .exec("UPDATE ledger SET kind = 'endorsement.created' WHERE seq = 2");
+    assert_eq!(quick(&app).await.json["ok"], true);
+    // The head verified before must still be there: a ledger cut below it is caught.
+    let head = quick(&app).await.json["entries"].as_i64().unwrap();
+    app.db.exec(&format!(
+        "DELETE FROM flags WHERE id = {head} OR endorsement_id = {head}"
+    ));
+    app.db
+        .exec(&format!("DELETE FROM endorsements WHERE id = {head}"));
+    app.db
+        .exec(&format!("DELETE FROM ledger WHERE seq = {head}"));
+    assert_eq!(quick(&app).await.json["first_bad_seq"], head);
 }

@@ -189,7 +189,7 @@ pub fn next_entry<T: Serialize>(
 
 mod replay;
 
-pub use replay::{compare_row, first_difference, Break, FlagState, Replay};
+pub use replay::{compare_row, first_difference, Break, Chain, FlagState, Replay};
 
 #[cfg(test)]
 mod tests {

@@ -28,6 +28,58 @@ fn broken(seq: i64, reason: impl Into<String>) -> Break {
     }
 }
 
+/// Checks that `e` follows the entry `last_seq` whose hash is `head`: the next seq, the same
+/// link, a canonical payload and the hash of its contents. Returns the parsed payload.
+fn check_link(last_seq: i64, head: &str, e: &Entry) -> Result<Value, Break> {
+    let expected_seq = last_seq + 1;
+    if e.seq != expected_seq {
+        return Err(broken(
+            expected_seq,
+            format!("entry {expected_seq} is missing (found {} next)", e.seq),
+        ));
+    }
+    if e.prev_hash != head {
+        return Err(broken(
+            e.seq,
+            "prev_hash does not match the previous entry's hash",
+        ));
+    }
+    let value: Value =
+        serde_json::from_str(&e.payload).map_err(|_| broken(e.seq, "payload is not valid JSON"))?;
+    if canonical_json(&value) != e.payload {
+        return Err(broken(e.seq, "payload is not in canonical form"));
+    }
+    if entry_hash(&e.prev_hash, e.seq, &e.kind, e.at, &value) != e.hash {
+        return Err(broken(e.seq, "hash does not match the entry's contents"));
+    }
+    Ok(value)
+}
+
+/// The chain alone, checked from a head verified earlier: each new entry must link to it and
+/// hash right. Unlike [`Replay`] it keeps no projection, so it can start anywhere.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Chain {
+    pub seq: i64,
+    pub head: String,
+}
+
+impl Chain {
+    /// The empty ledger.
+    pub fn genesis() -> Chain {
+        Chain {
+            seq: 0,
+            head: GENESIS_HASH.to_string(),
+        }
+    }
+
+    pub fn push(&mut self, e: &Entry) -> Result<(), Break> {
+        check_link(self.seq, &self.head, e)?;
+        self.seq = e.seq;
+        self.head = e.hash.clone();
+        Ok(())
+    }
+}
+
 /// A flag row as the ledger says it must be: raised by one entry, reviewed by at most one more.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FlagState {
@@ -72,27 +124,7 @@ impl Replay {
 
     /// Checks the next entry: sequence, link, canonical payload, hash; then applies it.
     pub fn push(&mut self, e: &Entry) -> Result<(), Break> {
-        let expected_seq = self.last_seq + 1;
-        if e.seq != expected_seq {
-            return Err(broken(
-                expected_seq,
-                format!("entry {expected_seq} is missing (found {} next)", e.seq),
-            ));
-        }
-        if e.prev_hash != self.head() {
-            return Err(broken(
-                e.seq,
-                "prev_hash does not match the previous entry's hash",
-            ));
-        }
-        let value: Value = serde_json::from_str(&e.payload)
-            .map_err(|_| broken(e.seq, "payload is not valid JSON"))?;
-        if canonical_json(&value) != e.payload {
-            return Err(broken(e.seq, "payload is not in canonical form"));
-        }
-        if entry_hash(&e.prev_hash, e.seq, &e.kind, e.at, &value) != e.hash {
-            return Err(broken(e.seq, "hash does not match the entry's contents"));
-        }
+        let value = check_link(self.last_seq, self.head(), e)?;
         self.apply(e, value)?;
         self.last_seq = e.seq;
         self.last_hash = Some(e.hash.clone());

@@ -1,12 +1,13 @@
 //! `/v1/ledger`: read the chain in order, and verify it.
 
+use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::endorsements::parse_limit;
 use crate::domain::keys::Permission;
-use crate::domain::ledger::Entry;
+use crate::domain::ledger::{Chain, Entry};
 use crate::domain::time;
 use crate::http::auth::Caller;
 use crate::http::errors::{ApiError, Problem};
@@ -99,17 +100,72 @@ pub async fn page(
     }))
 }
 
-/// Recompute the hash chain and check the endorsement table against it.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct VerifyParams {
+    /// `true`: recompute the whole chain and check every table against it (admin only).
+    /// Otherwise only the entries appended since the last verify that found the chain good are
+    /// checked (the whole chain the first time).
+    pub full: Option<bool>,
+}
+
+/// Verify the ledger: by default the entries appended since the last good verify; with
+/// `full=true` (admin) the whole chain and every table against it. One verify runs at a time:
+/// `429 verify_in_progress` with `Retry-After` while another runs.
 #[utoipa::path(
     get, path = "/v1/ledger/verify", tag = "ledger",
+    params(VerifyParams),
     responses(
         (status = 200, description = "`{\"ok\":true,\"entries\",\"head\"}` or `{\"ok\":false,\"first_bad_seq\",\"reason\"}`", body = Verdict),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`full=true` needs an admin key", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "another verify is running; see `Retry-After`", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
-pub async fn verify(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {
+pub async fn verify(
+    state: web::Data<AppState>,
+    caller: Caller,
+    params: web::Query<VerifyParams>,
+) -> Result<HttpResponse, ApiError> {
     caller.require(Permission::Read)?;
-    let verdict = state.run(svc::verify).await?;
+    let full = params.full.unwrap_or(false);
+    if full {
+        caller.require(Permission::Administer)?;
+    }
+    let gate = state.verify.clone();
+    let Some(_running) = gate.try_start() else {
+        return Err(ApiError {
+            retry_after: Some(VERIFY_RETRY_SECS),
+            ..ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "verify_in_progress",
+                "another ledger verify is running; try again shortly",
+            )
+        });
+    };
+    let since = if full { None } else { gate.last_good() };
+    let (verdict, good) = state
+        .run(move |conn| match since {
+            Some(from) => svc::verify_since(conn, from),
+            None => svc::verify(conn).map(|v| {
+                let good = match &v {
+                    Verdict::Ok { entries, head, .. } => Some(Chain {
+                        seq: *entries,
+                        head: head.clone(),
+                    }),
+                    Verdict::Broken { .. } => None,
+                };
+                (v, good)
+            }),
+        })
+        .await?;
+    // A broken chain is not remembered as good: the next verify starts again from the top.
+    gate.set_good(good);
     Ok(HttpResponse::Ok().json(verdict))
 }
+
+/// How long a caller turned away by a running verify is asked to wait.
+const VERIFY_RETRY_SECS: u64 = 2;

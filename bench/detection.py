@@ -318,7 +318,7 @@ def outcomes(db):
     return {(a, b, t): (s, set(r.split(",")) if r else set()) for a, b, t, s, r in rows}
 
 
-def run_seed(plusk, seed, keep):
+def run_seed(plusk, seed, keep, bulk=True):
     folder = keep or tempfile.mkdtemp(prefix=f"plusk-detection-{seed}-")
     os.makedirs(folder, exist_ok=True)
     edges = generate(seed)
@@ -327,7 +327,8 @@ def run_seed(plusk, seed, keep):
     for suffix in ("", "-wal", "-shm"):
         if os.path.exists(db + suffix):
             os.remove(db + suffix)
-    out = subprocess.run([plusk, "import", "--database-url", db, "--bulk", hist],
+    mode = ["--bulk"] if bulk else ["--batch-size", "5000"]
+    out = subprocess.run([plusk, "import", "--database-url", db, *mode, hist],
                          capture_output=True, text=True, env={**os.environ, "RUST_LOG": "warn"})
     refused = [line for line in out.stderr.splitlines() if line.startswith("line ")]
     if out.returncode not in (0, 1):
@@ -391,12 +392,14 @@ def main():
     ap.add_argument("--seeds", type=int, nargs="*", help="these seeds instead")
     ap.add_argument("--plusk", default="target/release/plusk", help="the plusk binary")
     ap.add_argument("--keep", help="keep files and database here (one seed)")
+    ap.add_argument("--batches", action="store_true",
+                    help="import in batches, not --bulk (for builds before --bulk existed)")
     args = ap.parse_args()
     seeds = args.seeds or (HELD_OUT_SEEDS if args.held_out else TUNING_SEEDS)
     total = collections.defaultdict(lambda: collections.Counter())
     refused = 0
     for seed in seeds:
-        result, r = run_seed(args.plusk, seed, args.keep)
+        result, r = run_seed(args.plusk, seed, args.keep, bulk=not args.batches)
         refused += r
         for label, c in result.items():
             total[label].update(c)

@@ -102,6 +102,9 @@ pub struct DetectionArgs {
     /// …within this many minutes.
     #[arg(long, env = "PLUSK_LOCKSTEP_WINDOW_MINUTES", default_value_t = 1440, value_parser = clap::value_parser!(u32).range(1..=10080))]
     pub lockstep_window_minutes: u32,
+    /// Solicitations one API key may report per rolling 24 hours (0 = unlimited).
+    #[arg(long, env = "PLUSK_REPORTS_PER_KEY_PER_DAY", default_value_t = crate::domain::flag::DEFAULT_REPORTS_PER_KEY)]
+    pub reports_per_key_per_day: u32,
 }
 
 impl DetectionArgs {
@@ -119,6 +122,8 @@ impl DetectionArgs {
                 min_endorsees: self.lockstep_endorsees as usize,
                 window: chrono::Duration::minutes(i64::from(self.lockstep_window_minutes)),
             },
+            reports_per_key: (self.reports_per_key_per_day > 0)
+                .then_some(self.reports_per_key_per_day),
         })
     }
 }

@@ -25,6 +25,12 @@ pub enum Rejection {
         budget: u32,
         retry_after_secs: u64,
     },
+    #[error("the key {key} has reported {limit} solicitations in the last 24 hours, its limit; the next report is possible in {retry_after_secs} s")]
+    ReportLimitExhausted {
+        key: String,
+        limit: u32,
+        retry_after_secs: u64,
+    },
     #[error("the endorsement is already revoked")]
     AlreadyRevoked,
     #[error("a moderator voided this endorsement when upholding a flag: that is final, so it cannot be revoked, and the same endorsement cannot be given again")]
@@ -54,6 +60,7 @@ impl Rejection {
             Rejection::DuplicateEndorsement { .. } => "duplicate_endorsement",
             Rejection::TooSoon { .. } => "too_soon",
             Rejection::DailyBudgetExhausted { .. } => "daily_budget_exhausted",
+            Rejection::ReportLimitExhausted { .. } => "report_limit_exhausted",
             Rejection::AlreadyRevoked => "already_revoked",
             Rejection::EndorsementVoided => "endorsement_voided",
             Rejection::InvalidCursor => "invalid_cursor",

@@ -23,7 +23,12 @@ pub struct Detection {
     /// A flag scoring this or more holds its endorsement until a moderator decides.
     pub hold_threshold: f64,
     pub lockstep: LockstepRule,
+    /// Solicitations one key may report per rolling 24 hours (`None`: unlimited).
+    pub reports_per_key: Option<u32>,
 }
+
+/// The default of [`Detection::reports_per_key`].
+pub const DEFAULT_REPORTS_PER_KEY: u32 = 1000;
 
 impl Default for Detection {
     fn default() -> Self {
@@ -32,6 +37,7 @@ impl Default for Detection {
             window: DEFAULT_WINDOW,
             hold_threshold: DEFAULT_HOLD_THRESHOLD,
             lockstep: LockstepRule::default(),
+            reports_per_key: Some(DEFAULT_REPORTS_PER_KEY),
         }
     }
 }

@@ -30,6 +30,23 @@ pub struct BudgetUse {
     pub oldest: Option<DateTime<Utc>>,
 }
 
+/// A key may report at most its limit of solicitations per rolling 24 hours (`reports` counts
+/// them as a budget counts endorsements): a report can hold other apps' endorsements, so one
+/// key cannot flood the queue with them.
+pub fn check_report(key: &str, reports: BudgetUse, now: DateTime<Utc>) -> Result<(), Rejection> {
+    match reports.limit {
+        Some(limit) if reports.used >= limit => {
+            let frees_at = reports.oldest.unwrap_or(now) + BUDGET_WINDOW;
+            Err(Rejection::ReportLimitExhausted {
+                key: key.to_string(),
+                limit,
+                retry_after_secs: seconds_until(now, frees_at),
+            })
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Decides whether `req` may be recorded at `now`. Checks run in a fixed order so the error a
 /// client gets is predictable: self, duplicate, too soon, budget.
 pub fn check_new(

@@ -93,12 +93,17 @@ impl From<Rejection> for ApiError {
             | Rejection::TooSoon { .. }
             | Rejection::AlreadyRevoked
             | Rejection::EndorsementVoided => StatusCode::CONFLICT,
-            Rejection::DailyBudgetExhausted { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Rejection::DailyBudgetExhausted { .. } | Rejection::ReportLimitExhausted { .. } => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
             _ => StatusCode::BAD_REQUEST,
         };
         let retry_after = match &r {
             Rejection::TooSoon { retry_after_secs }
             | Rejection::DailyBudgetExhausted {
+                retry_after_secs, ..
+            }
+            | Rejection::ReportLimitExhausted {
                 retry_after_secs, ..
             } => Some(*retry_after_secs),
             _ => None,

@@ -6,6 +6,7 @@ use crate::db::DbConn;
 use crate::domain::flag::Detection;
 use crate::domain::ledger::{SolicitationRecorded, SOLICITATION_RECORDED};
 use crate::domain::model::Event;
+use crate::domain::rules::{self, BudgetUse, BUDGET_WINDOW};
 use crate::domain::solicitation::classify;
 use crate::domain::solicitation::request::{NewSolicitation, Solicitation};
 use crate::domain::time::{self, from_db, to_db};
@@ -19,6 +20,16 @@ pub fn record(
     detection: &Detection,
 ) -> Result<Solicitation> {
     let now = time::now();
+    if let Some(limit) = detection.reports_per_key {
+        let recent =
+            storage::solicitations::reported_since(tx.conn()?, by.key_id, now - BUDGET_WINDOW)?;
+        let reports = BudgetUse {
+            limit: Some(limit),
+            used: u32::try_from(recent.len()).unwrap_or(u32::MAX),
+            oldest: recent.first().map(|s| s.utc()),
+        };
+        rules::check_report(&by.name, reports, now)?;
+    }
     let observed_at = req.observed_at.unwrap_or(now);
     let verdict = classify(&req.text);
     let requester_id = tx.user_id(req.requester.as_str(), observed_at);

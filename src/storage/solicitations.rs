@@ -78,3 +78,20 @@ pub fn page_named(conn: &mut DbConn, after_id: i64, limit: i64) -> QueryResult<V
 pub fn count_all(conn: &mut DbConn) -> QueryResult<i64> {
     solicitations::table.count().get_result(conn)
 }
+
+/// When each solicitation `key` reported after `since` was recorded (its ledger entry's time),
+/// oldest first.
+pub fn reported_since(
+    conn: &mut DbConn,
+    key: i32,
+    since: chrono::DateTime<chrono::Utc>,
+) -> QueryResult<Vec<crate::db::instant::Stamp>> {
+    use crate::db::schema::ledger;
+    solicitations::table
+        .inner_join(ledger::table)
+        .filter(solicitations::created_by.eq(key))
+        .filter(ledger::at.gt(super::db_stamp(since)))
+        .select(ledger::at)
+        .order(ledger::at.asc())
+        .load(conn)
+}

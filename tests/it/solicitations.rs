@@ -1,5 +1,6 @@
 //! Reported solicitations: validated, classified, stored, and recorded in the ledger.
 
+use plusk::domain::keys::Role;
 use serde_json::json;
 
 use crate::both_backends;
@@ -7,7 +8,8 @@ use crate::common::{spawn, Backend};
 
 both_backends!(
     a_report_is_classified_stored_and_chained,
-    bad_reports_are_400
+    bad_reports_are_400,
+    one_key_reports_a_limited_number_a_day
 );
 
 async fn a_report_is_classified_stored_and_chained(b: Backend) {
@@ -110,4 +112,44 @@ async fn bad_reports_are_400(b: Backend) {
     .await
     .assert_problem(403, "forbidden");
     assert_eq!(app.count("solicitations"), 0);
+}
+
+/// Issue 18, item 1: a report can hold other apps' endorsements, so a key reports at most its
+/// limit per rolling 24 hours; other keys are not affected.
+async fn one_key_reports_a_limited_number_a_day(b: Backend) {
+    let detection = plusk::domain::flag::Detection {
+        reports_per_key: Some(3),
+        ..Default::default()
+    };
+    let opts = crate::common::Options {
+        detection,
+        ..Default::default()
+    };
+    let Some(app) = crate::common::spawn_with(b, opts).await else {
+        return;
+    };
+    let report = |i: usize| json!({"requester": format!("r{i}"), "text": "please +K me on Klout"});
+    for i in 0..3 {
+        let r = app
+            .post("/v1/solicitations", &app.app_key, &report(i))
+            .await;
+        assert_eq!(r.status, 201, "{}", r.text);
+    }
+    let over = app
+        .post("/v1/solicitations", &app.app_key, &report(3))
+        .await;
+    over.assert_problem(429, "report_limit_exhausted");
+    let wait: u64 = over.header("retry-after").unwrap().parse().unwrap();
+    assert!(
+        (86_000..=86_400).contains(&wait),
+        "the first report leaves the window in a day: {wait}"
+    );
+    assert_eq!(
+        app.count("solicitations"),
+        3,
+        "the refused report left nothing"
+    );
+    let other = crate::common::create_key(&mut app.db.conn(), "other-app", Role::App);
+    let r = app.post("/v1/solicitations", &other, &report(4)).await;
+    assert_eq!(r.status, 201, "another key has its own limit: {}", r.text);
 }

@@ -55,6 +55,7 @@ pub struct ReportBody {
         (status = 400, description = "`invalid_handle`, `invalid_topic`, `invalid_text`, `invalid_timestamp` (not RFC 3339, in the future, or older than the flag window) or a malformed body", body = Problem, content_type = "application/problem+json"),
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`report_limit_exhausted`: this key's reports per 24 hours are used up; see `Retry-After`", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]

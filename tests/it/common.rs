@@ -186,6 +186,18 @@ pub async fn spawn_with(backend: Backend, opts: Options) -> Option<TestApp> {
     Some(spawn_on(db, opts))
 }
 
+/// A fresh app with these detection settings and the other options at their defaults.
+pub async fn spawn_detecting(
+    backend: Backend,
+    detection: plusk::domain::flag::Detection,
+) -> Option<TestApp> {
+    let opts = Options {
+        detection,
+        ..Default::default()
+    };
+    spawn_with(backend, opts).await
+}
+
 /// Starts plusk on an existing test database.
 pub fn spawn_on(db: TestDb, opts: Options) -> TestApp {
     let mut conn = db.conn();

@@ -493,11 +493,7 @@ async fn thresholds_and_windows_are_settings(b: Backend) {
         hold_threshold: 1.5,
         ..Default::default()
     };
-    let opts = crate::common::Options {
-        detection,
-        ..Default::default()
-    };
-    let Some(app) = crate::common::spawn_with(b, opts).await else {
+    let Some(app) = crate::common::spawn_detecting(b, detection).await else {
         return;
     };
     // The 1 h window bounds how old a reported ask may be, too.

@@ -121,11 +121,7 @@ async fn one_key_reports_a_limited_number_a_day(b: Backend) {
         reports_per_key: Some(3),
         ..Default::default()
     };
-    let opts = crate::common::Options {
-        detection,
-        ..Default::default()
-    };
-    let Some(app) = crate::common::spawn_with(b, opts).await else {
+    let Some(app) = crate::common::spawn_detecting(b, detection).await else {
         return;
     };
     let report = |i: usize| json!({"requester": format!("r{i}"), "text": "please +K me on Klout"});

@@ -157,12 +157,10 @@ const OUTSIDE_SUPPORT: usize = 3;
 fn ring(m: &Model, e: &Fresh<'_>) -> Option<Finding> {
     let (from, topic) = (e.at - RING_WINDOW, Some(e.topic));
     let out = |user: i32| -> Vec<(i64, i32)> {
-        let given: Vec<&Half> = live_in(m.given(user, from, e.at), topic).collect();
-        given
-            .iter()
+        live_in(m.given(user, from, e.at), topic)
             .rev()
-            .take(MAX_NEIGHBOURS)
             .filter(|h| h.id != e.id)
+            .take(MAX_NEIGHBOURS)
             .map(|h| (h.id, h.other))
             .collect()
     };
@@ -349,9 +347,7 @@ fn lockstep(m: &Model, e: &Fresh<'_>, rule: &LockstepRule) -> Option<Finding> {
         return None;
     }
     let mut edges = mine;
-    let received: Vec<&Half> = live_in(m.received(e.endorsee, from, e.at), None).collect();
-    let peers = received
-        .into_iter()
+    let peers = live_in(m.received(e.endorsee, from, e.at), None)
         .rev()
         .filter(|h| h.other != e.endorser)
         .take(MAX_NEIGHBOURS);

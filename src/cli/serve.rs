@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use crate::db::{self, DbUrl, PoolOptions};
 use crate::domain::keys::Rate;
+use crate::domain::rules::TopicPolicy;
 use crate::http::{Application, CorsOrigins, RateSettings, ServerOptions, TrustedProxies};
 
 #[derive(Debug, Clone, clap::Args)]
@@ -49,6 +50,14 @@ pub struct ServeArgs {
     /// from a browser; none by default.
     #[arg(long, env = "PLUSK_CORS_ORIGINS", default_value = "")]
     pub cors_origins: CorsOrigins,
+    /// `open`: any app or admin key creates a topic by using it; `closed`: only an admin
+    /// creates topics (PUT /v1/topics/{slug}), and other keys get 422 unknown_topic.
+    #[arg(long, env = "PLUSK_TOPICS", default_value = "open", value_parser = ["open", "closed"])]
+    pub topics: String,
+    /// When topics are open: new topics one non-admin key may create per rolling 24 hours
+    /// (0 = unlimited).
+    #[arg(long, env = "PLUSK_NEW_TOPICS_PER_KEY_PER_DAY", default_value_t = crate::domain::rules::DEFAULT_NEW_TOPICS_PER_KEY)]
+    pub new_topics_per_key_per_day: u32,
     /// Seconds a client may take to send a request body before it is answered 408.
     #[arg(long, env = "PLUSK_BODY_TIMEOUT_SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub body_timeout_secs: u64,
@@ -60,6 +69,14 @@ impl ServeArgs {
             write: Rate::new(self.rate_write_per_sec, Some(self.rate_write_burst))?,
             read: Rate::new(self.rate_read_per_sec, Some(self.rate_read_burst))?,
         })
+    }
+
+    fn topics(&self) -> TopicPolicy {
+        TopicPolicy {
+            open: self.topics == "open",
+            per_key: (self.new_topics_per_key_per_day > 0)
+                .then_some(self.new_topics_per_key_per_day),
+        }
     }
 }
 
@@ -94,6 +111,7 @@ pub fn run(cli: &super::Cli, url: &DbUrl, args: &ServeArgs) -> anyhow::Result<Ex
         reputation: args.reputation.schedule()?,
         cors: args.cors_origins.clone(),
         body_timeout: Duration::from_secs(args.body_timeout_secs),
+        topics: args.topics(),
     };
     actix_web::rt::System::new().block_on(async move {
         let app = Application::build(&opts, pool)?;

@@ -128,6 +128,7 @@ diesel::table! {
         id -> Integer,
         slug -> Text,
         created_at -> Timestamp,
+        created_by -> Nullable<Integer>,
     }
 }
 
@@ -142,6 +143,7 @@ diesel::table! {
 diesel::joinable!(endorsements -> api_keys (created_by));
 diesel::joinable!(endorsements -> ledger (ledger_seq));
 diesel::joinable!(endorsements -> topics (topic_id));
+diesel::joinable!(topics -> api_keys (created_by));
 diesel::joinable!(flags -> api_keys (reviewed_by));
 diesel::joinable!(flags -> endorsements (endorsement_id));
 diesel::joinable!(idempotency_keys -> api_keys (api_key_id));

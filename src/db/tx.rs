@@ -5,12 +5,30 @@
 //! advisory lock taken first thing. Every rule that reads before it writes (the ledger head,
 //! the daily budget, the duplicate check, idempotency keys) is therefore checked and acted on
 //! atomically, on both backends alike.
+//!
+//! On SQLite the threads of one process also queue for a fair in-process gate before `BEGIN
+//! IMMEDIATE`. SQLite's own busy handler is not a queue: a waiting connection sleeps and
+//! retries, so a thread that commits and begins again at once (a recompute writing thousands
+//! of small transactions) can keep the lock for as long as it likes while the writer's retries
+//! keep missing the gaps, until the busy timeout answers `database is locked`. The gate hands
+//! the lock to whoever waited first, so a writer waits for at most one transaction ahead of it.
 
 use diesel::connection::{
     AnsiTransactionManager, Connection, SimpleConnection, TransactionManager,
 };
 
+use parking_lot::{FairMutex, FairMutexGuard};
+
 use super::DbConn;
+
+/// The SQLite write gate (see the module note). One per process: a plusk process serves one
+/// database, and a test process with many databases only queues its short writes.
+static SQLITE_WRITE_GATE: FairMutex<()> = FairMutex::new(());
+
+/// Holds the SQLite write gate, or nothing on PostgreSQL, until the transaction ends.
+fn gate(conn: &DbConn) -> Option<FairMutexGuard<'static, ()>> {
+    matches!(conn, DbConn::Sqlite(_)).then(|| SQLITE_WRITE_GATE.lock())
+}
 
 /// The advisory lock key that serialises plusk's writers on PostgreSQL ("plusk" in ASCII).
 const PG_WRITE_LOCK: &str = "SELECT pg_advisory_xact_lock(482670127467)";
@@ -21,6 +39,7 @@ where
     F: FnOnce(&mut DbConn) -> Result<T, E>,
     E: From<diesel::result::Error>,
 {
+    let _gate = gate(conn);
     match conn {
         DbConn::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?,
         DbConn::Pg(c) => {
@@ -42,6 +61,7 @@ where
     F: FnOnce(&mut DbConn) -> Result<T, E>,
     E: From<diesel::result::Error>,
 {
+    let _gate = gate(conn);
     match conn {
         DbConn::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?,
         DbConn::Pg(c) => AnsiTransactionManager::begin_transaction(c)?,

@@ -31,6 +31,14 @@ pub enum Rejection {
         limit: u32,
         retry_after_secs: u64,
     },
+    #[error("topic {topic} does not exist, and topics are closed on this server: only an admin creates them (PUT /v1/topics/{topic})")]
+    UnknownTopic { topic: String },
+    #[error("the key {key} has created {limit} new topics in the last 24 hours, its limit; the next new topic is possible in {retry_after_secs} s (existing topics can be used meanwhile)")]
+    TopicLimitExhausted {
+        key: String,
+        limit: u32,
+        retry_after_secs: u64,
+    },
     #[error("the endorsement is already revoked")]
     AlreadyRevoked,
     #[error("a moderator voided this endorsement when upholding a flag: that is final, so it cannot be revoked, and the same endorsement cannot be given again")]
@@ -61,6 +69,8 @@ impl Rejection {
             Rejection::TooSoon { .. } => "too_soon",
             Rejection::DailyBudgetExhausted { .. } => "daily_budget_exhausted",
             Rejection::ReportLimitExhausted { .. } => "report_limit_exhausted",
+            Rejection::UnknownTopic { .. } => "unknown_topic",
+            Rejection::TopicLimitExhausted { .. } => "topic_limit_exhausted",
             Rejection::AlreadyRevoked => "already_revoked",
             Rejection::EndorsementVoided => "endorsement_voided",
             Rejection::InvalidCursor => "invalid_cursor",

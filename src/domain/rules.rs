@@ -20,7 +20,7 @@ pub struct TripleHistory {
 }
 
 /// The endorser's use of the daily budget in the window ending now.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Default)]
 pub struct BudgetUse {
     /// Endorsements allowed per window; `None` lifts the budget (back-fills).
     pub limit: Option<u32>,
@@ -38,6 +38,60 @@ pub fn check_report(key: &str, reports: BudgetUse, now: DateTime<Utc>) -> Result
         Some(limit) if reports.used >= limit => {
             let frees_at = reports.oldest.unwrap_or(now) + BUDGET_WINDOW;
             Err(Rejection::ReportLimitExhausted {
+                key: key.to_string(),
+                limit,
+                retry_after_secs: seconds_until(now, frees_at),
+            })
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Who may bring a topic into being by using it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TopicPolicy {
+    /// Open: any key with write rights creates a topic by using it. Closed: only an admin does
+    /// (with `PUT /v1/topics/{slug}`, or by using it); other keys get `unknown_topic`.
+    pub open: bool,
+    /// When open, new topics one non-admin key may create per rolling 24 hours; `None` lifts it.
+    /// Every topic costs a full recompute something, so one key cannot make thousands.
+    pub per_key: Option<u32>,
+}
+
+/// The default of [`TopicPolicy::per_key`].
+pub const DEFAULT_NEW_TOPICS_PER_KEY: u32 = 100;
+
+impl Default for TopicPolicy {
+    fn default() -> TopicPolicy {
+        TopicPolicy {
+            open: true,
+            per_key: Some(DEFAULT_NEW_TOPICS_PER_KEY),
+        }
+    }
+}
+
+/// Decides whether the key `key` (an admin or not) may create the topic `topic` at `now`,
+/// having created `created` new topics in the last 24 hours.
+pub fn check_new_topic(
+    policy: &TopicPolicy,
+    topic: &str,
+    key: &str,
+    admin: bool,
+    created: BudgetUse,
+    now: DateTime<Utc>,
+) -> Result<(), Rejection> {
+    if admin {
+        return Ok(());
+    }
+    if !policy.open {
+        return Err(Rejection::UnknownTopic {
+            topic: topic.to_string(),
+        });
+    }
+    match policy.per_key {
+        Some(limit) if created.used >= limit => {
+            let frees_at = created.oldest.unwrap_or(now) + BUDGET_WINDOW;
+            Err(Rejection::TopicLimitExhausted {
                 key: key.to_string(),
                 limit,
                 retry_after_secs: seconds_until(now, frees_at),

@@ -88,14 +88,16 @@ impl ResponseError for ApiError {
 impl From<Rejection> for ApiError {
     fn from(r: Rejection) -> ApiError {
         let status = match &r {
-            Rejection::SelfEndorsement => StatusCode::UNPROCESSABLE_ENTITY,
+            Rejection::SelfEndorsement | Rejection::UnknownTopic { .. } => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             Rejection::DuplicateEndorsement { .. }
             | Rejection::TooSoon { .. }
             | Rejection::AlreadyRevoked
             | Rejection::EndorsementVoided => StatusCode::CONFLICT,
-            Rejection::DailyBudgetExhausted { .. } | Rejection::ReportLimitExhausted { .. } => {
-                StatusCode::TOO_MANY_REQUESTS
-            }
+            Rejection::DailyBudgetExhausted { .. }
+            | Rejection::ReportLimitExhausted { .. }
+            | Rejection::TopicLimitExhausted { .. } => StatusCode::TOO_MANY_REQUESTS,
             _ => StatusCode::BAD_REQUEST,
         };
         let retry_after = match &r {
@@ -104,6 +106,9 @@ impl From<Rejection> for ApiError {
                 retry_after_secs, ..
             }
             | Rejection::ReportLimitExhausted {
+                retry_after_secs, ..
+            }
+            | Rejection::TopicLimitExhausted {
                 retry_after_secs, ..
             } => Some(*retry_after_secs),
             _ => None,

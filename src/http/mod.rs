@@ -60,6 +60,8 @@ pub struct ServerOptions {
     pub cors: CorsOrigins,
     /// How long a client may take to send a request body.
     pub body_timeout: Duration,
+    /// Who may create topics by using them.
+    pub topics: crate::domain::rules::TopicPolicy,
 }
 
 /// A bound, not yet running server.
@@ -94,6 +96,7 @@ impl Application {
             cors: opts.cors.clone(),
             body_timeout: opts.body_timeout,
             verify: Arc::default(),
+            topics: opts.topics,
         });
         let mut server = HttpServer::new(move || {
             // The last `wrap` runs first: the tracing span (and its request id) is in place

@@ -27,7 +27,7 @@ use super::handlers::{
         flags::list, flags::get, flags::review, flags::review_many,
         keys::create, keys::list, keys::patch, keys::revoke,
         reputation::of_user, reputation::leaderboard, reputation::explain, reputation::history,
-        reputation::topic, reputation::seeds, reputation::set_seeds, reputation::recompute,
+        reputation::topic, reputation::create_topic, reputation::seeds, reputation::set_seeds, reputation::recompute,
         health::healthz, health::readyz,
     ),
     modifiers(&BearerAuth, &SharedResponses),

@@ -51,7 +51,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(resource("/ledger/verify").route(web::get().to(ledger::verify)))
             .service(resource("/users/{handle}").route(web::get().to(directory::user)))
             .service(resource("/topics").route(web::get().to(directory::topics)))
-            .service(resource("/topics/{slug}").route(web::get().to(reputation::topic)))
+            .service(
+                resource("/topics/{slug}")
+                    .route(web::get().to(reputation::topic))
+                    .route(web::put().to(reputation::create_topic)),
+            )
             .service(
                 resource("/topics/{slug}/seeds")
                     .route(web::get().to(reputation::seeds))

@@ -41,6 +41,8 @@ pub struct AppState {
     pub reputation: Arc<Worker>,
     /// One ledger verify at a time, and the last head found good.
     pub verify: Arc<super::verify_gate::VerifyGate>,
+    /// Who may create topics by using them.
+    pub topics: crate::domain::rules::TopicPolicy,
 }
 
 impl AppState {

@@ -13,7 +13,7 @@ use crate::domain::handle::Handle;
 use crate::domain::keys::Role;
 use crate::domain::ledger::{Created, Revoked, ENDORSEMENT_CREATED, ENDORSEMENT_REVOKED};
 use crate::domain::model::Event;
-use crate::domain::rules::{self, BudgetUse, TripleHistory};
+use crate::domain::rules::{self, BudgetUse, TopicPolicy, TripleHistory};
 use crate::domain::time;
 use crate::domain::topic::TopicSlug;
 use crate::domain::Rejection;
@@ -31,6 +31,8 @@ pub struct Record<'a> {
     pub by: Option<&'a Principal>,
     /// The begging detectors' settings.
     pub detection: &'a Detection,
+    /// Who may create a topic by using it (API writes only; imports create what they name).
+    pub topics: TopicPolicy,
 }
 
 /// Records one endorsement and its ledger entry, with the detectors' flags. Call with a [`Tx`].
@@ -61,10 +63,15 @@ pub fn record(tx: &mut Tx<'_>, r: &Record<'_>) -> Result<Endorsement> {
         },
     };
     rules::check_new(req, triple, budget, at)?;
+    if t.is_none() {
+        if let Some(by) = r.by {
+            super::topics::check_new(tx, req.topic.as_str(), by, &r.topics, at)?;
+        }
+    }
 
     let endorser_id = tx.user_id(req.endorser.as_str(), at);
     let endorsee_id = tx.user_id(req.endorsee.as_str(), at);
-    let topic_id = tx.topic_id(req.topic.as_str(), at);
+    let topic_id = tx.topic_id(req.topic.as_str(), at, r.by.map(|p| p.key_id));
     // The endorsement's id is the seq of the entry that creates it: unique, increasing, and
     // known before the entry is hashed.
     let (seq, payload) = tx.append(ENDORSEMENT_CREATED, time::now(), |seq| Created {
@@ -146,6 +153,7 @@ pub fn create(
     budget: Option<u32>,
     idem: Option<&IdempotencyKey>,
     detection: &Detection,
+    topics: TopicPolicy,
 ) -> Result<CreateOutcome> {
     if let Some(i) = idem {
         if let Some(rec) = tx.idempotency(by.key_id, &i.key)? {
@@ -165,6 +173,7 @@ pub fn create(
         budget,
         by: Some(by),
         detection,
+        topics,
     };
     let e = record(tx, &rec)?;
     if let Some(i) = idem {

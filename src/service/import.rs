@@ -164,6 +164,7 @@ impl Importer {
                 budget,
                 by: None,
                 detection: &detection,
+                topics: Default::default(),
             };
             match record(&mut tx, &rec) {
                 Ok(_) => {}

@@ -17,6 +17,7 @@ pub mod ledger;
 pub mod model;
 pub mod reputation;
 pub mod solicitations;
+pub mod topics;
 pub mod tx;
 pub mod users;
 mod verify;

@@ -6,7 +6,7 @@ use crate::db::DbConn;
 use crate::domain::flag::Detection;
 use crate::domain::ledger::{SolicitationRecorded, SOLICITATION_RECORDED};
 use crate::domain::model::Event;
-use crate::domain::rules::{self, BudgetUse, BUDGET_WINDOW};
+use crate::domain::rules::{self, BudgetUse, TopicPolicy, BUDGET_WINDOW};
 use crate::domain::solicitation::classify;
 use crate::domain::solicitation::request::{NewSolicitation, Solicitation};
 use crate::domain::time::{self, from_db, to_db};
@@ -18,6 +18,7 @@ pub fn record(
     req: &NewSolicitation,
     by: &Principal,
     detection: &Detection,
+    topics: TopicPolicy,
 ) -> Result<Solicitation> {
     let now = time::now();
     if let Some(limit) = detection.reports_per_key {
@@ -31,6 +32,11 @@ pub fn record(
         rules::check_report(&by.name, reports, now)?;
     }
     let observed_at = req.observed_at.unwrap_or(now);
+    if let Some(t) = req.topic.as_ref() {
+        if tx.model().topics.id(t.as_str()).is_none() {
+            super::topics::check_new(tx, t.as_str(), by, &topics, now)?;
+        }
+    }
     let verdict = classify(&req.text);
     let requester_id = tx.user_id(req.requester.as_str(), observed_at);
     let target_id = req
@@ -40,7 +46,7 @@ pub fn record(
     let topic_id = req
         .topic
         .as_ref()
-        .map(|t| tx.topic_id(t.as_str(), observed_at));
+        .map(|t| tx.topic_id(t.as_str(), now, Some(by.key_id)));
     let (seq, payload) = tx.append(SOLICITATION_RECORDED, now, |seq| SolicitationRecorded {
         id: seq,
         requester: req.requester.to_string(),

@@ -95,14 +95,15 @@ impl<'a> Tx<'a> {
         id
     }
 
-    /// The id of a topic, added (first used at `at`) if new.
-    pub fn topic_id(&mut self, slug: &str, at: DateTime<Utc>) -> i32 {
+    /// The id of a topic, added (first used at `at`, by the key `by`) if new.
+    pub fn topic_id(&mut self, slug: &str, at: DateTime<Utc>, by: Option<i32>) -> i32 {
         let (id, new) = self.model.topics.id_or_assign(slug);
         if new {
             self.pending.topics.push(storage::topics::New {
                 id,
                 slug: slug.to_string(),
                 created_at: at,
+                created_by: by,
             });
         }
         id

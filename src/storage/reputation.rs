@@ -273,8 +273,26 @@ pub fn delete_scores(conn: &mut DbConn, run: i32, limit: i64) -> QueryResult<usi
     .execute(conn)
 }
 
-pub fn delete_run(conn: &mut DbConn, run: i32) -> QueryResult<()> {
-    diesel::delete(reputation_runs::table.find(run))
+/// The runs with these ids.
+pub fn runs(conn: &mut DbConn, ids: &[i32]) -> QueryResult<Vec<Run>> {
+    let mut out = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(1_000) {
+        out.extend(
+            reputation_runs::table
+                .filter(reputation_runs::id.eq_any(chunk))
+                .select(Run::as_select())
+                .load(conn)?,
+        );
+    }
+    Ok(out)
+}
+
+/// Deletes runs with whatever scores they still have. Meant for runs small enough together to
+/// go in one statement each (see the recompute's `ROWS_PER_TX`).
+pub fn delete_runs(conn: &mut DbConn, ids: &[i32]) -> QueryResult<()> {
+    diesel::delete(reputation_scores::table.filter(reputation_scores::run_id.eq_any(ids)))
+        .execute(conn)?;
+    diesel::delete(reputation_runs::table.filter(reputation_runs::id.eq_any(ids)))
         .execute(conn)
         .map(drop)
 }

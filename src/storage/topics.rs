@@ -27,6 +27,8 @@ pub struct New {
     pub id: i32,
     pub slug: String,
     pub created_at: DateTime<Utc>,
+    /// The key whose write brought it into being; `None` for imports.
+    pub created_by: Option<i32>,
 }
 
 /// Adds topics with the ids the writer gave them.
@@ -39,6 +41,7 @@ pub fn insert_many(conn: &mut DbConn, rows: &[New]) -> QueryResult<()> {
                     topics::id.eq(t.id),
                     topics::slug.eq(t.slug.clone()),
                     topics::created_at.eq(db_time(t.created_at)),
+                    topics::created_by.eq(t.created_by),
                 )
             })
             .collect();
@@ -48,6 +51,20 @@ pub fn insert_many(conn: &mut DbConn, rows: &[New]) -> QueryResult<()> {
         Some(max) => super::sync_sequence(conn, "topics", max),
         None => Ok(()),
     }
+}
+
+/// When the key `key` created topics at or after `since`, oldest first.
+pub fn created_by_since(
+    conn: &mut DbConn,
+    key: i32,
+    since: DateTime<Utc>,
+) -> QueryResult<Vec<NaiveDateTime>> {
+    topics::table
+        .filter(topics::created_by.eq(key))
+        .filter(topics::created_at.ge(db_time(since)))
+        .order(topics::created_at.asc())
+        .select(topics::created_at)
+        .load(conn)
 }
 
 /// The topics with an id above `after`.

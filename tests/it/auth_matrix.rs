@@ -162,6 +162,13 @@ fn routes() -> Vec<(Method, &'static str, Request, Who, u16)> {
             200,
         ),
         (
+            M::PUT,
+            "/v1/topics/{slug}",
+            Box::new(|_, c| (format!("/v1/topics/made-{c}"), None)),
+            Who::Roles(ADMINS),
+            201,
+        ),
+        (
             M::GET,
             "/v1/topics/{slug}/seeds",
             fixed("/v1/topics/writing/seeds"),

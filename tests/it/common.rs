@@ -150,6 +150,7 @@ pub struct Options {
     pub reputation: plusk::service::reputation::worker::Schedule,
     pub cors: plusk::http::CorsOrigins,
     pub body_timeout: Duration,
+    pub topics: plusk::domain::rules::TopicPolicy,
 }
 
 impl Default for Options {
@@ -163,6 +164,7 @@ impl Default for Options {
             reputation: Default::default(),
             cors: Default::default(),
             body_timeout: plusk::http::body::DEFAULT_BODY_TIMEOUT,
+            topics: Default::default(),
         }
     }
 }
@@ -229,6 +231,7 @@ pub fn spawn_instance(db: &TestDb, opts: Options) -> (String, Arc<Limiters>) {
         reputation: opts.reputation,
         cors: opts.cors,
         body_timeout: opts.body_timeout,
+        topics: opts.topics,
     };
     let app = Application::build(&server, pool.clone()).expect("bind");
     let base = format!("http://127.0.0.1:{}", app.port());

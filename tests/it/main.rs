@@ -24,4 +24,5 @@ mod reputation_alpha;
 mod reputation_reference;
 mod schema;
 mod solicitations;
+mod topics;
 mod writer;

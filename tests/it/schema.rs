@@ -222,12 +222,24 @@ struct OldEntry {
     hash: String,
 }
 
-fn revert_last(conn: &mut DbConn) {
-    match conn {
-        DbConn::Sqlite(c) => c.revert_last_migration(SQLITE).map(drop),
-        DbConn::Pg(c) => c.revert_last_migration(POSTGRES).map(drop),
+/// Reverts migrations, newest first, until the compact-ledger migration is undone too.
+fn revert_compact_ledger(conn: &mut DbConn) {
+    const COMPACT_LEDGER: &str = "20261201000008";
+    loop {
+        let applied = match conn {
+            DbConn::Sqlite(c) => c.applied_migrations(),
+            DbConn::Pg(c) => c.applied_migrations(),
+        }
+        .unwrap();
+        if !applied.iter().any(|v| v.to_string() == COMPACT_LEDGER) {
+            return;
+        }
+        match conn {
+            DbConn::Sqlite(c) => c.revert_last_migration(SQLITE).map(drop),
+            DbConn::Pg(c) => c.revert_last_migration(POSTGRES).map(drop),
+        }
+        .unwrap();
     }
-    .unwrap();
 }
 
 /// Reverting the compact-ledger migration writes back every payload, prev_hash and hex hash
@@ -251,7 +263,7 @@ async fn the_compact_ledger_migration_round_trips(b: Backend) {
     let before = plusk::service::ledger::page(&mut conn, 0, 100).unwrap();
     assert_eq!(before.len(), 4);
 
-    revert_last(&mut conn);
+    revert_compact_ledger(&mut conn);
     let old: Vec<OldEntry> =
         diesel::sql_query("SELECT seq, payload, prev_hash, hash FROM ledger ORDER BY seq")
             .load(&mut conn)
@@ -295,7 +307,7 @@ fn sqlite_text_times_become_microseconds() {
     };
     let mut conn = plusk::db::establish(&db.db_url()).unwrap();
     plusk::db::run_migrations(&mut conn).unwrap();
-    revert_last(&mut conn);
+    revert_compact_ledger(&mut conn);
     let times = [
         ("2025-01-01 00:00:00", None),
         ("2024-02-29 12:34:56.1", Some("2024-03-01 00:00:00.000001")),

@@ -21,6 +21,7 @@ pub const SOLICITATION_RECORDED: &str = "solicitation.recorded";
 pub const FLAG_RAISED: &str = "flag.raised";
 pub const FLAG_REVIEWED: &str = "flag.reviewed";
 pub const SEEDS_SET: &str = "topic.seeds_set";
+pub const TOPIC_CREATED: &str = "topic.created";
 
 /// Whether entries of `kind` keep their payload in the ledger table. `endorsement.created` does
 /// not: its payload says nothing its endorsement row (id = the entry's seq) and the handles and
@@ -123,6 +124,18 @@ pub struct SeedsSet {
     /// Handles, sorted.
     pub seeds: Vec<String>,
     /// Name of the API key that set them.
+    pub by: String,
+}
+
+/// The payload of `topic.created`: a topic an admin created before anyone used it (topics first
+/// used by an endorsement or a report come into being with that entry, and have none).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TopicCreated {
+    pub topic: String,
+    #[serde(with = "crate::domain::time::serde_micros")]
+    pub created_at: DateTime<Utc>,
+    /// Name of the API key that created it.
     pub by: String,
 }
 

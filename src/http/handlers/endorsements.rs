@@ -97,9 +97,9 @@ pub async fn create(
     let body = body.into_inner();
     let idem = idempotency_key(&req, &body)?;
     let new = NewEndorsement::parse(&body.endorser, &body.endorsee, &body.topic, body.note)?;
-    let (budget, detection) = (state.daily_budget, state.detection);
+    let (budget, detection, topics) = (state.daily_budget, state.detection, state.topics);
     let outcome = state
-        .write(move |tx| svc::create(tx, &new, &by, budget, idem.as_ref(), &detection))
+        .write(move |tx| svc::create(tx, &new, &by, budget, idem.as_ref(), &detection, topics))
         .await?;
     let (e, replayed) = match outcome {
         CreateOutcome::New(e) => (e, false),

@@ -229,6 +229,45 @@ pub async fn topic(
     Ok(HttpResponse::Ok().json(t))
 }
 
+/// Creates a topic before anyone uses it (the way to add topics when `PLUSK_TOPICS=closed`);
+/// recorded in the ledger as `topic.created`. `201` when created, `200` when it existed.
+#[utoipa::path(
+    put, path = "/v1/topics/{slug}", tag = "reputation",
+    params(("slug" = String, Path, pattern = "^[A-Za-z0-9 -]{1,64}$", description = "Topic slug")),
+    responses(
+        (status = 200, body = TopicDetail, description = "The topic existed already"),
+        (status = 201, body = TopicDetail, description = "Created"),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn create_topic(
+    state: web::Data<AppState>,
+    caller: Caller,
+    slug: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let by = caller.require(Permission::Administer)?.clone();
+    let topic = TopicSlug::parse(&slug)?;
+    let made = topic.clone();
+    let created = state
+        .write(move |tx| crate::service::topics::create(tx, &made, &by))
+        .await?;
+    let params = state.reputation.schedule.params;
+    let location = format!("/v1/topics/{topic}");
+    let t = state
+        .run(move |conn| svc::topic(conn, &topic, &params))
+        .await?;
+    Ok(if created {
+        HttpResponse::Created()
+            .insert_header((header::LOCATION, location))
+            .json(t)
+    } else {
+        HttpResponse::Ok().json(t)
+    })
+}
+
 /// A topic's seeds: the users its teleports go to.
 #[utoipa::path(
     get, path = "/v1/topics/{slug}/seeds", tag = "reputation",

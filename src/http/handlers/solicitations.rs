@@ -86,9 +86,9 @@ pub async fn report(
         time::now(),
     )?;
     req.check_window(time::now(), state.detection.window)?;
-    let detection = state.detection;
+    let (detection, topics) = (state.detection, state.topics);
     let s = state
-        .write(move |tx| svc::record(tx, &req, &by, &detection))
+        .write(move |tx| svc::record(tx, &req, &by, &detection, topics))
         .await?;
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/v1/solicitations/{}", s.id)))

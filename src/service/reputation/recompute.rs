@@ -45,6 +45,11 @@ pub struct Report {
     pub max_iterations: u32,
     /// Topics that hit the iteration cap before converging.
     pub unconverged: usize,
+    /// Write transactions the scores took. Each is short (at most `ROWS_PER_TX` rows), and on
+    /// SQLite a waiting endorsement write goes first between two of them.
+    pub write_transactions: usize,
+    /// How long the longest of them held the write lock, in milliseconds.
+    pub longest_write_ms: f64,
     pub load_seconds: f64,
     pub compute_seconds: f64,
     pub store_seconds: f64,
@@ -90,10 +95,15 @@ pub fn recompute(
 
     let storing = Instant::now();
     let params_json = serde_json::to_string(params).map_err(|e| Error::Internal(e.to_string()))?;
-    remove_stale(conn, now - ABANDONED_AFTER)?;
-    let mut report = Report::default();
+    let mut holds = Holds::default();
+    remove_stale(conn, &mut holds, now - ABANDONED_AFTER)?;
+    store_all(conn, &mut holds, &outputs, now, &params_json)?;
+    let mut report = Report {
+        write_transactions: holds.count,
+        longest_write_ms: holds.longest.as_secs_f64() * 1e3,
+        ..Report::default()
+    };
     for out in &outputs {
-        store(conn, out, now, &params_json)?;
         report.topics += 1;
         report.scores += out.rows.len();
         report.endorsements += out.endorsements;
@@ -221,27 +231,79 @@ fn compute(topic: i32, input: TopicInput, params: &Params, max_user: i32) -> Top
     }
 }
 
-/// Writes one topic's run in chunks, switches the topic to it, and drops the run it replaced
-/// unless that run is kept as the day's snapshot.
-fn store(conn: &mut DbConn, out: &TopicOutput, now: DateTime<Utc>, params: &str) -> Result<()> {
-    let at = to_db(now);
-    let run_id = side_tx(conn, |conn| {
-        store::insert_run(
-            conn,
-            out.topic,
-            at,
-            out.rows.len() as i32,
-            out.endorsements as i64,
-            out.iterations as i32,
-            params,
-        )
-    })?;
-    let mut rows = out.rows.clone();
-    rows.iter_mut().for_each(|r| r.run_id = run_id);
-    for chunk in rows.chunks(ROWS_PER_TX) {
-        side_tx(conn, |conn| store::insert_scores(conn, chunk))?;
+/// The write transactions the store took: how many, and the longest.
+#[derive(Debug, Default)]
+struct Holds {
+    count: usize,
+    longest: std::time::Duration,
+}
+
+impl Holds {
+    /// [`side_tx`], counted and timed from the moment it holds the lock to its commit.
+    fn tx<T>(&mut self, conn: &mut DbConn, f: impl FnOnce(&mut DbConn) -> Result<T>) -> Result<T> {
+        let mut began = None;
+        let out = side_tx(conn, |conn| {
+            began = Some(Instant::now());
+            f(conn)
+        });
+        self.count += 1;
+        if let Some(began) = began {
+            self.longest = self.longest.max(began.elapsed());
+        }
+        out
     }
-    let run = store::Run {
+}
+
+/// A topic's weight in a group: its rows, plus what its handful of statements cost, so a group
+/// of one-user topics is not hundreds of statements long.
+fn weight(out: &TopicOutput) -> usize {
+    out.rows.len() + 20
+}
+
+/// Writes every topic's run and switches each topic to it. Small topics go together, as many as
+/// fit in `ROWS_PER_TX` score rows, each group in one transaction (its runs inserted, filled
+/// and made current at once), so 50,000 topics of a few users take some hundred short write
+/// transactions, not a quarter of a million. A topic larger than that is written in chunks
+/// and switched on its own. Replaced runs are deleted afterwards, in groups of the same size.
+fn store_all(
+    conn: &mut DbConn,
+    holds: &mut Holds,
+    outputs: &[TopicOutput],
+    now: DateTime<Utc>,
+    params: &str,
+) -> Result<()> {
+    for group in groups(outputs, weight) {
+        let replaced = match group {
+            [one] if one.rows.len() > ROWS_PER_TX => store_large(conn, holds, one, now, params)?,
+            _ => store_small(conn, holds, group, now, params)?,
+        };
+        let old: Vec<store::Run> = replaced.into_iter().filter(|r| !r.is_snapshot).collect();
+        delete_runs(conn, holds, &old)?;
+    }
+    Ok(())
+}
+
+/// Consecutive items whose sizes add up to at most `ROWS_PER_TX`; an item larger than that
+/// stands alone.
+fn groups<T>(items: &[T], size: impl Fn(&T) -> usize) -> Vec<&[T]> {
+    let mut out = Vec::new();
+    let (mut start, mut rows) = (0, 0);
+    for (i, item) in items.iter().enumerate() {
+        let n = size(item);
+        if i > start && rows + n > ROWS_PER_TX {
+            out.push(&items[start..i]);
+            (start, rows) = (i, 0);
+        }
+        rows += n;
+    }
+    if start < items.len() {
+        out.push(&items[start..]);
+    }
+    out
+}
+
+fn new_run(out: &TopicOutput, run_id: i32, at: chrono::NaiveDateTime, params: &str) -> store::Run {
+    store::Run {
         id: run_id,
         topic_id: out.topic,
         computed_at: at,
@@ -251,26 +313,93 @@ fn store(conn: &mut DbConn, out: &TopicOutput, now: DateTime<Utc>, params: &str)
         params: params.to_string(),
         is_current: false,
         is_snapshot: false,
-    };
-    let replaced = side_tx(conn, |conn| store::make_current(conn, &run))?;
-    if let Some(old) = replaced.filter(|r| !r.is_snapshot) {
-        delete_run(conn, old.id)?;
     }
-    Ok(())
 }
 
-fn remove_stale(conn: &mut DbConn, before: DateTime<Utc>) -> Result<()> {
-    for run in store::stale_runs(conn, to_db(before))? {
-        delete_run(conn, run)?;
-    }
-    Ok(())
+fn insert_run(
+    conn: &mut DbConn,
+    out: &TopicOutput,
+    at: chrono::NaiveDateTime,
+    params: &str,
+) -> Result<i32> {
+    Ok(store::insert_run(
+        conn,
+        out.topic,
+        at,
+        out.rows.len() as i32,
+        out.endorsements as i64,
+        out.iterations as i32,
+        params,
+    )?)
 }
 
-fn delete_run(conn: &mut DbConn, run: i32) -> Result<()> {
-    while side_tx(conn, |conn| {
-        store::delete_scores(conn, run, ROWS_PER_TX as i64)
-    })? > 0
-    {}
-    side_tx(conn, |conn| store::delete_run(conn, run))?;
+fn with_run(rows: &[Score], run_id: i32) -> Vec<Score> {
+    rows.iter().map(|r| Score { run_id, ..*r }).collect()
+}
+
+/// Writes a group of small topics and switches each to its new run, in one transaction.
+fn store_small(
+    conn: &mut DbConn,
+    holds: &mut Holds,
+    group: &[TopicOutput],
+    now: DateTime<Utc>,
+    params: &str,
+) -> Result<Vec<store::Run>> {
+    let at = to_db(now);
+    holds.tx(conn, |conn| {
+        let mut replaced = Vec::new();
+        for out in group {
+            let run_id = insert_run(conn, out, at, params)?;
+            store::insert_scores(conn, &with_run(&out.rows, run_id))?;
+            replaced.extend(store::make_current(
+                conn,
+                &new_run(out, run_id, at, params),
+            )?);
+        }
+        Ok(replaced)
+    })
+}
+
+/// Writes one large topic's run in chunks, then switches the topic to it.
+fn store_large(
+    conn: &mut DbConn,
+    holds: &mut Holds,
+    out: &TopicOutput,
+    now: DateTime<Utc>,
+    params: &str,
+) -> Result<Vec<store::Run>> {
+    let at = to_db(now);
+    let run_id = holds.tx(conn, |conn| insert_run(conn, out, at, params))?;
+    for chunk in out.rows.chunks(ROWS_PER_TX) {
+        holds.tx(conn, |conn| {
+            Ok(store::insert_scores(conn, &with_run(chunk, run_id))?)
+        })?;
+    }
+    let run = new_run(out, run_id, at, params);
+    let replaced = holds.tx(conn, |conn| Ok(store::make_current(conn, &run)?))?;
+    Ok(replaced.into_iter().collect())
+}
+
+fn remove_stale(conn: &mut DbConn, holds: &mut Holds, before: DateTime<Utc>) -> Result<()> {
+    let ids = store::stale_runs(conn, to_db(before))?;
+    let stale = store::runs(conn, &ids)?;
+    delete_runs(conn, holds, &stale)
+}
+
+/// Deletes runs and their scores, small runs together (as [`store_all`] writes them), a large
+/// one in chunks.
+fn delete_runs(conn: &mut DbConn, holds: &mut Holds, runs: &[store::Run]) -> Result<()> {
+    for group in groups(runs, |r| r.users.max(0) as usize + 1) {
+        let ids: Vec<i32> = group.iter().map(|r| r.id).collect();
+        if let [one] = group {
+            if one.users as usize > ROWS_PER_TX {
+                while holds.tx(conn, |conn| {
+                    Ok(store::delete_scores(conn, one.id, ROWS_PER_TX as i64)?)
+                })? > 0
+                {}
+            }
+        }
+        holds.tx(conn, |conn| Ok(store::delete_runs(conn, &ids)?))?;
+    }
     Ok(())
 }

@@ -1,0 +1,2 @@
+DROP INDEX topics_created_by;
+ALTER TABLE topics DROP COLUMN created_by;

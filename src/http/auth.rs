@@ -7,7 +7,7 @@ use actix_web::middleware::Next;
 use actix_web::{web, FromRequest, HttpMessage, HttpRequest, ResponseError};
 
 use super::errors::ApiError;
-use super::ratelimit::{Class, Identity};
+use super::ratelimit::{Class, Decision, Identity};
 use super::state::AppState;
 use crate::domain::keys::{hash_key, Permission};
 use crate::service::{self, Principal};
@@ -36,11 +36,35 @@ fn bearer(req: &ServiceRequest) -> Result<String, ApiError> {
     Ok(token.trim().to_string())
 }
 
-/// The live key a token belongs to, from the cache or the database.
-async fn lookup(state: &AppState, token: String) -> Result<Option<Principal>, ApiError> {
+fn rate_limited() -> ApiError {
+    ApiError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        "rate_limited",
+        "too many requests; see Retry-After",
+    )
+}
+
+/// The live key a token belongs to, from the cache or the database. A lookup the cache cannot
+/// answer first draws from the client address's lookup bucket, so a client past it is refused
+/// without costing the database anything.
+async fn lookup(
+    state: &AppState,
+    req: &ServiceRequest,
+    token: String,
+) -> Result<Option<Principal>, ApiError> {
     let key_hash = hash_key(&token);
     if let Some(cached) = state.keys.get(&key_hash) {
         return Ok(cached);
+    }
+    let decision = state.limiters.check_lookup(state.proxies.of_request(req));
+    if let Decision::Denied {
+        retry_after_secs, ..
+    } = decision
+    {
+        return Err(ApiError {
+            retry_after: Some(retry_after_secs),
+            ..rate_limited()
+        });
     }
     let generation = state.keys.generation();
     let principal = state
@@ -63,7 +87,7 @@ pub async fn admit(
         .cloned()
         .ok_or_else(|| ApiError::from(service::Error::Internal("app state missing".into())))?;
     let principal = match bearer(&req) {
-        Ok(token) => lookup(&state, token)
+        Ok(token) => lookup(&state, &req, token)
             .await?
             .ok_or_else(|| unauthorized("unknown or revoked API key")),
         Err(e) => Err(e),
@@ -75,11 +99,7 @@ pub async fn admit(
     let own_rate = principal.as_ref().ok().and_then(|p| p.rate);
     let decision = state.limiters.check(who, Class::of(req.method()), own_rate);
     let refusal = if decision.is_denied() {
-        Some(ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "rate_limited",
-            "too many requests; see Retry-After",
-        ))
+        Some(rate_limited())
     } else {
         principal.as_ref().err().cloned()
     };

@@ -6,33 +6,54 @@
 //! within that time.
 
 use std::collections::HashMap;
+use std::num::NonZeroUsize;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::RwLock;
+use std::sync::{Mutex, RwLock};
 use std::time::{Duration, Instant};
+
+use lru::LruCache;
 
 use crate::service::Principal;
 
 /// How long a lookup is trusted.
 pub const KEY_CACHE_TTL: Duration = Duration::from_secs(1);
-/// Most entries kept. Past this the unknown keys are dropped (random keys cannot grow the
-/// cache); live keys, as many as the database holds, are kept.
-const MAX_ENTRIES: usize = 10_000;
+/// Most unknown keys remembered; past this the least recently seen is forgotten. Live keys are
+/// kept apart, as many as the database holds, so no flood of random keys evicts one.
+const MAX_UNKNOWN: usize = 10_000;
 
-/// Lookups by key hash: `Some` for a live key, `None` for an unknown or revoked one.
-#[derive(Default)]
+/// Lookups by key hash: live keys in one map, unknown or revoked ones in a bounded LRU.
 pub struct KeyCache {
-    entries: RwLock<HashMap<String, (Option<Principal>, Instant)>>,
+    live: RwLock<HashMap<String, (Principal, Instant)>>,
+    unknown: Mutex<LruCache<String, Instant>>,
     /// Moves on every [`KeyCache::clear`]: a lookup that started before a clear must not put
     /// back what the clear removed (a key revoked while its lookup was in flight).
     generation: AtomicU64,
 }
 
+impl Default for KeyCache {
+    fn default() -> KeyCache {
+        let cap = NonZeroUsize::new(MAX_UNKNOWN).unwrap_or(NonZeroUsize::MIN);
+        KeyCache {
+            live: RwLock::default(),
+            unknown: Mutex::new(LruCache::new(cap)),
+            generation: AtomicU64::new(0),
+        }
+    }
+}
+
 impl KeyCache {
-    /// The cached lookup for `key_hash`, if fresh.
+    /// The cached lookup for `key_hash`, if fresh: `Some(Some(p))` a live key, `Some(None)` a
+    /// key known to be unknown or revoked, `None` not cached.
     pub fn get(&self, key_hash: &str) -> Option<Option<Principal>> {
-        let entries = self.entries.read().unwrap_or_else(|e| e.into_inner());
-        let (principal, at) = entries.get(key_hash)?;
-        (at.elapsed() < KEY_CACHE_TTL).then(|| principal.clone())
+        {
+            let live = self.live.read().unwrap_or_else(|e| e.into_inner());
+            if let Some((principal, at)) = live.get(key_hash) {
+                return (at.elapsed() < KEY_CACHE_TTL).then(|| Some(principal.clone()));
+            }
+        }
+        let mut unknown = self.unknown.lock().unwrap_or_else(|e| e.into_inner());
+        let at = unknown.get(key_hash)?;
+        (at.elapsed() < KEY_CACHE_TTL).then_some(None)
     }
 
     /// Take this before looking a key up in the database, and give it to [`KeyCache::put`].
@@ -42,24 +63,30 @@ impl KeyCache {
 
     /// Caches a lookup made at `generation`, unless the cache was cleared since.
     pub fn put(&self, key_hash: String, principal: Option<Principal>, generation: u64) {
-        let mut entries = self.entries.write().unwrap_or_else(|e| e.into_inner());
-        // Read under the write lock: `clear` moves the generation under the same lock.
-        if self.generation.load(Ordering::Acquire) != generation {
-            return;
-        }
-        if entries.len() >= MAX_ENTRIES {
-            entries.retain(|_, (p, _)| p.is_some());
-        }
-        if entries.len() < MAX_ENTRIES || principal.is_some() {
-            entries.insert(key_hash, (principal, Instant::now()));
+        // The generation is read under the lock written to: `clear` moves it holding both.
+        match principal {
+            Some(p) => {
+                let mut live = self.live.write().unwrap_or_else(|e| e.into_inner());
+                if self.generation.load(Ordering::Acquire) == generation {
+                    live.insert(key_hash, (p, Instant::now()));
+                }
+            }
+            None => {
+                let mut unknown = self.unknown.lock().unwrap_or_else(|e| e.into_inner());
+                if self.generation.load(Ordering::Acquire) == generation {
+                    unknown.put(key_hash, Instant::now());
+                }
+            }
         }
     }
 
     /// Forgets everything (after a key was revoked or changed).
     pub fn clear(&self) {
-        let mut entries = self.entries.write().unwrap_or_else(|e| e.into_inner());
+        let mut live = self.live.write().unwrap_or_else(|e| e.into_inner());
+        let mut unknown = self.unknown.lock().unwrap_or_else(|e| e.into_inner());
         self.generation.fetch_add(1, Ordering::AcqRel);
-        entries.clear();
+        live.clear();
+        unknown.clear();
     }
 }
 
@@ -93,10 +120,28 @@ mod tests {
     fn floods_of_unknown_keys_never_evict_live_ones() {
         let cache = KeyCache::default();
         cache.put("live".into(), Some(principal()), cache.generation());
-        for i in 0..3 * MAX_ENTRIES {
+        for i in 0..3 * MAX_UNKNOWN {
             cache.put(format!("random{i}"), None, cache.generation());
         }
         assert!(cache.get("live").is_some_and(|p| p.is_some()));
-        assert!(cache.entries.read().unwrap().len() <= MAX_ENTRIES);
+        assert!(cache.unknown.lock().unwrap().len() <= MAX_UNKNOWN);
+    }
+
+    #[test]
+    fn an_unknown_key_seen_again_and_again_stays_cached_through_a_flood() {
+        let cache = KeyCache::default();
+        cache.put("wrong".into(), None, cache.generation());
+        for i in 0..3 * MAX_UNKNOWN {
+            cache.put(format!("random{i}"), None, cache.generation());
+            if i % 1000 == 0 {
+                assert_eq!(cache.get("wrong"), Some(None), "a recent miss is kept");
+            }
+        }
+        assert_eq!(cache.get("wrong"), Some(None));
+        assert_eq!(
+            cache.get("random0"),
+            None,
+            "the least recently seen went first"
+        );
     }
 }

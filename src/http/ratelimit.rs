@@ -177,9 +177,16 @@ impl Decision {
     }
 }
 
+/// How many key lookups a client address may cause, against its read or write quota,
+/// whichever is larger: generous, since a live key is looked up again only once a second.
+const LOOKUPS_PER_QUOTA: u32 = 4;
+
 /// Every bucket of this instance.
 pub struct Limiters {
     defaults: Pair,
+    /// Database lookups of keys not in the cache, per client address: checked before the
+    /// lookup, so a flood of random keys costs the database at most this much.
+    lookups: Option<Keyed>,
     /// Keyless clients with a bucket of their own, at most; the rest share [`Identity::Crowd`].
     client_cap: usize,
     /// Keys an admin gave their own quota, grouped by quota.
@@ -189,8 +196,17 @@ pub struct Limiters {
 
 impl Limiters {
     pub fn new(settings: RateSettings) -> Limiters {
+        let larger = |f: fn(&Rate) -> u32| f(&settings.read).max(f(&settings.write));
+        let lookups = match (settings.read.is_unlimited(), settings.write.is_unlimited()) {
+            (true, _) | (_, true) => None,
+            _ => limiter(Rate {
+                per_sec: larger(|r| r.per_sec).saturating_mul(LOOKUPS_PER_QUOTA),
+                burst: larger(|r| r.burst).saturating_mul(LOOKUPS_PER_QUOTA),
+            }),
+        };
         Limiters {
             defaults: Pair::new(settings.write, settings.read),
+            lookups,
             client_cap: MAX_CLIENT_BUCKETS,
             custom: RwLock::new(HashMap::new()),
             clock: DefaultClock::default(),
@@ -221,6 +237,21 @@ impl Limiters {
                 self.decide(pair.get(class), who)
             }
         }
+    }
+
+    /// Draws one key lookup from the bucket of the client at `ip` (see [`Limiters::lookups`]).
+    pub fn check_lookup(&self, ip: IpAddr) -> Decision {
+        let who = match Identity::client(ip) {
+            _ if self
+                .lookups
+                .as_ref()
+                .is_some_and(|l| l.len() >= self.client_cap) =>
+            {
+                Identity::Crowd
+            }
+            who => who,
+        };
+        self.decide(self.lookups.as_ref(), who)
     }
 
     fn custom_pair(&self, rate: Rate) -> Arc<Pair> {
@@ -266,6 +297,7 @@ impl Limiters {
         let custom = self.custom.read().unwrap_or_else(|e| e.into_inner());
         self.defaults
             .all()
+            .chain(self.lookups.iter())
             .chain(custom.values().flat_map(|p| p.all()))
             .map(|l| l.len())
             .sum()
@@ -282,6 +314,7 @@ impl Limiters {
         for l in self
             .defaults
             .all()
+            .chain(self.lookups.iter())
             .chain(custom.values().flat_map(|p| p.all()))
         {
             l.retain_recent();

@@ -13,6 +13,7 @@ use crate::common::{read, spawn_with, Backend, Options, Resp, TestApp};
 both_backends!(
     writes_and_reads_have_their_own_quotas,
     requests_without_a_valid_key_are_limited_by_ip,
+    a_flood_of_random_keys_is_refused_before_any_lookup,
     admin_gives_a_key_its_own_quota,
     forwarded_for_is_believed_only_from_trusted_proxies,
     an_ipv6_client_is_limited_by_its_64,
@@ -106,6 +107,37 @@ async fn requests_without_a_valid_key_are_limited_by_ip(b: Backend) {
         with_key.status, 200,
         "a valid key is limited as itself, not by IP"
     );
+}
+
+/// Issue 18, item 7: every request with a key the cache does not know cost a database lookup,
+/// even from a client far past its limit. Now such lookups draw from the address's lookup
+/// bucket first (4 × the larger quota: here 8 at once, 4 a second).
+async fn a_flood_of_random_keys_is_refused_before_any_lookup(b: Backend) {
+    let Some(app) = spawn_with(b, limited((1, 2), (1, 2))).await else {
+        return;
+    };
+    let r = app.get("/v1/endorsements", &app.app_key).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let mut statuses = Vec::new();
+    for i in 0..12 {
+        let r = app
+            .get("/v1/endorsements", &format!("plusk_random{i}"))
+            .await;
+        statuses.push(r.status);
+        if i >= 9 {
+            r.assert_problem(429, "rate_limited");
+            assert!(header(&r, "retry-after").is_some_and(|s| s >= 1));
+        }
+    }
+    assert_eq!(&statuses[..2], [401, 401], "{statuses:?}");
+    // Proof that no lookup was made: a live key the cache has not seen is refused too. That is
+    // the price: a client past its lookup bucket waits for it like anyone else.
+    app.get("/v1/endorsements", &app.admin)
+        .await
+        .assert_problem(429, "rate_limited");
+    // A key already cached costs no lookup and is served as itself.
+    let r = app.get("/v1/endorsements", &app.app_key).await;
+    assert_eq!(r.status, 200, "a cached key is not held up: {}", r.text);
 }
 
 async fn admin_gives_a_key_its_own_quota(b: Backend) {

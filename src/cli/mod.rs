@@ -144,6 +144,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::Migrate => {
             let mut conn = db::establish(&url)?;
             let applied = db::run_migrations(&mut conn)?;
+            adopt_keys(&mut conn)?;
             println!("{} migration(s) applied to {url}", applied.len());
             for version in applied {
                 println!("  {version}");
@@ -182,8 +183,19 @@ fn open(cli: &Cli, url: &DbUrl) -> anyhow::Result<DbConn> {
     let mut conn = db::establish(url)?;
     if !cli.no_migrate {
         db::run_migrations(&mut conn)?;
+        adopt_keys(&mut conn)?;
     }
     Ok(conn)
+}
+
+/// Records in the ledger, once, the keys made before plusk recorded keys there: part of
+/// bringing an older database up to date, like the migrations.
+pub(crate) fn adopt_keys(conn: &mut DbConn) -> anyhow::Result<()> {
+    let adopted = crate::service::keys::adopt_unrecorded(conn)?;
+    if adopted > 0 {
+        tracing::info!(keys = adopted, "existing API keys recorded in the ledger");
+    }
+    Ok(())
 }
 
 fn init_tracing(format: LogFormat, default_level: &str) {

@@ -3,6 +3,7 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
+use super::adopt_keys;
 use crate::db::{self, DbUrl, PoolOptions};
 use crate::domain::keys::Rate;
 use crate::domain::rules::TopicPolicy;
@@ -90,6 +91,9 @@ pub fn run(cli: &super::Cli, url: &DbUrl, args: &ServeArgs) -> anyhow::Result<Ex
     if !cli.no_migrate {
         let applied = db::run_migrations(&mut conn)?;
         tracing::info!(count = applied.len(), "migrations applied");
+    }
+    if !cli.no_migrate {
+        adopt_keys(&mut conn)?;
     }
     if let Some(new) = crate::service::keys::bootstrap_admin(&mut conn)? {
         eprintln!(

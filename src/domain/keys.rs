@@ -175,3 +175,30 @@ mod tests {
         assert!(Role::Admin.allows(Permission::ManageKeys));
     }
 }
+
+/// Everything stored about a key, as `ledger verify` checks it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct KeyState {
+    pub name: String,
+    pub role: String,
+    /// The stored SHA-256 of the key (never the key).
+    pub key_hash: String,
+    #[serde(with = "crate::domain::time::serde_micros")]
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    #[serde(with = "crate::domain::time::serde_micros_opt")]
+    pub revoked_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub rate_per_sec: Option<i32>,
+    pub rate_burst: Option<i32>,
+}
+
+impl KeyState {
+    /// Hex SHA-256 of the state's canonical JSON: what the ledger records of a key, since its
+    /// role, hash and quota are not for every reader. The key hash in it has 256 bits of the
+    /// key's randomness behind it, so the digest cannot be searched for a role or quota.
+    pub fn digest(&self) -> String {
+        use sha2::{Digest, Sha256};
+        hex::encode(Sha256::digest(
+            crate::domain::ledger::canonical_json(self).as_bytes(),
+        ))
+    }
+}

@@ -2,10 +2,13 @@
 
 use chrono::{DateTime, Utc};
 
+use super::tx::Tx;
 use super::{Error, Principal, Result};
 use crate::db::{write_tx, DbConn};
 use crate::domain::handle::Handle;
-use crate::domain::keys::{generate_key, hash_key, hashes_match, Rate, Role};
+use crate::domain::keys::{generate_key, hash_key, hashes_match, KeyState, Rate, Role};
+use crate::domain::ledger::{KeyChanged, KEY_CHANGED};
+use crate::domain::model::Model;
 use crate::domain::time::{self, from_db};
 use crate::storage;
 
@@ -55,27 +58,85 @@ fn info(row: storage::keys::KeyRow) -> Result<KeyInfo> {
     })
 }
 
+/// Runs `f` in its own write transaction, for the CLI, with no server's writer to use. Key
+/// changes append ledger entries, which need only the head: the model knows nothing else.
+/// (A running server's writer catches up with these entries before its next batch.)
+fn outside<T>(conn: &mut DbConn, f: impl FnOnce(&mut Tx<'_>) -> Result<T>) -> Result<T> {
+    write_tx(conn, |conn| {
+        let mut model = Model::new(chrono::Duration::zero());
+        if let Some((seq, hash)) = storage::ledger::head(conn)? {
+            model.set_head(seq, hash);
+        }
+        let mut tx = Tx::new(conn, &mut model);
+        let out = f(&mut tx)?;
+        tx.flush()?;
+        Ok(out)
+    })
+}
+
+/// What the ledger records of a key row.
+fn state(row: &storage::keys::KeyRow) -> KeyState {
+    KeyState {
+        name: row.name.clone(),
+        role: row.role.clone(),
+        key_hash: row.key_hash.clone(),
+        created_at: from_db(row.created_at),
+        revoked_at: row.revoked_at.map(from_db),
+        rate_per_sec: row.rate_per_sec,
+        rate_burst: row.rate_burst,
+    }
+}
+
+/// The digest the ledger records of a key row (see [`KeyState::digest`]).
+pub fn state_digest(row: &storage::keys::KeyRow) -> String {
+    state(row).digest()
+}
+
+/// Appends `key.changed` for the key row as it now is.
+fn record(tx: &mut Tx<'_>, row: &storage::keys::KeyRow, change: &str) {
+    let state = state_digest(row);
+    tx.append(KEY_CHANGED, time::now(), |_| KeyChanged {
+        name: row.name.clone(),
+        change: change.to_string(),
+        state,
+    });
+}
+
+/// The live key `name`, after a change; not found if it is not live.
+fn live_row(tx: &mut Tx<'_>, name: &str) -> Result<storage::keys::KeyRow> {
+    storage::keys::find_by_name(tx.conn()?, name)?
+        .filter(|r| r.revoked_at.is_none())
+        .ok_or_else(|| Error::NotFound(format!("live key {name}")))
+}
+
 /// Creates a key in its own write transaction (the CLI, with no server's writer to use).
 pub fn create(conn: &mut DbConn, name: &str, role: Role) -> Result<NewKey> {
-    write_tx(conn, |conn| create_in(conn, name, role))
+    outside(conn, |tx| create_in(tx, name, role))
 }
 
 /// Creates a key inside the caller's write transaction (the API: the writer's batch). Names
 /// follow the handle rules and are never reused.
-pub fn create_in(conn: &mut DbConn, name: &str, role: Role) -> Result<NewKey> {
+pub fn create_in(tx: &mut Tx<'_>, name: &str, role: Role) -> Result<NewKey> {
     let name = Handle::parse("name", name)?;
-    insert_new(conn, name.as_str(), role)
+    insert_new(tx, name.as_str(), role)
 }
 
-fn insert_new(conn: &mut DbConn, name: &str, role: Role) -> Result<NewKey> {
-    if storage::keys::find_by_name(conn, name)?.is_some() {
+fn insert_new(tx: &mut Tx<'_>, name: &str, role: Role) -> Result<NewKey> {
+    if storage::keys::find_by_name(tx.conn()?, name)?.is_some() {
         return Err(Error::Conflict {
             code: "key_exists",
             detail: format!("a key named {name} already exists (names are never reused)"),
         });
     }
     let key = generate_key();
-    let row = storage::keys::insert(conn, name, role.as_str(), &hash_key(&key), time::now())?;
+    let row = storage::keys::insert(
+        tx.conn()?,
+        name,
+        role.as_str(),
+        &hash_key(&key),
+        time::now(),
+    )?;
+    record(tx, &row, "created");
     Ok(NewKey {
         info: info(row)?,
         key,
@@ -84,11 +145,26 @@ fn insert_new(conn: &mut DbConn, name: &str, role: Role) -> Result<NewKey> {
 
 /// When the database has no key at all, creates an admin key named `admin` and returns it.
 pub fn bootstrap_admin(conn: &mut DbConn) -> Result<Option<NewKey>> {
-    write_tx(conn, |conn| {
-        if storage::keys::count(conn)? > 0 {
+    outside(conn, |tx| {
+        if storage::keys::count(tx.conn()?)? > 0 {
             return Ok(None);
         }
-        insert_new(conn, "admin", Role::Admin).map(Some)
+        insert_new(tx, "admin", Role::Admin).map(Some)
+    })
+}
+
+/// Keys made before plusk recorded keys in the ledger have no entry: when the ledger has no key
+/// entry at all, records every key as it is now (`adopted`), once. Returns how many.
+pub fn adopt_unrecorded(conn: &mut DbConn) -> Result<usize> {
+    outside(conn, |tx| {
+        if storage::ledger::has_kind(tx.conn()?, KEY_CHANGED)? {
+            return Ok(0);
+        }
+        let rows = storage::keys::list(tx.conn()?)?;
+        for row in &rows {
+            record(tx, row, "adopted");
+        }
+        Ok(rows.len())
     })
 }
 
@@ -98,34 +174,36 @@ pub fn list(conn: &mut DbConn) -> Result<Vec<KeyInfo>> {
 
 /// Revokes the live key called `name`, in its own write transaction (the CLI).
 pub fn revoke(conn: &mut DbConn, name: &str) -> Result<()> {
-    write_tx(conn, |conn| revoke_in(conn, name))
+    outside(conn, |tx| revoke_in(tx, name))
 }
 
 /// Revokes the live key called `name` inside the caller's write transaction (the API).
-pub fn revoke_in(conn: &mut DbConn, name: &str) -> Result<()> {
+pub fn revoke_in(tx: &mut Tx<'_>, name: &str) -> Result<()> {
     let name = Handle::parse("name", name)?;
-    if storage::keys::revoke(conn, name.as_str(), time::now())? {
-        Ok(())
-    } else {
-        Err(Error::NotFound(format!("live key {name}")))
+    if !storage::keys::revoke(tx.conn()?, name.as_str(), time::now())? {
+        return Err(Error::NotFound(format!("live key {name}")));
     }
+    let row = storage::keys::find_by_name(tx.conn()?, name.as_str())?
+        .ok_or_else(|| Error::NotFound(format!("key {name}")))?;
+    record(tx, &row, "revoked");
+    Ok(())
 }
 
 /// Gives the live key `name` its own quota, or with `None` returns it to the server's defaults;
 /// in its own write transaction (the CLI).
 pub fn set_rate(conn: &mut DbConn, name: &str, rate: Option<Rate>) -> Result<KeyInfo> {
-    write_tx(conn, |conn| set_rate_in(conn, name, rate))
+    outside(conn, |tx| set_rate_in(tx, name, rate))
 }
 
 /// [`set_rate`] inside the caller's write transaction (the API).
-pub fn set_rate_in(conn: &mut DbConn, name: &str, rate: Option<Rate>) -> Result<KeyInfo> {
+pub fn set_rate_in(tx: &mut Tx<'_>, name: &str, rate: Option<Rate>) -> Result<KeyInfo> {
     let name = Handle::parse("name", name)?;
     let stored = rate.map(|r| (r.per_sec as i32, r.burst as i32));
-    if !storage::keys::set_rate(conn, name.as_str(), stored)? {
+    if !storage::keys::set_rate(tx.conn()?, name.as_str(), stored)? {
         return Err(Error::NotFound(format!("live key {name}")));
     }
-    let row = storage::keys::find_by_name(conn, name.as_str())?
-        .ok_or_else(|| Error::NotFound(format!("live key {name}")))?;
+    let row = live_row(tx, name.as_str())?;
+    record(tx, &row, "rate_set");
     info(row)
 }
 

@@ -5,8 +5,9 @@ use serde::Serialize;
 
 use super::Result;
 use crate::db::{snapshot_tx, DbConn};
+use crate::domain::endorsement::{Endorsement, Status};
 use crate::domain::ledger::{
-    compare_row, first_difference, Chain, FlagState, Replay, SolicitationRecorded,
+    compare_row, first_difference, Chain, FirstSeen, FlagState, Replay, SolicitationRecorded,
 };
 use crate::domain::time::from_db;
 use crate::storage;
@@ -68,7 +69,17 @@ pub fn verify(conn: &mut DbConn) -> Result<Verdict> {
                 }
             }
         }
-        for check in [check_rows, check_solicitations, check_flags, check_seeds] {
+        // Idempotency first: it reads the replayed endorsements that `check_rows` consumes.
+        for check in [
+            check_idempotency,
+            check_rows,
+            check_solicitations,
+            check_flags,
+            check_seeds,
+            check_users,
+            check_topics,
+            check_keys,
+        ] {
             if let Some(v) = check(conn, &mut replay)? {
                 return Ok(v);
             }
@@ -283,6 +294,145 @@ fn check_seeds(conn: &mut DbConn, replay: &mut Replay) -> Result<Option<Verdict>
     if let Some(topic) = table.keys().next() {
         let reason = format!("topic {topic} has seeds the ledger never set");
         return Ok(Some(Verdict::broken(replay.entries().max(1), reason)));
+    }
+    Ok(None)
+}
+
+/// Microseconds since the epoch: how times are compared (rows and payloads keep microseconds).
+fn micros(t: chrono::DateTime<chrono::Utc>) -> i64 {
+    t.timestamp_micros()
+}
+
+/// Whether a row's creation time is the one the ledger gives.
+fn same_time(row: chrono::NaiveDateTime, seen: &FirstSeen) -> bool {
+    let row = micros(row.and_utc());
+    row == micros(seen.at) || seen.or_at.is_some_and(|t| row == micros(t))
+}
+
+/// Every user row is a handle the ledger names, created when the first entry naming it says;
+/// and every handle the ledger names has its row.
+fn check_users(conn: &mut DbConn, replay: &mut Replay) -> Result<Option<Verdict>> {
+    let mut after = 0;
+    loop {
+        let rows = storage::users::page_created(conn, after, VERIFY_PAGE)?;
+        let Some(last) = rows.last() else { break };
+        after = last.0;
+        for (_, handle, created_at) in rows {
+            let Some(seen) = replay.users.remove(&handle) else {
+                let reason = format!("user {handle} is named by no ledger entry");
+                return Ok(Some(Verdict::broken(replay.entries().max(1), reason)));
+            };
+            if !same_time(created_at, &seen) {
+                let reason = format!("user {handle}: created_at differs from the ledger");
+                return Ok(Some(Verdict::broken(seen.seq, reason)));
+            }
+        }
+    }
+    Ok(missing(&replay.users, "user"))
+}
+
+/// Every topic row is a topic the ledger names, created when the first entry naming it says.
+fn check_topics(conn: &mut DbConn, replay: &mut Replay) -> Result<Option<Verdict>> {
+    for (slug, created_at) in storage::topics::all_created(conn)? {
+        let Some(seen) = replay.topics.remove(&slug) else {
+            let reason = format!("topic {slug} is named by no ledger entry");
+            return Ok(Some(Verdict::broken(replay.entries().max(1), reason)));
+        };
+        if !same_time(created_at, &seen) {
+            let reason = format!("topic {slug}: created_at differs from the ledger");
+            return Ok(Some(Verdict::broken(seen.seq, reason)));
+        }
+    }
+    Ok(missing(&replay.topics, "topic"))
+}
+
+/// A name the ledger gives that has no row.
+fn missing(left: &std::collections::HashMap<String, FirstSeen>, what: &str) -> Option<Verdict> {
+    let (name, seen) = left.iter().min_by_key(|(_, s)| s.seq)?;
+    let reason = format!("{what} {name} is in the ledger but not in the table");
+    Some(Verdict::broken(seen.seq, reason))
+}
+
+/// Every remembered response to an Idempotency-Key is the endorsement the ledger recorded
+/// (its parties, topic, note, time and entry), as first answered (`active` or `flagged`), and
+/// was given to the key that created it. A forged response would otherwise be replayed to
+/// every retry as it is.
+fn check_idempotency(conn: &mut DbConn, replay: &mut Replay) -> Result<Option<Verdict>> {
+    let mut after = None;
+    loop {
+        let rows = storage::idempotency::page(conn, after.take(), VERIFY_PAGE)?;
+        let Some(last) = rows.last() else { break };
+        after = Some((last.api_key_id, last.key.clone()));
+        for row in &rows {
+            if let Some(reason) = idempotency_problem(conn, replay, row)? {
+                let seq = serde_json::from_str::<Endorsement>(&row.response_body)
+                    .map_or(replay.entries().max(1), |e| e.ledger_seq.max(1));
+                return Ok(Some(Verdict::broken(seq, reason)));
+            }
+        }
+    }
+    Ok(None)
+}
+
+fn idempotency_problem(
+    conn: &mut DbConn,
+    replay: &Replay,
+    row: &storage::idempotency::Stored,
+) -> Result<Option<String>> {
+    let what = format!("the response remembered for Idempotency-Key {:?}", row.key);
+    let Ok(e) = serde_json::from_str::<Endorsement>(&row.response_body) else {
+        return Ok(Some(format!("{what} is not an endorsement")));
+    };
+    let Some(expected) = replay.expected.get(&e.id) else {
+        return Ok(Some(format!(
+            "{what} names endorsement {}, which the ledger never created",
+            e.id
+        )));
+    };
+    let same = e.endorser == expected.endorser
+        && e.endorsee == expected.endorsee
+        && e.topic == expected.topic
+        && e.note == expected.note
+        && micros(e.created_at) == micros(expected.created_at)
+        && e.ledger_seq == expected.ledger_seq
+        && row.status_code == 201
+        && matches!(e.status, Status::Active | Status::Flagged);
+    if !same {
+        return Ok(Some(format!(
+            "{what} differs from endorsement {} in the ledger",
+            e.id
+        )));
+    }
+    let creator = storage::endorsements::find(conn, e.id)?.and_then(|v| v.created_by);
+    if creator != Some(row.api_key_id) {
+        return Ok(Some(format!(
+            "{what} was given to a key that did not create endorsement {}",
+            e.id
+        )));
+    }
+    Ok(None)
+}
+
+/// Every API key row is, field for field, the state its last `key.changed` entry recorded, and
+/// every key the ledger names has its row: a role raised, a revocation undone, a hash swapped
+/// or a quota changed behind plusk's back shows here.
+fn check_keys(conn: &mut DbConn, replay: &mut Replay) -> Result<Option<Verdict>> {
+    for row in storage::keys::list(conn)? {
+        let Some((seq, recorded)) = replay.keys.remove(&row.name) else {
+            let reason = format!("key {} has no ledger entry", row.name);
+            return Ok(Some(Verdict::broken(replay.entries().max(1), reason)));
+        };
+        if super::keys::state_digest(&row) != recorded {
+            let reason = format!(
+                "key {}: its role, hash, times or quota differ from the ledger",
+                row.name
+            );
+            return Ok(Some(Verdict::broken(seq, reason)));
+        }
+    }
+    if let Some((name, (seq, _))) = replay.keys.iter().next() {
+        let reason = format!("key {name} is in the ledger but not in the table");
+        return Ok(Some(Verdict::broken(*seq, reason)));
     }
     Ok(None)
 }

@@ -75,3 +75,43 @@ pub fn insert(
         .execute(conn)
         .map(drop)
 }
+
+/// A stored response with the key it was given to.
+#[derive(Debug, Clone, Queryable)]
+pub struct Stored {
+    pub api_key_id: i32,
+    pub key: String,
+    pub status_code: i32,
+    pub response_body: String,
+}
+
+/// Stored responses after `(api_key_id, key)`, in that order, at most `limit`.
+pub fn page(
+    conn: &mut DbConn,
+    after: Option<(i32, String)>,
+    limit: i64,
+) -> QueryResult<Vec<Stored>> {
+    let mut q = idempotency_keys::table
+        .order((
+            idempotency_keys::api_key_id.asc(),
+            idempotency_keys::idem_key.asc(),
+        ))
+        .limit(limit)
+        .select((
+            idempotency_keys::api_key_id,
+            idempotency_keys::idem_key,
+            idempotency_keys::status_code,
+            idempotency_keys::response_body,
+        ))
+        .into_boxed();
+    if let Some((id, key)) = after {
+        q = q.filter(
+            idempotency_keys::api_key_id
+                .gt(id)
+                .or(idempotency_keys::api_key_id
+                    .eq(id)
+                    .and(idempotency_keys::idem_key.gt(key))),
+        );
+    }
+    q.load(conn)
+}

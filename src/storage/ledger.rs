@@ -126,3 +126,13 @@ pub fn page(conn: &mut DbConn, after: i64, limit: i64) -> QueryResult<Vec<Stored
     }
     Ok(out)
 }
+
+/// Whether any entry is of `kind` (an index covers the kinds asked about: see migration 9).
+pub fn has_kind(conn: &mut DbConn, kind: &str) -> QueryResult<bool> {
+    Ok(ledger::table
+        .filter(ledger::kind.eq(kind))
+        .select(ledger::seq)
+        .first::<i64>(conn)
+        .optional()?
+        .is_some())
+}

@@ -75,6 +75,14 @@ pub fn ids_after(conn: &mut DbConn, after: i32) -> QueryResult<Vec<(i32, String)
         .load(conn)
 }
 
+/// Every topic's slug and creation time.
+pub fn all_created(conn: &mut DbConn) -> QueryResult<Vec<(String, NaiveDateTime)>> {
+    topics::table
+        .order(topics::id.asc())
+        .select((topics::slug, topics::created_at))
+        .load(conn)
+}
+
 /// Every topic's id and slug.
 pub fn all_ids(conn: &mut DbConn) -> QueryResult<Vec<(i32, String)>> {
     topics::table.select((topics::id, topics::slug)).load(conn)

@@ -74,3 +74,17 @@ pub fn page_ids(conn: &mut DbConn, after: i32, limit: i64) -> QueryResult<Vec<(i
         .select((users::id, users::handle))
         .load(conn)
 }
+
+/// Users with an id above `after`, in id order, with when each was first seen.
+pub fn page_created(
+    conn: &mut DbConn,
+    after: i32,
+    limit: i64,
+) -> QueryResult<Vec<(i32, String, chrono::NaiveDateTime)>> {
+    users::table
+        .filter(users::id.gt(after))
+        .order(users::id.asc())
+        .limit(limit)
+        .select((users::id, users::handle, users::created_at))
+        .load(conn)
+}

@@ -14,7 +14,8 @@ both_backends!(
     migrate_and_verify_commands,
     import_command,
     bulk_import_command,
-    a_killed_bulk_import_leaves_nothing
+    a_killed_bulk_import_leaves_nothing,
+    keys_made_before_the_ledger_recorded_them_are_adopted_once
 );
 
 fn plusk(db: &TestDb, args: &[&str]) -> Output {
@@ -32,6 +33,37 @@ fn stdout(o: &Output) -> String {
 
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Issue 18, item 5: a database from before keys were recorded has keys and no `key.changed`
+/// entry. Opened by this version, every key is recorded once (`adopted`), and from then on a
+/// key without an entry is an error, not adopted in turn.
+async fn keys_made_before_the_ledger_recorded_them_are_adopted_once(b: Backend) {
+    let Some(db) = TestDb::new(b) else { return };
+    assert!(plusk(&db, &["migrate"]).status.success());
+    let old_key = "INSERT INTO api_keys (name, role, key_hash, created_at) \
+                   VALUES ('old-app', 'app', 'aa', '2026-01-01 00:00:00')";
+    db.exec(old_key);
+    let verify = |db: &TestDb| {
+        let out = plusk(db, &["ledger", "verify"]);
+        serde_json::from_str::<serde_json::Value>(stdout(&out).trim()).unwrap()
+    };
+    let v = verify(&db);
+    assert_eq!(
+        (v["ok"].as_bool(), v["entries"].as_i64()),
+        (Some(true), Some(1)),
+        "{v}"
+    );
+    let v = verify(&db);
+    assert_eq!(v["entries"], 1, "adopted once: {v}");
+    db.exec(
+        &old_key
+            .replace("old-app", "new-app")
+            .replace("'aa'", "'bb'"),
+    );
+    let v = verify(&db);
+    assert_eq!(v["ok"], false, "{v}");
+    assert!(v["reason"].as_str().unwrap().contains("new-app"), "{v}");
 }
 
 async fn keys_commands(b: Backend) {
@@ -106,17 +138,17 @@ async fn migrate_and_verify_commands(b: Backend) {
     let v: serde_json::Value = serde_json::from_str(stdout(&ok).trim()).unwrap();
     assert_eq!(
         (v["ok"].as_bool(), v["entries"].as_i64()),
-        (Some(true), Some(2))
+        (Some(true), Some(crate::common::KEY_ENTRIES + 2))
     );
 
     app.db
-        .exec("UPDATE endorsements SET endorsee_id = endorser_id WHERE id = 2");
+        .exec("UPDATE endorsements SET endorsee_id = endorser_id WHERE id = 4");
     let bad = plusk(&app.db, &["ledger", "verify"]);
     assert_eq!(bad.status.code(), Some(1), "not ok exits non-zero");
     let v: serde_json::Value = serde_json::from_str(stdout(&bad).trim()).unwrap();
     assert_eq!(
         (v["ok"].as_bool(), v["first_bad_seq"].as_i64()),
-        (Some(false), Some(2)),
+        (Some(false), Some(4)),
         "{v}"
     );
 }

@@ -169,6 +169,10 @@ impl Default for Options {
     }
 }
 
+/// The harness's two keys (admin, then app) are the first two ledger entries, so what a test
+/// writes starts at entry and endorsement id 3.
+pub const KEY_ENTRIES: i64 = 2;
+
 /// A running plusk with an admin key and an app key.
 pub struct TestApp {
     pub base: String,
@@ -329,6 +333,19 @@ impl TestApp {
                 .send()
                 .await
                 .expect("PUT"),
+        )
+        .await
+    }
+
+    pub async fn patch(&self, path: &str, key: &str, body: &Value) -> Resp {
+        read(
+            self.client
+                .patch(self.url(path))
+                .bearer_auth(key)
+                .json(body)
+                .send()
+                .await
+                .expect("PATCH"),
         )
         .await
     }

@@ -55,13 +55,13 @@ async fn parallel_writers_keep_one_chain(b: Backend) {
     seqs.sort_unstable();
     assert_eq!(
         seqs,
-        (1..=48).collect::<Vec<_>>(),
+        (crate::common::KEY_ENTRIES + 1..=crate::common::KEY_ENTRIES + 48).collect::<Vec<_>>(),
         "one entry each, no gaps, no forks"
     );
     let v = app.verify().await;
     assert_eq!(
         (v["ok"].as_bool(), v["entries"].as_i64()),
-        (Some(true), Some(48)),
+        (Some(true), Some(crate::common::KEY_ENTRIES + 48)),
         "{v}"
     );
 }

@@ -3,7 +3,7 @@
 use serde_json::json;
 
 use crate::both_backends;
-use crate::common::{spawn, spawn_with, Backend, Options};
+use crate::common::{spawn, spawn_with, Backend, Options, KEY_ENTRIES};
 
 both_backends!(
     create_returns_the_endorsement,
@@ -32,7 +32,7 @@ async fn create_returns_the_endorsement(b: Backend) {
     assert_eq!(e["topic"], "social-media");
     assert_eq!(e["note"], "great threads");
     assert_eq!(e["status"], "active");
-    assert_eq!(e["ledger_seq"], 1);
+    assert_eq!(e["ledger_seq"], KEY_ENTRIES + 1);
     let id = e["id"].as_i64().unwrap();
     assert_eq!(
         r.header("location"),
@@ -48,7 +48,7 @@ async fn create_returns_the_endorsement(b: Backend) {
     assert_eq!(got.status, 200);
     assert_eq!(&got.json, e, "a read returns what the write acknowledged");
     assert_eq!(app.count("endorsements"), 1);
-    assert_eq!(app.count("ledger"), 1);
+    assert_eq!(app.count("ledger"), KEY_ENTRIES + 1);
 }
 
 async fn handles_and_topics_are_normalised(b: Backend) {
@@ -73,7 +73,7 @@ async fn self_endorsement_is_422(b: Backend) {
         .await
         .assert_problem(422, "self_endorsement");
     assert_eq!(app.count("endorsements"), 0);
-    assert_eq!(app.count("ledger"), 0);
+    assert_eq!(app.count("ledger"), KEY_ENTRIES, "nothing but the keys");
     assert_eq!(app.count("users"), 0, "a refused request creates no user");
 }
 
@@ -136,7 +136,7 @@ async fn re_endorse_is_allowed_seven_days_after_the_original(b: Backend) {
         .await
         .assert_problem(409, "duplicate_endorsement");
     assert_eq!(
-        app.delete("/v1/endorsements/1", &app.admin).await.status,
+        app.delete("/v1/endorsements/3", &app.admin).await.status,
         200
     );
     let r = app.endorse("alice", "bob", "writing").await;
@@ -163,7 +163,7 @@ async fn daily_budget_is_429_with_retry_after(b: Backend) {
     );
     // Revoking does not refund the budget: giving and taking back is still giving.
     assert_eq!(
-        app.delete("/v1/endorsements/1", &app.app_key).await.status,
+        app.delete("/v1/endorsements/3", &app.app_key).await.status,
         200
     );
     app.endorse("alice", "user6", "writing")
@@ -212,7 +212,7 @@ async fn idempotent_retry_returns_the_original(b: Backend) {
     assert_eq!(second.header("idempotent-replayed"), Some("true"));
     assert_eq!(first.header("idempotent-replayed"), None);
     assert_eq!(app.count("endorsements"), 1);
-    assert_eq!(app.count("ledger"), 1);
+    assert_eq!(app.count("ledger"), KEY_ENTRIES + 1);
     // Without the key, the same body is an ordinary duplicate.
     app.endorse("alice", "bob", "writing")
         .await
@@ -297,12 +297,18 @@ async fn revoke_by_owner_or_admin_only(b: Backend) {
     app.delete("/v1/endorsements/999", &app.admin)
         .await
         .assert_problem(404, "not_found");
-    assert_eq!(app.count("ledger"), 4, "two creations and two revocations");
+    assert_eq!(
+        app.count("ledger"),
+        KEY_ENTRIES + 2 + 4,
+        "two more keys, two creations and two revocations"
+    );
     assert_eq!(app.verify().await["ok"], true);
 }
 
 async fn listing_pages_newest_first_with_filters(b: Backend) {
     let Some(app) = spawn(b).await else { return };
+    // Endorsement ids are ledger seqs, after the harness's keys.
+    let k = |ids: Vec<i64>| -> Vec<i64> { ids.into_iter().map(|i| i + KEY_ENTRIES).collect() };
     for (i, (a, e, t)) in [
         ("alice", "bob", "writing"),
         ("alice", "carol", "writing"),
@@ -318,12 +324,12 @@ async fn listing_pages_newest_first_with_filters(b: Backend) {
         let r = app.endorse(a, e, t).await;
         assert_eq!(
             (r.status, r.json["id"].as_i64()),
-            (201, Some(i as i64 + 1)),
+            (201, Some(KEY_ENTRIES + i as i64 + 1)),
             "{}",
             r.text
         );
     }
-    app.delete("/v1/endorsements/2", &app.app_key).await;
+    app.delete("/v1/endorsements/4", &app.app_key).await;
 
     let mut ids = Vec::new();
     let mut cursor: Option<String> = None;
@@ -344,7 +350,7 @@ async fn listing_pages_newest_first_with_filters(b: Backend) {
     }
     assert_eq!(
         ids,
-        vec![7, 6, 5, 4, 3, 2, 1],
+        k(vec![7, 6, 5, 4, 3, 2, 1]),
         "every endorsement once, newest first"
     );
 
@@ -359,16 +365,19 @@ async fn listing_pages_newest_first_with_filters(b: Backend) {
     let q = |p: &'static str| app.get(p, &app.app_key);
     assert_eq!(
         ids_of(&q("/v1/endorsements?endorser=ALICE").await),
-        vec![2, 1]
+        k(vec![2, 1])
     );
     assert_eq!(
         ids_of(&q("/v1/endorsements?endorsee=carol&topic=writing").await),
-        vec![4, 2]
+        k(vec![4, 2])
     );
-    assert_eq!(ids_of(&q("/v1/endorsements?status=revoked").await), vec![2]);
+    assert_eq!(
+        ids_of(&q("/v1/endorsements?status=revoked").await),
+        k(vec![2])
+    );
     assert_eq!(
         ids_of(&q("/v1/endorsements?topic=Fashion&status=active").await),
-        vec![7, 5, 3]
+        k(vec![7, 5, 3])
     );
     assert_eq!(
         ids_of(&q("/v1/endorsements?endorser=nobody").await),
@@ -382,11 +391,11 @@ async fn listing_pages_newest_first_with_filters(b: Backend) {
     let since = app
         .get(&format!("/v1/endorsements?since={t4}"), &app.app_key)
         .await;
-    assert_eq!(ids_of(&since), vec![7, 6, 5, 4]);
+    assert_eq!(ids_of(&since), k(vec![7, 6, 5, 4]));
     let until = app
         .get(&format!("/v1/endorsements?until={t4}"), &app.app_key)
         .await;
-    assert_eq!(ids_of(&until), vec![3, 2, 1]);
+    assert_eq!(ids_of(&until), k(vec![3, 2, 1]));
 }
 
 async fn users_and_topics_have_counts(b: Backend) {

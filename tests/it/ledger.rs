@@ -8,6 +8,7 @@ use crate::common::{create_key, spawn, Backend, TestApp};
 
 both_backends!(
     ledger_pages_in_order_and_chains,
+    verify_covers_api_keys,
     verify_catches_an_edited_endorsement,
     verify_catches_an_edited_creator,
     verify_catches_an_un_revoked_endorsement,
@@ -17,10 +18,13 @@ both_backends!(
     verify_catches_a_deleted_entry,
     verify_covers_solicitations_and_flags,
     verify_covers_topic_seeds,
+    verify_covers_users_and_topics,
+    verify_covers_remembered_responses,
     verify_over_http_is_incremental_and_one_at_a_time,
 );
 
-/// Five endorsements; the third revoked (ledger: 1..5 created, 6 revoked).
+/// Five endorsements; the third revoked (ledger: the harness's two keys at 1 and 2, then 3..7
+/// created, 8 revoked).
 async fn seeded(b: Backend) -> Option<TestApp> {
     let app = spawn(b).await?;
     for (i, e) in ["bob", "carol", "dave", "erin", "frank"].iter().enumerate() {
@@ -28,13 +32,13 @@ async fn seeded(b: Backend) -> Option<TestApp> {
         assert_eq!(r.status, 201, "{}", r.text);
     }
     assert_eq!(
-        app.delete("/v1/endorsements/3", &app.app_key).await.status,
+        app.delete("/v1/endorsements/5", &app.app_key).await.status,
         200
     );
     let v = app.verify().await;
     assert_eq!(
         (v["ok"].as_bool(), v["entries"].as_i64()),
-        (Some(true), Some(6)),
+        (Some(true), Some(8)),
         "{v}"
     );
     Some(app)
@@ -64,7 +68,7 @@ async fn ledger_pages_in_order_and_chains(b: Backend) {
         }
     }
     let seqs: Vec<i64> = entries.iter().map(|e| e["seq"].as_i64().unwrap()).collect();
-    assert_eq!(seqs, vec![1, 2, 3, 4, 5, 6]);
+    assert_eq!(seqs, vec![1, 2, 3, 4, 5, 6, 7, 8]);
     assert_eq!(entries[0]["prev_hash"], "0".repeat(64));
     for pair in entries.windows(2) {
         assert_eq!(
@@ -72,21 +76,26 @@ async fn ledger_pages_in_order_and_chains(b: Backend) {
             "each entry links to the one before"
         );
     }
-    assert_eq!(entries[0]["kind"], "endorsement.created");
-    assert_eq!(entries[0]["payload"]["endorsee"], "bob");
-    assert_eq!(entries[0]["payload"]["created_by"], "test-app");
-    assert_eq!(entries[5]["kind"], "endorsement.revoked");
-    assert_eq!(entries[5]["payload"]["id"], 3);
+    // The harness's keys, by name only: their role, hash and quota are a digest.
+    assert_eq!(entries[0]["kind"], "key.changed");
+    assert_eq!(entries[0]["payload"]["name"], "test-admin");
+    assert_eq!(entries[0]["payload"]["change"], "created");
+    assert_eq!(entries[0]["payload"].as_object().unwrap().len(), 3);
+    assert_eq!(entries[2]["kind"], "endorsement.created");
+    assert_eq!(entries[2]["payload"]["endorsee"], "bob");
+    assert_eq!(entries[2]["payload"]["created_by"], "test-app");
+    assert_eq!(entries[7]["kind"], "endorsement.revoked");
+    assert_eq!(entries[7]["payload"]["id"], 5);
     let head = app.verify().await["head"].clone();
-    assert_eq!(head, entries[5]["hash"]);
+    assert_eq!(head, entries[7]["hash"]);
 }
 
 async fn verify_catches_an_edited_endorsement(b: Backend) {
     let Some(app) = seeded(b).await else { return };
     expect_broken(
         &app,
-        "UPDATE endorsements SET note = 'edited' WHERE id = 2",
-        2,
+        "UPDATE endorsements SET note = 'edited' WHERE id = 4",
+        4,
     )
     .await;
 }
@@ -97,8 +106,8 @@ async fn verify_catches_an_edited_creator(b: Backend) {
     let Some(app) = seeded(b).await else { return };
     expect_broken(
         &app,
-        "UPDATE endorsements SET created_by = NULL WHERE id = 2",
-        2,
+        "UPDATE endorsements SET created_by = NULL WHERE id = 4",
+        4,
     )
     .await;
 }
@@ -107,37 +116,37 @@ async fn verify_catches_an_un_revoked_endorsement(b: Backend) {
     let Some(app) = seeded(b).await else { return };
     expect_broken(
         &app,
-        "UPDATE endorsements SET status = 'active', revoked_at = NULL WHERE id = 3",
-        3,
+        "UPDATE endorsements SET status = 'active', revoked_at = NULL WHERE id = 5",
+        5,
     )
     .await;
 }
 
 async fn verify_catches_an_edited_ledger_payload(b: Backend) {
-    // A stored payload (the revocation, entry 6) edited in place.
+    // A stored payload (the revocation, entry 8) edited in place.
     let Some(app) = seeded(b).await else { return };
     expect_broken(
         &app,
-        r#"UPDATE ledger SET payload = REPLACE(payload, '"id":3', '"id":2') WHERE seq = 6"#,
-        6,
+        r#"UPDATE ledger SET payload = REPLACE(payload, '"id":5', '"id":4') WHERE seq = 8"#,
+        8,
     )
     .await;
     // A created entry's payload is rebuilt from its row and the handles it names (the ledger
-    // does not store it twice): renaming erin edits entry 4's payload.
+    // does not store it twice): renaming erin edits entry 6's payload.
     let Some(app) = seeded(b).await else { return };
     expect_broken(
         &app,
         "UPDATE users SET handle = 'mallory' WHERE handle = 'erin'",
-        4,
+        6,
     )
     .await;
 }
 
 async fn verify_catches_a_rehashed_entry(b: Backend) {
     let Some(app) = seeded(b).await else { return };
-    // Someone edits entry 2 (renaming carol, whom its payload names) and even recomputes its
-    // hash: entry 3's hash, which chains entry 2's, gives it away.
-    let ledger = plusk::service::ledger::page(&mut app.db.conn(), 1, 1).unwrap();
+    // Someone edits entry 4 (renaming carol, whom its payload names) and even recomputes its
+    // hash: entry 5's hash, which chains entry 4's, gives it away.
+    let ledger = plusk::service::ledger::page(&mut app.db.conn(), 3, 1).unwrap();
     let e = &ledger[0];
     let payload = e.payload.replace("carol", "mallory");
     let value: serde_json::Value = serde_json::from_str(&payload).unwrap();
@@ -150,8 +159,8 @@ async fn verify_catches_a_rehashed_entry(b: Backend) {
         .exec("UPDATE users SET handle = 'mallory' WHERE handle = 'carol'");
     expect_broken(
         &app,
-        &format!("UPDATE ledger SET hash = {blob} WHERE seq = 2"),
-        3,
+        &format!("UPDATE ledger SET hash = {blob} WHERE seq = 4"),
+        5,
     )
     .await;
 }
@@ -159,17 +168,18 @@ async fn verify_catches_a_rehashed_entry(b: Backend) {
 async fn verify_catches_a_row_without_ledger_entry(b: Backend) {
     let Some(app) = seeded(b).await else { return };
     let sql = "INSERT INTO endorsements (id, endorser_id, endorsee_id, topic_id, note, status, created_at, ledger_seq) \
-               SELECT 99, endorsee_id, endorser_id, topic_id, NULL, 'active', created_at, 1 FROM endorsements WHERE id = 1";
-    expect_broken(&app, sql, 1).await;
+               SELECT 99, endorsee_id, endorser_id, topic_id, NULL, 'active', created_at, 3 FROM endorsements WHERE id = 3";
+    expect_broken(&app, sql, 3).await;
 }
 
 async fn verify_catches_a_deleted_entry(b: Backend) {
     let Some(app) = seeded(b).await else { return };
     // The revocation entry is the only one no row refers to; removing it un-does a revoke.
-    expect_broken(&app, "DELETE FROM ledger WHERE seq = 6", 3).await;
+    expect_broken(&app, "DELETE FROM ledger WHERE seq = 8", 5).await;
 }
 
-/// An ask (entry 1), the endorsement it prompted (2), its flag (3) and the flag's review (4).
+/// After the harness's keys (1, 2): an ask (entry 3), the endorsement it prompted (4), its flag
+/// (5), the moderator's key (6) and the flag's review (7).
 async fn moderated(b: Backend) -> Option<TestApp> {
     let app = spawn(b).await?;
     let ask = json!({"requester": "carol", "target": "alice", "text": "please +K me on writing!"});
@@ -181,21 +191,21 @@ async fn moderated(b: Backend) -> Option<TestApp> {
     );
     let moderator = create_key(&mut app.db.conn(), "mod", Role::Moderator);
     let review = json!({"decision": "uphold", "note": "asked for it"});
-    let r = app.post("/v1/flags/3/review", &moderator, &review).await;
+    let r = app.post("/v1/flags/5/review", &moderator, &review).await;
     assert_eq!(r.status, 200, "{}", r.text);
-    assert_eq!(app.verify().await["entries"], 4);
+    assert_eq!(app.verify().await["entries"], 7);
     Some(app)
 }
 
 async fn verify_covers_solicitations_and_flags(b: Backend) {
     let tampering = [
-        ("UPDATE solicitations SET text = 'hello'", 1),
-        ("UPDATE solicitations SET begging = false", 1),
-        ("UPDATE flags SET status = 'open', reviewed_at = NULL, review_note = NULL, reviewed_by = NULL", 3),
-        ("UPDATE flags SET score = 0.01", 3),
-        ("UPDATE flags SET evidence = '{}'", 3),
-        ("DELETE FROM flags", 3),
-        ("DELETE FROM solicitations", 1),
+        ("UPDATE solicitations SET text = 'hello'", 3),
+        ("UPDATE solicitations SET begging = false", 3),
+        ("UPDATE flags SET status = 'open', reviewed_at = NULL, review_note = NULL, reviewed_by = NULL", 5),
+        ("UPDATE flags SET score = 0.01", 5),
+        ("UPDATE flags SET evidence = '{}'", 5),
+        ("DELETE FROM flags", 5),
+        ("DELETE FROM solicitations", 3),
     ];
     for (sql, seq) in tampering {
         let Some(app) = moderated(b).await else {
@@ -220,7 +230,103 @@ async fn verify_covers_topic_seeds(b: Backend) {
             .await;
         assert_eq!(r.status, 200, "{}", r.text);
         assert_eq!(app.verify().await["ok"], true);
-        expect_broken(&app, sql, 3).await;
+        expect_broken(&app, sql, 5).await;
+    }
+}
+
+/// Issue 18, item 5: when a user or topic came into being is what the first entry naming it
+/// says, and no user or topic exists that no entry names.
+async fn verify_covers_users_and_topics(b: Backend) {
+    let tampering = [
+        // erin is first named by entry 6.
+        (
+            "UPDATE users SET created_at = '2001-01-01 00:00:00' WHERE handle = 'erin'",
+            6,
+        ),
+        ("UPDATE topics SET created_at = '2001-01-01 00:00:00'", 3),
+        (
+            "INSERT INTO users (handle, created_at) VALUES ('ghost', '2026-01-01 00:00:00')",
+            8,
+        ),
+        (
+            "INSERT INTO topics (slug, created_at) VALUES ('ghost', '2026-01-01 00:00:00')",
+            8,
+        ),
+    ];
+    for (sql, seq) in tampering {
+        let Some(app) = seeded(b).await else { return };
+        expect_broken(&app, sql, seq).await;
+    }
+}
+
+/// Issue 18, item 5: a response remembered for an Idempotency-Key is replayed to every retry as
+/// it is, so verify checks it against the ledger and the key that created the endorsement.
+async fn verify_covers_remembered_responses(b: Backend) {
+    let tampering = [
+        r#"UPDATE idempotency_keys SET response_body = REPLACE(response_body, '"endorsee":"bob"', '"endorsee":"mallory"')"#,
+        r#"UPDATE idempotency_keys SET response_body = REPLACE(response_body, '"id":3', '"id":7')"#,
+        "UPDATE idempotency_keys SET api_key_id = (SELECT id FROM api_keys WHERE name = 'test-admin')",
+    ];
+    for sql in tampering {
+        let Some(app) = spawn(b).await else { return };
+        let body = json!({"endorser": "alice", "endorsee": "bob", "topic": "writing"});
+        let r = app
+            .client
+            .post(app.url("/v1/endorsements"))
+            .bearer_auth(&app.app_key)
+            .header("Idempotency-Key", "req-1")
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201);
+        assert_eq!(app.verify().await["ok"], true);
+        app.db.exec(sql);
+        let v = app.verify().await;
+        assert_eq!(v["ok"], false, "{sql}: {v}");
+        assert!(
+            v["reason"]
+                .as_str()
+                .is_some_and(|r| r.contains("Idempotency-Key")),
+            "{sql}: {v}"
+        );
+    }
+}
+
+/// Issue 18, item 5: keys are recorded in the ledger (created, revoked, quota set), as a digest
+/// of the whole row, so a role, revocation, hash or quota changed behind plusk's back is found.
+async fn verify_covers_api_keys(b: Backend) {
+    let tampering = [
+        "UPDATE api_keys SET role = 'admin' WHERE name = 'test-app'",
+        "UPDATE api_keys SET revoked_at = NULL WHERE name = 'gone'",
+        // The attacker's own key, whose hash they know, put in place of an admin's.
+        "UPDATE api_keys SET key_hash = 'ab' WHERE name = 'test-admin'",
+        "UPDATE api_keys SET rate_per_sec = 0, rate_burst = 0 WHERE name = 'test-app'",
+        "UPDATE api_keys SET rate_per_sec = NULL, rate_burst = NULL WHERE name = 'quota'",
+        "INSERT INTO api_keys (name, role, key_hash, created_at) \
+         VALUES ('forged', 'admin', 'ff', '2026-01-01 00:00:00')",
+        "DELETE FROM api_keys WHERE name = 'gone'",
+    ];
+    for sql in tampering {
+        let Some(app) = spawn(b).await else { return };
+        create_key(&mut app.db.conn(), "gone", Role::App);
+        plusk::service::keys::revoke(&mut app.db.conn(), "gone").unwrap();
+        let new = json!({"name": "quota", "role": "app"});
+        let r = app.post("/v1/keys", &app.admin, &new).await;
+        assert_eq!(r.status, 201, "{}", r.text);
+        let quota = json!({"rate_per_sec": 5, "burst": 10});
+        let r = app.patch("/v1/keys/quota", &app.admin, &quota).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        let v = app.verify().await;
+        let entries = (v["ok"].as_bool(), v["entries"].as_i64());
+        assert_eq!(entries, (Some(true), Some(6)), "{v}");
+        app.db.exec(sql);
+        let v = app.verify().await;
+        assert_eq!(v["ok"], false, "{sql}: {v}");
+        assert!(
+            v["reason"].as_str().is_some_and(|r| r.contains("key")),
+            "{sql}: {v}"
+        );
     }
 }
 
@@ -236,7 +342,7 @@ async fn verify_over_http_is_incremental_and_one_at_a_time(b: Backend) {
     let first = quick(&app).await;
     assert_eq!(
         (first.status, &first.json["entries"]),
-        (200, &json!(6)),
+        (200, &json!(8)),
         "{}",
         first.text
     );
@@ -244,7 +350,7 @@ async fn verify_over_http_is_incremental_and_one_at_a_time(b: Backend) {
     let next = quick(&app).await;
     assert_eq!(
         (next.json["ok"].as_bool(), next.json["entries"].as_i64()),
-        (Some(true), Some(7))
+        (Some(true), Some(9))
     );
 
     // Many full verifies at once: one runs, the others are told to come back.
@@ -272,7 +378,7 @@ async fn verify_over_http_is_incremental_and_one_at_a_time(b: Backend) {
     // An entry below the last good head is not read again by the quick verify; the full one,
     // an admin's, finds it.
     app.db
-        .exec("UPDATE ledger SET kind = 'endorsement.revoked' WHERE seq = 2");
+        .exec("UPDATE ledger SET kind = 'endorsement.revoked' WHERE seq = 4");
     assert_eq!(
         quick(&app).await.json["ok"],
         true,
@@ -287,14 +393,14 @@ async fn verify_over_http_is_incremental_and_one_at_a_time(b: Backend) {
             full.json["ok"].as_bool(),
             full.json["first_bad_seq"].as_i64()
         ),
-        (Some(false), Some(2)),
+        (Some(false), Some(4)),
         "{}",
         full.text
     );
     // A broken chain is not a good head: the next quick verify starts from the top again.
-    assert_eq!(quick(&app).await.json["first_bad_seq"], 2);
+    assert_eq!(quick(&app).await.json["first_bad_seq"], 4);
     app.db
-        .exec("UPDATE ledger SET kind = 'endorsement.created' WHERE seq = 2");
+        .exec("UPDATE ledger SET kind = 'endorsement.created' WHERE seq = 4");
     assert_eq!(quick(&app).await.json["ok"], true);
     // The head verified before must still be there: a ledger cut below it is caught.
     let head = quick(&app).await.json["entries"].as_i64().unwrap();

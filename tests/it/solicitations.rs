@@ -60,7 +60,10 @@ async fn a_report_is_classified_stored_and_chained(b: Backend) {
         (true, Some(false))
     );
 
-    let ledger = app.get("/v1/ledger", &app.app_key).await;
+    let after = crate::common::KEY_ENTRIES;
+    let ledger = app
+        .get(&format!("/v1/ledger?after={after}"), &app.app_key)
+        .await;
     assert_eq!(ledger.json["items"][0]["kind"], "solicitation.recorded");
     assert_eq!(ledger.json["items"][0]["payload"]["text"], body["text"]);
     assert_eq!(app.verify().await["ok"], true);

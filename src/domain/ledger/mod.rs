@@ -22,6 +22,7 @@ pub const FLAG_RAISED: &str = "flag.raised";
 pub const FLAG_REVIEWED: &str = "flag.reviewed";
 pub const SEEDS_SET: &str = "topic.seeds_set";
 pub const TOPIC_CREATED: &str = "topic.created";
+pub const KEY_CHANGED: &str = "key.changed";
 
 /// Whether entries of `kind` keep their payload in the ledger table. `endorsement.created` does
 /// not: its payload says nothing its endorsement row (id = the entry's seq) and the handles and
@@ -139,6 +140,20 @@ pub struct TopicCreated {
     pub by: String,
 }
 
+/// The payload of `key.changed`: an API key created, revoked, given a quota, or (for keys made
+/// before keys were recorded) adopted. Every key's name is public to the ledger's readers, its
+/// role, hash and quota are not: the entry carries only a digest of the whole row
+/// ([`crate::domain::keys::KeyState::digest`]), which `ledger verify` compares with the table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeyChanged {
+    pub name: String,
+    /// `created`, `revoked`, `rate_set` or `adopted`.
+    pub change: String,
+    /// SHA-256 of the key row's canonical JSON, hex.
+    pub state: String,
+}
+
 /// RFC 8785 canonical JSON of any serialisable value.
 pub fn canonical_json<T: Serialize>(value: &T) -> String {
     // Serialising our own payload types cannot fail: they hold no maps with non-string keys.
@@ -202,7 +217,7 @@ pub fn next_entry<T: Serialize>(
 
 mod replay;
 
-pub use replay::{compare_row, first_difference, Break, Chain, FlagState, Replay};
+pub use replay::{compare_row, first_difference, Break, Chain, FirstSeen, FlagState, Replay};
 
 #[cfg(test)]
 mod tests {

@@ -1,16 +1,17 @@
 //! Checking a chain entry by entry, and replaying it into the tables it must agree with:
 //! endorsements (with the statuses flags and reviews give them), solicitations, flags and seeds.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
 
 use super::{
-    canonical_json, entry_hash, Created, Entry, FlagRaised, FlagReviewed, Revoked, SeedsSet,
-    SolicitationRecorded, ENDORSEMENT_CREATED, ENDORSEMENT_REVOKED, FLAG_RAISED, FLAG_REVIEWED,
-    GENESIS_HASH, SEEDS_SET, SOLICITATION_RECORDED,
+    canonical_json, entry_hash, Created, Entry, FlagRaised, FlagReviewed, KeyChanged, Revoked,
+    SeedsSet, SolicitationRecorded, TopicCreated, ENDORSEMENT_CREATED, ENDORSEMENT_REVOKED,
+    FLAG_RAISED, FLAG_REVIEWED, GENESIS_HASH, KEY_CHANGED, SEEDS_SET, SOLICITATION_RECORDED,
+    TOPIC_CREATED,
 };
 use crate::domain::endorsement::EndorsementState;
 
@@ -96,6 +97,17 @@ pub struct FlagState {
     pub reviewed_by: Option<String>,
 }
 
+/// When the ledger says a user or topic came into being: the entry that first named it, and the
+/// time that entry gave it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FirstSeen {
+    pub seq: i64,
+    pub at: DateTime<Utc>,
+    /// Another time the row may hold: a topic first named by a report was stamped with the
+    /// ask's time before it was stamped with the report's.
+    pub or_at: Option<DateTime<Utc>>,
+}
+
 /// Checks entries one at a time, in order, and replays them into the projections.
 #[derive(Debug, Default)]
 pub struct Replay {
@@ -109,6 +121,19 @@ pub struct Replay {
     pub flags: BTreeMap<i64, FlagState>,
     /// Each topic's seed handles, sorted (topics that never had seeds are absent).
     pub seeds: BTreeMap<String, (i64, Vec<String>)>,
+    /// Every handle any entry names, with when it was first named.
+    pub users: HashMap<String, FirstSeen>,
+    /// Every topic any entry names, with when it was first named.
+    pub topics: HashMap<String, FirstSeen>,
+    /// Each API key's last recorded state digest, with the entry that recorded it, by name.
+    pub keys: BTreeMap<String, (i64, String)>,
+}
+
+/// Records `name` as first seen now, unless it was seen before.
+fn first_seen(map: &mut HashMap<String, FirstSeen>, name: &str, seen: FirstSeen) {
+    if !map.contains_key(name) {
+        map.insert(name.to_string(), seen);
+    }
 }
 
 impl Replay {
@@ -133,8 +158,20 @@ impl Replay {
 
     fn apply(&mut self, e: &Entry, value: Value) -> Result<(), Break> {
         let seq = e.seq;
+        let at = |at| FirstSeen {
+            seq,
+            at,
+            or_at: None,
+        };
         match e.kind.as_str() {
-            ENDORSEMENT_CREATED => self.created(seq, payload(e, value)?),
+            ENDORSEMENT_CREATED => {
+                let c: Created = payload(e, value)?;
+                for user in [&c.endorser, &c.endorsee] {
+                    first_seen(&mut self.users, user, at(c.created_at));
+                }
+                first_seen(&mut self.topics, &c.topic, at(c.created_at));
+                self.created(seq, c)
+            }
             ENDORSEMENT_REVOKED => {
                 let r: Revoked = payload(e, value)?;
                 let state = self
@@ -147,6 +184,16 @@ impl Replay {
             }
             SOLICITATION_RECORDED => {
                 let s: SolicitationRecorded = payload(e, value)?;
+                for user in std::iter::once(&s.requester).chain(&s.target) {
+                    first_seen(&mut self.users, user, at(s.observed_at));
+                }
+                if let Some(topic) = &s.topic {
+                    let seen = FirstSeen {
+                        or_at: Some(s.observed_at),
+                        ..at(e.at)
+                    };
+                    first_seen(&mut self.topics, topic, seen);
+                }
                 let id = s.id;
                 insert_once(&mut self.solicitations, id, s, seq, "solicitation")
             }
@@ -154,7 +201,21 @@ impl Replay {
             FLAG_REVIEWED => self.flag_reviewed(e, payload(e, value)?),
             SEEDS_SET => {
                 let s: SeedsSet = payload(e, value)?;
+                for user in &s.seeds {
+                    first_seen(&mut self.users, user, at(e.at));
+                }
+                first_seen(&mut self.topics, &s.topic, at(e.at));
                 self.seeds.insert(s.topic, (seq, s.seeds));
+                Ok(())
+            }
+            KEY_CHANGED => {
+                let k: KeyChanged = payload(e, value)?;
+                self.keys.insert(k.name, (seq, k.state));
+                Ok(())
+            }
+            TOPIC_CREATED => {
+                let t: TopicCreated = payload(e, value)?;
+                first_seen(&mut self.topics, &t.topic, at(t.created_at));
                 Ok(())
             }
             // Kinds added by later versions are hashed and chained, and project nothing here.

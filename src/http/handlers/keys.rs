@@ -45,7 +45,7 @@ pub async fn create(
     caller.require(Permission::ManageKeys)?;
     let CreateKeyBody { name, role } = body.into_inner();
     let key = state
-        .write(move |tx| svc::create_in(tx.conn()?, &name, role))
+        .write(move |tx| svc::create_in(tx, &name, role))
         .await?;
     Ok(HttpResponse::Created().json(key))
 }
@@ -108,7 +108,7 @@ pub async fn patch(
         .transpose()?;
     let name = name.into_inner();
     let info = state
-        .write(move |tx| svc::set_rate_in(tx.conn()?, &name, rate))
+        .write(move |tx| svc::set_rate_in(tx, &name, rate))
         .await?;
     state.keys.clear();
     Ok(HttpResponse::Ok().json(info))
@@ -134,9 +134,7 @@ pub async fn revoke(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Permission::ManageKeys)?;
     let name = name.into_inner();
-    state
-        .write(move |tx| svc::revoke_in(tx.conn()?, &name))
-        .await?;
+    state.write(move |tx| svc::revoke_in(tx, &name)).await?;
     state.keys.clear();
     Ok(HttpResponse::NoContent().finish())
 }

@@ -328,6 +328,9 @@ def run_seed(plusk, seed, keep, bulk=True):
         if os.path.exists(db + suffix):
             os.remove(db + suffix)
     mode = ["--bulk"] if bulk else ["--batch-size", "5000"]
+    # Only `migrate` and `serve` create a database.
+    subprocess.run([plusk, "migrate", "--database-url", db], check=True, capture_output=True,
+                   env={**os.environ, "RUST_LOG": "warn"})
     out = subprocess.run([plusk, "import", "--database-url", db, *mode, hist],
                          capture_output=True, text=True, env={**os.environ, "RUST_LOG": "warn"})
     refused = [line for line in out.stderr.splitlines() if line.startswith("line ")]

@@ -178,14 +178,30 @@ fn quit_on_broken_pipe() {
     }
 }
 
-/// One connection for a CLI command, with migrations applied unless `--no-migrate`.
+/// One connection for a CLI command, with migrations applied unless `--no-migrate`. Only
+/// `migrate` and `serve` create a SQLite file: for any other command a missing file is a
+/// mistyped `DATABASE_URL`, not a wish for an empty database.
 fn open(cli: &Cli, url: &DbUrl) -> anyhow::Result<DbConn> {
+    refuse_missing_file(url)?;
     let mut conn = db::establish(url)?;
-    if !cli.no_migrate {
+    if cli.no_migrate {
+        db::ensure_migrated(&mut conn)?;
+    } else {
         db::run_migrations(&mut conn)?;
         adopt_keys(&mut conn)?;
     }
     Ok(conn)
+}
+
+fn refuse_missing_file(url: &DbUrl) -> anyhow::Result<()> {
+    if let DbUrl::Sqlite(path) = url {
+        anyhow::ensure!(
+            path == ":memory:" || std::path::Path::new(path).exists(),
+            "no database at {path}: the file does not exist (check DATABASE_URL or \
+             --database-url; `plusk migrate` creates a new database)"
+        );
+    }
+    Ok(())
 }
 
 /// Records in the ledger, once, the keys made before plusk recorded keys there: part of

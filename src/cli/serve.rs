@@ -64,11 +64,40 @@ pub struct ServeArgs {
     pub body_timeout_secs: u64,
 }
 
+/// A bind address must be `HOST:PORT` that resolves.
+fn check_bind(bind: &str) -> anyhow::Result<()> {
+    use std::net::ToSocketAddrs;
+    match bind.to_socket_addrs().map(|mut addrs| addrs.next()) {
+        Ok(Some(_)) => Ok(()),
+        Ok(None) => anyhow::bail!("--bind / PLUSK_BIND `{bind}` resolves to no address"),
+        Err(e) => anyhow::bail!("--bind / PLUSK_BIND `{bind}` is not HOST:PORT ({e})"),
+    }
+}
+
 impl ServeArgs {
     fn rate(&self) -> anyhow::Result<RateSettings> {
         Ok(RateSettings {
             write: Rate::new(self.rate_write_per_sec, Some(self.rate_write_burst))?,
             read: Rate::new(self.rate_read_per_sec, Some(self.rate_read_burst))?,
+        })
+    }
+
+    /// The server's options, every setting checked.
+    fn options(&self) -> anyhow::Result<ServerOptions> {
+        check_bind(&self.bind)?;
+        Ok(ServerOptions {
+            bind: self.bind.clone(),
+            workers: self.workers,
+            handle_signals: true,
+            daily_budget: self.budget.limit(),
+            rate: self.rate()?,
+            trusted_proxies: self.trusted_proxies.clone(),
+            sweep_every: Duration::from_secs(self.rate_sweep_secs),
+            detection: self.detection.settings()?,
+            reputation: self.reputation.schedule()?,
+            cors: self.cors_origins.clone(),
+            body_timeout: Duration::from_secs(self.body_timeout_secs),
+            topics: self.topics(),
         })
     }
 
@@ -82,17 +111,20 @@ impl ServeArgs {
 }
 
 pub fn run(cli: &super::Cli, url: &DbUrl, args: &ServeArgs) -> anyhow::Result<ExitCode> {
+    // Every setting is checked before the database is touched: a typo must not leave a
+    // migrated database behind a server that never started.
+    let opts = args.options()?;
     let pool_opts = PoolOptions {
         max_size: args.pool_size.max(1),
         checkout_timeout: Duration::from_secs(args.pool_timeout_secs.max(1)),
     };
     let pool = db::build_pool(url, &pool_opts)?;
     let mut conn = pool.get()?;
-    if !cli.no_migrate {
+    if cli.no_migrate {
+        db::ensure_migrated(&mut conn)?;
+    } else {
         let applied = db::run_migrations(&mut conn)?;
         tracing::info!(count = applied.len(), "migrations applied");
-    }
-    if !cli.no_migrate {
         adopt_keys(&mut conn)?;
     }
     if let Some(new) = crate::service::keys::bootstrap_admin(&mut conn)? {
@@ -103,24 +135,10 @@ pub fn run(cli: &super::Cli, url: &DbUrl, args: &ServeArgs) -> anyhow::Result<Ex
         println!("{}", new.key);
     }
     drop(conn);
-    let opts = ServerOptions {
-        bind: args.bind.clone(),
-        workers: args.workers,
-        handle_signals: true,
-        daily_budget: args.budget.limit(),
-        rate: args.rate()?,
-        trusted_proxies: args.trusted_proxies.clone(),
-        sweep_every: Duration::from_secs(args.rate_sweep_secs),
-        detection: args.detection.settings()?,
-        reputation: args.reputation.schedule()?,
-        cors: args.cors_origins.clone(),
-        body_timeout: Duration::from_secs(args.body_timeout_secs),
-        topics: args.topics(),
-    };
     actix_web::rt::System::new().block_on(async move {
         let app = Application::build(&opts, pool)?;
         tracing::info!(bind = %opts.bind, port = app.port(), database = %url, "plusk is listening");
-        app.run().await
+        anyhow::Ok(app.run().await?)
     })?;
     tracing::info!("plusk stopped");
     Ok(ExitCode::SUCCESS)

@@ -15,7 +15,7 @@ mod url;
 use diesel::pg::PgConnection;
 use diesel::sqlite::SqliteConnection;
 
-pub use migrate::run_migrations;
+pub use migrate::{ensure_migrated, pending_migrations, run_migrations};
 pub use pool::{build_pool, establish, ConnectError, DbPool, PoolOptions};
 pub use tx::{allow_long_statements, side_tx, snapshot_tx, write_tx};
 pub use url::{Backend, DbUrl, DbUrlError};

@@ -111,6 +111,11 @@ pub struct Endorsement {
     #[serde(with = "super::time::serde_micros")]
     #[schema(value_type = String, format = DateTime)]
     pub created_at: DateTime<Utc>,
+    /// When the endorser took it back; `null` unless `status` is `revoked`. (Responses stored
+    /// for `Idempotency-Key` replays before this field existed lack it.)
+    #[serde(default, with = "super::time::serde_micros_opt")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub revoked_at: Option<DateTime<Utc>>,
     /// Sequence number of the ledger entry that recorded it.
     pub ledger_seq: i64,
 }

@@ -39,6 +39,8 @@ pub enum Rejection {
         limit: u32,
         retry_after_secs: u64,
     },
+    #[error("seeds must be users plusk has seen (endorsers, endorsees or reported requesters); unknown: {}", handles.join(", "))]
+    UnknownUsers { handles: Vec<String> },
     #[error("the endorsement is already revoked")]
     AlreadyRevoked,
     #[error("a moderator voided this endorsement when upholding a flag: that is final, so it cannot be revoked, and the same endorsement cannot be given again")]
@@ -47,7 +49,7 @@ pub enum Rejection {
     InvalidCursor,
     #[error("invalid role `{0}` (expected app, moderator, analyst or admin)")]
     InvalidRole(String),
-    #[error("invalid status `{0}` (expected active, flagged, voided or revoked)")]
+    #[error("invalid status `{0}` (expected active, flagged, voided, revoked or all)")]
     InvalidStatus(String),
     #[error("invalid rate: {0}")]
     InvalidRate(String),
@@ -71,6 +73,7 @@ impl Rejection {
             Rejection::ReportLimitExhausted { .. } => "report_limit_exhausted",
             Rejection::UnknownTopic { .. } => "unknown_topic",
             Rejection::TopicLimitExhausted { .. } => "topic_limit_exhausted",
+            Rejection::UnknownUsers { .. } => "unknown_users",
             Rejection::AlreadyRevoked => "already_revoked",
             Rejection::EndorsementVoided => "endorsement_voided",
             Rejection::InvalidCursor => "invalid_cursor",

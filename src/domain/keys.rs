@@ -126,6 +126,67 @@ impl Rate {
     }
 }
 
+/// One field of a JSON merge patch (RFC 7396): absent keeps the value, `null` clears it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Patch<T> {
+    #[default]
+    Keep,
+    Clear,
+    Set(T),
+}
+
+/// A key's quota as stored: the rate, and the burst only when one was set (otherwise one
+/// second's worth, which then follows the rate when it changes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Quota {
+    pub per_sec: u32,
+    pub burst: Option<u32>,
+}
+
+impl Quota {
+    /// The quota in force.
+    pub fn rate(self) -> Result<Rate, Rejection> {
+        Rate::new(self.per_sec, self.burst)
+    }
+
+    /// `current` changed by a merge patch of its two fields: only what is sent changes; a
+    /// cleared `rate_per_sec` returns the key to the server's defaults (`None`).
+    pub fn patch(
+        current: Option<Quota>,
+        per_sec: Patch<u32>,
+        burst: Patch<u32>,
+    ) -> Result<Option<Quota>, Rejection> {
+        let per_sec = match (per_sec, current) {
+            (Patch::Set(r), _) => r,
+            (Patch::Keep, Some(q)) => q.per_sec,
+            (Patch::Clear, _) | (Patch::Keep, None) => {
+                if let Patch::Set(_) = burst {
+                    return Err(Rejection::InvalidRate(
+                        "a burst needs a rate: this key uses the server's defaults, so send rate_per_sec with burst".into(),
+                    ));
+                }
+                return Ok(None);
+            }
+        };
+        let burst = match burst {
+            Patch::Set(b) => Some(b),
+            Patch::Clear => None,
+            Patch::Keep => current.and_then(|q| q.burst),
+        };
+        let quota = Quota { per_sec, burst };
+        let rate = quota.rate()?;
+        // Unlimited has no burst to keep.
+        Ok(Some(if rate.is_unlimited() {
+            Quota {
+                per_sec: 0,
+                burst: None,
+            }
+        } else {
+            quota
+        }))
+    }
+}
+
 /// A fresh key: the prefix and 256 bits from the operating system's CSPRNG.
 pub fn generate_key() -> String {
     let mut bytes = [0u8; 32];
@@ -146,6 +207,35 @@ pub fn hashes_match(a: &str, b: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use super::Patch::{Clear, Keep, Set};
+
+    fn q(per_sec: u32, burst: Option<u32>) -> Option<Quota> {
+        Some(Quota { per_sec, burst })
+    }
+
+    #[test]
+    fn a_quota_patch_changes_only_what_is_sent() {
+        let custom = q(10, Some(50));
+        assert_eq!(Quota::patch(custom, Keep, Keep).unwrap(), custom);
+        assert_eq!(Quota::patch(custom, Keep, Set(5)).unwrap(), q(10, Some(5)));
+        assert_eq!(Quota::patch(custom, Set(2), Keep).unwrap(), q(2, Some(50)));
+        assert_eq!(Quota::patch(custom, Keep, Clear).unwrap(), q(10, None));
+        assert_eq!(Quota::patch(custom, Clear, Keep).unwrap(), None);
+        assert_eq!(Quota::patch(None, Set(2), Keep).unwrap(), q(2, None));
+        assert_eq!(Quota::patch(None, Keep, Keep).unwrap(), None);
+        assert_eq!(Quota::patch(custom, Set(0), Keep).unwrap(), q(0, None));
+    }
+
+    #[test]
+    fn a_burst_without_a_rate_is_refused() {
+        for rate in [Keep, Clear] {
+            let err = Quota::patch(None, rate, Set(5)).unwrap_err();
+            assert_eq!(err.code(), "invalid_rate");
+        }
+        assert!(Quota::patch(q(1, None), Clear, Set(5)).is_err());
+        assert!(Quota::patch(q(1, None), Keep, Set(MAX_RATE + 1)).is_err());
+    }
+
     use super::*;
 
     #[test]

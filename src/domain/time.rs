@@ -63,12 +63,21 @@ pub mod serde_micros {
 /// Like [`serde_micros`], for optional timestamps.
 pub mod serde_micros_opt {
     use chrono::{DateTime, Utc};
-    use serde::Serializer;
+    use serde::{Deserialize, Deserializer, Serializer};
 
     pub fn serialize<S: Serializer>(t: &Option<DateTime<Utc>>, s: S) -> Result<S::Ok, S::Error> {
         match t {
             Some(t) => s.serialize_str(&super::format(*t)),
             None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<DateTime<Utc>>, D::Error> {
+        match Option::<String>::deserialize(d)? {
+            Some(raw) => super::parse(&raw)
+                .map(Some)
+                .ok_or_else(|| serde::de::Error::custom("expected an RFC 3339 timestamp")),
+            None => Ok(None),
         }
     }
 }

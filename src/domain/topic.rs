@@ -7,31 +7,15 @@ use super::Rejection;
 /// Longest slug accepted.
 pub const MAX_LEN: usize = 64;
 
-/// A validated topic slug: 1–64 characters of `a-z 0-9 -`, after lower-casing and turning
-/// spaces into `-` ("Social Media" → `social-media`).
+/// A validated topic slug: 1–64 characters of `a-z 0-9 -` with at least one letter or digit.
+/// Input is lower-cased, trimmed, every run of spaces and dashes becomes one `-`, and dashes at
+/// either end are dropped, so `" Rust  Lang "`, `"rust--lang"` and `"rust-lang-"` are one topic.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct TopicSlug(String);
 
 impl TopicSlug {
     pub fn parse(raw: &str) -> Result<TopicSlug, Rejection> {
-        let slug: String = raw
-            .chars()
-            .map(|c| {
-                if c == ' ' {
-                    '-'
-                } else {
-                    c.to_ascii_lowercase()
-                }
-            })
-            .collect();
-        if slug.is_empty() {
-            return Err(Rejection::InvalidTopic("must not be empty".into()));
-        }
-        if slug.chars().count() > MAX_LEN {
-            return Err(Rejection::InvalidTopic(format!(
-                "longer than {MAX_LEN} characters"
-            )));
-        }
+        let slug = normalise(raw);
         if let Some(bad) = slug
             .chars()
             .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-'))
@@ -40,12 +24,47 @@ impl TopicSlug {
                 "character {bad:?} is not allowed (use a-z, 0-9, - and spaces)"
             )));
         }
+        if slug.is_empty() {
+            return Err(Rejection::InvalidTopic(
+                "must contain a letter or a digit (a-z, 0-9)".into(),
+            ));
+        }
+        if slug.chars().count() > MAX_LEN {
+            return Err(Rejection::InvalidTopic(format!(
+                "longer than {MAX_LEN} characters"
+            )));
+        }
         Ok(TopicSlug(slug))
+    }
+
+    /// Whether a stored slug is already in the form `parse` gives (older versions kept runs of
+    /// dashes and dashes at the ends); `plusk topics merge` folds the others into their form.
+    pub fn is_normal(stored: &str) -> bool {
+        TopicSlug::parse(stored).is_ok_and(|s| s.0 == stored)
     }
 
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// Lower-cases, then folds each run of spaces and dashes into one `-`, dropping those at either
+/// end; any other character is kept for `parse` to refuse by name.
+fn normalise(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    let mut pending_dash = false;
+    for c in raw.chars() {
+        if c == ' ' || c == '-' {
+            pending_dash = !out.is_empty();
+            continue;
+        }
+        if pending_dash {
+            out.push('-');
+            pending_dash = false;
+        }
+        out.push(c.to_ascii_lowercase());
+    }
+    out
 }
 
 impl fmt::Display for TopicSlug {
@@ -65,6 +84,46 @@ mod tests {
             "social-media"
         );
         assert_eq!(TopicSlug::parse("rust-2024").unwrap().as_str(), "rust-2024");
+    }
+
+    #[test]
+    fn trims_and_collapses_separators() {
+        for raw in [
+            " Rust  Lang ",
+            "rust--lang",
+            "-rust-lang-",
+            "rust - lang",
+            "RUST-LANG",
+        ] {
+            assert_eq!(
+                TopicSlug::parse(raw).unwrap().as_str(),
+                "rust-lang",
+                "{raw:?}"
+            );
+        }
+        assert_eq!(
+            TopicSlug::parse("rust-").unwrap(),
+            TopicSlug::parse("rust").unwrap()
+        );
+    }
+
+    #[test]
+    fn refuses_slugs_without_a_letter_or_digit() {
+        for bad in ["-", "--", "  ", " - - "] {
+            let err = TopicSlug::parse(bad).unwrap_err();
+            assert!(
+                format!("{err:?}").contains("letter or a digit"),
+                "{bad:?}: {err:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn tells_stored_odd_slugs_apart() {
+        assert!(TopicSlug::is_normal("rust-lang"));
+        for odd in ["-rust--lang-", "rust-", "-", "Rust"] {
+            assert!(!TopicSlug::is_normal(odd), "{odd:?}");
+        }
     }
 
     #[test]

@@ -12,7 +12,9 @@ use actix_web::{web, FromRequest, ResponseError};
 
 use super::errors::ApiError;
 use super::state::AppState;
-use super::MAX_BODY_BYTES;
+
+/// Largest request body accepted, in bytes.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// How long a client may take to send a whole body, unless the server is told otherwise.
 pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(10);

@@ -88,9 +88,9 @@ impl ResponseError for ApiError {
 impl From<Rejection> for ApiError {
     fn from(r: Rejection) -> ApiError {
         let status = match &r {
-            Rejection::SelfEndorsement | Rejection::UnknownTopic { .. } => {
-                StatusCode::UNPROCESSABLE_ENTITY
-            }
+            Rejection::SelfEndorsement
+            | Rejection::UnknownTopic { .. }
+            | Rejection::UnknownUsers { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Rejection::DuplicateEndorsement { .. }
             | Rejection::TooSoon { .. }
             | Rejection::AlreadyRevoked
@@ -174,31 +174,16 @@ impl From<service::Error> for ApiError {
 
 /// Turns actix's JSON body errors into problems: 413 over the limit, 415 for a non-JSON type,
 /// 400 for anything that does not parse into the expected shape.
-pub fn json_error(err: error::JsonPayloadError, _req: &HttpRequest) -> actix_web::Error {
-    use error::JsonPayloadError as J;
-    let api = match &err {
-        J::Overflow { .. } | J::OverflowKnownLength { .. } => ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "payload_too_large",
-            format!("the body is larger than {} bytes", super::MAX_BODY_BYTES),
-        ),
-        J::ContentType => ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
-            "send the body as application/json",
-        ),
-        J::Deserialize(e) => ApiError::bad_request("invalid_json", e.to_string()),
-        other => ApiError::bad_request("invalid_body", other.to_string()),
+/// A path segment that does not parse, named when the route has one parameter (all of plusk's
+/// typed path parameters are alone in their route).
+pub fn path_error(err: error::PathError, req: &HttpRequest) -> actix_web::Error {
+    let what = super::extract::clearer(&err.to_string());
+    let names: Vec<&str> = req.match_info().iter().map(|(name, _)| name).collect();
+    let detail = match names.as_slice() {
+        [one] => format!("path parameter `{one}`: {what}"),
+        _ => format!("the path: {what}"),
     };
-    api.into()
-}
-
-pub fn query_error(err: error::QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {
-    ApiError::bad_request("invalid_query", err.to_string()).into()
-}
-
-pub fn path_error(err: error::PathError, _req: &HttpRequest) -> actix_web::Error {
-    ApiError::bad_request("invalid_path", err.to_string()).into()
+    ApiError::bad_request("invalid_path", detail).into()
 }
 
 /// For unknown routes.
@@ -206,12 +191,16 @@ pub async fn not_found() -> HttpResponse {
     ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such route").error_response()
 }
 
-/// For a known route called with a method it does not have.
-pub async fn method_not_allowed() -> HttpResponse {
-    ApiError::new(
+/// For a known route called with a method it does not have; `allow` lists the ones it has.
+pub async fn method_not_allowed(allow: String) -> HttpResponse {
+    let mut response = ApiError::new(
         StatusCode::METHOD_NOT_ALLOWED,
         "method_not_allowed",
-        "this route does not take that method",
+        format!("this route takes {allow}"),
     )
-    .error_response()
+    .error_response();
+    if let Ok(value) = header::HeaderValue::from_str(&allow) {
+        response.headers_mut().insert(header::ALLOW, value);
+    }
+    response
 }

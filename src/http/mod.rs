@@ -3,11 +3,15 @@
 pub mod auth;
 pub mod body;
 pub mod client_ip;
+pub mod cors;
 pub mod errors;
+pub mod extract;
 pub mod handlers;
 pub mod hygiene;
 pub mod key_cache;
+pub mod negotiate;
 pub mod openapi;
+pub mod paging;
 pub mod ratelimit;
 mod routes;
 pub mod state;
@@ -23,7 +27,7 @@ use actix_web::{web, App, HttpServer};
 use tracing_actix_web::TracingLogger;
 
 pub use client_ip::TrustedProxies;
-pub use hygiene::CorsOrigins;
+pub use cors::CorsOrigins;
 pub use ratelimit::{Limiters, RateSettings};
 pub use state::AppState;
 
@@ -31,9 +35,6 @@ use crate::db::DbPool;
 use crate::domain::flag::Detection;
 use crate::service::reputation::worker::{Schedule, Worker};
 use crate::service::writer::Writer;
-
-/// Largest request body accepted, in bytes.
-pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// How the server runs.
 #[derive(Debug, Clone)]
@@ -74,7 +75,9 @@ pub struct Application {
 impl Application {
     /// Binds the listener and builds the server; call [`Application::run`] to serve.
     pub fn build(opts: &ServerOptions, pool: DbPool) -> std::io::Result<Application> {
-        let listener = TcpListener::bind(&opts.bind)?;
+        let listener = TcpListener::bind(&opts.bind).map_err(|e| {
+            std::io::Error::new(e.kind(), format!("cannot listen on {}: {e}", opts.bind))
+        })?;
         let port = listener.local_addr()?.port();
         let limiters = Arc::new(Limiters::new(opts.rate));
         ratelimit::spawn_sweeper(&limiters, opts.sweep_every);

@@ -25,7 +25,7 @@ use super::handlers::{
         classify::classify,
         solicitations::report, solicitations::get,
         flags::list, flags::get, flags::review, flags::review_many,
-        keys::create, keys::list, keys::patch, keys::revoke,
+        keys::create, keys::list, keys::get, keys::patch, keys::revoke,
         reputation::of_user, reputation::leaderboard, reputation::explain, reputation::history,
         reputation::topic, reputation::create_topic, reputation::seeds, reputation::set_seeds, reputation::recompute,
         health::healthz, health::readyz,
@@ -59,8 +59,8 @@ impl Modify for BearerAuth {
 
 /// Documents the answers that middleware and extractors give on any `/v1` operation, so that
 /// the document lists every status the code really sends without repeating them in each handler:
-/// 429 `rate_limited` and 503 `database_unavailable` (the key is looked up in the database)
-/// everywhere; 400 wherever a path, query or body is parsed; 408, 413 and 415 wherever a body is
+/// 401, 429 `rate_limited` and 503 `database_unavailable` (the key is looked up in the database)
+/// and 400 everywhere; 404 on paths that name something; 408, 413 and 415 wherever a body is
 /// read; 507 `storage_full` on operations that write. A handler's own entry for a status, with
 /// its more precise description, is kept.
 struct SharedResponses;
@@ -88,10 +88,15 @@ fn problem(description: &str, retry_after: bool) -> Response {
     res.build()
 }
 
-fn add_shared(op: &mut Operation, writes: bool) {
-    let has_input =
-        op.request_body.is_some() || op.parameters.as_ref().is_some_and(|p| !p.is_empty());
+fn add_shared(op: &mut Operation, writes: bool, names_a_thing: bool) {
     let mut shared = vec![
+        (
+            "401",
+            problem(
+                "`unauthorized`: no `Authorization: Bearer` key, or an unknown or revoked one",
+                false,
+            ),
+        ),
         (
             "429",
             problem(
@@ -104,8 +109,20 @@ fn add_shared(op: &mut Operation, writes: bool) {
             problem("`database_unavailable`: try again shortly", true),
         ),
     ];
-    if has_input {
-        shared.push(("400", problem("A malformed path, query or body", false)));
+    // Every route refuses query parameters it does not take, so even one without inputs can
+    // answer 400.
+    shared.push((
+        "400",
+        problem(
+            "A malformed path, query or body, or a query parameter the route does not take",
+            false,
+        ),
+    ));
+    if names_a_thing {
+        shared.push((
+            "404",
+            problem("`not_found`: nothing of that id or name", false),
+        ));
     }
     if writes {
         shared.push((
@@ -146,8 +163,10 @@ impl Modify for SharedResponses {
             if !path.starts_with("/v1/") {
                 continue;
             }
+            // A path parameter names a user, topic, endorsement, flag or key.
+            let names_a_thing = path.contains('{');
             if let Some(op) = &mut item.get {
-                add_shared(op, false);
+                add_shared(op, false, names_a_thing);
             }
             let writes = [
                 &mut item.put,
@@ -156,7 +175,7 @@ impl Modify for SharedResponses {
                 &mut item.patch,
             ];
             for op in writes.into_iter().flatten() {
-                add_shared(op, true);
+                add_shared(op, true, names_a_thing);
             }
         }
     }

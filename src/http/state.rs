@@ -5,8 +5,8 @@ use std::sync::Arc;
 use actix_web::web;
 
 use super::client_ip::TrustedProxies;
+use super::cors::CorsOrigins;
 use super::errors::ApiError;
-use super::hygiene::CorsOrigins;
 use super::key_cache::KeyCache;
 use super::ratelimit::Limiters;
 use crate::db::{DbConn, DbPool};

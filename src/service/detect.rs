@@ -6,7 +6,7 @@ use super::{Error, Result};
 use crate::domain::detect::solicited_finding;
 use crate::domain::endorsement::Status;
 use crate::domain::flag::{status_after_flag, Detection, Finding, FlagStatus, Reason};
-use crate::domain::ledger::{FlagRaised, FLAG_RAISED};
+use crate::domain::ledger::FlagRaised;
 use crate::domain::time::{self, from_db, to_db};
 use crate::storage;
 
@@ -83,7 +83,7 @@ fn raise(
     let after = status_after_flag(current, f.score, d.hold_threshold);
     let evidence =
         serde_json::to_string(&f.evidence).map_err(|e| Error::Internal(e.to_string()))?;
-    let (seq, payload) = tx.append(FLAG_RAISED, now, |seq| FlagRaised {
+    let (seq, payload) = tx.append(now, |seq| FlagRaised {
         id: seq,
         endorsement_id,
         reason: f.reason.as_str().to_string(),

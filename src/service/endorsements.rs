@@ -11,7 +11,7 @@ use crate::domain::endorsement::{Endorsement, NewEndorsement, Status};
 use crate::domain::flag::Detection;
 use crate::domain::handle::Handle;
 use crate::domain::keys::Role;
-use crate::domain::ledger::{Created, Revoked, ENDORSEMENT_CREATED, ENDORSEMENT_REVOKED};
+use crate::domain::ledger::{Created, Revoked};
 use crate::domain::model::Event;
 use crate::domain::rules::{self, BudgetUse, TopicPolicy, TripleHistory};
 use crate::domain::time;
@@ -74,7 +74,7 @@ pub fn record(tx: &mut Tx<'_>, r: &Record<'_>) -> Result<Endorsement> {
     let topic_id = tx.topic_id(req.topic.as_str(), at, r.by.map(|p| p.key_id));
     // The endorsement's id is the seq of the entry that creates it: unique, increasing, and
     // known before the entry is hashed.
-    let (seq, payload) = tx.append(ENDORSEMENT_CREATED, time::now(), |seq| Created {
+    let (seq, payload) = tx.append(time::now(), |seq| Created {
         id: seq,
         endorser: req.endorser.to_string(),
         endorsee: req.endorsee.to_string(),
@@ -124,6 +124,7 @@ pub fn record(tx: &mut Tx<'_>, r: &Record<'_>) -> Result<Endorsement> {
         note: payload.note,
         status,
         created_at: at,
+        revoked_at: None,
         ledger_seq: seq,
     })
 }
@@ -206,7 +207,7 @@ pub fn revoke(tx: &mut Tx<'_>, id: i64, by: &Principal) -> Result<Endorsement> {
     let triple = storage::endorsements::triple_of(tx.conn()?, id)?.ok_or_else(|| not_found(id))?;
     let now = time::now();
     let by_name = Some(by.name.clone());
-    tx.append(ENDORSEMENT_REVOKED, now, |_| Revoked {
+    tx.append(now, |_| Revoked {
         id,
         revoked_at: now,
         by: by_name,
@@ -214,6 +215,7 @@ pub fn revoke(tx: &mut Tx<'_>, id: i64, by: &Principal) -> Result<Endorsement> {
     storage::endorsements::set_revoked(tx.conn()?, id, now)?;
     tx.model_mut().apply(Event::Revoked { id, triple });
     e.status = Status::Revoked;
+    e.revoked_at = Some(now);
     Ok(e)
 }
 

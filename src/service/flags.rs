@@ -9,7 +9,7 @@ use crate::domain::endorsement::Endorsement;
 use crate::domain::flag::{
     self, status_after_review, Decision, Detection, Flag, FlagStatus, Reason,
 };
-use crate::domain::ledger::{FlagReviewed, FLAG_REVIEWED};
+use crate::domain::ledger::FlagReviewed;
 use crate::domain::time::{self, from_db};
 use crate::storage;
 
@@ -86,7 +86,7 @@ pub fn review(
         Decision::Uphold => ("uphold", FlagStatus::Upheld),
         Decision::Dismiss => ("dismiss", FlagStatus::Dismissed),
     };
-    tx.append(FLAG_REVIEWED, now, |_| FlagReviewed {
+    tx.append(now, |_| FlagReviewed {
         flag_id: id,
         endorsement_id: row.endorsement_id,
         decision: decision_name.to_string(),

@@ -6,7 +6,9 @@ use super::tx::Tx;
 use super::{Error, Principal, Result};
 use crate::db::{write_tx, DbConn};
 use crate::domain::handle::Handle;
-use crate::domain::keys::{generate_key, hash_key, hashes_match, KeyState, Rate, Role};
+use crate::domain::keys::{
+    generate_key, hash_key, hashes_match, KeyState, Patch, Quota, Rate, Role,
+};
 use crate::domain::ledger::{KeyChanged, KEY_CHANGED};
 use crate::domain::model::Model;
 use crate::domain::time::{self, from_db};
@@ -37,10 +39,15 @@ pub struct NewKey {
 }
 
 /// The quota stored with a key, if any.
-fn stored_rate(row: &storage::keys::KeyRow) -> Option<Rate> {
+fn stored_quota(row: &storage::keys::KeyRow) -> Option<Quota> {
     let per_sec = u32::try_from(row.rate_per_sec?).ok()?;
     let burst = row.rate_burst.and_then(|b| u32::try_from(b).ok());
-    Rate::new(per_sec, burst).ok()
+    Some(Quota { per_sec, burst })
+}
+
+/// The quota in force for a key, if it has its own.
+fn stored_rate(row: &storage::keys::KeyRow) -> Option<Rate> {
+    stored_quota(row)?.rate().ok()
 }
 
 fn info(row: storage::keys::KeyRow) -> Result<KeyInfo> {
@@ -95,7 +102,7 @@ pub fn state_digest(row: &storage::keys::KeyRow) -> String {
 /// Appends `key.changed` for the key row as it now is.
 fn record(tx: &mut Tx<'_>, row: &storage::keys::KeyRow, change: &str) {
     let state = state_digest(row);
-    tx.append(KEY_CHANGED, time::now(), |_| KeyChanged {
+    tx.append(time::now(), |_| KeyChanged {
         name: row.name.clone(),
         change: change.to_string(),
         state,
@@ -172,6 +179,14 @@ pub fn list(conn: &mut DbConn) -> Result<Vec<KeyInfo>> {
     storage::keys::list(conn)?.into_iter().map(info).collect()
 }
 
+/// One key by name, live or revoked.
+pub fn get(conn: &mut DbConn, name: &str) -> Result<KeyInfo> {
+    let name = Handle::parse("name", name)?;
+    let row = storage::keys::find_by_name(conn, name.as_str())?
+        .ok_or_else(|| Error::NotFound(format!("key {name}")))?;
+    info(row)
+}
+
 /// Revokes the live key called `name`, in its own write transaction (the CLI).
 pub fn revoke(conn: &mut DbConn, name: &str) -> Result<()> {
     outside(conn, |tx| revoke_in(tx, name))
@@ -195,10 +210,30 @@ pub fn set_rate(conn: &mut DbConn, name: &str, rate: Option<Rate>) -> Result<Key
     outside(conn, |tx| set_rate_in(tx, name, rate))
 }
 
-/// [`set_rate`] inside the caller's write transaction (the API).
+/// [`set_rate`] inside the caller's write transaction.
 pub fn set_rate_in(tx: &mut Tx<'_>, name: &str, rate: Option<Rate>) -> Result<KeyInfo> {
+    let quota = rate.map(|r| Quota {
+        per_sec: r.per_sec,
+        burst: Some(r.burst),
+    });
+    store_quota(tx, name, quota)
+}
+
+/// Changes the fields of a live key's quota that the patch names (`PATCH /v1/keys/{name}`).
+pub fn patch_rate_in(
+    tx: &mut Tx<'_>,
+    name: &str,
+    per_sec: Patch<u32>,
+    burst: Patch<u32>,
+) -> Result<KeyInfo> {
+    let current = live_row(tx, Handle::parse("name", name)?.as_str())?;
+    let quota = Quota::patch(stored_quota(&current), per_sec, burst)?;
+    store_quota(tx, name, quota)
+}
+
+fn store_quota(tx: &mut Tx<'_>, name: &str, quota: Option<Quota>) -> Result<KeyInfo> {
     let name = Handle::parse("name", name)?;
-    let stored = rate.map(|r| (r.per_sec as i32, r.burst as i32));
+    let stored = quota.map(|q| (q.per_sec as i32, q.burst.map(|b| b as i32)));
     if !storage::keys::set_rate(tx.conn()?, name.as_str(), stored)? {
         return Err(Error::NotFound(format!("live key {name}")));
     }

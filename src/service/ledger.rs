@@ -6,12 +6,27 @@ use super::Result;
 use crate::db::DbConn;
 use crate::domain::ledger::{canonical_json, Created, Entry};
 use crate::storage;
+pub use crate::storage::ledger::Filter;
 
 /// Entries after `after`, at most `limit`, each with its payload: stored, or rebuilt from the
 /// endorsement row it created. A created entry whose row is gone gets the payload `null`, which
 /// no longer matches its hash, so `ledger verify` reports the break at that entry.
 pub fn page(conn: &mut DbConn, after: i64, limit: i64) -> Result<Vec<Entry>> {
-    let stored = storage::ledger::page(conn, after, limit)?;
+    filtered_page(conn, after, limit, &Filter::default())
+}
+
+/// Like [`page`], keeping only the entries `filter` names (by kind, by time).
+pub fn filtered_page(
+    conn: &mut DbConn,
+    after: i64,
+    limit: i64,
+    filter: &Filter,
+) -> Result<Vec<Entry>> {
+    let stored = if filter.is_empty() {
+        storage::ledger::page(conn, after, limit)?
+    } else {
+        storage::ledger::filtered_page(conn, after, limit, filter)?
+    };
     let mut missing = stored.iter().filter(|s| s.payload.is_none()).map(|s| s.seq);
     let rebuilt: HashMap<i64, Created> = match (missing.next(), missing.next_back()) {
         (Some(from), to) => storage::endorsements::created_between(conn, from, to.unwrap_or(from))?

@@ -4,7 +4,7 @@ use super::tx::Tx;
 use super::{Error, Principal, Result};
 use crate::db::DbConn;
 use crate::domain::flag::Detection;
-use crate::domain::ledger::{SolicitationRecorded, SOLICITATION_RECORDED};
+use crate::domain::ledger::SolicitationRecorded;
 use crate::domain::model::Event;
 use crate::domain::rules::{self, BudgetUse, TopicPolicy, BUDGET_WINDOW};
 use crate::domain::solicitation::classify;
@@ -47,7 +47,7 @@ pub fn record(
         .topic
         .as_ref()
         .map(|t| tx.topic_id(t.as_str(), now, Some(by.key_id)));
-    let (seq, payload) = tx.append(SOLICITATION_RECORDED, now, |seq| SolicitationRecorded {
+    let (seq, payload) = tx.append(now, |seq| SolicitationRecorded {
         id: seq,
         requester: req.requester.to_string(),
         target: req.target.as_ref().map(ToString::to_string),

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use super::tx::Tx;
 use super::{Principal, Result};
 use crate::domain::keys::Role;
-use crate::domain::ledger::{TopicCreated, TOPIC_CREATED};
+use crate::domain::ledger::TopicCreated;
 use crate::domain::rules::{self, BudgetUse, TopicPolicy, BUDGET_WINDOW};
 use crate::domain::time;
 use crate::domain::topic::TopicSlug;
@@ -46,7 +46,7 @@ pub fn create(tx: &mut Tx<'_>, slug: &TopicSlug, by: &Principal) -> Result<bool>
     }
     let now = time::now();
     tx.topic_id(slug.as_str(), now, Some(by.key_id));
-    tx.append(TOPIC_CREATED, now, |_| TopicCreated {
+    tx.append(now, |_| TopicCreated {
         topic: slug.to_string(),
         created_at: now,
         by: by.name.clone(),

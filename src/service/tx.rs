@@ -8,11 +8,10 @@
 //! transaction around it: see the `service` module.)
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
 
 use super::Result;
 use crate::db::DbConn;
-use crate::domain::ledger::{next_entry, Entry};
+use crate::domain::ledger::{next_entry, Entry, Payload};
 use crate::domain::model::Model;
 use crate::storage;
 use crate::storage::idempotency;
@@ -110,20 +109,14 @@ impl<'a> Tx<'a> {
     }
 
     /// Appends a ledger entry after the head; `payload` is given the entry's seq.
-    pub fn append<T: Serialize>(
+    pub fn append<T: Payload>(
         &mut self,
-        kind: &str,
         at: DateTime<Utc>,
         payload: impl FnOnce(i64) -> T,
     ) -> (i64, T) {
         let prev = self.model.head().map(|h| (h.seq, h.hash.clone()));
         let payload = payload(prev.as_ref().map_or(1, |(s, _)| s + 1));
-        let entry = next_entry(
-            prev.as_ref().map(|(s, h)| (*s, h.as_str())),
-            kind,
-            at,
-            &payload,
-        );
+        let entry = next_entry(prev.as_ref().map(|(s, h)| (*s, h.as_str())), at, &payload);
         let seq = entry.seq;
         self.model.set_head(seq, entry.hash.clone());
         self.pending.ledger.push(entry);

@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 
 use super::{Error, Result};
 use crate::db::DbConn;
+use crate::domain::cursor::NameCursor;
 use crate::domain::handle::Handle;
 use crate::domain::time::from_db;
 use crate::storage;
@@ -34,24 +35,67 @@ pub fn get(conn: &mut DbConn, handle: &Handle) -> Result<UserInfo> {
     })
 }
 
-/// A topic and its count of live endorsements.
+/// A topic's endorsements, every one ever given, by status. Only `active` ones count toward
+/// reputation; `flagged` ones wait for a moderator; `voided` ones a moderator upheld a flag on;
+/// `revoked` ones the endorser took back.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct EndorsementCounts {
+    pub active: i64,
+    pub flagged: i64,
+    pub voided: i64,
+    pub revoked: i64,
+}
+
+impl EndorsementCounts {
+    /// From `(status, count)` rows as storage groups them.
+    pub fn from_rows(rows: impl IntoIterator<Item = (String, i64)>) -> EndorsementCounts {
+        let mut c = EndorsementCounts::default();
+        for (status, n) in rows {
+            match status.as_str() {
+                "active" => c.active += n,
+                "flagged" => c.flagged += n,
+                "voided" => c.voided += n,
+                _ => c.revoked += n,
+            }
+        }
+        c
+    }
+}
+
+/// A topic and its endorsements by status.
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct TopicInfo {
     pub slug: String,
     #[serde(with = "crate::domain::time::serde_micros")]
     #[schema(value_type = String, format = DateTime)]
     pub created_at: DateTime<Utc>,
-    /// Live endorsements in the topic.
-    pub endorsements: i64,
+    pub endorsements: EndorsementCounts,
 }
 
-pub fn topics(conn: &mut DbConn) -> Result<Vec<TopicInfo>> {
-    Ok(storage::topics::list_with_counts(conn)?
+/// A page of topics by slug.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct TopicPage {
+    pub items: Vec<TopicInfo>,
+    /// Pass as `cursor` for the next page; `null` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// Up to `limit` topics by slug, after the topic the cursor names.
+pub fn topics(conn: &mut DbConn, after: Option<NameCursor>, limit: i64) -> Result<TopicPage> {
+    let after = after.map(|c| c.0);
+    let mut rows = storage::topics::page_with_counts(conn, after.as_deref(), limit + 1)?;
+    let more = rows.len() as i64 > limit;
+    rows.truncate(limit as usize);
+    let next_cursor = more
+        .then(|| rows.last().map(|t| NameCursor(t.slug.clone()).encode()))
+        .flatten();
+    let items = rows
         .into_iter()
         .map(|t| TopicInfo {
             slug: t.slug,
             created_at: from_db(t.created_at),
-            endorsements: t.endorsements,
+            endorsements: EndorsementCounts::from_rows(t.by_status),
         })
-        .collect())
+        .collect();
+    Ok(TopicPage { items, next_cursor })
 }

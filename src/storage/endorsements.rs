@@ -57,6 +57,7 @@ impl View {
             note: self.note.clone(),
             status,
             created_at: self.created_at.utc(),
+            revoked_at: self.revoked_at.map(Stamp::utc),
             ledger_seq: self.ledger_seq,
         })
     }

@@ -83,13 +83,19 @@ pub fn revoke(conn: &mut DbConn, name: &str, at: DateTime<Utc>) -> QueryResult<b
 }
 
 /// Sets (or with `None`, clears) a live key's own quota; returns whether a live key matched.
-pub fn set_rate(conn: &mut DbConn, name: &str, rate: Option<(i32, i32)>) -> QueryResult<bool> {
+/// Sets a live key's quota: `(rate, burst)`, the burst `None` for one second's worth; `None`
+/// for the server's defaults.
+pub fn set_rate(
+    conn: &mut DbConn,
+    name: &str,
+    rate: Option<(i32, Option<i32>)>,
+) -> QueryResult<bool> {
     let n = diesel::update(api_keys::table)
         .filter(api_keys::name.eq(name))
         .filter(api_keys::revoked_at.is_null())
         .set((
             api_keys::rate_per_sec.eq(rate.map(|r| r.0)),
-            api_keys::rate_burst.eq(rate.map(|r| r.1)),
+            api_keys::rate_burst.eq(rate.and_then(|r| r.1)),
         ))
         .execute(conn)?;
     Ok(n > 0)

@@ -96,32 +96,47 @@ pub fn insert(conn: &mut DbConn, slug: &str, at: DateTime<Utc>) -> QueryResult<i
         .get_result(conn)
 }
 
-/// A topic with its counts of live endorsements.
+/// A topic with its endorsements counted by status.
 #[derive(Debug, Clone)]
 pub struct TopicCounts {
     pub slug: String,
     pub created_at: NaiveDateTime,
-    pub endorsements: i64,
+    /// `(status, count)` for each status the topic has endorsements in.
+    pub by_status: Vec<(String, i64)>,
 }
 
-/// Every topic, by slug, with the number of its live (not revoked) endorsements.
-pub fn list_with_counts(conn: &mut DbConn) -> QueryResult<Vec<TopicCounts>> {
-    let all: Vec<(i32, String, NaiveDateTime)> = topics::table
+/// Up to `limit` topics by slug after `after`, each with its endorsements counted by status.
+pub fn page_with_counts(
+    conn: &mut DbConn,
+    after: Option<&str>,
+    limit: i64,
+) -> QueryResult<Vec<TopicCounts>> {
+    let mut q = topics::table
         .order(topics::slug.asc())
         .select((topics::id, topics::slug, topics::created_at))
+        .limit(limit.min(super::MAX_PAGE))
+        .into_boxed();
+    if let Some(after) = after {
+        q = q.filter(topics::slug.gt(after.to_string()));
+    }
+    let page: Vec<(i32, String, NaiveDateTime)> = q.load(conn)?;
+    let ids: Vec<i32> = page.iter().map(|t| t.0).collect();
+    // Uses `endorsements_topic_time` (topic first) to count only this page's topics.
+    let counts: Vec<(i32, String, i64)> = endorsements::table
+        .filter(endorsements::topic_id.eq_any(&ids))
+        .group_by((endorsements::topic_id, endorsements::status))
+        .select((endorsements::topic_id, endorsements::status, count_star()))
         .load(conn)?;
-    let counts: Vec<(i32, i64)> = endorsements::table
-        .filter(endorsements::status.ne("revoked"))
-        .group_by(endorsements::topic_id)
-        .select((endorsements::topic_id, count_star()))
-        .load(conn)?;
-    let counts: std::collections::HashMap<i32, i64> = counts.into_iter().collect();
-    Ok(all
+    let mut by_topic: std::collections::HashMap<i32, Vec<(String, i64)>> = Default::default();
+    for (id, status, n) in counts {
+        by_topic.entry(id).or_default().push((status, n));
+    }
+    Ok(page
         .into_iter()
         .map(|(id, slug, created_at)| TopicCounts {
             slug,
             created_at,
-            endorsements: counts.get(&id).copied().unwrap_or(0),
+            by_status: by_topic.remove(&id).unwrap_or_default(),
         })
         .collect())
 }

@@ -292,6 +292,13 @@ fn routes() -> Vec<(Method, &'static str, Request, Who, u16)> {
             200,
         ),
         (
+            M::GET,
+            "/v1/keys/{name}",
+            fixed("/v1/keys/test-app"),
+            Who::Roles(ADMINS),
+            200,
+        ),
+        (
             M::PATCH,
             "/v1/keys/{name}",
             Box::new(|_, _| {

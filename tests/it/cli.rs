@@ -68,6 +68,7 @@ async fn keys_made_before_the_ledger_recorded_them_are_adopted_once(b: Backend) 
 
 async fn keys_commands(b: Backend) {
     let Some(db) = TestDb::new(b) else { return };
+    assert!(plusk(&db, &["migrate"]).status.success());
     let out = plusk(
         &db,
         &["keys", "create", "--name", "cli-app", "--role", "app"],
@@ -155,6 +156,7 @@ async fn migrate_and_verify_commands(b: Backend) {
 
 async fn import_command(b: Backend) {
     let Some(db) = TestDb::new(b) else { return };
+    assert!(plusk(&db, &["migrate"]).status.success());
     let dir = tempfile::tempdir().unwrap();
     let day = |h: u32| format!("2025-03-0{}T{:02}:00:00Z", 1 + h / 24, h % 24);
     let mut lines: Vec<String> = Vec::new();
@@ -409,6 +411,68 @@ async fn database_url_errors_are_clear() {
         "{}",
         stderr(&down)
     );
+}
+
+/// Issue 12: the CLI does not guess. A missing SQLite file is a typo, not a wish for an empty
+/// database (only `migrate` and `serve` create one); `--no-migrate` on an unmigrated database
+/// says so; `serve` checks its settings before it migrates, and names an address it cannot
+/// listen on.
+#[test]
+fn the_command_line_refuses_what_it_would_otherwise_guess() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |path: &std::path::Path, args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_plusk"))
+            .args(args)
+            .env("DATABASE_URL", format!("sqlite://{}", path.display()))
+            .env_remove("RUST_LOG")
+            .output()
+            .unwrap()
+    };
+    let typo = dir.path().join("plsuk.db");
+    for args in [
+        &["keys", "list"][..],
+        &["ledger", "verify"],
+        &["import", "x.ndjson"],
+    ] {
+        let out = run(&typo, args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = stderr(&out);
+        assert!(
+            err.contains("no database at") && err.contains("plsuk.db"),
+            "{args:?}: {err}"
+        );
+        assert!(!typo.exists(), "{args:?} created the file");
+    }
+
+    let bad_bind = run(&typo, &["serve", "--bind", "nonsense"]);
+    assert_eq!(bad_bind.status.code(), Some(2));
+    assert!(
+        stderr(&bad_bind).contains("`nonsense`"),
+        "{}",
+        stderr(&bad_bind)
+    );
+    assert!(
+        !typo.exists(),
+        "settings are checked before the database is touched"
+    );
+
+    let empty = dir.path().join("empty.db");
+    std::fs::File::create(&empty).unwrap();
+    let unmigrated = run(&empty, &["--no-migrate", "keys", "list"]);
+    assert_eq!(unmigrated.status.code(), Some(2));
+    let err = stderr(&unmigrated);
+    assert!(
+        err.contains("pending migration") && err.contains("plusk migrate"),
+        "{err}"
+    );
+    assert!(!err.contains("no such table"), "{err}");
+
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let in_use = run(&empty, &["serve", "--bind", &addr]);
+    assert_eq!(in_use.status.code(), Some(2));
+    let err = stderr(&in_use);
+    assert!(err.contains(&format!("cannot listen on {addr}")), "{err}");
 }
 
 #[tokio::test]

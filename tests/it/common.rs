@@ -300,67 +300,49 @@ impl TestApp {
         format!("{}{}", self.base, path)
     }
 
-    pub async fn get(&self, path: &str, key: &str) -> Resp {
+    /// One request with the key, and a JSON body when there is one: every helper below.
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        key: &str,
+        body: Option<&Value>,
+    ) -> Resp {
+        let mut req = self
+            .client
+            .request(method.clone(), self.url(path))
+            .bearer_auth(key);
+        if let Some(body) = body {
+            req = req.json(body);
+        }
         read(
-            self.client
-                .get(self.url(path))
-                .bearer_auth(key)
-                .send()
+            req.send()
                 .await
-                .expect("GET"),
+                .unwrap_or_else(|e| panic!("{method} {path}: {e}")),
         )
         .await
+    }
+
+    pub async fn get(&self, path: &str, key: &str) -> Resp {
+        self.send(reqwest::Method::GET, path, key, None).await
     }
 
     pub async fn delete(&self, path: &str, key: &str) -> Resp {
-        read(
-            self.client
-                .delete(self.url(path))
-                .bearer_auth(key)
-                .send()
-                .await
-                .expect("DELETE"),
-        )
-        .await
+        self.send(reqwest::Method::DELETE, path, key, None).await
     }
 
     pub async fn put(&self, path: &str, key: &str, body: &Value) -> Resp {
-        read(
-            self.client
-                .put(self.url(path))
-                .bearer_auth(key)
-                .json(body)
-                .send()
-                .await
-                .expect("PUT"),
-        )
-        .await
+        self.send(reqwest::Method::PUT, path, key, Some(body)).await
     }
 
     pub async fn patch(&self, path: &str, key: &str, body: &Value) -> Resp {
-        read(
-            self.client
-                .patch(self.url(path))
-                .bearer_auth(key)
-                .json(body)
-                .send()
-                .await
-                .expect("PATCH"),
-        )
-        .await
+        self.send(reqwest::Method::PATCH, path, key, Some(body))
+            .await
     }
 
     pub async fn post(&self, path: &str, key: &str, body: &Value) -> Resp {
-        read(
-            self.client
-                .post(self.url(path))
-                .bearer_auth(key)
-                .json(body)
-                .send()
-                .await
-                .expect("POST"),
-        )
-        .await
+        self.send(reqwest::Method::POST, path, key, Some(body))
+            .await
     }
 
     /// POSTs a raw body with a content type.

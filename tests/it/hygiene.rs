@@ -84,6 +84,16 @@ async fn the_docs_have_a_content_security_policy() {
     assert_eq!(header(&api, "x-frame-options"), Some("DENY"));
 }
 
+/// Swagger UI's default sends the document to validator.swagger.io; /docs must never call out.
+#[tokio::test]
+async fn the_docs_never_call_the_online_validator() {
+    let app = spawn(Backend::Sqlite).await.unwrap();
+    let r = raw(&app, Method::GET, "/docs/swagger-initializer.js", &[]).await;
+    let js = r.text().await.unwrap();
+    let compact: String = js.chars().filter(|c| !c.is_whitespace()).collect();
+    assert!(compact.contains(r#""validatorUrl":"none""#), "{js}");
+}
+
 #[tokio::test]
 async fn cors_is_closed_by_default() {
     let app = spawn(Backend::Sqlite).await.unwrap();

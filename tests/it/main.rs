@@ -10,6 +10,7 @@ mod auth_matrix;
 mod classify;
 mod cli;
 mod concurrency;
+mod edges;
 mod endorsements;
 mod errors;
 mod flags;

@@ -307,7 +307,14 @@ async fn limiter_memory_falls_back_after_100k_clients() {
                 .client
                 .get(app.url("/v1/topics"))
                 .header("x-forwarded-for", ip.to_string());
-            async move { req.send().await.map(|r| r.status().as_u16()) }
+            async move {
+                // A pooled connection the server closed as idle (seen on a loaded machine:
+                // `IncompleteMessage`) says nothing of the limiter: send the GET again, once.
+                match req.try_clone().unwrap().send().await {
+                    Err(e) if e.is_request() => req.send().await.map(|r| r.status().as_u16()),
+                    other => other.map(|r| r.status().as_u16()),
+                }
+            }
         }))
         .await;
         assert!(

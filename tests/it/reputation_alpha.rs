@@ -90,6 +90,7 @@ fn import(db: &TestDb, ratings: &[Rating]) {
         writeln!(f, "{line}").unwrap();
     }
     drop(f);
+    drop(db.conn()); // `import` needs a database: this makes and migrates it
     let out = Command::new(env!("CARGO_BIN_EXE_plusk"))
         .args([
             "import",

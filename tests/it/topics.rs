@@ -169,6 +169,7 @@ fn import_topics(db: &TestDb, n: usize) {
         writeln!(f, "{line}").unwrap();
     }
     drop(f);
+    drop(db.conn()); // `import` needs a database: this makes and migrates it
     let out = Command::new(env!("CARGO_BIN_EXE_plusk"))
         .args(["import", path.to_str().unwrap(), "--no-budget", "--bulk"])
         .args(["--detection", "off"])

@@ -32,10 +32,27 @@ async fn a_faulting_write_is_rolled_back_and_the_writer_goes_on(b: Backend) {
         "the batch was rolled back"
     );
 
-    let refused = writer
-        .write(|_| Err::<(), _>(Error::Rejected(plusk::domain::Rejection::SelfEndorsement)))
-        .await;
-    assert!(matches!(refused, Err(Error::Rejected(_))));
+    // A refusal (which comes before its write writes anything) reaches its caller as that
+    // refusal, and does not roll back the writes batched with it: sent together, the one beside
+    // it commits.
+    let (refused, beside) = futures::future::join(
+        writer.write(|_| Err::<(), _>(Error::Rejected(plusk::domain::Rejection::SelfEndorsement))),
+        writer.write(move |conn| Ok(plusk::storage::topics::insert(conn, "beside", now)?)),
+    )
+    .await;
+    assert!(
+        matches!(
+            refused,
+            Err(Error::Rejected(plusk::domain::Rejection::SelfEndorsement))
+        ),
+        "{refused:?}"
+    );
+    assert!(beside.is_ok(), "{beside:?}");
+    assert_eq!(
+        count_rows(&test_db, "topics"),
+        1,
+        "the write beside the refusal was committed"
+    );
 
     let ids = futures::future::join_all((0..20).map(|i| {
         writer.write(move |conn| {
@@ -50,7 +67,7 @@ async fn a_faulting_write_is_rolled_back_and_the_writer_goes_on(b: Backend) {
     assert!(ids.iter().all(|r| r.is_ok()), "{ids:?}");
     assert_eq!(
         count_rows(&test_db, "topics"),
-        20,
+        21,
         "every acknowledged write is committed"
     );
 }

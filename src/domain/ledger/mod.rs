@@ -24,6 +24,43 @@ pub const SEEDS_SET: &str = "topic.seeds_set";
 pub const TOPIC_CREATED: &str = "topic.created";
 pub const KEY_CHANGED: &str = "key.changed";
 
+/// A ledger payload, which names its own kind: an entry cannot be appended with a payload of
+/// another kind's shape.
+pub trait Payload: Serialize {
+    const KIND: &'static str;
+}
+
+macro_rules! payload_kind {
+    ($($t:ty => $kind:ident),* $(,)?) => {
+        $(impl Payload for $t {
+            const KIND: &'static str = $kind;
+        })*
+    };
+}
+
+payload_kind!(
+    Created => ENDORSEMENT_CREATED,
+    Revoked => ENDORSEMENT_REVOKED,
+    SolicitationRecorded => SOLICITATION_RECORDED,
+    FlagRaised => FLAG_RAISED,
+    FlagReviewed => FLAG_REVIEWED,
+    SeedsSet => SEEDS_SET,
+    TopicCreated => TOPIC_CREATED,
+    KeyChanged => KEY_CHANGED,
+);
+
+/// Every kind of entry, in the order the README documents them.
+pub const KINDS: [&str; 8] = [
+    ENDORSEMENT_CREATED,
+    ENDORSEMENT_REVOKED,
+    SOLICITATION_RECORDED,
+    FLAG_RAISED,
+    FLAG_REVIEWED,
+    SEEDS_SET,
+    TOPIC_CREATED,
+    KEY_CHANGED,
+];
+
 /// Whether entries of `kind` keep their payload in the ledger table. `endorsement.created` does
 /// not: its payload says nothing its endorsement row (id = the entry's seq) and the handles and
 /// slug that row names do not, so it is rebuilt from them on reading. The hash still covers it:
@@ -195,12 +232,8 @@ pub fn hash_with_payload(
 }
 
 /// Builds the next entry after the one with `prev` (seq, hash); `None` starts the chain.
-pub fn next_entry<T: Serialize>(
-    prev: Option<(i64, &str)>,
-    kind: &str,
-    at: DateTime<Utc>,
-    payload: &T,
-) -> Entry {
+pub fn next_entry<T: Payload>(prev: Option<(i64, &str)>, at: DateTime<Utc>, payload: &T) -> Entry {
+    let kind = T::KIND;
     let (prev_seq, prev_hash) = prev.unwrap_or((0, GENESIS_HASH));
     let value = serde_json::to_value(payload).unwrap_or(Value::Null);
     let seq = prev_seq + 1;
@@ -240,12 +273,7 @@ mod tests {
         let mut out: Vec<Entry> = Vec::new();
         for id in 1..=n {
             let prev = out.last().map(|e| (e.seq, e.hash.as_str()));
-            out.push(next_entry(
-                prev,
-                ENDORSEMENT_CREATED,
-                time::now(),
-                &created(id),
-            ));
+            out.push(next_entry(prev, time::now(), &created(id)));
         }
         out
     }

@@ -1,13 +1,14 @@
 //! `POST /v1/classify`: does a text ask for endorsements? For apps that warn before posting.
 
-use actix_web::{web, HttpResponse};
+use actix_web::HttpResponse;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
 use crate::domain::keys::Permission;
 use crate::domain::solicitation::{classify as verdict_of, Verdict, MAX_TEXT_CHARS};
 use crate::http::auth::Caller;
-use crate::http::errors::{ApiError, Problem};
+use crate::http::errors::ApiError;
+use crate::http::extract::{Json, NoParams, Query};
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -23,14 +24,13 @@ pub struct ClassifyBody {
     request_body = ClassifyBody,
     responses(
         (status = 200, body = Verdict),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
 pub async fn classify(
+    _: Query<NoParams>,
     caller: Caller,
-    body: web::Json<ClassifyBody>,
+    body: Json<ClassifyBody>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Permission::Read)?;
     if body.text.trim().is_empty() {

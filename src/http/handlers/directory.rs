@@ -1,29 +1,31 @@
 //! `/v1/users/{handle}` and `/v1/topics`.
 
 use actix_web::{web, HttpResponse};
-use serde::Serialize;
-use utoipa::ToSchema;
+use serde::Deserialize;
+use utoipa::IntoParams;
 
+use super::paths::HandlePath;
+use crate::domain::cursor::NameCursor;
 use crate::domain::handle::Handle;
 use crate::domain::keys::Permission;
 use crate::http::auth::Caller;
 use crate::http::errors::{ApiError, Problem};
+use crate::http::extract::{NoParams, Query};
+use crate::http::paging::parse_limit;
 use crate::http::state::AppState;
-use crate::service::users::{self as svc, TopicInfo, UserInfo};
+use crate::service::users::{self as svc, TopicPage, UserInfo};
 
 /// A user: when first seen, and live endorsements given and received.
 #[utoipa::path(
     get, path = "/v1/users/{handle}", tag = "directory",
-    params(("handle" = String, Path, pattern = "^[A-Za-z0-9_.-]{1,64}$", description = "User handle (case-insensitive)")),
+    params(HandlePath),
     responses(
         (status = 200, body = UserInfo),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
 pub async fn user(
+    _: Query<NoParams>,
     state: web::Data<AppState>,
     caller: Caller,
     handle: web::Path<String>,
@@ -34,22 +36,42 @@ pub async fn user(
     Ok(HttpResponse::Ok().json(info))
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct TopicList {
-    pub items: Vec<TopicInfo>,
+/// Query parameters of `GET /v1/topics`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct TopicsParams {
+    /// Topics per page, 1–1000 (default 100).
+    pub limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
 }
 
-/// Every topic with its count of live endorsements, by slug.
+/// Topics by slug, each with its endorsements counted by status; paged.
 #[utoipa::path(
     get, path = "/v1/topics", tag = "directory",
+    params(TopicsParams),
     responses(
-        (status = 200, body = TopicList),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 200, body = TopicPage),
+        (status = 400, description = "`invalid_query`, `invalid_limit` or `invalid_cursor`", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
-pub async fn topics(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {
+pub async fn topics(
+    params: Query<TopicsParams>,
+    state: web::Data<AppState>,
+    caller: Caller,
+) -> Result<HttpResponse, ApiError> {
     caller.require(Permission::Read)?;
-    let items = state.run(svc::topics).await?;
-    Ok(HttpResponse::Ok().json(TopicList { items }))
+    let params = params.into_inner();
+    let limit = parse_limit(params.limit, 100, 1000)?;
+    let after = params
+        .cursor
+        .as_deref()
+        .map(NameCursor::decode)
+        .transpose()?;
+    let page = state
+        .run(move |conn| svc::topics(conn, after, limit))
+        .await?;
+    Ok(HttpResponse::Ok().json(page))
 }

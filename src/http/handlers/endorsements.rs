@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use utoipa::{IntoParams, ToSchema};
 
+use super::paths::IdPath;
 use crate::domain::cursor::Cursor;
 use crate::domain::endorsement::{Endorsement, NewEndorsement, Status};
 use crate::domain::handle::Handle;
@@ -16,6 +17,8 @@ use crate::domain::topic::TopicSlug;
 use crate::domain::Rejection;
 use crate::http::auth::Caller;
 use crate::http::errors::{ApiError, Problem};
+use crate::http::extract::{Json, NoParams, Query};
+use crate::http::paging::parse_limit;
 use crate::http::state::AppState;
 use crate::service::endorsements::{self as svc, CreateOutcome, IdempotencyKey, ListQuery};
 
@@ -88,10 +91,11 @@ fn idempotency_key(
     security(("bearer" = []))
 )]
 pub async fn create(
+    _: Query<NoParams>,
     state: web::Data<AppState>,
     caller: Caller,
     req: HttpRequest,
-    body: web::Json<CreateBody>,
+    body: Json<CreateBody>,
 ) -> Result<HttpResponse, ApiError> {
     let by = caller.require(Permission::WriteEndorsements)?.clone();
     let body = body.into_inner();
@@ -116,16 +120,15 @@ pub async fn create(
 /// Read one endorsement.
 #[utoipa::path(
     get, path = "/v1/endorsements/{id}", tag = "endorsements", operation_id = "get_endorsement",
-    params(("id" = i64, Path, description = "Endorsement id")),
+    params(IdPath),
     responses(
         (status = 200, body = Endorsement),
         (status = 400, description = "The id is not an integer", body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
 pub async fn get(
+    _: Query<NoParams>,
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<i64>,
@@ -139,17 +142,16 @@ pub async fn get(
 /// Revoke an endorsement: only the app that created it, or an admin.
 #[utoipa::path(
     delete, path = "/v1/endorsements/{id}", tag = "endorsements", operation_id = "revoke_endorsement",
-    params(("id" = i64, Path, description = "Endorsement id")),
+    params(IdPath),
     responses(
         (status = 200, description = "Revoked", body = Endorsement),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not the creating app, or role may not write", body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`already_revoked`, or `endorsement_voided`: a moderator voided it (final)", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
 pub async fn revoke(
+    _: Query<NoParams>,
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<i64>,
@@ -178,8 +180,8 @@ pub struct ListParams {
     /// Topic slug.
     #[param(pattern = "^[A-Za-z0-9 -]{1,64}$")]
     pub topic: Option<String>,
-    /// `active`, `flagged`, `voided` or `revoked`.
-    #[param(value_type = Option<Status>)]
+    /// `active`, `flagged`, `voided`, `revoked`, or `all` (the default: every status).
+    #[param(pattern = "^(active|flagged|voided|revoked|all)$")]
     pub status: Option<String>,
     /// Created at or after this RFC 3339 instant.
     #[param(format = DateTime)]
@@ -216,18 +218,6 @@ fn parse_time(
         .transpose()
 }
 
-/// Checks a `limit` parameter against `1..=max`.
-pub fn parse_limit(raw: Option<i64>, default: i64, max: i64) -> Result<i64, ApiError> {
-    match raw {
-        None => Ok(default),
-        Some(n) if (1..=max).contains(&n) => Ok(n),
-        Some(n) => Err(ApiError::bad_request(
-            "invalid_limit",
-            format!("limit must be between 1 and {max}, got {n}"),
-        )),
-    }
-}
-
 impl ListParams {
     fn into_query(self) -> Result<ListQuery, ApiError> {
         Ok(ListQuery {
@@ -245,6 +235,7 @@ impl ListParams {
             status: self
                 .status
                 .as_deref()
+                .filter(|s| *s != "all")
                 .map(str::parse::<Status>)
                 .transpose()?,
             since: parse_time("since", &self.since)?,
@@ -262,14 +253,13 @@ impl ListParams {
     responses(
         (status = 200, body = EndorsementPage),
         (status = 400, description = "A bad filter, cursor or limit", body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
 pub async fn list(
     state: web::Data<AppState>,
     caller: Caller,
-    params: web::Query<ListParams>,
+    params: Query<ListParams>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Permission::Read)?;
     let q = params.into_inner().into_query()?;

@@ -6,11 +6,13 @@ use base64::Engine;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::endorsements::parse_limit;
+use super::paths::IdPath;
 use crate::domain::flag::{Decision, Flag, FlagStatus, Reason};
 use crate::domain::keys::Permission;
 use crate::http::auth::Caller;
 use crate::http::errors::{ApiError, Problem};
+use crate::http::extract::{Json, NoParams, Query};
+use crate::http::paging::parse_limit;
 use crate::http::state::AppState;
 use crate::service::flags::{self as svc, FlagDetail};
 use crate::storage::flags::Filter;
@@ -95,15 +97,13 @@ impl FlagParams {
     params(FlagParams),
     responses(
         (status = 200, body = FlagPage),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
 pub async fn list(
     state: web::Data<AppState>,
     caller: Caller,
-    params: web::Query<FlagParams>,
+    params: Query<FlagParams>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Permission::Read)?;
     let filter = params.filter()?;
@@ -122,15 +122,14 @@ pub async fn list(
 /// One flag, its endorsement and the evidence.
 #[utoipa::path(
     get, path = "/v1/flags/{id}", tag = "moderation", operation_id = "get_flag",
-    params(("id" = i64, Path, description = "Flag id")),
+    params(IdPath),
     responses(
         (status = 200, body = FlagDetail),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
 pub async fn get(
+    _: Query<NoParams>,
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<i64>,
@@ -171,23 +170,21 @@ pub struct ReviewBody {
 /// Review a flag (moderator or admin). A flag is reviewed once.
 #[utoipa::path(
     post, path = "/v1/flags/{id}/review", tag = "moderation",
-    params(("id" = i64, Path, description = "Flag id")),
+    params(IdPath),
     request_body = ReviewBody,
     responses(
         (status = 200, body = FlagDetail),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`already_reviewed`", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
 pub async fn review(
+    _: Query<NoParams>,
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<i64>,
-    body: web::Json<ReviewBody>,
+    body: Json<ReviewBody>,
 ) -> Result<HttpResponse, ApiError> {
     let by = caller.require(Permission::Moderate)?.clone();
     let (id, ReviewBody { decision, note }) = (id.into_inner(), body.into_inner());
@@ -228,8 +225,6 @@ pub struct BulkReviewResult {
     request_body = BulkReviewBody,
     responses(
         (status = 200, body = BulkReviewResult),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "a flag id or the solicitation is unknown", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`already_reviewed`: nothing was changed", body = Problem, content_type = "application/problem+json"),
@@ -237,9 +232,10 @@ pub struct BulkReviewResult {
     security(("bearer" = []))
 )]
 pub async fn review_many(
+    _: Query<NoParams>,
     state: web::Data<AppState>,
     caller: Caller,
-    body: web::Json<BulkReviewBody>,
+    body: Json<BulkReviewBody>,
 ) -> Result<HttpResponse, ApiError> {
     let by = caller.require(Permission::Moderate)?.clone();
     let BulkReviewBody {

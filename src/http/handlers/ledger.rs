@@ -5,14 +5,16 @@ use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::endorsements::parse_limit;
 use crate::domain::keys::Permission;
-use crate::domain::ledger::{Chain, Entry};
+use crate::domain::ledger::{Chain, Entry, KINDS};
 use crate::domain::time;
+use crate::domain::Rejection;
 use crate::http::auth::Caller;
 use crate::http::errors::{ApiError, Problem};
+use crate::http::extract::Query;
+use crate::http::paging::parse_limit;
 use crate::http::state::AppState;
-use crate::service::ledger::{self as svc, Verdict};
+use crate::service::ledger::{self as svc, Filter, Verdict};
 
 /// One ledger entry as served.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -54,13 +56,52 @@ pub struct LedgerParams {
     /// Page size, 1–1000 (default 100).
     #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<i64>,
+    /// Only entries of this kind (see the README's list of kinds).
+    #[param(
+        pattern = "^(endorsement\\.created|endorsement\\.revoked|solicitation\\.recorded|flag\\.raised|flag\\.reviewed|topic\\.seeds_set|topic\\.created|key\\.changed)$"
+    )]
+    pub kind: Option<String>,
+    /// Only entries appended at or after this RFC 3339 instant.
+    #[param(format = DateTime)]
+    pub since: Option<String>,
+    /// Only entries appended before this RFC 3339 instant.
+    #[param(format = DateTime)]
+    pub until: Option<String>,
+}
+
+impl LedgerParams {
+    fn filter(&self) -> Result<Filter, ApiError> {
+        if let Some(kind) = &self.kind {
+            if !KINDS.contains(&kind.as_str()) {
+                return Err(ApiError::bad_request(
+                    "invalid_kind",
+                    format!("unknown entry kind `{kind}` (one of {})", KINDS.join(", ")),
+                ));
+            }
+        }
+        let at = |field: &'static str, raw: &Option<String>| {
+            raw.as_deref()
+                .map(|r| {
+                    time::parse(r).ok_or_else(|| Rejection::InvalidTime {
+                        field,
+                        reason: format!("{r:?} is not an RFC 3339 timestamp"),
+                    })
+                })
+                .transpose()
+        };
+        Ok(Filter {
+            kind: self.kind.clone(),
+            since: at("since", &self.since)?,
+            until: at("until", &self.until)?,
+        })
+    }
 }
 
 /// A page of entries in order.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct LedgerPage {
     pub items: Vec<LedgerEntry>,
-    /// Pass as `after` for the next page; null when this page reached the head.
+    /// Pass as `after` (with the same filters) for the next page; null on the last page.
     pub next_after: Option<i64>,
 }
 
@@ -70,15 +111,13 @@ pub struct LedgerPage {
     params(LedgerParams),
     responses(
         (status = 200, body = LedgerPage),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
 pub async fn page(
     state: web::Data<AppState>,
     caller: Caller,
-    params: web::Query<LedgerParams>,
+    params: Query<LedgerParams>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Permission::Read)?;
     let limit = parse_limit(params.limit, 100, 1000)?;
@@ -89,11 +128,13 @@ pub async fn page(
             "after must be 0 or more",
         ));
     }
-    let entries = state.run(move |conn| svc::page(conn, after, limit)).await?;
-    let next_after = match entries.last() {
-        Some(last) if entries.len() as i64 == limit => Some(last.seq),
-        _ => None,
-    };
+    let filter = params.filter()?;
+    let mut entries = state
+        .run(move |conn| svc::filtered_page(conn, after, limit + 1, &filter))
+        .await?;
+    let more = entries.len() as i64 > limit;
+    entries.truncate(limit as usize);
+    let next_after = entries.last().filter(|_| more).map(|last| last.seq);
     Ok(HttpResponse::Ok().json(LedgerPage {
         items: entries.into_iter().map(LedgerEntry::from).collect(),
         next_after,
@@ -118,8 +159,6 @@ pub struct VerifyParams {
     params(VerifyParams),
     responses(
         (status = 200, description = "`{\"ok\":true,\"entries\",\"head\"}` or `{\"ok\":false,\"first_bad_seq\",\"reason\"}`", body = Verdict),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "`full=true` needs an admin key", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "another verify is running; see `Retry-After`", body = Problem, content_type = "application/problem+json"),
     ),
@@ -128,7 +167,7 @@ pub struct VerifyParams {
 pub async fn verify(
     state: web::Data<AppState>,
     caller: Caller,
-    params: web::Query<VerifyParams>,
+    params: Query<VerifyParams>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Permission::Read)?;
     let full = params.full.unwrap_or(false);

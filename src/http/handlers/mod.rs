@@ -8,5 +8,6 @@ pub mod flags;
 pub mod health;
 pub mod keys;
 pub mod ledger;
+pub mod paths;
 pub mod reputation;
 pub mod solicitations;

@@ -6,13 +6,16 @@ use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
-use super::endorsements::parse_limit;
+use super::paths::{HandlePath, HandleTopicPath, SlugPath};
 use crate::domain::cursor::RankCursor;
 use crate::domain::handle::Handle;
 use crate::domain::keys::Permission;
 use crate::domain::topic::TopicSlug;
 use crate::http::auth::Caller;
 use crate::http::errors::{ApiError, Problem};
+use crate::http::extract::{Json, NoParams, Query};
+use crate::http::negotiate::{negotiate, Format};
+use crate::http::paging::parse_limit;
 use crate::http::state::AppState;
 use crate::service::reputation::explain::{explain as explain_score, Explanation};
 use crate::service::reputation::{
@@ -22,17 +25,15 @@ use crate::service::reputation::{
 /// A user's score in every topic they have one in.
 #[utoipa::path(
     get, path = "/v1/users/{handle}/reputation", tag = "reputation",
-    params(("handle" = String, Path, pattern = "^[A-Za-z0-9_.-]{1,64}$", description = "User handle")),
+    params(HandlePath),
     responses(
         (status = 200, body = UserReputation),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
 pub async fn of_user(
+    _: Query<NoParams>,
     state: web::Data<AppState>,
     caller: Caller,
     handle: web::Path<String>,
@@ -57,13 +58,11 @@ pub struct LeaderboardParams {
 /// `next_cursor`, if any, in a `Link`-free `X-Next-Cursor` header).
 #[utoipa::path(
     get, path = "/v1/topics/{slug}/leaderboard", tag = "reputation",
-    params(("slug" = String, Path, pattern = "^[A-Za-z0-9 -]{1,64}$", description = "Topic slug"), LeaderboardParams),
+    params(SlugPath, LeaderboardParams),
     responses(
         (status = 200, description = "The page", content((Leaderboard = "application/json"), (String = "text/csv"))),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 406, description = "`not_acceptable`: `Accept` names neither JSON nor CSV", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -72,9 +71,10 @@ pub async fn leaderboard(
     caller: Caller,
     req: HttpRequest,
     slug: web::Path<String>,
-    params: web::Query<LeaderboardParams>,
+    params: Query<LeaderboardParams>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Permission::ReadReputation)?;
+    let format = negotiate(&req, &[Format::Json, Format::Csv])?;
     let topic = TopicSlug::parse(&slug)?;
     let limit = parse_limit(params.limit, 100, 1000)?;
     let after = params
@@ -85,17 +85,10 @@ pub async fn leaderboard(
     let board = state
         .run(move |conn| svc::leaderboard(conn, &topic, after, limit))
         .await?;
-    if wants_csv(&req) {
-        return csv(&board);
+    match format {
+        Format::Csv => csv(&board),
+        Format::Json => Ok(HttpResponse::Ok().json(board)),
     }
-    Ok(HttpResponse::Ok().json(board))
-}
-
-fn wants_csv(req: &HttpRequest) -> bool {
-    req.headers()
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|m| m.trim().starts_with("text/csv")))
 }
 
 /// A text cell a spreadsheet would read as a formula (it begins with `=`, `+`, `-`, `@`, a tab
@@ -145,20 +138,15 @@ fn csv(board: &Leaderboard) -> Result<HttpResponse, ApiError> {
 /// A score taken apart into the endorsements that make it.
 #[utoipa::path(
     get, path = "/v1/users/{handle}/reputation/{topic}/explain", tag = "reputation",
-    params(
-        ("handle" = String, Path, pattern = "^[A-Za-z0-9_.-]{1,64}$", description = "User handle"),
-        ("topic" = String, Path, pattern = "^[A-Za-z0-9 -]{1,64}$", description = "Topic slug"),
-    ),
+    params(HandleTopicPath),
     responses(
         (status = 200, body = Explanation),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
 pub async fn explain(
+    _: Query<NoParams>,
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<(String, String)>,
@@ -175,20 +163,15 @@ pub async fn explain(
 /// A score over time: one kept run a day, and the current one.
 #[utoipa::path(
     get, path = "/v1/users/{handle}/reputation/{topic}/history", tag = "reputation",
-    params(
-        ("handle" = String, Path, pattern = "^[A-Za-z0-9_.-]{1,64}$", description = "User handle"),
-        ("topic" = String, Path, pattern = "^[A-Za-z0-9 -]{1,64}$", description = "Topic slug"),
-    ),
+    params(HandleTopicPath),
     responses(
         (status = 200, body = History),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
 pub async fn history(
+    _: Query<NoParams>,
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<(String, String)>,
@@ -205,17 +188,15 @@ pub async fn history(
 /// A topic: endorsement counts, seeds, the last recompute and the parameters in force.
 #[utoipa::path(
     get, path = "/v1/topics/{slug}", tag = "reputation",
-    params(("slug" = String, Path, pattern = "^[A-Za-z0-9 -]{1,64}$", description = "Topic slug")),
+    params(SlugPath),
     responses(
         (status = 200, body = TopicDetail),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
 pub async fn topic(
+    _: Query<NoParams>,
     state: web::Data<AppState>,
     caller: Caller,
     slug: web::Path<String>,
@@ -233,17 +214,16 @@ pub async fn topic(
 /// recorded in the ledger as `topic.created`. `201` when created, `200` when it existed.
 #[utoipa::path(
     put, path = "/v1/topics/{slug}", tag = "reputation",
-    params(("slug" = String, Path, pattern = "^[A-Za-z0-9 -]{1,64}$", description = "Topic slug")),
+    params(SlugPath),
     responses(
         (status = 200, body = TopicDetail, description = "The topic existed already"),
         (status = 201, body = TopicDetail, description = "Created"),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
 pub async fn create_topic(
+    _: Query<NoParams>,
     state: web::Data<AppState>,
     caller: Caller,
     slug: web::Path<String>,
@@ -271,16 +251,15 @@ pub async fn create_topic(
 /// A topic's seeds: the users its teleports go to.
 #[utoipa::path(
     get, path = "/v1/topics/{slug}/seeds", tag = "reputation",
-    params(("slug" = String, Path, pattern = "^[A-Za-z0-9 -]{1,64}$", description = "Topic slug")),
+    params(SlugPath),
     responses(
         (status = 200, body = Seeds),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
 pub async fn seeds(
+    _: Query<NoParams>,
     state: web::Data<AppState>,
     caller: Caller,
     slug: web::Path<String>,
@@ -293,22 +272,20 @@ pub async fn seeds(
 /// Replaces a topic's seeds (admin). An empty list teleports to every active user again.
 #[utoipa::path(
     put, path = "/v1/topics/{slug}/seeds", tag = "reputation",
-    params(("slug" = String, Path, pattern = "^[A-Za-z0-9 -]{1,64}$", description = "Topic slug")),
+    params(SlugPath),
     request_body = SeedsBody,
     responses(
         (status = 200, body = Seeds),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
 pub async fn set_seeds(
+    _: Query<NoParams>,
     state: web::Data<AppState>,
     caller: Caller,
     slug: web::Path<String>,
-    body: web::Json<SeedsBody>,
+    body: Json<SeedsBody>,
 ) -> Result<HttpResponse, ApiError> {
     let by = caller.require(Permission::Administer)?.clone();
     let topic = TopicSlug::parse(&slug)?;
@@ -351,14 +328,12 @@ pub struct RecomputeBody {
     request_body(content = Option<RecomputeBody>, description = "Optional: which topics"),
     responses(
         (status = 200, body = Report),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
 pub async fn recompute(
+    _: Query<NoParams>,
     state: web::Data<AppState>,
     caller: Caller,
     req: HttpRequest,
@@ -366,12 +341,12 @@ pub async fn recompute(
 ) -> Result<HttpResponse, actix_web::Error> {
     caller.require(Permission::Administer)?;
     // No body at all means every topic. A body that is sent is read like any other JSON body
-    // (400, 415): `Option<web::Json<_>>` took a malformed or non-JSON body for "every topic".
+    // (400, 415): `Option<Json<_>>` took a malformed or non-JSON body for "every topic".
     let slugs = if body.is_empty() {
         Vec::new()
     } else {
         let mut payload = actix_web::dev::Payload::from(body);
-        web::Json::<RecomputeBody>::from_request(&req, &mut payload)
+        Json::<RecomputeBody>::from_request(&req, &mut payload)
             .await?
             .into_inner()
             .topics

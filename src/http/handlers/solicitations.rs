@@ -6,11 +6,13 @@ use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
+use super::paths::IdPath;
 use crate::domain::keys::Permission;
 use crate::domain::solicitation::request::{NewSolicitation, Solicitation};
 use crate::domain::{time, Rejection};
 use crate::http::auth::Caller;
 use crate::http::errors::{ApiError, Problem};
+use crate::http::extract::{Json, NoParams, Query};
 use crate::http::state::AppState;
 use crate::service::solicitations as svc;
 
@@ -53,16 +55,16 @@ pub struct ReportBody {
     responses(
         (status = 201, body = Solicitation),
         (status = 400, description = "`invalid_handle`, `invalid_topic`, `invalid_text`, `invalid_timestamp` (not RFC 3339, in the future, or older than the flag window) or a malformed body", body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "`report_limit_exhausted`: this key's reports per 24 hours are used up; see `Retry-After`", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
 pub async fn report(
+    _: Query<NoParams>,
     state: web::Data<AppState>,
     caller: Caller,
-    body: web::Json<ReportBody>,
+    body: Json<ReportBody>,
 ) -> Result<HttpResponse, ApiError> {
     let by = caller.require(Permission::WriteEndorsements)?.clone();
     let b = body.into_inner();
@@ -98,16 +100,14 @@ pub async fn report(
 /// Read a reported solicitation.
 #[utoipa::path(
     get, path = "/v1/solicitations/{id}", tag = "solicitations", operation_id = "get_solicitation",
-    params(("id" = i64, Path, description = "Solicitation id")),
+    params(IdPath),
     responses(
         (status = 200, body = Solicitation),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
 pub async fn get(
+    _: Query<NoParams>,
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<i64>,

@@ -84,7 +84,7 @@ pub fn explain(conn: &mut DbConn, handle: &Handle, topic: &Topic) -> Result<Expl
         .map_err(|e| Error::Internal(format!("run {} parameters: {e}", run.id)))?;
     let at = from_db(run.computed_at);
     let inbound = storage::reputation::inbound(conn, user, topic_db, from_db(run.computed_at))?;
-    let mut endorsers: Vec<i32> = inbound.iter().map(|r| r.1).collect();
+    let mut endorsers: Vec<i32> = inbound.iter().map(|r| r.endorser_id).collect();
     endorsers.sort_unstable();
     endorsers.dedup();
     let mut merit: HashMap<i32, (f64, f64)> = HashMap::new();
@@ -93,17 +93,21 @@ pub fn explain(conn: &mut DbConn, handle: &Handle, topic: &Topic) -> Result<Expl
         for s in storage::reputation::scores_in_run(conn, run.id, chunk)? {
             merit.insert(s.user_id, (s.raw, s.score));
         }
-        for (endorser, _status, created) in
-            storage::reputation::given(conn, chunk, topic_db, from_db(run.computed_at))?
-        {
+        for g in storage::reputation::given(conn, chunk, topic_db, from_db(run.computed_at))? {
             // Shares are of the full weight given: a held endorsement still takes its place.
-            *gave.entry(endorser).or_default() += params.decay(created.utc(), at);
+            *gave.entry(g.endorser).or_default() += params.decay(g.created_at.utc(), at);
         }
     }
     let (mut counted, mut discounted) = (Vec::new(), Vec::new());
-    for (id, endorser_id, endorser, status, created) in inbound {
-        let status: Status = status.parse().unwrap_or(Status::Voided);
-        let created_at = created.utc();
+    for row in inbound {
+        let storage::reputation::Inbound {
+            id,
+            endorser_id,
+            endorser,
+            status,
+            created_at,
+        } = row;
+        let created_at = created_at.utc();
         let weight = params.status_weight(status);
         let decay = params.decay(created_at, at);
         let total = gave.get(&endorser_id).copied().unwrap_or(0.0);

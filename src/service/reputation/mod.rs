@@ -16,6 +16,7 @@ use crate::domain::handle::Handle;
 use crate::domain::reputation::Params;
 use crate::domain::time::from_db;
 use crate::domain::topic::TopicSlug as Topic;
+use crate::domain::Rejection;
 use crate::storage;
 use crate::storage::reputation::{Run, Score};
 
@@ -25,13 +26,14 @@ pub use recompute::{recompute, Report, Scope};
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct TopicScore {
     pub topic: String,
-    /// 0–100: `100 · ln(1 + n·raw) / ln(1 + n·max raw)` over the topic's n users.
+    /// 0–100 to two decimals: `100 · ln(1 + n·raw) / ln(1 + n·max raw)` over the topic's n users.
     pub score: f64,
     /// The stationary probability of the topic's walk (all users' raw scores sum to 1).
     pub raw: f64,
     /// 1 = highest; equal scores share a rank.
     pub rank: i32,
-    /// Share of the topic's users with a lower score, in percent.
+    /// Share of the topic's users whose score is at most this one, in percent, to one decimal
+    /// (the top user is at 100).
     pub percentile: f64,
     /// Endorsements received that count in full.
     pub counted: i32,
@@ -197,8 +199,8 @@ pub struct TopicDetail {
     #[serde(with = "crate::domain::time::serde_micros")]
     #[schema(value_type = String, format = DateTime)]
     pub created_at: DateTime<Utc>,
-    /// Live (not revoked) endorsements, by status.
-    pub endorsements: std::collections::BTreeMap<String, i64>,
+    /// Every endorsement ever given in the topic, by status (as in `GET /v1/topics`).
+    pub endorsements: crate::service::users::EndorsementCounts,
     pub seeds: Vec<String>,
     /// `null` before the first recompute.
     pub last_recompute: Option<LastRun>,
@@ -209,9 +211,9 @@ pub struct TopicDetail {
 pub fn topic(conn: &mut DbConn, topic: &Topic, params: &Params) -> Result<TopicDetail> {
     let row = storage::topics::find(conn, topic.as_str())?
         .ok_or_else(|| Error::NotFound(format!("topic {topic}")))?;
-    let endorsements = storage::topics::counts_by_status(conn, row.0)?
-        .into_iter()
-        .collect();
+    let endorsements = crate::service::users::EndorsementCounts::from_rows(
+        storage::topics::counts_by_status(conn, row.0)?,
+    );
     let last_recompute = storage::reputation::current_run(conn, row.0)?.map(|r| LastRun {
         computed_at: from_db(r.computed_at),
         users: r.users,
@@ -259,13 +261,20 @@ pub fn set_seeds(
     let mut handles: Vec<String> = seeds.iter().map(ToString::to_string).collect();
     handles.sort();
     handles.dedup();
+    // A seed nobody has seen would top the leaderboard alone and push every real user to 0.
+    let unknown: Vec<String> = handles
+        .iter()
+        .filter(|h| tx.model().users.id(h).is_none())
+        .cloned()
+        .collect();
+    if !unknown.is_empty() {
+        return Err(Rejection::UnknownUsers { handles: unknown }.into());
+    }
     let users: Vec<i32> = handles.iter().map(|h| tx.user_id(h, now)).collect();
-    tx.append(crate::domain::ledger::SEEDS_SET, now, |_| {
-        crate::domain::ledger::SeedsSet {
-            topic: topic.to_string(),
-            seeds: handles.clone(),
-            by: by.name.clone(),
-        }
+    tx.append(now, |_| crate::domain::ledger::SeedsSet {
+        topic: topic.to_string(),
+        seeds: handles.clone(),
+        by: by.name.clone(),
     });
     storage::reputation::set_seeds(tx.conn()?, id, &users)?;
     Ok(Seeds { seeds: handles })

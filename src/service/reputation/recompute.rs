@@ -132,7 +132,15 @@ fn load(
     let mut inputs: HashMap<i32, TopicInput> =
         topics.iter().map(|t| (*t, TopicInput::default())).collect();
     let mut add = |rows: Vec<store::GraphRow>| {
-        for (_, topic, endorser, endorsee, held, created_at) in rows {
+        for row in rows {
+            let store::GraphRow {
+                topic,
+                endorser,
+                endorsee,
+                flagged: held,
+                created_at,
+                ..
+            } = row;
             if let Some(input) = inputs.get_mut(&topic) {
                 let status = if held {
                     Status::Flagged
@@ -156,7 +164,7 @@ fn load(
             loop {
                 let rows = store::graph_page(conn, after, PAGE)?;
                 let Some(last) = rows.last() else { break };
-                after = last.0;
+                after = last.id;
                 let full = rows.len() as i64 == PAGE;
                 add(rows);
                 if !full {

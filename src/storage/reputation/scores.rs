@@ -1,131 +1,12 @@
-//! Reputation tables: topic seeds, runs and their materialised scores, and the streamed read
-//! of the endorsement graph that a recompute starts from.
+//! The `reputation_runs` and `reputation_scores` tables: each recompute's run and the scores it
+//! materialised, the current run of each topic, and the daily snapshots kept for history.
 
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::NaiveDateTime;
 use diesel::connection::SimpleConnection;
-use diesel::dsl::{count_star, max};
 use diesel::prelude::*;
 
-use crate::db::instant::Stamp;
-use crate::db::schema::{
-    endorsements, reputation_runs, reputation_scores, topic_seeds, topics, users,
-};
+use crate::db::schema::{reputation_runs, reputation_scores, topics, users};
 use crate::db::DbConn;
-use crate::domain::endorsement::Status;
-
-/// One endorsement as the graph needs it: id, topic, endorser, endorsee, flagged?, created.
-pub type GraphRow = (i64, i32, i32, i32, bool, Stamp);
-
-fn graph_rows() -> endorsements::BoxedQuery<'static, crate::db::MultiBackend> {
-    endorsements::table
-        .filter(endorsements::status.eq_any([Status::Active.as_str(), Status::Flagged.as_str()]))
-        .into_boxed()
-}
-
-/// Counted endorsements (active or flagged) with id above `after_id`, by id: the whole graph
-/// read in pages, sequentially.
-pub fn graph_page(conn: &mut DbConn, after_id: i64, limit: i64) -> QueryResult<Vec<GraphRow>> {
-    graph_rows()
-        .filter(endorsements::id.gt(after_id))
-        .order(endorsements::id.asc())
-        .limit(limit)
-        .select(graph_columns())
-        .load(conn)
-}
-
-/// Counted endorsements of one topic, through the topic index.
-pub fn graph_of_topic(conn: &mut DbConn, topic: i32) -> QueryResult<Vec<GraphRow>> {
-    graph_rows()
-        .filter(endorsements::topic_id.eq(topic))
-        .select(graph_columns())
-        .load(conn)
-}
-
-#[allow(clippy::type_complexity)]
-fn graph_columns() -> (
-    endorsements::id,
-    endorsements::topic_id,
-    endorsements::endorser_id,
-    endorsements::endorsee_id,
-    diesel::dsl::Eq<endorsements::status, &'static str>,
-    endorsements::created_at,
-) {
-    (
-        endorsements::id,
-        endorsements::topic_id,
-        endorsements::endorser_id,
-        endorsements::endorsee_id,
-        endorsements::status.eq(Status::Flagged.as_str()),
-        endorsements::created_at,
-    )
-}
-
-/// Voided endorsements per (topic, endorsee): they count 0 but are reported as discounted.
-pub fn voided_counts(conn: &mut DbConn, topic: Option<i32>) -> QueryResult<Vec<(i32, i32, i64)>> {
-    let voided = endorsements::table.filter(endorsements::status.eq(Status::Voided.as_str()));
-    let group = (endorsements::topic_id, endorsements::endorsee_id);
-    let select = (
-        endorsements::topic_id,
-        endorsements::endorsee_id,
-        count_star(),
-    );
-    match topic {
-        Some(t) => voided
-            .filter(endorsements::topic_id.eq(t))
-            .group_by(group)
-            .select(select)
-            .load(conn),
-        None => voided.group_by(group).select(select).load(conn),
-    }
-}
-
-/// The largest user id, so a recompute can renumber users with one array.
-pub fn max_user_id(conn: &mut DbConn) -> QueryResult<i32> {
-    Ok(users::table
-        .select(max(users::id))
-        .get_result::<Option<i32>>(conn)?
-        .unwrap_or(0))
-}
-
-/// Every topic id.
-pub fn topic_ids(conn: &mut DbConn) -> QueryResult<Vec<i32>> {
-    topics::table
-        .select(topics::id)
-        .order(topics::id)
-        .load(conn)
-}
-
-/// Seeds as (topic, user), for the given topic or all.
-pub fn seeds(conn: &mut DbConn, topic: Option<i32>) -> QueryResult<Vec<(i32, i32)>> {
-    let mut q = topic_seeds::table.into_boxed();
-    if let Some(t) = topic {
-        q = q.filter(topic_seeds::topic_id.eq(t));
-    }
-    q.select((topic_seeds::topic_id, topic_seeds::user_id))
-        .order((topic_seeds::topic_id, topic_seeds::user_id))
-        .load(conn)
-}
-
-/// Handles of a topic's seeds, sorted.
-pub fn seed_handles(conn: &mut DbConn, topic: i32) -> QueryResult<Vec<String>> {
-    topic_seeds::table
-        .inner_join(users::table)
-        .filter(topic_seeds::topic_id.eq(topic))
-        .select(users::handle)
-        .order(users::handle)
-        .load(conn)
-}
-
-/// Replaces a topic's seeds.
-pub fn set_seeds(conn: &mut DbConn, topic: i32, users: &[i32]) -> QueryResult<()> {
-    diesel::delete(topic_seeds::table.filter(topic_seeds::topic_id.eq(topic))).execute(conn)?;
-    for u in users {
-        diesel::insert_into(topic_seeds::table)
-            .values((topic_seeds::topic_id.eq(topic), topic_seeds::user_id.eq(*u)))
-            .execute(conn)?;
-    }
-    Ok(())
-}
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = reputation_runs)]
@@ -355,65 +236,7 @@ pub fn leaderboard(
         reputation_scores::rank.asc(),
         reputation_scores::user_id.asc(),
     ))
-    .limit(limit.min(super::MAX_PAGE))
+    .limit(limit.min(crate::storage::MAX_PAGE))
     .select((Score::as_select(), users::handle))
     .load(conn)
-}
-
-/// Every seed as (topic slug, handle), sorted.
-pub fn all_seed_handles(conn: &mut DbConn) -> QueryResult<Vec<(String, String)>> {
-    topic_seeds::table
-        .inner_join(users::table)
-        .inner_join(topics::table)
-        .select((topics::slug, users::handle))
-        .order((topics::slug, users::handle))
-        .load(conn)
-}
-
-/// One endorsement as an explanation shows it: id, endorser id and handle, status, created.
-pub type Inbound = (i64, i32, String, String, Stamp);
-
-/// Endorsements `user` received in `topic` up to `until`, revoked ones left out.
-pub fn inbound(
-    conn: &mut DbConn,
-    user: i32,
-    topic: i32,
-    until: DateTime<Utc>,
-) -> QueryResult<Vec<Inbound>> {
-    endorsements::table
-        .inner_join(users::table.on(users::id.eq(endorsements::endorser_id)))
-        .filter(endorsements::endorsee_id.eq(user))
-        .filter(endorsements::created_at.le(super::db_stamp(until)))
-        .filter(endorsements::topic_id.eq(topic))
-        .filter(endorsements::status.ne(Status::Revoked.as_str()))
-        .select((
-            endorsements::id,
-            endorsements::endorser_id,
-            users::handle,
-            endorsements::status,
-            endorsements::created_at,
-        ))
-        .order(endorsements::id.asc())
-        .load(conn)
-}
-
-/// What the given endorsers gave in `topic` up to `until` (statuses that count), as
-/// (endorser, status, created): the totals their endorsements are shares of.
-pub fn given(
-    conn: &mut DbConn,
-    endorsers: &[i32],
-    topic: i32,
-    until: DateTime<Utc>,
-) -> QueryResult<Vec<(i32, String, Stamp)>> {
-    endorsements::table
-        .filter(endorsements::endorser_id.eq_any(endorsers))
-        .filter(endorsements::topic_id.eq(topic))
-        .filter(endorsements::created_at.le(super::db_stamp(until)))
-        .filter(endorsements::status.eq_any([Status::Active.as_str(), Status::Flagged.as_str()]))
-        .select((
-            endorsements::endorser_id,
-            endorsements::status,
-            endorsements::created_at,
-        ))
-        .load(conn)
 }

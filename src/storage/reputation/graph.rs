@@ -1,0 +1,191 @@
+//! The endorsement graph as a recompute and an explanation read it.
+
+use chrono::{DateTime, Utc};
+use diesel::dsl::{count_star, max};
+use diesel::prelude::*;
+
+use crate::db::instant::Stamp;
+use crate::db::schema::{endorsements, topics, users};
+use crate::db::DbConn;
+use crate::domain::endorsement::Status;
+
+/// One endorsement as the graph needs it.
+#[derive(Debug, Clone, Queryable)]
+pub struct GraphRow {
+    pub id: i64,
+    pub topic: i32,
+    pub endorser: i32,
+    pub endorsee: i32,
+    /// Held by a flag (status `flagged`); otherwise `active`.
+    pub flagged: bool,
+    pub created_at: Stamp,
+}
+
+fn graph_rows() -> endorsements::BoxedQuery<'static, crate::db::MultiBackend> {
+    endorsements::table
+        .filter(endorsements::status.eq_any([Status::Active.as_str(), Status::Flagged.as_str()]))
+        .into_boxed()
+}
+
+/// Counted endorsements (active or flagged) with id above `after_id`, by id: the whole graph
+/// read in pages, sequentially.
+pub fn graph_page(conn: &mut DbConn, after_id: i64, limit: i64) -> QueryResult<Vec<GraphRow>> {
+    graph_rows()
+        .filter(endorsements::id.gt(after_id))
+        .order(endorsements::id.asc())
+        .limit(limit)
+        .select(graph_columns())
+        .load(conn)
+}
+
+/// Counted endorsements of one topic, through the topic index.
+pub fn graph_of_topic(conn: &mut DbConn, topic: i32) -> QueryResult<Vec<GraphRow>> {
+    graph_rows()
+        .filter(endorsements::topic_id.eq(topic))
+        .select(graph_columns())
+        .load(conn)
+}
+
+#[allow(clippy::type_complexity)]
+fn graph_columns() -> (
+    endorsements::id,
+    endorsements::topic_id,
+    endorsements::endorser_id,
+    endorsements::endorsee_id,
+    diesel::dsl::Eq<endorsements::status, &'static str>,
+    endorsements::created_at,
+) {
+    (
+        endorsements::id,
+        endorsements::topic_id,
+        endorsements::endorser_id,
+        endorsements::endorsee_id,
+        endorsements::status.eq(Status::Flagged.as_str()),
+        endorsements::created_at,
+    )
+}
+
+/// Voided endorsements per (topic, endorsee): they count 0 but are reported as discounted.
+pub fn voided_counts(conn: &mut DbConn, topic: Option<i32>) -> QueryResult<Vec<(i32, i32, i64)>> {
+    let voided = endorsements::table.filter(endorsements::status.eq(Status::Voided.as_str()));
+    let group = (endorsements::topic_id, endorsements::endorsee_id);
+    let select = (
+        endorsements::topic_id,
+        endorsements::endorsee_id,
+        count_star(),
+    );
+    match topic {
+        Some(t) => voided
+            .filter(endorsements::topic_id.eq(t))
+            .group_by(group)
+            .select(select)
+            .load(conn),
+        None => voided.group_by(group).select(select).load(conn),
+    }
+}
+
+/// The largest user id, so a recompute can renumber users with one array.
+pub fn max_user_id(conn: &mut DbConn) -> QueryResult<i32> {
+    Ok(users::table
+        .select(max(users::id))
+        .get_result::<Option<i32>>(conn)?
+        .unwrap_or(0))
+}
+
+/// Every topic id.
+pub fn topic_ids(conn: &mut DbConn) -> QueryResult<Vec<i32>> {
+    topics::table
+        .select(topics::id)
+        .order(topics::id)
+        .load(conn)
+}
+
+/// One endorsement as an explanation shows it.
+#[derive(Debug, Clone)]
+pub struct Inbound {
+    pub id: i64,
+    pub endorser_id: i32,
+    pub endorser: String,
+    pub status: Status,
+    pub created_at: Stamp,
+}
+
+/// What an endorser gave: the weight their endorsements are shares of.
+#[derive(Debug, Clone)]
+pub struct Given {
+    pub endorser: i32,
+    pub status: Status,
+    pub created_at: Stamp,
+}
+
+/// Endorsements `user` received in `topic` up to `until`, revoked ones left out.
+pub fn inbound(
+    conn: &mut DbConn,
+    user: i32,
+    topic: i32,
+    until: DateTime<Utc>,
+) -> QueryResult<Vec<Inbound>> {
+    endorsements::table
+        .inner_join(users::table.on(users::id.eq(endorsements::endorser_id)))
+        .filter(endorsements::endorsee_id.eq(user))
+        .filter(endorsements::created_at.le(crate::storage::db_stamp(until)))
+        .filter(endorsements::topic_id.eq(topic))
+        .filter(endorsements::status.ne(Status::Revoked.as_str()))
+        .select((
+            endorsements::id,
+            endorsements::endorser_id,
+            users::handle,
+            endorsements::status,
+            endorsements::created_at,
+        ))
+        .order(endorsements::id.asc())
+        .load::<(i64, i32, String, String, Stamp)>(conn)?
+        .into_iter()
+        .map(|(id, endorser_id, endorser, status, created_at)| {
+            Ok(Inbound {
+                id,
+                endorser_id,
+                endorser,
+                status: status_of(&status)?,
+                created_at,
+            })
+        })
+        .collect()
+}
+
+/// A stored status; one this version does not know is a storage fault.
+fn status_of(raw: &str) -> QueryResult<Status> {
+    raw.parse().map_err(|e: crate::domain::Rejection| {
+        diesel::result::Error::DeserializationError(e.to_string().into())
+    })
+}
+
+/// What the given endorsers gave in `topic` up to `until` (statuses that count): the totals
+/// their endorsements are shares of.
+pub fn given(
+    conn: &mut DbConn,
+    endorsers: &[i32],
+    topic: i32,
+    until: DateTime<Utc>,
+) -> QueryResult<Vec<Given>> {
+    endorsements::table
+        .filter(endorsements::endorser_id.eq_any(endorsers))
+        .filter(endorsements::topic_id.eq(topic))
+        .filter(endorsements::created_at.le(crate::storage::db_stamp(until)))
+        .filter(endorsements::status.eq_any([Status::Active.as_str(), Status::Flagged.as_str()]))
+        .select((
+            endorsements::endorser_id,
+            endorsements::status,
+            endorsements::created_at,
+        ))
+        .load::<(i32, String, Stamp)>(conn)?
+        .into_iter()
+        .map(|(endorser, status, created_at)| {
+            Ok(Given {
+                endorser,
+                status: status_of(&status)?,
+                created_at,
+            })
+        })
+        .collect()
+}

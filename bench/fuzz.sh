@@ -69,7 +69,7 @@ mkdir -p logs
 # The tuning sentences, one file each, make a good start for the classifier.
 seed_classify() {
     local dir="$fuzz/corpus/classify" line name
-    for f in "$root"/tests/data/solicitations.tsv "$root"/tests/data/solicitations-extra*.tsv; do
+    for f in "$root"/tests/data/written/*-tuning.tsv; do
         [ -f "$f" ] || continue
         while IFS=$'\t' read -r _ line; do
             [ -n "$line" ] || continue

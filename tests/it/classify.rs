@@ -138,10 +138,10 @@ fn held_out_disguises_are_caught_and_look_alikes_pass() {
 #[test]
 fn written_held_out_f1_stays_above_its_floor() {
     for (name, text) in [
-        ("heldout", include_str!("../data/solicitations-heldout.tsv")),
+        ("heldout", include_str!("../data/written/asks-heldout.tsv")),
         (
             "heldout2",
-            include_str!("../data/solicitations-heldout2.tsv"),
+            include_str!("../data/written/asks-heldout-2.tsv"),
         ),
     ] {
         let examples = parse_corpus(text);
@@ -157,15 +157,15 @@ fn written_held_out_f1_stays_above_its_floor() {
 
 #[test]
 fn cross_validated_f1_stays_above_its_floor() {
-    let mut examples = parse_corpus(include_str!("../data/solicitations.tsv"));
+    let mut examples = parse_corpus(include_str!("../data/written/asks-and-lookalikes-tuning.tsv"));
     examples.extend(parse_corpus(include_str!(
-        "../data/solicitations-extra.tsv"
+        "../data/written/platforms-and-phrasings-tuning.tsv"
     )));
     examples.extend(parse_corpus(include_str!(
-        "../data/solicitations-extra2.tsv"
+        "../data/written/hints-goals-and-agreement-tuning.tsv"
     )));
     examples.extend(parse_corpus(include_str!(
-        "../data/solicitations-extra3.tsv"
+        "../data/written/contests-reviews-and-kudos-tuning.tsv"
     )));
     assert!(examples.len() >= 1000);
     let (e, _) = Evaluation::cross_validated(&examples, 5);

@@ -62,6 +62,9 @@ pub struct ServeArgs {
     /// Seconds a client may take to send a request body before it is answered 408.
     #[arg(long, env = "PLUSK_BODY_TIMEOUT_SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub body_timeout_secs: u64,
+    /// Minutes a console session may sit unused before it ends.
+    #[arg(long, env = "PLUSK_CONSOLE_IDLE_MINS", default_value_t = 720, value_parser = clap::value_parser!(u64).range(1..=525_600))]
+    pub console_idle_mins: u64,
 }
 
 impl ServeArgs {
@@ -116,6 +119,7 @@ pub fn run(cli: &super::Cli, url: &DbUrl, args: &ServeArgs) -> anyhow::Result<Ex
         cors: args.cors_origins.clone(),
         body_timeout: Duration::from_secs(args.body_timeout_secs),
         topics: args.topics(),
+        console_idle: Duration::from_secs(args.console_idle_mins * 60),
     };
     actix_web::rt::System::new().block_on(async move {
         let app = Application::build(&opts, pool)?;

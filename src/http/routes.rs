@@ -78,7 +78,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             )
             .service(resource("/reputation/recompute").route(web::post().to(reputation::recompute)))
             .service(resource("/classify").route(web::post().to(classify::classify)))
-            .service(resource("/solicitations").route(web::post().to(solicitations::report)))
+            .service(
+                resource("/solicitations")
+                    .route(web::post().to(solicitations::report))
+                    .route(web::get().to(solicitations::list)),
+            )
             .service(resource("/solicitations/{id}").route(web::get().to(solicitations::get)))
             .service(resource("/flags").route(web::get().to(flags::list)))
             .service(resource("/flags/review").route(web::post().to(flags::review_many)))
@@ -96,5 +100,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             )
             .default_service(web::to(not_found)),
     )
+    .configure(super::console::configure)
     .default_service(web::to(not_found));
 }

@@ -41,7 +41,10 @@ pub fn belongs(reason: Reason, anchor: &Member<'_>, other: &Member<'_>) -> bool 
         Reason::BeggingNote => false,
         Reason::Ring => anchor.evidence["cycle_endorsement_ids"]
             .as_array()
-            .is_some_and(|ids| ids.iter().any(|id| id.as_i64() == Some(other.endorsement_id))),
+            .is_some_and(|ids| {
+                ids.iter()
+                    .any(|id| id.as_i64() == Some(other.endorsement_id))
+            }),
         Reason::Reciprocal => {
             (anchor.endorser, anchor.endorsee) == (other.endorsee, other.endorser)
                 || (anchor.endorser, anchor.endorsee) == (other.endorser, other.endorsee)
@@ -51,8 +54,7 @@ pub fn belongs(reason: Reason, anchor: &Member<'_>, other: &Member<'_>) -> bool 
                 && names(&anchor.evidence["endorsees"]).contains(&other.endorsee)
         }
         Reason::Burst => {
-            anchor.endorsee == other.endorsee
-                && (anchor.at - other.at).abs() <= BURST_SPAN
+            anchor.endorsee == other.endorsee && (anchor.at - other.at).abs() <= BURST_SPAN
         }
         Reason::Solicited => {
             let of = |m: &Member<'_>| report_of(Reason::Solicited.as_str(), m.evidence);
@@ -97,19 +99,59 @@ mod tests {
     fn groups_follow_the_evidence() {
         let ring = json!({"cycle_endorsement_ids": [3, 4, 5]});
         let none = json!({});
-        assert!(belongs(Reason::Ring, &m(1, 5, "c", "a", &ring), &m(2, 3, "a", "b", &none)));
-        assert!(!belongs(Reason::Ring, &m(1, 5, "c", "a", &ring), &m(2, 9, "a", "b", &none)));
-        assert!(belongs(Reason::Reciprocal, &m(1, 5, "x", "y", &none), &m(2, 4, "y", "x", &none)));
-        assert!(!belongs(Reason::Reciprocal, &m(1, 5, "x", "y", &none), &m(2, 4, "y", "z", &none)));
+        assert!(belongs(
+            Reason::Ring,
+            &m(1, 5, "c", "a", &ring),
+            &m(2, 3, "a", "b", &none)
+        ));
+        assert!(!belongs(
+            Reason::Ring,
+            &m(1, 5, "c", "a", &ring),
+            &m(2, 9, "a", "b", &none)
+        ));
+        assert!(belongs(
+            Reason::Reciprocal,
+            &m(1, 5, "x", "y", &none),
+            &m(2, 4, "y", "x", &none)
+        ));
+        assert!(!belongs(
+            Reason::Reciprocal,
+            &m(1, 5, "x", "y", &none),
+            &m(2, 4, "y", "z", &none)
+        ));
         let lock = json!({"endorsers": ["a", "b"], "endorsees": ["p", "q"]});
-        assert!(belongs(Reason::Lockstep, &m(1, 5, "a", "p", &lock), &m(2, 6, "b", "q", &none)));
-        assert!(!belongs(Reason::Lockstep, &m(1, 5, "a", "p", &lock), &m(2, 6, "z", "q", &none)));
-        assert!(belongs(Reason::Burst, &m(1, 5, "a", "p", &none), &m(2, 6, "b", "p", &none)));
-        assert!(!belongs(Reason::BeggingNote, &m(1, 5, "a", "p", &none), &m(2, 6, "a", "p", &none)));
+        assert!(belongs(
+            Reason::Lockstep,
+            &m(1, 5, "a", "p", &lock),
+            &m(2, 6, "b", "q", &none)
+        ));
+        assert!(!belongs(
+            Reason::Lockstep,
+            &m(1, 5, "a", "p", &lock),
+            &m(2, 6, "z", "q", &none)
+        ));
+        assert!(belongs(
+            Reason::Burst,
+            &m(1, 5, "a", "p", &none),
+            &m(2, 6, "b", "p", &none)
+        ));
+        assert!(!belongs(
+            Reason::BeggingNote,
+            &m(1, 5, "a", "p", &none),
+            &m(2, 6, "a", "p", &none)
+        ));
         let s1 = json!({"solicitation_id": 7});
         let s2 = json!({"solicitation_id": 8});
-        assert!(belongs(Reason::Solicited, &m(1, 5, "a", "p", &s1), &m(2, 6, "b", "p", &s1)));
-        assert!(!belongs(Reason::Solicited, &m(1, 5, "a", "p", &s1), &m(2, 6, "b", "p", &s2)));
+        assert!(belongs(
+            Reason::Solicited,
+            &m(1, 5, "a", "p", &s1),
+            &m(2, 6, "b", "p", &s1)
+        ));
+        assert!(!belongs(
+            Reason::Solicited,
+            &m(1, 5, "a", "p", &s1),
+            &m(2, 6, "b", "p", &s2)
+        ));
     }
 
     #[test]

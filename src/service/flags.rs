@@ -6,13 +6,13 @@ use super::tx::Tx;
 use super::{endorsements, Error, Principal, Result};
 use crate::db::DbConn;
 use crate::domain::endorsement::Endorsement;
-use crate::domain::handle::Handle;
-use crate::domain::topic::TopicSlug;
 use crate::domain::flag::{
     self, status_after_review, Decision, Detection, Flag, FlagStatus, Reason,
 };
+use crate::domain::handle::Handle;
 use crate::domain::ledger::{FlagReviewed, FLAG_REVIEWED};
 use crate::domain::time::{self, from_db};
+use crate::domain::topic::TopicSlug;
 use crate::storage;
 
 pub(crate) fn to_flag(named: &storage::flags::Named) -> Result<Flag> {

@@ -4,15 +4,15 @@ use super::tx::Tx;
 use super::{Error, Principal, Result};
 use crate::db::DbConn;
 use crate::domain::cursor::Cursor;
-use crate::domain::handle::Handle;
-use crate::domain::topic::TopicSlug;
 use crate::domain::flag::Detection;
+use crate::domain::handle::Handle;
 use crate::domain::ledger::{SolicitationRecorded, SOLICITATION_RECORDED};
 use crate::domain::model::Event;
 use crate::domain::rules::{self, BudgetUse, TopicPolicy, BUDGET_WINDOW};
 use crate::domain::solicitation::classify;
 use crate::domain::solicitation::request::{NewSolicitation, Solicitation};
 use crate::domain::time::{self, from_db, to_db};
+use crate::domain::topic::TopicSlug;
 use crate::storage;
 
 /// Classifies and records a report, with its ledger entry. Call with the writer's [`Tx`].

@@ -187,7 +187,14 @@ pub fn list(conn: &mut DbConn, f: &Filter) -> QueryResult<Vec<Named>> {
     Ok(rows
         .into_iter()
         .map(
-            |(row, endorser, endorsee, topic, reviewed_by, (endorsed_at, endorsee_id, topic_id))| {
+            |(
+                row,
+                endorser,
+                endorsee,
+                topic,
+                reviewed_by,
+                (endorsed_at, endorsee_id, topic_id),
+            )| {
                 Named {
                     row,
                     endorser,

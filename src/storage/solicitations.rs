@@ -134,9 +134,11 @@ pub fn list(conn: &mut DbConn, f: &Filter) -> QueryResult<Vec<Named>> {
     }
     if let Some((at, id)) = f.before {
         q = q.filter(
-            solicitations::observed_at.lt(at).or(solicitations::observed_at
-                .eq(at)
-                .and(solicitations::id.lt(id))),
+            solicitations::observed_at
+                .lt(at)
+                .or(solicitations::observed_at
+                    .eq(at)
+                    .and(solicitations::id.lt(id))),
         );
     }
     q.order((solicitations::observed_at.desc(), solicitations::id.desc()))

@@ -36,8 +36,8 @@ impl Driver {
     /// Starts chromedriver and a browser window of this size; `None` (the test is skipped)
     /// when Chromium is not installed, unless `CI=true`.
     pub async fn start(test: &'static str, width: u32, height: u32) -> Option<Driver> {
-        let installed = std::path::Path::new(CHROMIUM).exists()
-            && std::path::Path::new(CHROMEDRIVER).exists();
+        let installed =
+            std::path::Path::new(CHROMIUM).exists() && std::path::Path::new(CHROMEDRIVER).exists();
         if !installed {
             assert!(
                 std::env::var("CI").as_deref() != Ok("true"),

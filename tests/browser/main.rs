@@ -34,20 +34,42 @@ async fn world() -> TestApp {
         ..Options::default()
     };
     let app = spawn_with(Backend::Sqlite, opts).await.expect("SQLite");
-    for (a, b) in [("ada", "grace"), ("linus", "grace"), ("grace", "ken"), ("ada", "ken"), ("dennis", "grace")] {
+    for (a, b) in [
+        ("ada", "grace"),
+        ("linus", "grace"),
+        ("grace", "ken"),
+        ("ada", "ken"),
+        ("dennis", "grace"),
+    ] {
         assert_eq!(app.endorse(a, b, "rust").await.status, 201);
     }
-    for (a, b) in [("mallory", "trent"), ("trent", "peggy"), ("peggy", "mallory")] {
+    for (a, b) in [
+        ("mallory", "trent"),
+        ("trent", "peggy"),
+        ("peggy", "mallory"),
+    ] {
         assert_eq!(app.endorse(a, b, "rust").await.status, 201);
     }
     let ask = json!({"requester": "eve", "target": "bob", "topic": "rust",
                      "text": "Hey Bob, could you please give me a +K on rust? I really need the karma"});
-    assert_eq!(app.post("/v1/solicitations", &app.app_key, &ask).await.status, 201);
+    assert_eq!(
+        app.post("/v1/solicitations", &app.app_key, &ask)
+            .await
+            .status,
+        201
+    );
     assert_eq!(app.endorse("bob", "eve", "rust").await.status, 201);
     let note = json!({"endorser": "oscar", "endorsee": "ada", "topic": "rust",
                       "note": "I endorsed you, please endorse me back!"});
-    assert_eq!(app.post("/v1/endorsements", &app.app_key, &note).await.status, 201);
-    let r = app.post("/v1/reputation/recompute", &app.admin, &json!({})).await;
+    assert_eq!(
+        app.post("/v1/endorsements", &app.app_key, &note)
+            .await
+            .status,
+        201
+    );
+    let r = app
+        .post("/v1/reputation/recompute", &app.admin, &json!({}))
+        .await;
     assert_eq!(r.status, 200, "{}", r.text);
     app
 }
@@ -95,7 +117,9 @@ async fn path_of(c: &Client) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_moderator_reviews_with_the_keyboard_and_the_mouse() {
-    let Some(mut d) = Driver::start("moderator", 1280, 900).await else { return };
+    let Some(mut d) = Driver::start("moderator", 1280, 900).await else {
+        return;
+    };
     let app = world().await;
     let moderator = create_key(&mut app.db.conn(), "mia", Role::Moderator);
     sign_in(&mut d, &app, &moderator).await;
@@ -109,14 +133,20 @@ async fn a_moderator_reviews_with_the_keyboard_and_the_mouse() {
     let c = d.client();
     press(&c, 'j').await;
     let current = c.find(Locator::Css("article.flag.current")).await.unwrap();
-    assert_eq!(current.attr("data-flag").await.unwrap(), Some(first.to_string()));
+    assert_eq!(
+        current.attr("data-flag").await.unwrap(),
+        Some(first.to_string())
+    );
     d.shot("queue-first-selected").await;
     let c = d.client();
     press(&c, 'u').await;
     c.wait().for_element(Locator::Css("main h1")).await.unwrap();
     wait_until(|| async { flag_status(&app, first).await == "upheld" }).await;
     d.shot("queue-after-uphold").await;
-    let f = app.get(&format!("/v1/flags/{first}"), &app.admin).await.json;
+    let f = app
+        .get(&format!("/v1/flags/{first}"), &app.admin)
+        .await
+        .json;
     assert_eq!(f["reviewed_by"], "mia");
 
     // Mouse: the dismiss button of the begging note's flag, with a note typed in first.
@@ -146,14 +176,26 @@ async fn a_moderator_reviews_with_the_keyboard_and_the_mouse() {
         .unwrap();
     wait_until(|| async { flag_status(&app, note_flag).await == "dismissed" }).await;
     d.shot("queue-after-dismiss").await;
-    let f = app.get(&format!("/v1/flags/{note_flag}"), &app.admin).await.json;
+    let f = app
+        .get(&format!("/v1/flags/{note_flag}"), &app.admin)
+        .await
+        .json;
     assert_eq!(f["review_note"], "a friendly thank-you, not a trade");
 
     // The history names who decided.
     let c = d.client();
     c.goto(&app.url("/console/reviews")).await.unwrap();
-    let text = c.find(Locator::Css("main")).await.unwrap().text().await.unwrap();
-    assert!(text.contains("mia") && text.contains("upheld") && text.contains("dismissed"), "{text}");
+    let text = c
+        .find(Locator::Css("main"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        text.contains("mia") && text.contains("upheld") && text.contains("dismissed"),
+        "{text}"
+    );
     d.shot("reviews").await;
 
     // At 375 px the queue is one column with every control reachable.
@@ -161,10 +203,16 @@ async fn a_moderator_reviews_with_the_keyboard_and_the_mouse() {
     c.set_window_size(375, 800).await.unwrap();
     c.goto(&app.url("/console/flags")).await.unwrap();
     let overflow: Value = c
-        .execute("return document.documentElement.scrollWidth - window.innerWidth;", vec![])
+        .execute(
+            "return document.documentElement.scrollWidth - window.innerWidth;",
+            vec![],
+        )
         .await
         .unwrap();
-    assert!(overflow.as_i64().unwrap_or(999) <= 0, "no sideways scrolling at 375 px: {overflow}");
+    assert!(
+        overflow.as_i64().unwrap_or(999) <= 0,
+        "no sideways scrolling at 375 px: {overflow}"
+    );
     d.shot("queue-375").await;
 
     // Sign out: back to the form, and the queue is closed.
@@ -175,7 +223,10 @@ async fn a_moderator_reviews_with_the_keyboard_and_the_mouse() {
         .click()
         .await
         .unwrap();
-    c.wait().for_element(Locator::Css("input[name=key]")).await.unwrap();
+    c.wait()
+        .for_element(Locator::Css("input[name=key]"))
+        .await
+        .unwrap();
     d.shot("signed-out").await;
     let c = d.client();
     c.goto(&app.url("/console/flags")).await.unwrap();
@@ -185,7 +236,9 @@ async fn a_moderator_reviews_with_the_keyboard_and_the_mouse() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_analyst_reads_a_leaderboard_its_csv_and_a_user() {
-    let Some(mut d) = Driver::start("analyst", 1280, 900).await else { return };
+    let Some(mut d) = Driver::start("analyst", 1280, 900).await else {
+        return;
+    };
     let app = world().await;
     let analyst = create_key(&mut app.db.conn(), "ann", Role::Analyst);
     sign_in(&mut d, &app, &analyst).await;
@@ -193,45 +246,94 @@ async fn an_analyst_reads_a_leaderboard_its_csv_and_a_user() {
     assert_eq!(path_of(&c).await, "/console/topics");
     d.shot("topics").await;
     let c = d.client();
-    c.find(Locator::LinkText("rust")).await.unwrap().click().await.unwrap();
-    c.wait().for_element(Locator::Css("table.board")).await.unwrap();
+    c.find(Locator::LinkText("rust"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait()
+        .for_element(Locator::Css("table.board"))
+        .await
+        .unwrap();
     assert_eq!(path_of(&c).await, "/console/topics/rust");
-    let bars = c.find_all(Locator::Css("table.board svg.bar")).await.unwrap();
+    let bars = c
+        .find_all(Locator::Css("table.board svg.bar"))
+        .await
+        .unwrap();
     assert!(bars.len() >= 5, "a bar per user");
     d.shot("leaderboard").await;
 
     // The CSV download lands in the browser's download folder.
     let c = d.client();
-    c.find(Locator::LinkText("Download CSV")).await.unwrap().click().await.unwrap();
+    c.find(Locator::LinkText("Download CSV"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
     let file = d.downloads.join("leaderboard-rust.csv");
-    wait_until(|| async { std::fs::read_to_string(&file).is_ok_and(|t| t.lines().count() > 5) }).await;
+    wait_until(|| async { std::fs::read_to_string(&file).is_ok_and(|t| t.lines().count() > 5) })
+        .await;
     let csv = std::fs::read_to_string(&file).unwrap();
     assert!(csv.starts_with("rank,user,score"), "{csv}");
     assert!(csv.lines().nth(1).unwrap().starts_with("1,"), "{csv}");
 
     // A user: scores per topic, the explain table and the history chart.
     let c = d.client();
-    c.find(Locator::LinkText("grace")).await.unwrap().click().await.unwrap();
-    c.wait().for_element(Locator::Css("svg.chart")).await.unwrap();
-    let rows = c.find_all(Locator::Css("table.explain tbody tr")).await.unwrap();
+    c.find(Locator::LinkText("grace"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait()
+        .for_element(Locator::Css("svg.chart"))
+        .await
+        .unwrap();
+    let rows = c
+        .find_all(Locator::Css("table.explain tbody tr"))
+        .await
+        .unwrap();
     assert!(rows.len() >= 3, "grace's endorsers are listed");
     let chart = c.find(Locator::Css("svg.chart")).await.unwrap();
-    assert!(chart.attr("aria-label").await.unwrap().unwrap().contains("grace"));
+    assert!(chart
+        .attr("aria-label")
+        .await
+        .unwrap()
+        .unwrap()
+        .contains("grace"));
     d.shot("user").await;
     let c = d.client();
-    c.find(Locator::Css("form[action='/console/logout'] button")).await.unwrap().click().await.unwrap();
-    c.wait().for_element(Locator::Css("input[name=key]")).await.unwrap();
+    c.find(Locator::Css("form[action='/console/logout'] button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait()
+        .for_element(Locator::Css("input[name=key]"))
+        .await
+        .unwrap();
     d.shot("signed-out").await;
     d.finish().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_app_key_is_refused_in_the_browser() {
-    let Some(mut d) = Driver::start("app-key", 1280, 900).await else { return };
+    let Some(mut d) = Driver::start("app-key", 1280, 900).await else {
+        return;
+    };
     let app = world().await;
     sign_in(&mut d, &app, &app.app_key.clone()).await;
     let c = d.client();
-    let text = c.find(Locator::Css("main")).await.unwrap().text().await.unwrap();
+    let text = c
+        .find(Locator::Css("main"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(text.contains("App keys cannot sign in"), "{text}");
     d.shot("app-key-refused").await;
     d.finish().await;

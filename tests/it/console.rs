@@ -157,13 +157,20 @@ async fn the_sign_in_form_is_served_with_strict_headers(b: Backend) {
     let r = browser.get("/console").await;
     assert_eq!(r.status, 200);
     assert!(r.header("content-type").unwrap().starts_with("text/html"));
-    assert!(r.text.contains(r#"type="password" name="key""#), "{}", r.text);
+    assert!(
+        r.text.contains(r#"type="password" name="key""#),
+        "{}",
+        r.text
+    );
     let csp = r.header("content-security-policy").unwrap();
     assert!(csp.contains("default-src 'self'"), "{csp}");
     assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
     assert!(!csp.contains("unsafe-inline"), "{csp}");
     assert!(!r.text.contains("<script>"), "no inline script");
-    assert!(!r.text.contains("http://") && !r.text.contains("https://"), "nothing from elsewhere");
+    assert!(
+        !r.text.contains("http://") && !r.text.contains("https://"),
+        "nothing from elsewhere"
+    );
     // The stylesheet and the script come from the binary.
     for (path, kind) in [
         ("/console/static/console.css", "text/css"),
@@ -248,16 +255,27 @@ async fn a_form_without_the_right_csrf_token_changes_nothing(b: Backend) {
         assert_eq!(r.status, 403, "{form:?}: {}", r.text);
         assert!(r.text.contains("Nothing was changed"));
     }
-    let r = browser.post("/console/flags/review", &[("ids", &id.to_string()), ("decision", "dismiss")]).await;
+    let r = browser
+        .post(
+            "/console/flags/review",
+            &[("ids", &id.to_string()), ("decision", "dismiss")],
+        )
+        .await;
     assert_eq!(r.status, 403);
-    let r = browser.post("/console/keys", &[("name", "sneaky"), ("role", "admin")]).await;
+    let r = browser
+        .post("/console/keys", &[("name", "sneaky"), ("role", "admin")])
+        .await;
     assert_eq!(r.status, 403);
     let r = browser.post("/console/logout", &[]).await;
     assert_eq!(r.status, 403);
     assert_eq!(flag(&app, id).await["status"], "open");
     let keys = app.get("/v1/keys", &app.admin).await;
     assert!(!keys.text.contains("sneaky"));
-    assert_eq!(browser.get("/console/flags").await.status, 200, "still signed in");
+    assert_eq!(
+        browser.get("/console/flags").await.status,
+        200,
+        "still signed in"
+    );
 }
 
 async fn moderators_uphold_and_dismiss_through_the_forms(b: Backend) {
@@ -270,7 +288,9 @@ async fn moderators_uphold_and_dismiss_through_the_forms(b: Backend) {
     assert_eq!(queue.status, 200);
     for id in [upheld, dismissed] {
         assert!(
-            queue.text.contains(&format!(r#"method="post" action="/console/flags/{id}/review""#)),
+            queue.text.contains(&format!(
+                r#"method="post" action="/console/flags/{id}/review""#
+            )),
             "{}",
             queue.text
         );
@@ -282,10 +302,18 @@ async fn moderators_uphold_and_dismiss_through_the_forms(b: Backend) {
     let r = browser
         .post(
             &format!("/console/flags/{upheld}/review"),
-            &[("csrf", &token), ("note", "asked for it"), ("decision", "uphold"), ("back", "/console/flags?reason=begging_note")],
+            &[
+                ("csrf", &token),
+                ("note", "asked for it"),
+                ("decision", "uphold"),
+                ("back", "/console/flags?reason=begging_note"),
+            ],
         )
         .await;
-    assert_eq!((r.status, location(&r)), (303, "/console/flags?reason=begging_note"));
+    assert_eq!(
+        (r.status, location(&r)),
+        (303, "/console/flags?reason=begging_note")
+    );
     let r = browser
         .post(
             &format!("/console/flags/{dismissed}/review"),
@@ -294,11 +322,17 @@ async fn moderators_uphold_and_dismiss_through_the_forms(b: Backend) {
         .await;
     assert_eq!((r.status, location(&r)), (303, "/console/flags"));
     let f = flag(&app, upheld).await;
-    assert_eq!((f["status"].as_str(), f["reviewed_by"].as_str()), (Some("upheld"), Some("mia")));
+    assert_eq!(
+        (f["status"].as_str(), f["reviewed_by"].as_str()),
+        (Some("upheld"), Some("mia"))
+    );
     assert_eq!(f["review_note"], "asked for it");
     assert_eq!(f["endorsement"]["status"], "voided");
     let f = flag(&app, dismissed).await;
-    assert_eq!((f["status"].as_str(), f["reviewed_by"].as_str()), (Some("dismissed"), Some("mia")));
+    assert_eq!(
+        (f["status"].as_str(), f["reviewed_by"].as_str()),
+        (Some("dismissed"), Some("mia"))
+    );
     assert_eq!(f["endorsement"]["status"], "active");
     // The ledger records the reviews, by the key's name, as the API's reviews are.
     let ledger = app.get("/v1/ledger?limit=1000", &app.admin).await;
@@ -313,15 +347,26 @@ async fn moderators_uphold_and_dismiss_through_the_forms(b: Backend) {
     assert_eq!(app.verify().await["ok"], true);
     // Reviewed once: the form for a decided flag is refused, and nothing changes.
     let r = browser
-        .post(&format!("/console/flags/{upheld}/review"), &[("csrf", &token), ("decision", "dismiss")])
+        .post(
+            &format!("/console/flags/{upheld}/review"),
+            &[("csrf", &token), ("decision", "dismiss")],
+        )
         .await;
     assert_eq!(r.status, 409, "{}", r.text);
     assert_eq!(flag(&app, upheld).await["status"], "upheld");
     // The queue is empty; the history names who decided.
-    assert!(!browser.get("/console/flags").await.text.contains("/review\""));
+    assert!(!browser
+        .get("/console/flags")
+        .await
+        .text
+        .contains("/review\""));
     let history = browser.get("/console/reviews").await;
     assert_eq!(history.status, 200);
-    assert!(history.text.contains("mia") && history.text.contains("upheld") && history.text.contains("dismissed"));
+    assert!(
+        history.text.contains("mia")
+            && history.text.contains("upheld")
+            && history.text.contains("dismissed")
+    );
     let done = browser.get("/console/flags?status=upheld").await;
     assert!(done.text.contains("upheld by mia"), "{}", done.text);
     // Filters that make no sense are a 400 page, not an error.
@@ -338,28 +383,68 @@ async fn a_ring_is_reviewed_in_one_action(b: Backend) {
     app.endorse("c", "a", "rust").await;
     begging_flag(&app, "alice", "bob").await;
     let ring = app.get("/v1/flags?reason=ring", &app.admin).await;
-    let mut ids: Vec<i64> = ring.json["items"].as_array().unwrap().iter().map(|f| f["id"].as_i64().unwrap()).collect();
+    let mut ids: Vec<i64> = ring.json["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_i64().unwrap())
+        .collect();
     ids.sort();
     assert_eq!(ids.len(), 3, "{}", ring.text);
     let mut browser = Browser::signed_in(&app, &moderator).await;
     let queue = browser.get("/console/flags?reason=ring").await;
     let joined = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
-    assert!(queue.text.contains(&format!(r#"name="ids" value="{joined}""#)), "{}", queue.text);
-    assert!(queue.text.contains("<svg") && queue.text.contains("<line"), "the ring is drawn");
+    assert!(
+        queue
+            .text
+            .contains(&format!(r#"name="ids" value="{joined}""#)),
+        "{}",
+        queue.text
+    );
+    assert!(
+        queue.text.contains("<svg") && queue.text.contains("<line"),
+        "the ring is drawn"
+    );
     let token = csrf_of(&queue.text);
     let r = browser
-        .post("/console/flags/review", &[("csrf", &token), ("ids", &joined), ("decision", "uphold"), ("note", "a ring")])
+        .post(
+            "/console/flags/review",
+            &[
+                ("csrf", &token),
+                ("ids", &joined),
+                ("decision", "uphold"),
+                ("note", "a ring"),
+            ],
+        )
         .await;
     assert_eq!(r.status, 303, "{}", r.text);
     for id in &ids {
         let f = flag(&app, *id).await;
-        assert_eq!((f["status"].as_str(), f["reviewed_by"].as_str()), (Some("upheld"), Some("mia")));
+        assert_eq!(
+            (f["status"].as_str(), f["reviewed_by"].as_str()),
+            (Some("upheld"), Some("mia"))
+        );
     }
-    assert_eq!(app.get("/v1/flags", &app.admin).await.json["items"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        app.get("/v1/flags", &app.admin).await.json["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
     // All or none: a group with a decided flag changes nothing.
-    let other = app.get("/v1/flags", &app.admin).await.json["items"][0]["id"].as_i64().unwrap();
+    let other = app.get("/v1/flags", &app.admin).await.json["items"][0]["id"]
+        .as_i64()
+        .unwrap();
     let r = browser
-        .post("/console/flags/review", &[("csrf", &token), ("ids", &format!("{other},{}", ids[0])), ("decision", "dismiss")])
+        .post(
+            "/console/flags/review",
+            &[
+                ("csrf", &token),
+                ("ids", &format!("{other},{}", ids[0])),
+                ("decision", "dismiss"),
+            ],
+        )
         .await;
     assert_eq!(r.status, 409);
     assert_eq!(flag(&app, other).await["status"], "open");
@@ -378,35 +463,78 @@ async fn roles_see_and_may_do_only_their_own(b: Backend) {
     let queue = a.get("/console/flags").await;
     assert_eq!(queue.status, 200);
     assert!(queue.text.contains("alice"), "analysts may read the queue");
-    assert!(!queue.text.contains(r#"name="decision""#), "but get no review forms");
+    assert!(
+        !queue.text.contains(r#"name="decision""#),
+        "but get no review forms"
+    );
     assert!(!queue.text.contains(r#"href="/console/keys""#));
     let token = csrf_of(&queue.text);
-    let r = a.post(&format!("/console/flags/{id}/review"), &[("csrf", &token), ("decision", "uphold")]).await;
+    let r = a
+        .post(
+            &format!("/console/flags/{id}/review"),
+            &[("csrf", &token), ("decision", "uphold")],
+        )
+        .await;
     assert_eq!(r.status, 403, "the server refuses it anyway");
     assert_eq!(flag(&app, id).await["status"], "open");
     assert_eq!(a.get("/console/keys").await.status, 403);
-    let r = a.post("/console/keys", &[("csrf", &token), ("name", "x1"), ("role", "admin")]).await;
+    let r = a
+        .post(
+            "/console/keys",
+            &[("csrf", &token), ("name", "x1"), ("role", "admin")],
+        )
+        .await;
     assert_eq!(r.status, 403);
-    let r = a.post("/console/topics/rust/seeds", &[("csrf", &token), ("seeds", "x")]).await;
+    let r = a
+        .post(
+            "/console/topics/rust/seeds",
+            &[("csrf", &token), ("seeds", "x")],
+        )
+        .await;
     assert_eq!(r.status, 403);
     let topic = a.get("/console/topics/rust").await;
     assert_eq!(topic.status, 200);
-    assert!(!topic.text.contains("/seeds"), "analysts do not see the seeds form");
+    assert!(
+        !topic.text.contains("/seeds"),
+        "analysts do not see the seeds form"
+    );
 
     let mut m = Browser::signed_in(&app, &moderator).await;
     let queue = m.get("/console/flags").await;
     assert!(queue.text.contains(r#"name="decision""#));
-    assert!(!queue.text.contains(r#"href="/console/keys""#) && !queue.text.contains(r#"href="/console/topics""#));
-    assert!(!queue.text.contains(r#"href="/console/users/"#), "no links to pages moderators may not open");
-    for path in ["/console/keys", "/console/topics", "/console/topics/rust", "/console/users/alice", "/console/topics/rust/leaderboard.csv"] {
+    assert!(
+        !queue.text.contains(r#"href="/console/keys""#)
+            && !queue.text.contains(r#"href="/console/topics""#)
+    );
+    assert!(
+        !queue.text.contains(r#"href="/console/users/"#),
+        "no links to pages moderators may not open"
+    );
+    for path in [
+        "/console/keys",
+        "/console/topics",
+        "/console/topics/rust",
+        "/console/users/alice",
+        "/console/topics/rust/leaderboard.csv",
+    ] {
         assert_eq!(m.get(path).await.status, 403, "{path}");
     }
     let token = csrf_of(&queue.text);
-    assert_eq!(m.post("/console/keys/mia/revoke", &[("csrf", &token)]).await.status, 403);
+    assert_eq!(
+        m.post("/console/keys/mia/revoke", &[("csrf", &token)])
+            .await
+            .status,
+        403
+    );
 
     let mut admin = Browser::signed_in(&app, &app.admin).await;
     let page = admin.get("/console/flags").await;
-    for link in ["/console/flags", "/console/reviews", "/console/topics", "/console/keys"] {
+    for link in [
+        "/console/flags",
+        "/console/reviews",
+        "/console/topics",
+        "/console/keys",
+    ] {
         assert!(page.text.contains(&format!(r#"href="{link}""#)), "{link}");
     }
     assert!(page.text.contains(r#"name="decision""#));
@@ -419,7 +547,10 @@ async fn signing_out_ends_the_session_on_the_server(b: Backend) {
     let token = browser.token().await;
     let r = browser.post("/console/logout", &[("csrf", &token)]).await;
     assert_eq!((r.status, location(&r)), (303, "/console?signed_out=1"));
-    assert!(!browser.cookies.contains_key("plusk_console"), "the cookie is cleared");
+    assert!(
+        !browser.cookies.contains_key("plusk_console"),
+        "the cookie is cleared"
+    );
     let r = browser.get("/console?signed_out=1").await;
     assert!(r.text.contains("You are signed out"));
     // The old cookie, replayed, opens nothing: the session ended on the server.
@@ -447,21 +578,37 @@ async fn a_revoked_keys_sessions_end(b: Backend) {
     let mut admin = Browser::signed_in(&app, &app.admin).await;
     let keys = admin.get("/console/keys").await;
     assert!(keys.text.contains(r#"action="/console/keys/ann/revoke""#));
-    let r = admin.post("/console/keys/ann/revoke", &[("csrf", &csrf_of(&keys.text))]).await;
+    let r = admin
+        .post(
+            "/console/keys/ann/revoke",
+            &[("csrf", &csrf_of(&keys.text))],
+        )
+        .await;
     assert_eq!((r.status, location(&r)), (303, "/console/keys"));
     assert_eq!(a.get("/console/topics").await.status, 303);
     assert_eq!(app.get("/v1/flags", &analyst).await.status, 401);
 }
 
 async fn analysts_read_topics_leaderboards_and_users(b: Backend) {
-    let Some(app) = spawn_with(b, crate::reputation::quiet(Default::default())).await else { return };
+    let Some(app) = spawn_with(b, crate::reputation::quiet(Default::default())).await else {
+        return;
+    };
     let analyst = create_key(&mut app.db.conn(), "ann", Role::Analyst);
-    crate::reputation::endorse_all(&app, "rust", &[("a", "b"), ("c", "b"), ("b", "d"), ("a", "d"), ("e", "b")]).await;
+    crate::reputation::endorse_all(
+        &app,
+        "rust",
+        &[("a", "b"), ("c", "b"), ("b", "d"), ("a", "d"), ("e", "b")],
+    )
+    .await;
     crate::reputation::recompute(&app).await;
     let mut browser = Browser::signed_in(&app, &analyst).await;
     let topics = browser.get("/console/topics").await;
     assert_eq!(topics.status, 200);
-    assert!(topics.text.contains(r#"href="/console/topics/rust""#), "{}", topics.text);
+    assert!(
+        topics.text.contains(r#"href="/console/topics/rust""#),
+        "{}",
+        topics.text
+    );
     let board = browser.get("/console/topics/rust").await;
     assert_eq!(board.status, 200, "{}", board.text);
     assert!(board.text.contains(r#"href="/console/users/b?topic=rust""#));
@@ -470,7 +617,10 @@ async fn analysts_read_topics_leaderboards_and_users(b: Backend) {
     let csv = browser.get("/console/topics/rust/leaderboard.csv").await;
     assert_eq!(csv.status, 200);
     assert!(csv.header("content-type").unwrap().starts_with("text/csv"));
-    assert!(csv.header("content-disposition").unwrap().contains("attachment"));
+    assert!(csv
+        .header("content-disposition")
+        .unwrap()
+        .contains("attachment"));
     let lines: Vec<&str> = csv.text.lines().collect();
     assert!(lines[0].starts_with("rank,user,score"), "{}", csv.text);
     assert_eq!(lines.len(), 1 + 5, "a header and every user: {}", csv.text);
@@ -478,12 +628,30 @@ async fn analysts_read_topics_leaderboards_and_users(b: Backend) {
     let user = browser.get("/console/users/b").await;
     assert_eq!(user.status, 200, "{}", user.text);
     assert!(user.text.contains("Why b scores what they do on rust"));
-    assert!(user.text.contains("<svg class=\"chart\""), "the history chart");
-    assert!(user.text.contains(r#"href="/console/users/a""#), "the explain table lists endorsers");
+    assert!(
+        user.text.contains("<svg class=\"chart\""),
+        "the history chart"
+    );
+    assert!(
+        user.text.contains(r#"href="/console/users/a""#),
+        "the explain table lists endorsers"
+    );
     assert_eq!(browser.get("/console/users/nobody").await.status, 404);
-    assert_eq!(browser.get("/console/users/not%20a%20handle").await.status, 400);
-    assert_eq!(browser.get("/console/topics/nothing-here").await.status, 404);
-    assert_eq!(browser.get("/console/topics/rust?cursor=forged").await.status, 400);
+    assert_eq!(
+        browser.get("/console/users/not%20a%20handle").await.status,
+        400
+    );
+    assert_eq!(
+        browser.get("/console/topics/nothing-here").await.status,
+        404
+    );
+    assert_eq!(
+        browser
+            .get("/console/topics/rust?cursor=forged")
+            .await
+            .status,
+        400
+    );
 }
 
 async fn admins_manage_keys_and_seeds(b: Backend) {
@@ -493,30 +661,77 @@ async fn admins_manage_keys_and_seeds(b: Backend) {
     let keys = admin.get("/console/keys").await;
     assert_eq!(keys.status, 200);
     let token = csrf_of(&keys.text);
-    let r = admin.post("/console/keys", &[("csrf", &token), ("name", "new-mod"), ("role", "moderator")]).await;
+    let r = admin
+        .post(
+            "/console/keys",
+            &[("csrf", &token), ("name", "new-mod"), ("role", "moderator")],
+        )
+        .await;
     assert_eq!(r.status, 200, "{}", r.text);
     let at = r.text.find("plusk_").expect("the new key is shown once");
     let key: String = r.text[at..].chars().take_while(|c| *c != '"').collect();
-    assert_eq!(Browser::new(&app).sign_in(&key).await.status, 303, "the new key works");
-    assert!(!admin.get("/console/keys").await.text.contains(&key), "and is never shown again");
-    let r = admin.post("/console/keys", &[("csrf", &token), ("name", "new-mod"), ("role", "moderator")]).await;
+    assert_eq!(
+        Browser::new(&app).sign_in(&key).await.status,
+        303,
+        "the new key works"
+    );
+    assert!(
+        !admin.get("/console/keys").await.text.contains(&key),
+        "and is never shown again"
+    );
+    let r = admin
+        .post(
+            "/console/keys",
+            &[("csrf", &token), ("name", "new-mod"), ("role", "moderator")],
+        )
+        .await;
     assert_eq!(r.status, 409, "names are never reused");
-    let r = admin.post("/console/keys/new-mod/quota", &[("csrf", &token), ("rate_per_sec", "7"), ("burst", "9")]).await;
+    let r = admin
+        .post(
+            "/console/keys/new-mod/quota",
+            &[("csrf", &token), ("rate_per_sec", "7"), ("burst", "9")],
+        )
+        .await;
     assert_eq!(r.status, 303, "{}", r.text);
     let listed = app.get("/v1/keys", &app.admin).await;
-    let k = listed.json["items"].as_array().unwrap().iter().find(|k| k["name"] == "new-mod").unwrap().clone();
+    let k = listed.json["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["name"] == "new-mod")
+        .unwrap()
+        .clone();
     assert_eq!(k["rate"], json!({"per_sec": 7, "burst": 9}));
-    assert!(admin.get("/console/keys").await.text.contains("7/s, burst 9"));
-    let r = admin.post("/console/keys/new-mod/quota", &[("csrf", &token), ("rate_per_sec", "many")]).await;
+    assert!(admin
+        .get("/console/keys")
+        .await
+        .text
+        .contains("7/s, burst 9"));
+    let r = admin
+        .post(
+            "/console/keys/new-mod/quota",
+            &[("csrf", &token), ("rate_per_sec", "many")],
+        )
+        .await;
     assert_eq!(r.status, 400);
 
-    let r = admin.post("/console/topics/rust/seeds", &[("csrf", &token), ("seeds", "alice, Bob")]).await;
+    let r = admin
+        .post(
+            "/console/topics/rust/seeds",
+            &[("csrf", &token), ("seeds", "alice, Bob")],
+        )
+        .await;
     assert_eq!(r.status, 303, "{}", r.text);
     let seeds = app.get("/v1/topics/rust/seeds", &app.admin).await;
     assert_eq!(seeds.json["seeds"], json!(["alice", "bob"]));
     let page = admin.get("/console/topics/rust").await;
     assert!(page.text.contains("alice bob"), "{}", page.text);
-    let r = admin.post("/console/topics/rust/seeds", &[("csrf", &token), ("seeds", "no/slashes")]).await;
+    let r = admin
+        .post(
+            "/console/topics/rust/seeds",
+            &[("csrf", &token), ("seeds", "no/slashes")],
+        )
+        .await;
     assert_eq!(r.status, 400);
     assert_eq!(app.verify().await["ok"], true);
 }
@@ -526,7 +741,9 @@ async fn cookies_are_secure_only_behind_a_trusted_tls_proxy(b: Backend) {
         trusted_proxies: "127.0.0.1".parse().unwrap(),
         ..Options::default()
     };
-    let Some(app) = spawn_with(b, opts).await else { return };
+    let Some(app) = spawn_with(b, opts).await else {
+        return;
+    };
     let mut browser = Browser::new(&app);
     browser.extra.push(("x-forwarded-proto", "https"));
     let r = browser.sign_in(&app.admin).await;
@@ -539,7 +756,10 @@ async fn cookies_are_secure_only_behind_a_trusted_tls_proxy(b: Backend) {
     browser.extra.push(("x-forwarded-proto", "https"));
     let r = browser.sign_in(&direct.admin).await;
     let cookie = r.header("set-cookie").unwrap().to_string();
-    assert!(!cookie.contains("Secure"), "an untrusted client's header is ignored: {cookie}");
+    assert!(
+        !cookie.contains("Secure"),
+        "an untrusted client's header is ignored: {cookie}"
+    );
 }
 
 async fn idle_sessions_expire(b: Backend) {
@@ -547,12 +767,22 @@ async fn idle_sessions_expire(b: Backend) {
         console_idle: Duration::from_millis(1500),
         ..Options::default()
     };
-    let Some(app) = spawn_with(b, opts).await else { return };
+    let Some(app) = spawn_with(b, opts).await else {
+        return;
+    };
     let mut browser = Browser::signed_in(&app, &app.admin).await;
     tokio::time::sleep(Duration::from_millis(800)).await;
-    assert_eq!(browser.get("/console/flags").await.status, 200, "use keeps it alive");
+    assert_eq!(
+        browser.get("/console/flags").await.status,
+        200,
+        "use keeps it alive"
+    );
     tokio::time::sleep(Duration::from_millis(800)).await;
     assert_eq!(browser.get("/console/flags").await.status, 200);
     tokio::time::sleep(Duration::from_millis(1700)).await;
-    assert_eq!(browser.get("/console/flags").await.status, 303, "idle too long");
+    assert_eq!(
+        browser.get("/console/flags").await.status,
+        303,
+        "idle too long"
+    );
 }

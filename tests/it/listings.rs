@@ -112,7 +112,10 @@ async fn flags_carry_names_and_filter_by_topic_user_and_reason(b: Backend) {
     assert_eq!(r.json["reviewed_by"], "mia");
     let upheld = app.get("/v1/flags?status=dismissed", key).await;
     let f = &upheld.json["items"][0];
-    assert_eq!((f["id"].clone(), f["reviewed_by"].as_str()), (id, Some("mia")));
+    assert_eq!(
+        (f["id"].clone(), f["reviewed_by"].as_str()),
+        (id, Some("mia"))
+    );
     let at = chrono::DateTime::parse_from_rfc3339(f["reviewed_at"].as_str().unwrap()).unwrap();
     assert!(at >= before - chrono::Duration::seconds(1), "{at}");
     assert_eq!(triples(&app.get("/v1/flags", key).await.json).len(), 3);
@@ -134,7 +137,11 @@ async fn bad_flag_queries_are_400_naming_the_parameter(b: Backend) {
         let r = app.get(&format!("/v1/flags?{query}"), &app.app_key).await;
         r.assert_problem(400, code);
         if code == "invalid_handle" {
-            assert!(r.json["detail"].as_str().unwrap().contains("user"), "{}", r.text);
+            assert!(
+                r.json["detail"].as_str().unwrap().contains("user"),
+                "{}",
+                r.text
+            );
         }
     }
     for (query, code) in [
@@ -153,10 +160,20 @@ async fn bad_flag_queries_are_400_naming_the_parameter(b: Backend) {
     let r = app
         .get("/v1/solicitations?requester=a%20b", &app.app_key)
         .await;
-    assert!(r.json["detail"].as_str().unwrap().contains("requester"), "{}", r.text);
+    assert!(
+        r.json["detail"].as_str().unwrap().contains("requester"),
+        "{}",
+        r.text
+    );
 }
 
-async fn report(app: &TestApp, requester: &str, target: Option<&str>, topic: Option<&str>, hours_ago: i64) -> i64 {
+async fn report(
+    app: &TestApp,
+    requester: &str,
+    target: Option<&str>,
+    topic: Option<&str>,
+    hours_ago: i64,
+) -> i64 {
     let at = plusk::domain::time::format(chrono::Utc::now() - chrono::Duration::hours(hours_ago));
     let body = json!({"requester": requester, "target": target, "topic": topic,
                       "text": "can you please give me a +K on Klout for my blog?", "observed_at": at});
@@ -191,7 +208,12 @@ async fn solicitations_are_listed_newest_first_with_filters(b: Backend) {
 
     let by = |q: &'static str| {
         let app = &app;
-        async move { ids(&app.get(&format!("/v1/solicitations?{q}"), &app.app_key).await.json) }
+        async move {
+            ids(&app
+                .get(&format!("/v1/solicitations?{q}"), &app.app_key)
+                .await
+                .json)
+        }
     };
     assert_eq!(by("requester=Carol").await, vec![newest, oldest]);
     assert_eq!(by("target=alice").await, vec![middle, oldest]);

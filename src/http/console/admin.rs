@@ -129,9 +129,7 @@ pub async fn revoke_key(
     c.form::<Empty>(&body)?;
     c.require(Permission::ManageKeys, WHAT)?;
     let name = name.into_inner();
-    c.state
-        .write(move |tx| svc::revoke_in(tx, &name))
-        .await?;
+    c.state.write(move |tx| svc::revoke_in(tx, &name)).await?;
     c.state.keys.clear();
     Ok(see_other("/console/keys"))
 }

@@ -143,10 +143,7 @@ fn seeds_form(c: &Console, topic: &TopicSlug, seeds: &[String]) -> Markup {
 }
 
 /// `GET /console/topics/{slug}/leaderboard.csv`: the whole leaderboard as CSV.
-pub async fn leaderboard_csv(
-    c: Console,
-    slug: web::Path<String>,
-) -> Result<HttpResponse, Refusal> {
+pub async fn leaderboard_csv(c: Console, slug: web::Path<String>) -> Result<HttpResponse, Refusal> {
     c.require(Permission::ReadReputation, "read reputation")?;
     let topic = TopicSlug::parse(&slug)?;
     let t = topic.clone();

@@ -56,9 +56,7 @@ pub fn set_cookie(name: &str, value: Option<&str>, secure: bool) -> String {
     let secure = if secure { "; Secure" } else { "" };
     match value {
         Some(v) => format!("{name}={v}; Path=/console; HttpOnly; SameSite=Strict{secure}"),
-        None => format!(
-            "{name}=; Path=/console; HttpOnly; SameSite=Strict; Max-Age=0{secure}"
-        ),
+        None => format!("{name}=; Path=/console; HttpOnly; SameSite=Strict; Max-Age=0{secure}"),
     }
 }
 
@@ -66,7 +64,9 @@ pub fn set_cookie(name: &str, value: Option<&str>, secure: bool) -> String {
 #[derive(Debug)]
 pub enum Refusal {
     /// No live session: reads go to the sign-in form, writes are refused.
-    SignedOut { write: bool },
+    SignedOut {
+        write: bool,
+    },
     /// The role may not do this.
     Forbidden(&'static str),
     /// A state-changing form without this session's CSRF token.

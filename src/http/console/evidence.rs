@@ -116,6 +116,9 @@ mod tests {
     #[test]
     fn cue_names_become_words() {
         let cues = serde_json::json!(["word:upvote", "ask-verb+self", "please"]);
-        assert_eq!(cue_words(&cues), vec!["upvote", "ask", "verb", "self", "please"]);
+        assert_eq!(
+            cue_words(&cues),
+            vec!["upvote", "ask", "verb", "self", "please"]
+        );
     }
 }

@@ -127,7 +127,10 @@ pub async fn sign_in(
     let secure = over_tls(&req, &state);
     Ok(HttpResponse::SeeOther()
         .insert_header((header::LOCATION, landing(p.role)))
-        .append_header((header::SET_COOKIE, set_cookie(SESSION_COOKIE, Some(&id), secure)))
+        .append_header((
+            header::SET_COOKIE,
+            set_cookie(SESSION_COOKIE, Some(&id), secure),
+        ))
         .append_header((header::SET_COOKIE, set_cookie(LOGIN_COOKIE, None, secure)))
         .finish())
 }

@@ -35,8 +35,14 @@ async fn headers(
     let is_static = req.path().starts_with("/console/static/");
     let mut res = next.call(req).await?.map_into_boxed_body();
     let h = res.headers_mut();
-    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CSP),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
     if !is_static {
         // Pages show what a role may see; no shared cache may keep them.
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

@@ -95,7 +95,10 @@ pub fn message(status: StatusCode, text: &str) -> HttpResponse {
 }
 
 pub async fn not_found() -> HttpResponse {
-    message(StatusCode::NOT_FOUND, "There is no such page in the console.")
+    message(
+        StatusCode::NOT_FOUND,
+        "There is no such page in the console.",
+    )
 }
 
 /// A redirect after a successful form post (303, so a reload does not post again).

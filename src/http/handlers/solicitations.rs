@@ -10,8 +10,8 @@ use super::endorsements::{parse_limit, DEFAULT_LIMIT, MAX_LIMIT};
 use crate::domain::cursor::Cursor;
 use crate::domain::handle::Handle;
 use crate::domain::keys::Permission;
-use crate::domain::topic::TopicSlug;
 use crate::domain::solicitation::request::{NewSolicitation, Solicitation};
+use crate::domain::topic::TopicSlug;
 use crate::domain::{time, Rejection};
 use crate::http::auth::Caller;
 use crate::http::errors::{ApiError, Problem};
@@ -147,9 +147,7 @@ impl ListParams {
     /// The service query; `400` with a code naming the bad parameter.
     pub fn query(&self) -> Result<svc::ListQuery, ApiError> {
         let handle = |field: &'static str, raw: &Option<String>| {
-            raw.as_deref()
-                .map(|h| Handle::parse(field, h))
-                .transpose()
+            raw.as_deref().map(|h| Handle::parse(field, h)).transpose()
         };
         Ok(svc::ListQuery {
             requester: handle("requester", &self.requester)?,

@@ -20,7 +20,8 @@ use serde_json::{json, Value};
 use common::{create_key, spawn_with, Backend, Options, TestApp};
 use driver::Driver;
 
-/// A small world to look at: two begged-for endorsements, a ring, scores computed.
+/// A small world to look at: a begged-for endorsement and a begging note, a ring, a burst,
+/// and scores computed on three days (older runs moved back in time, as daily snapshots).
 async fn world() -> TestApp {
     let hour = Duration::from_secs(3600);
     let opts = Options {
@@ -34,14 +35,32 @@ async fn world() -> TestApp {
         ..Options::default()
     };
     let app = spawn_with(Backend::Sqlite, opts).await.expect("SQLite");
-    for (a, b) in [
-        ("ada", "grace"),
-        ("linus", "grace"),
-        ("grace", "ken"),
-        ("ada", "ken"),
-        ("dennis", "grace"),
-    ] {
-        assert_eq!(app.endorse(a, b, "rust").await.status, 201);
+    let days: [&[(&str, &str)]; 3] = [
+        &[
+            ("ada", "grace"),
+            ("grace", "ken"),
+            ("ada", "ken"),
+            ("alan", "ken"),
+        ],
+        &[("linus", "grace"), ("dennis", "grace"), ("barbara", "ken")],
+        &[
+            ("edsger", "grace"),
+            ("margaret", "grace"),
+            ("barbara", "grace"),
+        ],
+    ];
+    for (i, edges) in days.iter().enumerate() {
+        for (a, b) in *edges {
+            assert_eq!(app.endorse(a, b, "rust").await.status, 201);
+        }
+        let r = app
+            .post("/v1/reputation/recompute", &app.admin, &json!({}))
+            .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        if i + 1 < days.len() {
+            app.db
+                .exec("UPDATE reputation_runs SET computed_at = datetime(computed_at, '-1 days')");
+        }
     }
     for (a, b) in [
         ("mallory", "trent"),
@@ -49,6 +68,10 @@ async fn world() -> TestApp {
         ("peggy", "mallory"),
     ] {
         assert_eq!(app.endorse(a, b, "rust").await.status, 201);
+    }
+    for i in 0..7 {
+        let r = app.endorse(&format!("fan{i}"), "newcomer", "rust").await;
+        assert_eq!(r.status, 201);
     }
     let ask = json!({"requester": "eve", "target": "bob", "topic": "rust",
                      "text": "Hey Bob, could you please give me a +K on rust? I really need the karma"});
@@ -67,10 +90,6 @@ async fn world() -> TestApp {
             .status,
         201
     );
-    let r = app
-        .post("/v1/reputation/recompute", &app.admin, &json!({}))
-        .await;
-    assert_eq!(r.status, 200, "{}", r.text);
     app
 }
 
@@ -117,7 +136,7 @@ async fn path_of(c: &Client) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_moderator_reviews_with_the_keyboard_and_the_mouse() {
-    let Some(mut d) = Driver::start("moderator", 1280, 900).await else {
+    let Some(mut d) = Driver::start("moderator", 1280, 1600).await else {
         return;
     };
     let app = world().await;
@@ -125,6 +144,10 @@ async fn a_moderator_reviews_with_the_keyboard_and_the_mouse() {
     sign_in(&mut d, &app, &moderator).await;
     let c = d.client();
     assert_eq!(path_of(&c).await, "/console/flags");
+    // The evidence at a glance: the ring drawn as a graph, the burst as a sparkline.
+    for chart in ["svg.graph line", "svg.spark polyline", "mark"] {
+        c.find(Locator::Css(chart)).await.unwrap();
+    }
     d.shot("queue").await;
     let before = open_flags(&app).await;
     let first = before[0]["id"].as_i64().unwrap();
@@ -236,7 +259,7 @@ async fn a_moderator_reviews_with_the_keyboard_and_the_mouse() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_analyst_reads_a_leaderboard_its_csv_and_a_user() {
-    let Some(mut d) = Driver::start("analyst", 1280, 900).await else {
+    let Some(mut d) = Driver::start("analyst", 1280, 1200).await else {
         return;
     };
     let app = world().await;
@@ -296,6 +319,8 @@ async fn an_analyst_reads_a_leaderboard_its_csv_and_a_user() {
         .await
         .unwrap();
     assert!(rows.len() >= 3, "grace's endorsers are listed");
+    let points = c.find_all(Locator::Css("svg.chart circle")).await.unwrap();
+    assert_eq!(points.len(), 3, "a point a day");
     let chart = c.find(Locator::Css("svg.chart")).await.unwrap();
     assert!(chart
         .attr("aria-label")

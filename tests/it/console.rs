@@ -23,6 +23,7 @@ both_backends!(
     admins_manage_keys_and_seeds,
     cookies_are_secure_only_behind_a_trusted_tls_proxy,
     idle_sessions_expire,
+    a_burst_is_drawn_and_decided_together,
 );
 
 /// A browser: keeps cookies, does not follow redirects (the tests look at them).
@@ -785,4 +786,49 @@ async fn idle_sessions_expire(b: Backend) {
         303,
         "idle too long"
     );
+}
+
+async fn a_burst_is_drawn_and_decided_together(b: Backend) {
+    let Some(app) = spawn(b).await else { return };
+    for i in 0..7 {
+        app.endorse(&format!("fan{i}"), "newcomer", "music").await;
+    }
+    let burst = app.get("/v1/flags?reason=burst", &app.admin).await;
+    let mut ids: Vec<i64> = burst.json["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_i64().unwrap())
+        .collect();
+    ids.sort();
+    assert!(ids.len() >= 2, "{}", burst.text);
+    let mut browser = Browser::signed_in(&app, &app.admin).await;
+    let queue = browser.get("/console/flags?reason=burst&topic=music").await;
+    assert!(
+        queue.text.contains(r#"<svg class="spark""#),
+        "{}",
+        queue.text
+    );
+    let joined = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+    assert!(
+        queue
+            .text
+            .contains(&format!(r#"name="ids" value="{joined}""#)),
+        "{}",
+        queue.text
+    );
+    let r = browser
+        .post(
+            "/console/flags/review",
+            &[
+                ("csrf", &csrf_of(&queue.text)),
+                ("ids", &joined),
+                ("decision", "dismiss"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303);
+    for id in ids {
+        assert_eq!(flag(&app, id).await["status"], "dismissed");
+    }
 }

@@ -24,6 +24,7 @@ both_backends!(
     cookies_are_secure_only_behind_a_trusted_tls_proxy,
     idle_sessions_expire,
     a_burst_is_drawn_and_decided_together,
+    the_queue_pages_and_filters,
 );
 
 /// A browser: keeps cookies, does not follow redirects (the tests look at them).
@@ -831,4 +832,43 @@ async fn a_burst_is_drawn_and_decided_together(b: Backend) {
     for id in ids {
         assert_eq!(flag(&app, id).await["status"], "dismissed");
     }
+}
+
+async fn the_queue_pages_and_filters(b: Backend) {
+    let Some(app) = spawn(b).await else { return };
+    for i in 0..23 {
+        begging_flag(&app, &format!("giver{i}"), &format!("taker{i}")).await;
+    }
+    begging_flag(&app, "alice", "carol").await;
+    let mut browser = Browser::signed_in(&app, &app.admin).await;
+    let first = browser.get("/console/flags").await;
+    assert_eq!(
+        first.text.matches("<article").count(),
+        20,
+        "a page is 20 flags"
+    );
+    let at = first.text.find(r#"rel="next""#).expect("a next page");
+    let href_at = first.text[..at].rfind("href=\"").unwrap() + 6;
+    let next = first.text[href_at..]
+        .split('"')
+        .next()
+        .unwrap()
+        .replace("&amp;", "&");
+    let second = browser.get(&next).await;
+    assert_eq!(second.status, 200, "{next}");
+    assert_eq!(second.text.matches("<article").count(), 4);
+    assert!(!second.text.contains(r#"rel="next""#));
+    let carol = browser
+        .get("/console/flags?user=carol&status=open&reason=&topic=")
+        .await;
+    assert_eq!(carol.status, 200, "empty filters mean any");
+    assert_eq!(carol.text.matches("<article").count(), 1);
+    assert!(
+        carol.text.contains(r#"name="user" value="carol""#),
+        "the form keeps the filter"
+    );
+    let none = browser
+        .get("/console/flags?topic=writing&reason=ring")
+        .await;
+    assert_eq!(none.text.matches("<article").count(), 0);
 }

@@ -75,7 +75,8 @@ pub async fn page(c: Console, filters: web::Query<Filters>) -> Result<HttpRespon
     c.require(Permission::Read, "read the queue")?;
     let filters = filters.into_inner();
     let q = filters.params().query()?;
-    let limit = usize::try_from(q.limit).unwrap_or(0);
+    // The query asks for one more than a page, to know whether another follows.
+    let limit = usize::try_from(q.limit - 1).unwrap_or(0);
     let mut items = c
         .state
         .run(move |conn| service::queue::page(conn, &q))

@@ -172,12 +172,40 @@ async fn a_moderator_reviews_with_the_keyboard_and_the_mouse() {
         .json;
     assert_eq!(f["reviewed_by"], "mia");
 
-    // Mouse: the dismiss button of the begging note's flag, with a note typed in first.
+    // Keyboard again: j j k lands on the first row, n opens its note, Escape leaves it, d
+    // dismisses that flag with the note.
+    let c = d.client();
+    let second = open_flags(&app).await[0]["id"].as_i64().unwrap();
+    for key in ['j', 'j', 'k', 'n'] {
+        press(&c, key).await;
+    }
+    let active: Value = c
+        .execute(
+            "return document.activeElement.name + ':' + document.activeElement.id;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(active, json!(format!("note:note-{second}")));
+    for ch in "keyboard".chars() {
+        press(&c, ch).await;
+    }
+    press(&c, '\u{E00C}').await; // Escape
+    press(&c, 'd').await;
+    wait_until(|| async { flag_status(&app, second).await == "dismissed" }).await;
+    d.shot("queue-after-keyboard-dismiss").await;
+    let f = app
+        .get(&format!("/v1/flags/{second}"), &app.admin)
+        .await
+        .json;
+    assert_eq!(f["review_note"], "keyboard", "{f}");
+
+    // Mouse: the dismiss button of a ring flag, with a note typed in first.
     let c = d.client();
     let note_flag = open_flags(&app)
         .await
         .into_iter()
-        .find(|f| f["reason"] == "begging_note")
+        .find(|f| f["reason"] == "ring")
         .unwrap()["id"]
         .as_i64()
         .unwrap();
@@ -188,7 +216,7 @@ async fn a_moderator_reviews_with_the_keyboard_and_the_mouse() {
     row.find(Locator::Css("form.review:not(.bulk) input[name=note]"))
         .await
         .unwrap()
-        .send_keys("a friendly thank-you, not a trade")
+        .send_keys("colleagues for years, not a ring")
         .await
         .unwrap();
     row.find(Locator::Css("form.review:not(.bulk) button[value=dismiss]"))
@@ -203,7 +231,7 @@ async fn a_moderator_reviews_with_the_keyboard_and_the_mouse() {
         .get(&format!("/v1/flags/{note_flag}"), &app.admin)
         .await
         .json;
-    assert_eq!(f["review_note"], "a friendly thank-you, not a trade");
+    assert_eq!(f["review_note"], "colleagues for years, not a ring");
 
     // The history names who decided.
     let c = d.client();

@@ -94,7 +94,7 @@ impl FlagParams {
 }
 
 /// One page of flags and the cursor of the next, from a query asking one more than the page.
-pub fn page_of(mut items: Vec<Flag>, limit: usize) -> FlagPage {
+fn page_of(mut items: Vec<Flag>, limit: usize) -> FlagPage {
     let next_cursor = (items.len() > limit).then(|| {
         items.truncate(limit);
         items.last().map(encode_cursor)

@@ -25,6 +25,7 @@ both_backends!(
     idle_sessions_expire,
     a_burst_is_drawn_and_decided_together,
     the_queue_pages_and_filters,
+    a_lockstep_group_and_an_asks_flags_are_decided_together,
 );
 
 /// A browser: keeps cookies, does not follow redirects (the tests look at them).
@@ -871,4 +872,93 @@ async fn the_queue_pages_and_filters(b: Backend) {
         .get("/console/flags?topic=writing&reason=ring")
         .await;
     assert_eq!(none.text.matches("<article").count(), 0);
+}
+
+async fn a_lockstep_group_and_an_asks_flags_are_decided_together(b: Backend) {
+    let Some(app) = spawn(b).await else { return };
+    for bot in ["bot1", "bot2", "bot3"] {
+        for target in ["x", "y", "z"] {
+            app.endorse(bot, target, "crypto").await;
+        }
+    }
+    let ask = json!({"requester": "dave", "target": null, "topic": "writing",
+                     "text": "can you please give me a +K on Klout for my blog?"});
+    assert_eq!(
+        app.post("/v1/solicitations", &app.app_key, &ask)
+            .await
+            .status,
+        201
+    );
+    for fan in ["ann", "ben"] {
+        assert_eq!(
+            app.endorse(fan, "dave", "writing").await.json["status"],
+            "flagged"
+        );
+    }
+    let ids_of = |page: &Value| {
+        let mut ids: Vec<i64> = page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["id"].as_i64().unwrap())
+            .collect();
+        ids.sort();
+        ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
+    };
+    let mut browser = Browser::signed_in(&app, &app.admin).await;
+    let lockstep = ids_of(&app.get("/v1/flags?reason=lockstep", &app.admin).await.json);
+    assert_eq!(
+        lockstep.split(',').count(),
+        9,
+        "every endorsement of the group is flagged"
+    );
+    let queue = browser.get("/console/flags?reason=lockstep").await;
+    assert!(
+        queue
+            .text
+            .contains(&format!(r#"name="ids" value="{lockstep}""#)),
+        "{}",
+        queue.text
+    );
+    let graph = &queue.text[queue.text.find("<svg class=\"graph\"").unwrap()..];
+    let graph = &graph[..graph.find("</svg>").unwrap()];
+    assert_eq!(
+        (
+            graph.matches("<circle").count(),
+            graph.matches("<line").count()
+        ),
+        (6, 9),
+        "{graph}"
+    );
+    let solicited = ids_of(&app.get("/v1/flags?reason=solicited", &app.admin).await.json);
+    assert_eq!(solicited.split(',').count(), 2);
+    let queue = browser.get("/console/flags?reason=solicited").await;
+    assert!(
+        queue
+            .text
+            .contains(&format!(r#"name="ids" value="{solicited}""#)),
+        "one ask's flags go together"
+    );
+    let token = csrf_of(&queue.text);
+    for (ids, decision) in [(&lockstep, "uphold"), (&solicited, "dismiss")] {
+        let r = browser
+            .post(
+                "/console/flags/review",
+                &[("csrf", &token), ("ids", ids), ("decision", decision)],
+            )
+            .await;
+        assert_eq!(r.status, 303, "{}", r.text);
+    }
+    assert_eq!(
+        app.get("/v1/flags", &app.admin).await.json["items"],
+        json!([])
+    );
+    assert_eq!(
+        app.get("/v1/flags?status=upheld", &app.admin).await.json["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        9
+    );
+    assert_eq!(app.verify().await["ok"], true);
 }

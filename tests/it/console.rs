@@ -26,6 +26,7 @@ both_backends!(
     a_burst_is_drawn_and_decided_together,
     the_queue_pages_and_filters,
     a_lockstep_group_and_an_asks_flags_are_decided_together,
+    the_leaderboard_pages_by_fifty,
 );
 
 /// A browser: keeps cookies, does not follow redirects (the tests look at them).
@@ -961,4 +962,34 @@ async fn a_lockstep_group_and_an_asks_flags_are_decided_together(b: Backend) {
         9
     );
     assert_eq!(app.verify().await["ok"], true);
+}
+
+async fn the_leaderboard_pages_by_fifty(b: Backend) {
+    let Some(app) = spawn_with(b, crate::reputation::quiet(Default::default())).await else {
+        return;
+    };
+    let edges: Vec<(String, String)> = (0..60)
+        .map(|i| (format!("u{i}"), format!("u{}", (i + 1) % 60)))
+        .collect();
+    for (a, b) in &edges {
+        assert_eq!(app.endorse(a, b, "go").await.status, 201);
+    }
+    crate::reputation::recompute(&app).await;
+    let mut browser = Browser::signed_in(&app, &app.admin).await;
+    let first = browser.get("/console/topics/go").await;
+    let rows = |html: &str| html.matches(r#"<td class="num">"#).count() / 4;
+    assert_eq!(rows(&first.text), 50, "{}", first.text);
+    let at = first.text.find(r#"rel="next""#).expect("a next page");
+    let href_at = first.text[..at].rfind("href=\"").unwrap() + 6;
+    let next = first.text[href_at..].split('"').next().unwrap().to_string();
+    let second = browser.get(&next).await;
+    assert_eq!(second.status, 200);
+    assert_eq!(rows(&second.text), 10);
+    assert!(!second.text.contains(r#"rel="next""#));
+    let csv = browser.get("/console/topics/go/leaderboard.csv").await;
+    assert_eq!(
+        csv.text.lines().count(),
+        61,
+        "the download has every row, not a page"
+    );
 }

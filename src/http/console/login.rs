@@ -64,8 +64,8 @@ fn form_page(
         form.signin method="post" action="/console/login" {
             input type="hidden" name=(CSRF_FIELD) value=(token);
             label for="key" { "API key" }
-            input #key type="password" name="key" autocomplete="current-password" required autofocus;
-            p.hint { "A moderator, analyst or admin key. The key stays on the server: your browser keeps only a session cookie." }
+            input #key type="password" name="key" autocomplete="current-password" required autofocus aria-describedby="key-hint";
+            p.hint #key-hint { "A moderator, analyst or admin key. The key stays on the server: your browser keeps only a session cookie." }
             button type="submit" { "Sign in" }
         }
     };

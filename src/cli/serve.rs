@@ -62,6 +62,9 @@ pub struct ServeArgs {
     /// Seconds a client may take to send a request body before it is answered 408.
     #[arg(long, env = "PLUSK_BODY_TIMEOUT_SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub body_timeout_secs: u64,
+    /// Minutes a console session may sit unused before it ends.
+    #[arg(long, env = "PLUSK_CONSOLE_IDLE_MINS", default_value_t = 720, value_parser = clap::value_parser!(u64).range(1..=525_600))]
+    pub console_idle_mins: u64,
 }
 
 /// A bind address must be `HOST:PORT` that resolves.
@@ -98,6 +101,7 @@ impl ServeArgs {
             cors: self.cors_origins.clone(),
             body_timeout: Duration::from_secs(self.body_timeout_secs),
             topics: self.topics(),
+            console_idle: Duration::from_secs(self.console_idle_mins * 60),
         })
     }
 

@@ -194,12 +194,27 @@ impl Default for LockstepRule {
 pub struct Flag {
     pub id: i64,
     pub endorsement_id: i64,
+    /// Handle of who gave the flagged endorsement.
+    #[schema(example = "alice")]
+    pub endorser: String,
+    /// Handle of who received it.
+    #[schema(example = "bob")]
+    pub endorsee: String,
+    /// The endorsement's topic slug.
+    #[schema(example = "rust")]
+    pub topic: String,
     pub reason: Reason,
     pub score: f64,
     pub status: FlagStatus,
     #[serde(with = "super::time::serde_micros")]
     #[schema(value_type = String, format = DateTime)]
     pub created_at: DateTime<Utc>,
+    /// The name of the key that reviewed it; null while open.
+    pub reviewed_by: Option<String>,
+    /// When it was reviewed; null while open.
+    #[serde(serialize_with = "super::time::serde_micros_opt::serialize", default)]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub reviewed_at: Option<DateTime<Utc>>,
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@ pub mod detect;
 pub mod endorsement;
 pub mod error;
 pub mod flag;
+pub mod flag_group;
 pub mod handle;
 pub mod keys;
 pub mod ledger;

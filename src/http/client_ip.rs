@@ -29,7 +29,7 @@ impl FromStr for TrustedProxies {
 }
 
 impl TrustedProxies {
-    fn trusts(&self, ip: IpAddr) -> bool {
+    pub fn trusts(&self, ip: IpAddr) -> bool {
         self.0.iter().any(|net| net.contains(&ip))
     }
 

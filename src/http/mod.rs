@@ -3,6 +3,7 @@
 pub mod auth;
 pub mod body;
 pub mod client_ip;
+pub mod console;
 pub mod cors;
 pub mod errors;
 pub mod extract;
@@ -63,6 +64,8 @@ pub struct ServerOptions {
     pub body_timeout: Duration,
     /// Who may create topics by using them.
     pub topics: crate::domain::rules::TopicPolicy,
+    /// How long a console session may sit unused before it ends.
+    pub console_idle: Duration,
 }
 
 /// A bound, not yet running server.
@@ -100,6 +103,7 @@ impl Application {
             body_timeout: opts.body_timeout,
             verify: Arc::default(),
             topics: opts.topics,
+            console: Arc::new(console::session::Sessions::new(opts.console_idle)),
         });
         let mut server = HttpServer::new(move || {
             // The last `wrap` runs first: the tracing span (and its request id) is in place

@@ -23,7 +23,7 @@ use super::handlers::{
         ledger::page, ledger::verify,
         directory::user, directory::topics,
         classify::classify,
-        solicitations::report, solicitations::get,
+        solicitations::report, solicitations::get, solicitations::list,
         flags::list, flags::get, flags::review, flags::review_many,
         keys::create, keys::list, keys::get, keys::patch, keys::revoke,
         reputation::of_user, reputation::leaderboard, reputation::explain, reputation::history,

@@ -105,7 +105,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(res("/users/{handle}/reputation/{topic}/history").get(reputation::history))
                 .service(res("/reputation/recompute").post(reputation::recompute))
                 .service(res("/classify").post(classify::classify))
-                .service(res("/solicitations").post(solicitations::report))
+                .service(
+                    res("/solicitations")
+                        .post(solicitations::report)
+                        .get(solicitations::list),
+                )
                 .service(res("/solicitations/{id}").get(solicitations::get))
                 .service(res("/flags").get(flags::list))
                 .service(res("/flags/review").post(flags::review_many))
@@ -120,5 +124,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 )
                 .default_service(web::to(not_found)),
         )
+        .configure(super::console::configure)
         .default_service(web::to(not_found));
 }

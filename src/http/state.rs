@@ -43,6 +43,8 @@ pub struct AppState {
     pub verify: Arc<super::verify_gate::VerifyGate>,
     /// Who may create topics by using them.
     pub topics: crate::domain::rules::TopicPolicy,
+    /// The console's sessions (in this process's memory).
+    pub console: Arc<super::console::session::Sessions>,
 }
 
 impl AppState {

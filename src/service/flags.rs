@@ -9,25 +9,79 @@ use crate::domain::endorsement::Endorsement;
 use crate::domain::flag::{
     self, status_after_review, Decision, Detection, Flag, FlagStatus, Reason,
 };
+use crate::domain::handle::Handle;
 use crate::domain::ledger::FlagReviewed;
 use crate::domain::time::{self, from_db};
+use crate::domain::topic::TopicSlug;
 use crate::storage;
 
-fn to_flag(row: &storage::flags::Row) -> Result<Flag> {
+pub(crate) fn to_flag(named: &storage::flags::Named) -> Result<Flag> {
+    let row = &named.row;
     let bad = |what: &str| Error::Internal(format!("flag {} has an unknown {what}", row.id));
     Ok(Flag {
         id: row.id,
         endorsement_id: row.endorsement_id,
+        endorser: named.endorser.clone(),
+        endorsee: named.endorsee.clone(),
+        topic: named.topic.clone(),
         reason: Reason::parse(&row.reason).ok_or_else(|| bad("reason"))?,
         score: row.score,
         status: FlagStatus::parse(&row.status).ok_or_else(|| bad("status"))?,
         created_at: from_db(row.created_at),
+        reviewed_by: named.reviewed_by.clone(),
+        reviewed_at: row.reviewed_at.map(from_db),
     })
 }
 
+/// Which flags to list, as a client names them.
+#[derive(Debug, Clone, Default)]
+pub struct Query {
+    pub status: Option<FlagStatus>,
+    pub reason: Option<Reason>,
+    pub endorsement_id: Option<i64>,
+    pub topic: Option<TopicSlug>,
+    /// Either side of the endorsement.
+    pub user: Option<Handle>,
+    /// Strictly after this flag in the queue's order.
+    pub after: Option<crate::domain::cursor::ScoreCursor>,
+    pub limit: i64,
+}
+
+/// The storage filter for `q`; `None` when it names a topic or user nobody has used, which
+/// matches nothing.
+pub(crate) fn filter_of(conn: &mut DbConn, q: &Query) -> Result<Option<storage::flags::Filter>> {
+    let topic_id = match &q.topic {
+        Some(t) => match storage::topics::find_id(conn, t.as_str())? {
+            Some(id) => Some(id),
+            None => return Ok(None),
+        },
+        None => None,
+    };
+    let user_id = match &q.user {
+        Some(h) => match storage::users::find_id(conn, h.as_str())? {
+            Some(id) => Some(id),
+            None => return Ok(None),
+        },
+        None => None,
+    };
+    Ok(Some(storage::flags::Filter {
+        status: q.status.map(|s| s.as_str().to_string()),
+        reason: q.reason.map(|r| r.as_str().to_string()),
+        endorsement_id: q.endorsement_id,
+        topic_id,
+        user_id,
+        after: q.after.map(|c| (c.score, c.id)),
+        limit: q.limit,
+        ..Default::default()
+    }))
+}
+
 /// One page of the queue, highest score first, oldest first on ties.
-pub fn list(conn: &mut DbConn, filter: &storage::flags::Filter) -> Result<Vec<Flag>> {
-    storage::flags::list(conn, filter)?
+pub fn list(conn: &mut DbConn, q: &Query) -> Result<Vec<Flag>> {
+    let Some(filter) = filter_of(conn, q)? else {
+        return Ok(Vec::new());
+    };
+    storage::flags::list(conn, &filter)?
         .iter()
         .map(to_flag)
         .collect()
@@ -46,14 +100,15 @@ pub struct FlagDetail {
 }
 
 pub fn get(conn: &mut DbConn, id: i64) -> Result<FlagDetail> {
-    let row =
-        storage::flags::find(conn, id)?.ok_or_else(|| Error::NotFound(format!("flag {id}")))?;
+    let named = storage::flags::find_named(conn, id)?
+        .ok_or_else(|| Error::NotFound(format!("flag {id}")))?;
+    let row = &named.row;
     Ok(FlagDetail {
-        flag: to_flag(&row)?,
+        flag: to_flag(&named)?,
         evidence: serde_json::from_str(&row.evidence)
             .map_err(|e| Error::Internal(format!("flag evidence: {e}")))?,
         endorsement: endorsements::get(conn, row.endorsement_id)?,
-        review_note: row.review_note,
+        review_note: row.review_note.clone(),
     })
 }
 

@@ -260,3 +260,8 @@ pub fn authenticate(conn: &mut DbConn, presented: &str) -> Result<Option<Princip
         rate: info.rate,
     }))
 }
+
+/// Whether the key with this id is still live (console sessions check it on every request).
+pub fn is_live(conn: &mut DbConn, key_id: i32) -> Result<bool> {
+    Ok(storage::keys::is_live(conn, key_id)?)
+}

@@ -15,6 +15,7 @@ pub mod import;
 pub mod keys;
 pub mod ledger;
 pub mod model;
+pub mod queue;
 pub mod reputation;
 pub mod solicitations;
 pub mod topics;

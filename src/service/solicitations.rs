@@ -3,13 +3,16 @@
 use super::tx::Tx;
 use super::{Error, Principal, Result};
 use crate::db::DbConn;
+use crate::domain::cursor::Cursor;
 use crate::domain::flag::Detection;
+use crate::domain::handle::Handle;
 use crate::domain::ledger::SolicitationRecorded;
 use crate::domain::model::Event;
 use crate::domain::rules::{self, BudgetUse, TopicPolicy, BUDGET_WINDOW};
 use crate::domain::solicitation::classify;
 use crate::domain::solicitation::request::{NewSolicitation, Solicitation};
 use crate::domain::time::{self, from_db, to_db};
+use crate::domain::topic::TopicSlug;
 use crate::storage;
 
 /// Classifies and records a report, with its ledger entry. Call with the writer's [`Tx`].
@@ -103,9 +106,19 @@ pub fn get(conn: &mut DbConn, id: i64) -> Result<Solicitation> {
         .topic_id
         .map(|t| storage::topics::slug_of(conn, t))
         .transpose()?;
+    let requester = storage::users::handle_of(conn, row.requester_id)?;
+    to_solicitation(row, requester, target, topic)
+}
+
+fn to_solicitation(
+    row: storage::solicitations::Row,
+    requester: String,
+    target: Option<String>,
+    topic: Option<String>,
+) -> Result<Solicitation> {
     Ok(Solicitation {
         id: row.id,
-        requester: storage::users::handle_of(conn, row.requester_id)?,
+        requester,
         target,
         topic,
         text: row.text,
@@ -117,5 +130,71 @@ pub fn get(conn: &mut DbConn, id: i64) -> Result<Solicitation> {
             .map_err(|e| Error::Internal(format!("stored cues: {e}")))?,
         language: row.language,
         ledger_seq: row.ledger_seq,
+    })
+}
+
+/// Which reports to list, as a client names them.
+#[derive(Debug, Clone, Default)]
+pub struct ListQuery {
+    pub requester: Option<Handle>,
+    pub target: Option<Handle>,
+    pub topic: Option<TopicSlug>,
+    pub cursor: Option<Cursor>,
+    pub limit: i64,
+}
+
+/// One page of reports, newest observed first, and the cursor of the next.
+#[derive(Debug, Clone)]
+pub struct Page {
+    pub items: Vec<Solicitation>,
+    pub next_cursor: Option<String>,
+}
+
+/// Reports matching `q`. A handle or topic nobody has used matches nothing.
+pub fn list(conn: &mut DbConn, q: &ListQuery) -> Result<Page> {
+    let empty = Page {
+        items: Vec::new(),
+        next_cursor: None,
+    };
+    let mut filter = storage::solicitations::Filter {
+        before: q.cursor.map(|c| (to_db(c.created_at), c.id)),
+        limit: q.limit + 1,
+        ..Default::default()
+    };
+    for (handle, slot) in [
+        (&q.requester, &mut filter.requester_id),
+        (&q.target, &mut filter.target_id),
+    ] {
+        if let Some(h) = handle {
+            match storage::users::find_id(conn, h.as_str())? {
+                Some(id) => *slot = Some(id),
+                None => return Ok(empty),
+            }
+        }
+    }
+    if let Some(t) = &q.topic {
+        match storage::topics::find_id(conn, t.as_str())? {
+            Some(id) => filter.topic_id = Some(id),
+            None => return Ok(empty),
+        }
+    }
+    let mut items = storage::solicitations::list(conn, &filter)?
+        .into_iter()
+        .map(|(row, requester, target, topic, _)| to_solicitation(row, requester, target, topic))
+        .collect::<Result<Vec<_>>>()?;
+    let limit = usize::try_from(q.limit).unwrap_or(usize::MAX);
+    let next_cursor = (items.len() > limit).then(|| {
+        items.truncate(limit);
+        items.last().map(|s| {
+            Cursor {
+                created_at: s.observed_at,
+                id: s.id,
+            }
+            .encode()
+        })
+    });
+    Ok(Page {
+        items,
+        next_cursor: next_cursor.flatten(),
     })
 }

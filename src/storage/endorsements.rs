@@ -381,3 +381,19 @@ pub fn topics_of(conn: &mut DbConn, ids: &[i64]) -> QueryResult<Vec<i32>> {
         .distinct()
         .load(conn)
 }
+
+/// When each endorsement `endorsee` received in `[from, to)` was given, revoked ones included
+/// (a burst is what arrived, whatever happened to it since).
+pub fn received_times(
+    conn: &mut DbConn,
+    endorsee: i32,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> QueryResult<Vec<Stamp>> {
+    endorsements::table
+        .filter(endorsements::endorsee_id.eq(endorsee))
+        .filter(endorsements::created_at.ge(db_stamp(from)))
+        .filter(endorsements::created_at.lt(db_stamp(to)))
+        .select(endorsements::created_at)
+        .load(conn)
+}

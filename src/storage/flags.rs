@@ -4,7 +4,8 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
 use super::db_time;
-use crate::db::schema::{api_keys, flags};
+use crate::db::instant::Stamp;
+use crate::db::schema::{api_keys, endorsements, flags, topics, users};
 use crate::db::DbConn;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -76,12 +77,42 @@ pub fn set_reviewed(
 /// Which flags the queue shows.
 #[derive(Debug, Clone, Default)]
 pub struct Filter {
+    pub id: Option<i64>,
     pub status: Option<String>,
     pub reason: Option<String>,
     pub endorsement_id: Option<i64>,
+    pub topic_id: Option<i32>,
+    /// Flags whose endorsement this user gave or received.
+    pub user_id: Option<i32>,
     /// Highest score first, then oldest: strictly after this (score, id).
     pub after: Option<(f64, i64)>,
+    /// Reviewed flags only, the latest review first (the review history), instead of by score.
+    pub reviewed_first: bool,
     pub limit: i64,
+}
+
+type NamedRow = (
+    Row,
+    String,
+    String,
+    String,
+    Option<String>,
+    (Stamp, i32, i32),
+);
+
+/// A flag with the names a reader needs: endorser and endorsee handles, the topic's slug and
+/// the reviewing key's name.
+#[derive(Debug, Clone)]
+pub struct Named {
+    pub row: Row,
+    pub endorser: String,
+    pub endorsee: String,
+    pub topic: String,
+    pub reviewed_by: Option<String>,
+    /// When the flagged endorsement was given.
+    pub endorsed_at: Stamp,
+    pub endorsee_id: i32,
+    pub topic_id: i32,
 }
 
 /// Open flags of one reason, (id, evidence JSON), oldest first.
@@ -94,8 +125,31 @@ pub fn open_with_reason(conn: &mut DbConn, reason: &str) -> QueryResult<Vec<(i64
         .load(conn)
 }
 
-pub fn list(conn: &mut DbConn, f: &Filter) -> QueryResult<Vec<Row>> {
-    let mut q = flags::table.select(Row::as_select()).into_boxed();
+/// Flags matching `f`, highest score first, oldest first on ties, with their names.
+pub fn list(conn: &mut DbConn, f: &Filter) -> QueryResult<Vec<Named>> {
+    let (endorser_u, endorsee_u) = diesel::alias!(users as endorser_u, users as endorsee_u);
+    let mut q = flags::table
+        .inner_join(endorsements::table)
+        .inner_join(endorser_u.on(endorsements::endorser_id.eq(endorser_u.field(users::id))))
+        .inner_join(endorsee_u.on(endorsements::endorsee_id.eq(endorsee_u.field(users::id))))
+        .inner_join(topics::table.on(endorsements::topic_id.eq(topics::id)))
+        .left_join(api_keys::table.on(flags::reviewed_by.eq(api_keys::id.nullable())))
+        .select((
+            Row::as_select(),
+            endorser_u.field(users::handle),
+            endorsee_u.field(users::handle),
+            topics::slug,
+            api_keys::name.nullable(),
+            (
+                endorsements::created_at,
+                endorsements::endorsee_id,
+                endorsements::topic_id,
+            ),
+        ))
+        .into_boxed();
+    if let Some(id) = f.id {
+        q = q.filter(flags::id.eq(id));
+    }
     if let Some(s) = &f.status {
         q = q.filter(flags::status.eq(s.clone()));
     }
@@ -105,6 +159,16 @@ pub fn list(conn: &mut DbConn, f: &Filter) -> QueryResult<Vec<Row>> {
     if let Some(id) = f.endorsement_id {
         q = q.filter(flags::endorsement_id.eq(id));
     }
+    if let Some(id) = f.topic_id {
+        q = q.filter(endorsements::topic_id.eq(id));
+    }
+    if let Some(id) = f.user_id {
+        q = q.filter(
+            endorsements::endorser_id
+                .eq(id)
+                .or(endorsements::endorsee_id.eq(id)),
+        );
+    }
     if let Some((score, id)) = f.after {
         q = q.filter(
             flags::score
@@ -112,9 +176,48 @@ pub fn list(conn: &mut DbConn, f: &Filter) -> QueryResult<Vec<Row>> {
                 .or(flags::score.eq(score).and(flags::id.gt(id))),
         );
     }
-    q.order((flags::score.desc(), flags::id.asc()))
-        .limit(f.limit.min(super::MAX_PAGE))
-        .load(conn)
+    if f.reviewed_first {
+        q = q
+            .filter(flags::reviewed_at.is_not_null())
+            .order((flags::reviewed_at.desc(), flags::id.desc()));
+    } else {
+        q = q.order((flags::score.desc(), flags::id.asc()));
+    }
+    let rows: Vec<NamedRow> = q.limit(f.limit.min(super::MAX_PAGE)).load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(
+                row,
+                endorser,
+                endorsee,
+                topic,
+                reviewed_by,
+                (endorsed_at, endorsee_id, topic_id),
+            )| {
+                Named {
+                    row,
+                    endorser,
+                    endorsee,
+                    topic,
+                    reviewed_by,
+                    endorsed_at,
+                    endorsee_id,
+                    topic_id,
+                }
+            },
+        )
+        .collect())
+}
+
+/// One flag with its names.
+pub fn find_named(conn: &mut DbConn, id: i64) -> QueryResult<Option<Named>> {
+    let f = Filter {
+        id: Some(id),
+        limit: 1,
+        ..Filter::default()
+    };
+    Ok(list(conn, &f)?.pop())
 }
 
 /// Rows with id above `after_id`, by id, at most `limit`, each with its reviewer's key name.

@@ -104,3 +104,13 @@ pub fn set_rate(
 pub fn count(conn: &mut DbConn) -> QueryResult<i64> {
     api_keys::table.count().get_result(conn)
 }
+
+/// Whether the key with this id exists and is not revoked.
+pub fn is_live(conn: &mut DbConn, id: i32) -> QueryResult<bool> {
+    let n: i64 = api_keys::table
+        .filter(api_keys::id.eq(id))
+        .filter(api_keys::revoked_at.is_null())
+        .count()
+        .get_result(conn)?;
+    Ok(n > 0)
+}

@@ -95,3 +95,53 @@ pub fn reported_since(
         .order(ledger::at.asc())
         .load(conn)
 }
+
+/// Which reports a listing shows.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub requester_id: Option<i32>,
+    pub target_id: Option<i32>,
+    pub topic_id: Option<i32>,
+    /// Newest first: strictly before this (observed_at, id).
+    pub before: Option<(NaiveDateTime, i64)>,
+    pub limit: i64,
+}
+
+/// Reports matching `f`, newest observed first (id breaks ties), with their names.
+pub fn list(conn: &mut DbConn, f: &Filter) -> QueryResult<Vec<Named>> {
+    let (requester_u, target_u) = diesel::alias!(users as requester_u, users as target_u);
+    let mut q = solicitations::table
+        .inner_join(requester_u.on(solicitations::requester_id.eq(requester_u.field(users::id))))
+        .left_join(target_u.on(solicitations::target_id.eq(target_u.field(users::id).nullable())))
+        .left_join(topics::table)
+        .left_join(api_keys::table)
+        .select((
+            Row::as_select(),
+            requester_u.field(users::handle),
+            target_u.field(users::handle).nullable(),
+            topics::slug.nullable(),
+            api_keys::name.nullable(),
+        ))
+        .into_boxed();
+    if let Some(id) = f.requester_id {
+        q = q.filter(solicitations::requester_id.eq(id));
+    }
+    if let Some(id) = f.target_id {
+        q = q.filter(solicitations::target_id.eq(id));
+    }
+    if let Some(id) = f.topic_id {
+        q = q.filter(solicitations::topic_id.eq(id));
+    }
+    if let Some((at, id)) = f.before {
+        q = q.filter(
+            solicitations::observed_at
+                .lt(at)
+                .or(solicitations::observed_at
+                    .eq(at)
+                    .and(solicitations::id.lt(id))),
+        );
+    }
+    q.order((solicitations::observed_at.desc(), solicitations::id.desc()))
+        .limit(f.limit.min(super::MAX_PAGE))
+        .load(conn)
+}

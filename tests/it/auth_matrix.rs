@@ -241,6 +241,13 @@ fn routes() -> Vec<(Method, &'static str, Request, Who, u16)> {
         ),
         (
             M::GET,
+            "/v1/solicitations",
+            fixed("/v1/solicitations?requester=bob"),
+            Who::AnyKey,
+            200,
+        ),
+        (
+            M::GET,
             "/v1/solicitations/{id}",
             Box::new(|f, _| (format!("/v1/solicitations/{}", f.solicitation), None)),
             Who::AnyKey,

@@ -157,7 +157,9 @@ fn written_held_out_f1_stays_above_its_floor() {
 
 #[test]
 fn cross_validated_f1_stays_above_its_floor() {
-    let mut examples = parse_corpus(include_str!("../data/written/asks-and-lookalikes-tuning.tsv"));
+    let mut examples = parse_corpus(include_str!(
+        "../data/written/asks-and-lookalikes-tuning.tsv"
+    ));
     examples.extend(parse_corpus(include_str!(
         "../data/written/platforms-and-phrasings-tuning.tsv"
     )));

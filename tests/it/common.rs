@@ -151,6 +151,7 @@ pub struct Options {
     pub cors: plusk::http::CorsOrigins,
     pub body_timeout: Duration,
     pub topics: plusk::domain::rules::TopicPolicy,
+    pub console_idle: Duration,
 }
 
 impl Default for Options {
@@ -165,6 +166,7 @@ impl Default for Options {
             cors: Default::default(),
             body_timeout: plusk::http::body::DEFAULT_BODY_TIMEOUT,
             topics: Default::default(),
+            console_idle: plusk::http::console::session::DEFAULT_IDLE,
         }
     }
 }
@@ -236,6 +238,7 @@ pub fn spawn_instance(db: &TestDb, opts: Options) -> (String, Arc<Limiters>) {
         cors: opts.cors,
         body_timeout: opts.body_timeout,
         topics: opts.topics,
+        console_idle: opts.console_idle,
     };
     let app = Application::build(&server, pool.clone()).expect("bind");
     let base = format!("http://127.0.0.1:{}", app.port());

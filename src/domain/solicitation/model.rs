@@ -13,12 +13,15 @@ use super::normalize::{normalize, tokens};
 /// The labelled sentences the model learns from. The held-out files are never read here.
 const TUNING: &str = include_str!("../../../tests/data/written/asks-and-lookalikes-tuning.tsv");
 /// More tuning sentences, written later with new platforms and phrasings.
-const TUNING_EXTRA: &str = include_str!("../../../tests/data/written/platforms-and-phrasings-tuning.tsv");
+const TUNING_EXTRA: &str =
+    include_str!("../../../tests/data/written/platforms-and-phrasings-tuning.tsv");
 /// A third batch: hints, goals to reach, family, candidates, `+1` that is agreement.
-const TUNING_EXTRA2: &str = include_str!("../../../tests/data/written/hints-goals-and-agreement-tuning.tsv");
+const TUNING_EXTRA2: &str =
+    include_str!("../../../tests/data/written/hints-goals-and-agreement-tuning.tsv");
 /// A fourth batch, measured unseen first (F1 0.874) and then learnt from: contests for one's
 /// school, parish or start-up, reviews and favours that are not endorsements, kudos to others.
-const TUNING_EXTRA3: &str = include_str!("../../../tests/data/written/contests-reviews-and-kudos-tuning.tsv");
+const TUNING_EXTRA3: &str =
+    include_str!("../../../tests/data/written/contests-reviews-and-kudos-tuning.tsv");
 /// Disguised asks and harmless look-alikes written for plusk (the tuning half; the held-out
 /// half, `disguise-heldout.tsv`, is never read here).
 const TUNING_DISGUISE: &str = include_str!("../../../tests/data/disguise/disguise-tuning.tsv");

@@ -1,33 +1,41 @@
 //! `/v1/flags`: the moderation queue.
 
 use actix_web::{web, HttpResponse};
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::paths::IdPath;
+use crate::domain::cursor::ScoreCursor;
 use crate::domain::flag::{Decision, Flag, FlagStatus, Reason};
+use crate::domain::handle::Handle;
 use crate::domain::keys::Permission;
+use crate::domain::topic::TopicSlug;
 use crate::http::auth::Caller;
 use crate::http::errors::{ApiError, Problem};
 use crate::http::extract::{Json, NoParams, Query};
 use crate::http::paging::parse_limit;
 use crate::http::state::AppState;
 use crate::service::flags::{self as svc, FlagDetail};
-use crate::storage::flags::Filter;
 
-#[derive(Debug, Deserialize, IntoParams)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct FlagParams {
-    /// `open` (default), `upheld`, `dismissed` or `all`.
+    /// `open` (the default, with every other filter too: this is the moderation queue),
+    /// `upheld`, `dismissed`, or `all` for every status.
     #[param(pattern = "^(open|upheld|dismissed|all)$")]
     pub status: Option<String>,
     /// Only flags raised for this reason.
     #[param(value_type = Option<Reason>)]
     pub reason: Option<String>,
+    /// Only flags on this endorsement (still open ones only, unless `status` says otherwise).
     pub endorsement_id: Option<i64>,
+    /// Only flags on endorsements in this topic (slug).
+    #[param(pattern = "^[A-Za-z0-9 -]{1,64}$")]
+    pub topic: Option<String>,
+    /// Only flags on endorsements this user gave or received (handle).
+    #[param(pattern = "^[A-Za-z0-9_.-]{1,64}$")]
+    pub user: Option<String>,
     /// Page size, 1–500 (default 50).
     #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
@@ -40,54 +48,63 @@ pub struct FlagPage {
     pub next_cursor: Option<String>,
 }
 
-fn encode_cursor(f: &Flag) -> String {
-    URL_SAFE_NO_PAD.encode(format!("{}:{}", f.score.to_bits(), f.id))
-}
-
-fn decode_cursor(raw: &str) -> Result<(f64, i64), ApiError> {
-    let bad = || ApiError::bad_request("invalid_cursor", "invalid cursor");
-    let text =
-        String::from_utf8(URL_SAFE_NO_PAD.decode(raw).map_err(|_| bad())?).map_err(|_| bad())?;
-    let (bits, id) = text.split_once(':').ok_or_else(bad)?;
-    let score = f64::from_bits(bits.parse().map_err(|_| bad())?);
-    Ok((score, id.parse().map_err(|_| bad())?))
+/// The cursor of the page that ends with `f`.
+pub(crate) fn encode_cursor(f: &Flag) -> String {
+    ScoreCursor {
+        score: f.score,
+        id: f.id,
+    }
+    .encode()
 }
 
 impl FlagParams {
-    fn filter(&self) -> Result<Filter, ApiError> {
+    /// The service query these parameters ask for; `400` with a code naming what is wrong.
+    pub fn query(&self) -> Result<svc::Query, ApiError> {
         let status = match self.status.as_deref() {
-            None => Some(FlagStatus::Open.as_str().to_string()),
+            None => Some(FlagStatus::Open),
             Some("all") => None,
-            Some(s) => Some(
-                FlagStatus::parse(s)
-                    .ok_or_else(|| {
-                        ApiError::bad_request(
-                            "invalid_status",
-                            format!("unknown flag status `{s}`"),
-                        )
-                    })?
-                    .as_str()
-                    .to_string(),
-            ),
+            Some(s) => Some(FlagStatus::parse(s).ok_or_else(|| {
+                ApiError::bad_request("invalid_status", format!("unknown flag status `{s}`"))
+            })?),
         };
         let reason = self
             .reason
             .as_deref()
             .map(|r| {
-                Reason::parse(r)
-                    .map(|r| r.as_str().to_string())
-                    .ok_or_else(|| {
-                        ApiError::bad_request("invalid_reason", format!("unknown reason `{r}`"))
-                    })
+                Reason::parse(r).ok_or_else(|| {
+                    ApiError::bad_request("invalid_reason", format!("unknown reason `{r}`"))
+                })
             })
             .transpose()?;
-        Ok(Filter {
+        Ok(svc::Query {
             status,
             reason,
             endorsement_id: self.endorsement_id,
-            after: self.cursor.as_deref().map(decode_cursor).transpose()?,
+            topic: self.topic.as_deref().map(TopicSlug::parse).transpose()?,
+            user: self
+                .user
+                .as_deref()
+                .map(|h| Handle::parse("user", h))
+                .transpose()?,
+            after: self
+                .cursor
+                .as_deref()
+                .map(ScoreCursor::decode)
+                .transpose()?,
             limit: parse_limit(self.limit, 50, 500)? + 1,
         })
+    }
+}
+
+/// One page of flags and the cursor of the next, from a query asking one more than the page.
+fn page_of(mut items: Vec<Flag>, limit: usize) -> FlagPage {
+    let next_cursor = (items.len() > limit).then(|| {
+        items.truncate(limit);
+        items.last().map(encode_cursor)
+    });
+    FlagPage {
+        items,
+        next_cursor: next_cursor.flatten(),
     }
 }
 
@@ -97,6 +114,7 @@ impl FlagParams {
     params(FlagParams),
     responses(
         (status = 200, body = FlagPage),
+        (status = 400, description = "`invalid_status`, `invalid_reason`, `invalid_topic`, `invalid_handle` (user), `invalid_limit`, `invalid_cursor` or `invalid_query`", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -106,17 +124,10 @@ pub async fn list(
     params: Query<FlagParams>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Permission::Read)?;
-    let filter = params.filter()?;
-    let limit = (filter.limit - 1) as usize;
-    let mut items = state.run(move |conn| svc::list(conn, &filter)).await?;
-    let next_cursor = (items.len() > limit).then(|| {
-        items.truncate(limit);
-        items.last().map(encode_cursor)
-    });
-    Ok(HttpResponse::Ok().json(FlagPage {
-        items,
-        next_cursor: next_cursor.flatten(),
-    }))
+    let query = params.query()?;
+    let limit = (query.limit - 1) as usize;
+    let items = state.run(move |conn| svc::list(conn, &query)).await?;
+    Ok(HttpResponse::Ok().json(page_of(items, limit)))
 }
 
 /// One flag, its endorsement and the evidence.
@@ -142,9 +153,9 @@ pub async fn get(
 /// Longest review note.
 const MAX_NOTE: usize = 2000;
 /// Most flags reviewed in one bulk request.
-const MAX_BULK: usize = 500;
+pub(crate) const MAX_BULK: usize = 500;
 
-fn check_note(note: &Option<String>) -> Result<(), ApiError> {
+pub(crate) fn check_note(note: &Option<String>) -> Result<(), ApiError> {
     if note.as_ref().is_some_and(|n| n.chars().count() > MAX_NOTE) {
         return Err(ApiError::bad_request(
             "invalid_text",

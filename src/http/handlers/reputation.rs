@@ -102,7 +102,7 @@ fn not_a_formula(cell: &str) -> String {
     }
 }
 
-fn csv(board: &Leaderboard) -> Result<HttpResponse, ApiError> {
+pub(crate) fn csv(board: &Leaderboard) -> Result<HttpResponse, ApiError> {
     let internal = |e: &dyn std::fmt::Display| {
         ApiError::from(crate::service::Error::Internal(format!("csv: {e}")))
     };

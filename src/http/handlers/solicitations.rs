@@ -3,16 +3,21 @@
 
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
-use serde::Deserialize;
-use utoipa::ToSchema;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
+use super::endorsements::{DEFAULT_LIMIT, MAX_LIMIT};
 use super::paths::IdPath;
+use crate::domain::cursor::Cursor;
+use crate::domain::handle::Handle;
 use crate::domain::keys::Permission;
 use crate::domain::solicitation::request::{NewSolicitation, Solicitation};
+use crate::domain::topic::TopicSlug;
 use crate::domain::{time, Rejection};
 use crate::http::auth::Caller;
 use crate::http::errors::{ApiError, Problem};
 use crate::http::extract::{Json, NoParams, Query};
+use crate::http::paging::parse_limit;
 use crate::http::state::AppState;
 use crate::service::solicitations as svc;
 
@@ -116,4 +121,74 @@ pub async fn get(
     let id = id.into_inner();
     let s = state.run(move |conn| svc::get(conn, id)).await?;
     Ok(HttpResponse::Ok().json(s))
+}
+
+/// Filters for `GET /v1/solicitations`.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ListParams {
+    /// Only asks by this user (handle).
+    #[param(pattern = "^[A-Za-z0-9_.-]{1,64}$")]
+    pub requester: Option<String>,
+    /// Only asks addressed to this user (handle); broadcasts have no target.
+    #[param(pattern = "^[A-Za-z0-9_.-]{1,64}$")]
+    pub target: Option<String>,
+    /// Only asks about this topic (slug).
+    #[param(pattern = "^[A-Za-z0-9 -]{1,64}$")]
+    pub topic: Option<String>,
+    /// Page size, 1–500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
+    pub limit: Option<i64>,
+    /// `next_cursor` from the previous page.
+    pub cursor: Option<String>,
+}
+
+impl ListParams {
+    /// The service query; `400` with a code naming the bad parameter.
+    pub fn query(&self) -> Result<svc::ListQuery, ApiError> {
+        let handle = |field: &'static str, raw: &Option<String>| {
+            raw.as_deref().map(|h| Handle::parse(field, h)).transpose()
+        };
+        Ok(svc::ListQuery {
+            requester: handle("requester", &self.requester)?,
+            target: handle("target", &self.target)?,
+            topic: self.topic.as_deref().map(TopicSlug::parse).transpose()?,
+            cursor: self.cursor.as_deref().map(Cursor::decode).transpose()?,
+            limit: parse_limit(self.limit, DEFAULT_LIMIT, MAX_LIMIT)?,
+        })
+    }
+}
+
+/// A page of reported solicitations, newest first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SolicitationPage {
+    pub items: Vec<Solicitation>,
+    /// Pass as `cursor` for the next page; null on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// List reported solicitations, newest observed first.
+#[utoipa::path(
+    get, path = "/v1/solicitations", tag = "solicitations", operation_id = "list_solicitations",
+    params(ListParams),
+    responses(
+        (status = 200, body = SolicitationPage),
+        (status = 400, description = "`invalid_handle` (requester, target), `invalid_topic`, `invalid_limit`, `invalid_cursor` or `invalid_query`", body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn list(
+    state: web::Data<AppState>,
+    caller: Caller,
+    params: Query<ListParams>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Permission::Read)?;
+    let q = params.query()?;
+    let page = state.run(move |conn| svc::list(conn, &q)).await?;
+    Ok(HttpResponse::Ok().json(SolicitationPage {
+        items: page.items,
+        next_cursor: page.next_cursor,
+    }))
 }

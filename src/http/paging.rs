@@ -1,6 +1,9 @@
-//! Page sizes, read the same way on every listing.
+//! Page sizes and time filters, read the same way on every listing.
+
+use chrono::{DateTime, Utc};
 
 use super::errors::ApiError;
+use crate::domain::{time, Rejection};
 
 /// The page size a client asked for: `default` when absent, refused outside `1..=max`.
 pub fn parse_limit(raw: Option<i64>, default: i64, max: i64) -> Result<i64, ApiError> {
@@ -12,4 +15,19 @@ pub fn parse_limit(raw: Option<i64>, default: i64, max: i64) -> Result<i64, ApiE
             format!("limit must be between 1 and {max}, got {n}"),
         )),
     }
+}
+
+/// An optional RFC 3339 filter (`since`, `until`), named in the refusal.
+pub fn parse_time(
+    field: &'static str,
+    raw: &Option<String>,
+) -> Result<Option<DateTime<Utc>>, Rejection> {
+    raw.as_deref()
+        .map(|r| {
+            time::parse(r).ok_or_else(|| Rejection::InvalidTime {
+                field,
+                reason: format!("{r:?} is not an RFC 3339 timestamp"),
+            })
+        })
+        .transpose()
 }

@@ -12,13 +12,11 @@ use crate::domain::endorsement::{Endorsement, NewEndorsement, Status};
 use crate::domain::handle::Handle;
 use crate::domain::keys::Permission;
 use crate::domain::ledger::canonical_json;
-use crate::domain::time;
 use crate::domain::topic::TopicSlug;
-use crate::domain::Rejection;
 use crate::http::auth::Caller;
 use crate::http::errors::{ApiError, Problem};
 use crate::http::extract::{Json, NoParams, Query};
-use crate::http::paging::parse_limit;
+use crate::http::paging::{parse_limit, parse_time};
 use crate::http::state::AppState;
 use crate::service::endorsements::{self as svc, CreateOutcome, IdempotencyKey, ListQuery};
 
@@ -202,20 +200,6 @@ pub struct EndorsementPage {
     pub items: Vec<Endorsement>,
     /// Pass as `cursor` for the next page; null on the last page.
     pub next_cursor: Option<String>,
-}
-
-fn parse_time(
-    field: &'static str,
-    raw: &Option<String>,
-) -> Result<Option<chrono::DateTime<chrono::Utc>>, Rejection> {
-    raw.as_deref()
-        .map(|r| {
-            time::parse(r).ok_or_else(|| Rejection::InvalidTime {
-                field,
-                reason: format!("{r:?} is not an RFC 3339 timestamp"),
-            })
-        })
-        .transpose()
 }
 
 impl ListParams {

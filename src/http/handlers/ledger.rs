@@ -8,11 +8,10 @@ use utoipa::{IntoParams, ToSchema};
 use crate::domain::keys::Permission;
 use crate::domain::ledger::{Chain, Entry, KINDS};
 use crate::domain::time;
-use crate::domain::Rejection;
 use crate::http::auth::Caller;
 use crate::http::errors::{ApiError, Problem};
 use crate::http::extract::Query;
-use crate::http::paging::parse_limit;
+use crate::http::paging::{parse_limit, parse_time};
 use crate::http::state::AppState;
 use crate::service::ledger::{self as svc, Filter, Verdict};
 
@@ -79,20 +78,10 @@ impl LedgerParams {
                 ));
             }
         }
-        let at = |field: &'static str, raw: &Option<String>| {
-            raw.as_deref()
-                .map(|r| {
-                    time::parse(r).ok_or_else(|| Rejection::InvalidTime {
-                        field,
-                        reason: format!("{r:?} is not an RFC 3339 timestamp"),
-                    })
-                })
-                .transpose()
-        };
         Ok(Filter {
             kind: self.kind.clone(),
-            since: at("since", &self.since)?,
-            until: at("until", &self.until)?,
+            since: parse_time("since", &self.since)?,
+            until: parse_time("until", &self.until)?,
         })
     }
 }

@@ -16,6 +16,9 @@ both_backends!(
     every_route_refuses_unknown_query_parameters,
     method_not_allowed_names_the_allowed_methods,
     topics_are_paged_and_counted_by_status,
+    the_ledger_filters_by_kind_and_time,
+    the_leaderboard_negotiates_its_format,
+    a_revoked_endorsement_says_when,
 );
 
 async fn topic_slugs_are_trimmed_and_collapsed(b: Backend) {
@@ -267,4 +270,112 @@ async fn topics_are_paged_and_counted_by_status(b: Backend) {
         .assert_problem(400, "invalid_cursor");
     let detail = app.get("/v1/topics/a", &app.admin).await;
     assert_eq!(detail.json["endorsements"]["active"], 1, "{}", detail.text);
+}
+
+async fn the_ledger_filters_by_kind_and_time(b: Backend) {
+    let Some(app) = spawn(b).await else { return };
+    let id = app.endorse("alice", "bob", "rust").await.json["id"]
+        .as_i64()
+        .unwrap();
+    app.delete(&format!("/v1/endorsements/{id}"), &app.app_key)
+        .await;
+    let between = app.get("/v1/ledger?limit=1000", &app.app_key).await;
+    let all = between.json["items"].as_array().unwrap().clone();
+    let revoked = app
+        .get("/v1/ledger?kind=endorsement.revoked", &app.app_key)
+        .await;
+    assert_eq!(revoked.status, 200, "{}", revoked.text);
+    let items = revoked.json["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{}", revoked.text);
+    assert_eq!(items[0]["payload"]["id"], id);
+    // The entry keeps its real prev_hash: the hash of the entry before it in the chain.
+    let seq = items[0]["seq"].as_i64().unwrap();
+    let before = all.iter().find(|e| e["seq"] == seq - 1).unwrap();
+    assert_eq!(items[0]["prev_hash"], before["hash"]);
+    let keys = app.get("/v1/ledger?kind=key.changed", &app.app_key).await;
+    assert_eq!(
+        keys.json["items"].as_array().unwrap().len(),
+        2,
+        "{}",
+        keys.text
+    );
+    let at = all.last().unwrap()["at"].as_str().unwrap().to_string();
+    let since = app
+        .get(
+            &format!("/v1/ledger?since={}", at.replace('+', "%2B")),
+            &app.app_key,
+        )
+        .await;
+    assert_eq!(
+        since.json["items"].as_array().unwrap().len(),
+        1,
+        "{}",
+        since.text
+    );
+    let until = app
+        .get(
+            &format!("/v1/ledger?until={}", at.replace('+', "%2B")),
+            &app.app_key,
+        )
+        .await;
+    assert_eq!(until.json["items"].as_array().unwrap().len(), all.len() - 1);
+    app.get("/v1/ledger?kind=endorsement.deleted", &app.app_key)
+        .await
+        .assert_problem(400, "invalid_kind");
+    app.get("/v1/ledger?since=yesterday", &app.app_key)
+        .await
+        .assert_problem(400, "invalid_timestamp");
+}
+
+async fn the_leaderboard_negotiates_its_format(b: Backend) {
+    let Some(app) = spawn(b).await else { return };
+    app.endorse("alice", "bob", "rust").await;
+    crate::reputation::recompute(&app).await;
+    let path = app.url("/v1/topics/rust/leaderboard");
+    let ask = |accept: &'static str| {
+        let req = app
+            .client
+            .get(path.clone())
+            .bearer_auth(&app.admin)
+            .header("accept", accept);
+        async move { crate::common::read(req.send().await.unwrap()).await }
+    };
+    let json_first = ask("text/csv;q=0.5, application/json").await;
+    assert!(json_first
+        .header("content-type")
+        .unwrap()
+        .starts_with("application/json"));
+    let upper = ask("TEXT/CSV").await;
+    assert!(
+        upper
+            .header("content-type")
+            .unwrap()
+            .starts_with("text/csv"),
+        "{}",
+        upper.text
+    );
+    assert!(upper.text.starts_with("rank,user,score"), "{}", upper.text);
+    ask("text/xml").await.assert_problem(406, "not_acceptable");
+    ask("application/json;q=0, text/csv;q=0")
+        .await
+        .assert_problem(406, "not_acceptable");
+}
+
+async fn a_revoked_endorsement_says_when(b: Backend) {
+    let Some(app) = spawn(b).await else { return };
+    let made = app.endorse("alice", "bob", "rust").await;
+    assert_eq!(made.json["revoked_at"], json!(null));
+    let id = made.json["id"].as_i64().unwrap();
+    let revoked = app
+        .delete(&format!("/v1/endorsements/{id}"), &app.app_key)
+        .await;
+    let at = revoked.json["revoked_at"]
+        .as_str()
+        .expect("revoked_at")
+        .to_string();
+    let got = app
+        .get(&format!("/v1/endorsements/{id}"), &app.app_key)
+        .await;
+    assert_eq!(got.json["revoked_at"], at);
+    assert_eq!(got.json["status"], "revoked");
 }

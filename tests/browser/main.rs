@@ -118,12 +118,34 @@ async fn sign_in(d: &mut Driver, app: &TestApp, key: &str) {
         .send_keys(key)
         .await
         .unwrap();
+    mark(&c).await;
     c.find(Locator::Css("form.signin button"))
         .await
         .unwrap()
         .click()
         .await
         .unwrap();
+    loaded(&c).await;
+}
+
+/// Marks the current document, so [`loaded`] can tell when another has replaced it.
+async fn mark(c: &Client) {
+    c.execute("window.pluskOldPage = true;", vec![])
+        .await
+        .unwrap();
+}
+
+/// Waits until a new document (after a form post or a link) has replaced the marked one and
+/// has loaded: elements found before then may belong to the old page.
+async fn loaded(c: &Client) {
+    let script = "return window.pluskOldPage === undefined && document.readyState === 'complete';";
+    for _ in 0..100 {
+        if matches!(c.execute(script, vec![]).await, Ok(Value::Bool(true))) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("no new page after 10 s");
 }
 
 async fn path_of(c: &Client) -> String {
@@ -162,8 +184,9 @@ async fn a_moderator_reviews_with_the_keyboard_and_the_mouse() {
     );
     d.shot("queue-first-selected").await;
     let c = d.client();
+    mark(&c).await;
     press(&c, 'u').await;
-    c.wait().for_element(Locator::Css("main h1")).await.unwrap();
+    loaded(&c).await;
     wait_until(|| async { flag_status(&app, first).await == "upheld" }).await;
     d.shot("queue-after-uphold").await;
     let f = app
@@ -191,7 +214,9 @@ async fn a_moderator_reviews_with_the_keyboard_and_the_mouse() {
         press(&c, ch).await;
     }
     press(&c, '\u{E00C}').await; // Escape
+    mark(&c).await;
     press(&c, 'd').await;
+    loaded(&c).await;
     wait_until(|| async { flag_status(&app, second).await == "dismissed" }).await;
     d.shot("queue-after-keyboard-dismiss").await;
     let f = app
@@ -219,12 +244,14 @@ async fn a_moderator_reviews_with_the_keyboard_and_the_mouse() {
         .send_keys("colleagues for years, not a ring")
         .await
         .unwrap();
+    mark(&c).await;
     row.find(Locator::Css("form.review:not(.bulk) button[value=dismiss]"))
         .await
         .unwrap()
         .click()
         .await
         .unwrap();
+    loaded(&c).await;
     wait_until(|| async { flag_status(&app, note_flag).await == "dismissed" }).await;
     d.shot("queue-after-dismiss").await;
     let f = app

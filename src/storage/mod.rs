@@ -98,8 +98,9 @@ pub(crate) fn sync_sequence(
     Ok(())
 }
 
-/// Largest number of rows a single page query returns, whatever the caller asks.
-pub const MAX_PAGE: i64 = 1000;
+/// Largest number of rows a single page query returns, whatever the caller asks: the largest
+/// page a route serves (1,000) and the one row more that tells whether another page follows.
+pub const MAX_PAGE: i64 = 1001;
 
 pub(crate) fn db_time(t: DateTime<Utc>) -> chrono::NaiveDateTime {
     crate::domain::time::to_db(t)

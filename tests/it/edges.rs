@@ -19,6 +19,7 @@ both_backends!(
     the_ledger_filters_by_kind_and_time,
     the_leaderboard_negotiates_its_format,
     a_revoked_endorsement_says_when,
+    a_page_of_the_largest_size_still_says_more_follow,
 );
 
 async fn topic_slugs_are_trimmed_and_collapsed(b: Backend) {
@@ -378,4 +379,48 @@ async fn a_revoked_endorsement_says_when(b: Backend) {
         .await;
     assert_eq!(got.json["revoked_at"], at);
     assert_eq!(got.json["status"], "revoked");
+}
+
+/// A listing asked for its largest page (1,000) over more than that still hands out the next
+/// cursor: the one row more a listing reads to know must not be cut by the storage cap.
+async fn a_page_of_the_largest_size_still_says_more_follow(b: Backend) {
+    let Some(app) = spawn(b).await else { return };
+    let lines: Vec<String> = (0..1001)
+        .map(|i| {
+            json!({"endorser": format!("g{i}"), "endorsee": format!("t{i}"), "topic": format!("topic{i}"),
+                   "created_at": "2026-11-01T00:00:00Z"})
+            .to_string()
+        })
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("history.ndjson");
+    std::fs::write(&file, lines.join("\n")).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_plusk"))
+        .args([
+            "import",
+            "--no-budget",
+            "--detection",
+            "off",
+            file.to_str().unwrap(),
+        ])
+        .env("DATABASE_URL", &app.db.url)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let topics = app.get("/v1/topics?limit=1000", &app.app_key).await;
+    assert_eq!(topics.json["items"].as_array().unwrap().len(), 1000);
+    assert!(
+        topics.json["next_cursor"].is_string(),
+        "1,001 topics: a next page"
+    );
+    let ledger = app.get("/v1/ledger?limit=1000", &app.app_key).await;
+    assert_eq!(ledger.json["items"].as_array().unwrap().len(), 1000);
+    assert!(
+        ledger.json["next_after"].is_i64(),
+        "1,003 entries: a next page"
+    );
 }

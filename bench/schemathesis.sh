@@ -98,9 +98,17 @@ free_port() {
 start_server() {
     local backend="$1" url="$2" role
     PROTECTED_KEYS=""
+    # Only `migrate` and `serve` create a database; `keys create` refuses a missing file.
+    DATABASE_URL="$url" "$BIN" migrate >/dev/null
     for role in $ROLES; do
         PROTECTED_KEYS+="st-$role,"
         declare -g "KEY_$role=$(DATABASE_URL="$url" "$BIN" keys create --name "st-$role" --role "$role" | tail -n1)"
+        local made="KEY_$role"
+        # Without a key every request is a 401, and the run would pass while testing nothing.
+        if [[ "${!made}" != plusk_* ]]; then
+            echo "could not create the $role key on $backend" >&2
+            return 1
+        fi
     done
     PORT="$(free_port)"
     DATABASE_URL="$url" PLUSK_DAILY_BUDGET=0 PLUSK_RATE_WRITE_PER_SEC=0 PLUSK_RATE_READ_PER_SEC=0 \

@@ -5,6 +5,7 @@ mod import;
 mod keys;
 mod reputation;
 mod serve;
+mod topics;
 
 use std::process::ExitCode;
 
@@ -59,6 +60,9 @@ pub enum Command {
     /// Work with reputation scores.
     #[command(subcommand)]
     Reputation(reputation::ReputationCommand),
+    /// Find and merge topics (older versions kept slugs requests can no longer name).
+    #[command(subcommand)]
+    Topics(topics::TopicsCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -164,6 +168,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::Import(args) => import::run(&mut open(&cli, &url)?, args),
         Command::EvalClassifier(args) => eval::run(args),
         Command::Reputation(cmd) => reputation::run(&mut open(&cli, &url)?, cmd),
+        Command::Topics(cmd) => topics::run(&mut open(&cli, &url)?, cmd),
     }
 }
 

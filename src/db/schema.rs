@@ -29,6 +29,7 @@ diesel::table! {
         revoked_at -> Nullable<Instant>,
         ledger_seq -> BigInt,
         created_by -> Nullable<Integer>,
+        origin_topic_id -> Nullable<Integer>,
     }
 }
 
@@ -129,6 +130,7 @@ diesel::table! {
         slug -> Text,
         created_at -> Timestamp,
         created_by -> Nullable<Integer>,
+        merged_into -> Nullable<Integer>,
     }
 }
 

@@ -1,7 +1,10 @@
-//! Topic slugs.
+//! Topic slugs, and which endorsement a merge of two topics keeps where both hold one.
 
 use std::fmt;
 
+use chrono::{DateTime, Utc};
+
+use super::endorsement::Status;
 use super::Rejection;
 
 /// Longest slug accepted.
@@ -73,9 +76,51 @@ impl fmt::Display for TopicSlug {
     }
 }
 
+/// An endorsement that is not revoked, as a topic merge weighs it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Live {
+    pub id: i64,
+    pub status: Status,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Of two live endorsements of one pair of users, one in each of two topics being merged, the
+/// one the merged topic keeps (the other is revoked: a pair has one live endorsement per topic).
+/// A voided one is kept: a moderator's upheld flag is final, and keeps the pair blocked.
+/// Otherwise the older is kept, since the endorser vouched first with it.
+pub fn kept_in_merge(a: Live, b: Live) -> Live {
+    match (a.status == Status::Voided, b.status == Status::Voided) {
+        (true, false) => a,
+        (false, true) => b,
+        _ if (b.created_at, b.id) < (a.created_at, a.id) => b,
+        _ => a,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn live(id: i64, status: Status, minute: i64) -> Live {
+        Live {
+            id,
+            status,
+            created_at: DateTime::UNIX_EPOCH + chrono::Duration::minutes(minute),
+        }
+    }
+
+    #[test]
+    fn a_merge_keeps_the_voided_then_the_older() {
+        let old = live(1, Status::Active, 0);
+        let young = live(2, Status::Flagged, 5);
+        assert_eq!(kept_in_merge(old, young), old);
+        assert_eq!(kept_in_merge(young, old), old);
+        let voided = live(3, Status::Voided, 9);
+        assert_eq!(kept_in_merge(old, voided), voided);
+        assert_eq!(kept_in_merge(voided, old), voided);
+        let twin = live(4, Status::Active, 0);
+        assert_eq!(kept_in_merge(twin, old), old, "same time: the lower id");
+    }
 
     #[test]
     fn normalises_case_and_spaces() {

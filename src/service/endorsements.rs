@@ -39,7 +39,7 @@ pub struct Record<'a> {
 /// The rules and detectors read the model; nothing is changed unless the rules pass, so a
 /// refusal leaves the batch as it found it (the writer's batches rely on this).
 pub fn record(tx: &mut Tx<'_>, r: &Record<'_>) -> Result<Endorsement> {
-    let (req, at) = (r.req, r.created_at);
+    let (req, at) = (&in_topic(tx, r.req), r.created_at);
     if req.endorser == req.endorsee {
         return Err(Rejection::SelfEndorsement.into());
     }
@@ -127,6 +127,14 @@ pub fn record(tx: &mut Tx<'_>, r: &Record<'_>) -> Result<Endorsement> {
         revoked_at: None,
         ledger_seq: seq,
     })
+}
+
+/// `req` with its topic as writes see it (a merged topic's slug names the topic it joined).
+fn in_topic(tx: &Tx<'_>, req: &NewEndorsement) -> NewEndorsement {
+    NewEndorsement {
+        topic: tx.topic(&req.topic),
+        ..req.clone()
+    }
 }
 
 /// A client's `Idempotency-Key` and a hash of the request it came with.

@@ -9,7 +9,7 @@ use crate::db::{snapshot_tx, DbConn};
 use crate::domain::flag::Detection;
 use crate::domain::ledger::{
     Created, Entry, Revoked, SeedsSet, SolicitationRecorded, ENDORSEMENT_CREATED,
-    ENDORSEMENT_REVOKED, SEEDS_SET, SOLICITATION_RECORDED,
+    ENDORSEMENT_REVOKED, SEEDS_SET, SOLICITATION_RECORDED, TOPIC_MERGED,
 };
 use crate::domain::model::{micros, Ask, Event, Model};
 use crate::domain::time::{from_db, to_db};
@@ -43,12 +43,26 @@ pub fn ready<'m>(
     slot: &'m mut Option<Model>,
     d: &Detection,
 ) -> Result<&'m mut Model> {
-    let m = match slot {
-        Some(m) => m,
-        None => slot.insert(load_in(conn, d)?),
-    };
-    catch_up(conn, m)?;
-    Ok(m)
+    if let Some(m) = slot.as_mut() {
+        if catch_up(conn, m)? == CaughtUp::Reload {
+            *slot = None;
+        }
+    }
+    match slot {
+        Some(m) => Ok(m),
+        // Loaded in this transaction: nothing is left to catch up with.
+        None => Ok(slot.insert(load_in(conn, d)?)),
+    }
+}
+
+/// What catching up with other writers' entries left the model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CaughtUp {
+    /// In step with the ledger, after applying this many entries.
+    Applied(usize),
+    /// Behind a topic merge, which moves more than a model can follow entry by entry: load it
+    /// again (merges are rare).
+    Reload,
 }
 
 fn load_in(conn: &mut DbConn, d: &Detection) -> Result<Model> {
@@ -63,6 +77,9 @@ fn load_in(conn: &mut DbConn, d: &Detection) -> Result<Model> {
     }
     for (id, slug) in storage::topics::all_ids(conn)? {
         m.topics.register(id, &slug);
+    }
+    for (slug, into) in storage::topics::aliases(conn)? {
+        m.merged_topic(&slug, into);
     }
     // Neighbourhoods are kept from the newest endorsement back, not from the clock: a
     // back-filled history is judged against its own recent past.
@@ -122,11 +139,11 @@ pub fn ask_of(row: &storage::solicitations::Row, reported_by: Option<String>) ->
 
 /// Applies the entries other writers committed since the model's head. Call under the write
 /// lock, before a batch. With one writer this is one indexed read that finds nothing new.
-pub fn catch_up(conn: &mut DbConn, m: &mut Model) -> Result<usize> {
+pub fn catch_up(conn: &mut DbConn, m: &mut Model) -> Result<CaughtUp> {
     let db_head = storage::ledger::head(conn)?;
     let mine = m.head().map(|h| (h.seq, h.hash.clone()));
     if db_head == mine {
-        return Ok(0);
+        return Ok(CaughtUp::Applied(0));
     }
     // Users and topics other writers added have ids above the largest this model knows: one
     // read each registers them all, where a lookup per new handle would cost a round trip each.
@@ -139,6 +156,9 @@ pub fn catch_up(conn: &mut DbConn, m: &mut Model) -> Result<usize> {
             break;
         }
         for entry in &page {
+            if entry.kind == TOPIC_MERGED {
+                return Ok(CaughtUp::Reload);
+            }
             apply_entry(conn, m, entry)?;
             applied += 1;
         }
@@ -149,7 +169,7 @@ pub fn catch_up(conn: &mut DbConn, m: &mut Model) -> Result<usize> {
         ));
     }
     tracing::debug!(entries = applied, "writer state caught up");
-    Ok(applied)
+    Ok(CaughtUp::Applied(applied))
 }
 
 fn register_new(conn: &mut DbConn, m: &mut Model) -> Result<()> {

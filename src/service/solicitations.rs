@@ -35,6 +35,11 @@ pub fn record(
         rules::check_report(&by.name, reports, now)?;
     }
     let observed_at = req.observed_at.unwrap_or(now);
+    // A merged topic's slug names the topic it joined.
+    let req = &NewSolicitation {
+        topic: req.topic.as_ref().map(|t| tx.topic(t)),
+        ..req.clone()
+    };
     if let Some(t) = req.topic.as_ref() {
         if tx.model().topics.id(t.as_str()).is_none() {
             super::topics::check_new(tx, t.as_str(), by, &topics, now)?;

@@ -13,6 +13,7 @@ use super::Result;
 use crate::db::DbConn;
 use crate::domain::ledger::{next_entry, Entry, Payload};
 use crate::domain::model::Model;
+use crate::domain::topic::TopicSlug;
 use crate::storage;
 use crate::storage::idempotency;
 
@@ -92,6 +93,14 @@ impl<'a> Tx<'a> {
             });
         }
         id
+    }
+
+    /// The topic a write naming `slug` goes to: `slug` itself, or the topic it was merged into.
+    pub fn topic(&self, slug: &TopicSlug) -> TopicSlug {
+        self.model
+            .merged_into(slug.as_str())
+            .and_then(|into| TopicSlug::parse(into).ok())
+            .unwrap_or_else(|| slug.clone())
     }
 
     /// The id of a topic, added (first used at `at`, by the key `by`) if new.

@@ -78,6 +78,7 @@ pub fn verify(conn: &mut DbConn) -> Result<Verdict> {
             check_seeds,
             check_users,
             check_topics,
+            check_merges,
             check_keys,
         ] {
             if let Some(v) = check(conn, &mut replay)? {
@@ -346,6 +347,23 @@ fn check_topics(conn: &mut DbConn, replay: &mut Replay) -> Result<Option<Verdict
     Ok(missing(&replay.topics, "topic"))
 }
 
+/// Every merged topic points at the topic the ledger's `topic.merged` entries say.
+fn check_merges(conn: &mut DbConn, replay: &mut Replay) -> Result<Option<Verdict>> {
+    let mut table: std::collections::BTreeMap<String, String> =
+        storage::topic_merge::merges(conn)?.into_iter().collect();
+    for (from, (into, seq)) in &replay.merged {
+        if table.remove(from).as_ref() != Some(into) {
+            let reason = format!("topic {from} is not merged into {into} as the ledger says");
+            return Ok(Some(Verdict::broken(*seq, reason)));
+        }
+    }
+    if let Some((from, into)) = table.iter().next() {
+        let reason = format!("topic {from} points at {into} without a merge in the ledger");
+        return Ok(Some(Verdict::broken(replay.entries().max(1), reason)));
+    }
+    Ok(None)
+}
+
 /// A name the ledger gives that has no row.
 fn missing(left: &std::collections::HashMap<String, FirstSeen>, what: &str) -> Option<Verdict> {
     let (name, seen) = left.iter().min_by_key(|(_, s)| s.seq)?;
@@ -389,9 +407,12 @@ fn idempotency_problem(
             e.id
         )));
     };
+    // The response named the topic the endorsement was created in, which a merge may have
+    // changed since.
+    let topic = replay.moved_from.get(&e.id).unwrap_or(&expected.topic);
     let same = e.endorser == expected.endorser
         && e.endorsee == expected.endorsee
-        && e.topic == expected.topic
+        && e.topic == *topic
         && e.note == expected.note
         && micros(e.created_at) == micros(expected.created_at)
         && e.ledger_seq == expected.ledger_seq

@@ -327,12 +327,13 @@ pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<Option<View>> {
     Ok(select(conn, &f)?.pop())
 }
 
-/// id, endorser, endorsee, topic, note, created_at, key name.
+/// id, endorser, endorsee, topic, topic before a merge, note, created_at, key name.
 type CreatedRow = (
     i64,
     String,
     String,
     String,
+    Option<String>,
     Option<String>,
     Stamp,
     Option<String>,
@@ -342,10 +343,13 @@ type CreatedRow = (
 /// rebuilt from their rows: the ledger does not store them (`domain::ledger::stores_payload`).
 pub fn created_between(conn: &mut DbConn, from: i64, to: i64) -> QueryResult<Vec<Created>> {
     let (endorser_u, endorsee_u) = diesel::alias!(users as endorser_u, users as endorsee_u);
+    let origin = diesel::alias!(topics as origin);
     let rows: Vec<CreatedRow> = endorsements::table
         .inner_join(endorser_u.on(endorsements::endorser_id.eq(endorser_u.field(users::id))))
         .inner_join(endorsee_u.on(endorsements::endorsee_id.eq(endorsee_u.field(users::id))))
         .inner_join(topics::table)
+        // A merge moved it: its entry names the topic it was created in.
+        .left_join(origin.on(endorsements::origin_topic_id.eq(origin.field(topics::id).nullable())))
         .left_join(api_keys::table)
         .filter(endorsements::id.between(from, to))
         .order(endorsements::id.asc())
@@ -354,6 +358,7 @@ pub fn created_between(conn: &mut DbConn, from: i64, to: i64) -> QueryResult<Vec
             endorser_u.field(users::handle),
             endorsee_u.field(users::handle),
             topics::slug,
+            origin.field(topics::slug).nullable(),
             endorsements::note,
             endorsements::created_at,
             api_keys::name.nullable(),
@@ -361,15 +366,17 @@ pub fn created_between(conn: &mut DbConn, from: i64, to: i64) -> QueryResult<Vec
         .load(conn)?;
     Ok(rows
         .into_iter()
-        .map(|(id, endorser, endorsee, topic, note, at, by)| Created {
-            id,
-            endorser,
-            endorsee,
-            topic,
-            note,
-            created_at: at.utc(),
-            created_by: by,
-        })
+        .map(
+            |(id, endorser, endorsee, topic, origin, note, at, by)| Created {
+                id,
+                endorser,
+                endorsee,
+                topic: origin.unwrap_or(topic),
+                note,
+                created_at: at.utc(),
+                created_by: by,
+            },
+        )
         .collect())
 }
 

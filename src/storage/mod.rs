@@ -26,6 +26,7 @@ pub mod keys;
 pub mod ledger;
 pub mod reputation;
 pub mod solicitations;
+pub mod topic_merge;
 pub mod topics;
 pub mod users;
 
@@ -109,4 +110,15 @@ pub(crate) fn db_time(t: DateTime<Utc>) -> chrono::NaiveDateTime {
 /// The stored form of a time in an `Instant` column (endorsements and the ledger).
 pub(crate) fn db_stamp(t: DateTime<Utc>) -> crate::db::instant::Stamp {
     crate::db::instant::Stamp::from_utc(t)
+}
+
+/// A stored status, reason or decision as its domain enum; a value this version does not know
+/// is a storage fault, not a client's mistake.
+pub(crate) fn parsed<T>(raw: &str) -> diesel::QueryResult<T>
+where
+    T: std::str::FromStr<Err = crate::domain::Rejection>,
+{
+    raw.parse().map_err(|e: crate::domain::Rejection| {
+        diesel::result::Error::DeserializationError(e.to_string().into())
+    })
 }

@@ -8,12 +8,30 @@ use super::db_time;
 use crate::db::schema::{endorsements, topics};
 use crate::db::DbConn;
 
+/// The id of the topic `slug` names: a merged topic's slug names the topic it was merged into.
 pub fn find_id(conn: &mut DbConn, slug: &str) -> QueryResult<Option<i32>> {
+    Ok(find_exact(conn, slug)?.map(|(id, into)| into.unwrap_or(id)))
+}
+
+/// The id of the topic stored exactly as `slug`, and the topic it was merged into if it was.
+pub fn find_exact(conn: &mut DbConn, slug: &str) -> QueryResult<Option<(i32, Option<i32>)>> {
     topics::table
         .filter(topics::slug.eq(slug))
-        .select(topics::id)
+        .select((topics::id, topics::merged_into))
         .get_result(conn)
         .optional()
+}
+
+/// Every merged topic's slug with the id of the topic it was merged into.
+pub fn aliases(conn: &mut DbConn) -> QueryResult<Vec<(String, i32)>> {
+    let rows: Vec<(String, Option<i32>)> = topics::table
+        .filter(topics::merged_into.is_not_null())
+        .select((topics::slug, topics::merged_into))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(slug, into)| Some((slug, into?)))
+        .collect())
 }
 
 /// The slug of a topic id.
@@ -112,6 +130,7 @@ pub fn page_with_counts(
     limit: i64,
 ) -> QueryResult<Vec<TopicCounts>> {
     let mut q = topics::table
+        .filter(topics::merged_into.is_null())
         .order(topics::slug.asc())
         .select((topics::id, topics::slug, topics::created_at))
         .limit(limit.min(super::MAX_PAGE))
@@ -141,10 +160,13 @@ pub fn page_with_counts(
         .collect())
 }
 
-/// A topic's id, slug and creation time.
+/// A topic's id, slug and creation time; for a merged topic's slug, the topic it went into.
 pub fn find(conn: &mut DbConn, slug: &str) -> QueryResult<Option<(i32, String, NaiveDateTime)>> {
+    let Some(id) = find_id(conn, slug)? else {
+        return Ok(None);
+    };
     topics::table
-        .filter(topics::slug.eq(slug))
+        .find(id)
         .select((topics::id, topics::slug, topics::created_at))
         .get_result(conn)
         .optional()

@@ -20,6 +20,7 @@ mod hygiene;
 mod instances;
 mod ledger;
 mod listings;
+mod merge;
 mod races;
 mod ratelimit;
 mod reputation;

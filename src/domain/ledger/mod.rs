@@ -23,6 +23,7 @@ pub const FLAG_REVIEWED: &str = "flag.reviewed";
 pub const SEEDS_SET: &str = "topic.seeds_set";
 pub const TOPIC_CREATED: &str = "topic.created";
 pub const KEY_CHANGED: &str = "key.changed";
+pub const TOPIC_MERGED: &str = "topic.merged";
 
 /// A ledger payload, which names its own kind: an entry cannot be appended with a payload of
 /// another kind's shape.
@@ -47,10 +48,11 @@ payload_kind!(
     SeedsSet => SEEDS_SET,
     TopicCreated => TOPIC_CREATED,
     KeyChanged => KEY_CHANGED,
+    TopicMerged => TOPIC_MERGED,
 );
 
 /// Every kind of entry, in the order the README documents them.
-pub const KINDS: [&str; 8] = [
+pub const KINDS: [&str; 9] = [
     ENDORSEMENT_CREATED,
     ENDORSEMENT_REVOKED,
     SOLICITATION_RECORDED,
@@ -58,6 +60,7 @@ pub const KINDS: [&str; 8] = [
     FLAG_REVIEWED,
     SEEDS_SET,
     TOPIC_CREATED,
+    TOPIC_MERGED,
     KEY_CHANGED,
 ];
 
@@ -175,6 +178,23 @@ pub struct TopicCreated {
     pub created_at: DateTime<Utc>,
     /// Name of the API key that created it.
     pub by: String,
+}
+
+/// The payload of `topic.merged`: every endorsement, report and seed of `from` moved into `into`
+/// (created if it did not exist), and `from` kept only as another name of `into`. Where a pair
+/// of users had a live endorsement in both topics, the merge revoked one of them
+/// ([`crate::domain::topic::kept_in_merge`]); the entry lists those, and counts what it moved.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TopicMerged {
+    pub from: String,
+    pub into: String,
+    /// Endorsements moved from `from` to `into`, revoked ones included.
+    pub moved: u64,
+    /// Endorsements the merge revoked, by id, ascending.
+    pub revoked: Vec<i64>,
+    /// Name of the API key that merged them; `None` for the command line.
+    pub by: Option<String>,
 }
 
 /// The payload of `key.changed`: an API key created, revoked, given a quota, or (for keys made

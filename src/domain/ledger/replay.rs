@@ -9,11 +9,11 @@ use serde_json::Value;
 
 use super::{
     canonical_json, entry_hash, Created, Entry, FlagRaised, FlagReviewed, KeyChanged, Revoked,
-    SeedsSet, SolicitationRecorded, TopicCreated, ENDORSEMENT_CREATED, ENDORSEMENT_REVOKED,
-    FLAG_RAISED, FLAG_REVIEWED, GENESIS_HASH, KEY_CHANGED, SEEDS_SET, SOLICITATION_RECORDED,
-    TOPIC_CREATED,
+    SeedsSet, SolicitationRecorded, TopicCreated, TopicMerged, ENDORSEMENT_CREATED,
+    ENDORSEMENT_REVOKED, FLAG_RAISED, FLAG_REVIEWED, GENESIS_HASH, KEY_CHANGED, SEEDS_SET,
+    SOLICITATION_RECORDED, TOPIC_CREATED, TOPIC_MERGED,
 };
-use crate::domain::endorsement::EndorsementState;
+use crate::domain::endorsement::{EndorsementState, Status};
 
 /// A problem found while checking the chain.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -127,6 +127,11 @@ pub struct Replay {
     pub topics: HashMap<String, FirstSeen>,
     /// Each API key's last recorded state digest, with the entry that recorded it, by name.
     pub keys: BTreeMap<String, (i64, String)>,
+    /// Each merged topic, with the topic it now points at and the entry that merged it.
+    pub merged: BTreeMap<String, (String, i64)>,
+    /// The topic each moved endorsement's `endorsement.created` names, by id (its projection now
+    /// names the topic it was merged into).
+    pub moved_from: HashMap<i64, String>,
 }
 
 /// Records `name` as first seen now, unless it was seen before.
@@ -218,6 +223,11 @@ impl Replay {
                 first_seen(&mut self.topics, &t.topic, at(t.created_at));
                 Ok(())
             }
+            TOPIC_MERGED => {
+                let m: TopicMerged = payload(e, value)?;
+                first_seen(&mut self.topics, &m.into, at(e.at));
+                self.merge(e, m)
+            }
             // Kinds added by later versions are hashed and chained, and project nothing here.
             _ => Ok(()),
         }
@@ -236,6 +246,60 @@ impl Replay {
             ledger_seq: seq,
         };
         insert_once(&mut self.expected, c.id, state, seq, "endorsement")
+    }
+
+    /// Moves everything of `m.from` into `m.into`, as `plusk topics merge` did to the tables.
+    fn merge(&mut self, e: &Entry, m: TopicMerged) -> Result<(), Break> {
+        let seq = e.seq;
+        let gone = |t: &str| !self.topics.contains_key(t) || self.merged.contains_key(t);
+        if m.from == m.into || gone(&m.from) || gone(&m.into) {
+            return Err(broken(
+                seq,
+                format!("cannot merge {} into {}", m.from, m.into),
+            ));
+        }
+        let mut moved = 0u64;
+        for state in self.expected.values_mut().filter(|s| s.topic == m.from) {
+            self.moved_from
+                .entry(state.id)
+                .or_insert_with(|| m.from.clone());
+            state.topic.clone_from(&m.into);
+            moved += 1;
+        }
+        if moved != m.moved {
+            return Err(broken(
+                seq,
+                format!("moves {moved} endorsements, not {}", m.moved),
+            ));
+        }
+        for id in &m.revoked {
+            let state = self
+                .expected
+                .get_mut(id)
+                .filter(|s| s.topic == m.into && s.status != Status::Revoked.as_str());
+            let state = state.ok_or_else(|| broken(seq, format!("cannot revoke {id} here")))?;
+            state.status = Status::Revoked.as_str().into();
+            state.revoked_at = Some(e.at);
+        }
+        for s in self.solicitations.values_mut() {
+            if s.topic.as_deref() == Some(m.from.as_str()) {
+                s.topic = Some(m.into.clone());
+            }
+        }
+        if let Some((_, from_seeds)) = self.seeds.remove(&m.from) {
+            let (_, into_seeds) = self.seeds.remove(&m.into).unwrap_or_default();
+            let all: std::collections::BTreeSet<String> =
+                from_seeds.into_iter().chain(into_seeds).collect();
+            self.seeds
+                .insert(m.into.clone(), (seq, all.into_iter().collect()));
+        }
+        for (target, _) in self.merged.values_mut() {
+            if *target == m.from {
+                target.clone_from(&m.into);
+            }
+        }
+        self.merged.insert(m.from, (m.into, seq));
+        Ok(())
     }
 
     fn flag_raised(&mut self, e: &Entry, f: FlagRaised) -> Result<(), Break> {

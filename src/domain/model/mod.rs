@@ -82,6 +82,8 @@ pub enum Event {
 pub struct Model {
     pub users: Names,
     pub topics: Names,
+    /// Merged topics' slugs, each with the id of the topic it was merged into.
+    merged: Map<Box<str>, i32>,
     triples: Triples,
     edges: Edges,
     asks: Map<i32, Vec<Ask>>,
@@ -98,6 +100,7 @@ impl Model {
         Model {
             users: Names::default(),
             topics: Names::default(),
+            merged: Map::default(),
             triples: Triples::default(),
             edges: Edges::default(),
             asks: Map::default(),
@@ -118,6 +121,16 @@ impl Model {
 
     pub fn set_head(&mut self, seq: i64, hash: String) {
         self.head = Some(Head { seq, hash });
+    }
+
+    /// Records that the topic `slug` was merged into the topic `into`.
+    pub fn merged_topic(&mut self, slug: &str, into: i32) {
+        self.merged.insert(slug.into(), into);
+    }
+
+    /// The slug of the topic `slug` was merged into, if it was: writes naming it go there.
+    pub fn merged_into(&self, slug: &str) -> Option<&str> {
+        self.topics.name(*self.merged.get(slug)?)
     }
 
     /// Number of triples known (all time) and edges held (recent).

@@ -50,11 +50,12 @@ impl Triples {
         self.loaded.push((triple, latest));
     }
 
-    /// Sorts what was loaded and keeps each triple's latest endorsement.
+    /// Sorts what was loaded and keeps each triple's latest endorsement: its live one if it has
+    /// one (a topic merge can leave a younger revoked endorsement beside an older live one).
     pub fn finish_load(&mut self) {
         self.loaded
-            .sort_unstable_by_key(|(t, l)| (*t, l.at(), l.id));
-        // After the sort a triple's latest is the last of its run.
+            .sort_unstable_by_key(|(t, l)| (*t, l.live(), l.at(), l.id));
+        // After the sort the one kept is the last of its run.
         self.loaded.reverse();
         self.loaded.dedup_by_key(|(t, _)| *t);
         self.loaded.reverse();

@@ -257,6 +257,7 @@ pub fn set_seeds(
     by: &Principal,
 ) -> Result<Seeds> {
     let now = crate::domain::time::now();
+    let topic = &tx.topic(topic);
     let id = topic_id(tx.conn()?, topic)?;
     let mut handles: Vec<String> = seeds.iter().map(ToString::to_string).collect();
     handles.sort();

@@ -13,7 +13,7 @@ use serde_json::Value;
 use super::recompute::{recompute, Report, Scope};
 use crate::db::{DbConn, DbPool};
 use crate::domain::ledger::{
-    ENDORSEMENT_CREATED, ENDORSEMENT_REVOKED, FLAG_RAISED, FLAG_REVIEWED, SEEDS_SET,
+    ENDORSEMENT_CREATED, ENDORSEMENT_REVOKED, FLAG_RAISED, FLAG_REVIEWED, SEEDS_SET, TOPIC_MERGED,
 };
 use crate::domain::reputation::Params;
 use crate::domain::time;
@@ -212,8 +212,9 @@ impl Loop {
                     .and_then(|p| serde_json::from_str(p).ok())
                     .unwrap_or(Value::Null);
                 match e.kind.as_str() {
-                    SEEDS_SET => {
-                        if let Some(slug) = payload["topic"].as_str() {
+                    SEEDS_SET | TOPIC_MERGED => {
+                        let field = if e.kind == SEEDS_SET { "topic" } else { "into" };
+                        if let Some(slug) = payload[field].as_str() {
                             if let Some(id) = self.topic_id(&mut conn, slug)? {
                                 self.dirty.insert(id);
                             }

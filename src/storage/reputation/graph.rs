@@ -92,9 +92,10 @@ pub fn max_user_id(conn: &mut DbConn) -> QueryResult<i32> {
         .unwrap_or(0))
 }
 
-/// Every topic id.
+/// Every topic id, but merged topics' (they hold nothing now).
 pub fn topic_ids(conn: &mut DbConn) -> QueryResult<Vec<i32>> {
     topics::table
+        .filter(topics::merged_into.is_null())
         .select(topics::id)
         .order(topics::id)
         .load(conn)
@@ -146,18 +147,11 @@ pub fn inbound(
                 id,
                 endorser_id,
                 endorser,
-                status: status_of(&status)?,
+                status: crate::storage::parsed(&status)?,
                 created_at,
             })
         })
         .collect()
-}
-
-/// A stored status; one this version does not know is a storage fault.
-fn status_of(raw: &str) -> QueryResult<Status> {
-    raw.parse().map_err(|e: crate::domain::Rejection| {
-        diesel::result::Error::DeserializationError(e.to_string().into())
-    })
 }
 
 /// What the given endorsers gave in `topic` up to `until` (statuses that count): the totals
@@ -183,7 +177,7 @@ pub fn given(
         .map(|(endorser, status, created_at)| {
             Ok(Given {
                 endorser,
-                status: status_of(&status)?,
+                status: crate::storage::parsed(&status)?,
                 created_at,
             })
         })

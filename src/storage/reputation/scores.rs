@@ -184,6 +184,8 @@ pub fn of_user(conn: &mut DbConn, user: i32) -> QueryResult<Vec<(Score, String, 
         .inner_join(reputation_runs::table.inner_join(topics::table))
         .filter(reputation_scores::user_id.eq(user))
         .filter(reputation_runs::is_current.eq(true))
+        // A recompute that raced a merge can leave a run for the merged topic.
+        .filter(topics::merged_into.is_null())
         .order(topics::slug.asc())
         .select((Score::as_select(), topics::slug, Run::as_select()))
         .load(conn)

@@ -138,6 +138,13 @@ pub fn run(cli: &super::Cli, url: &DbUrl, args: &ServeArgs) -> anyhow::Result<Ex
         eprintln!("plusk: it is shown this once; keep it safe (the next line of stdout):");
         println!("{}", new.key);
     }
+    let odd = crate::service::topics::odd(&mut conn)?.len();
+    if odd > 0 {
+        tracing::warn!(
+            topics = odd,
+            "topics stored under slugs requests can no longer name: `plusk topics odd` lists them"
+        );
+    }
     drop(conn);
     actix_web::rt::System::new().block_on(async move {
         let app = Application::build(&opts, pool)?;

@@ -176,6 +176,23 @@ async fn an_odd_topic_is_merged_into_its_normal_form(b: Backend) {
         "{}",
         text(&missing)
     );
+
+    // What the merge left is covered by verify like the rest.
+    app.db.exec("UPDATE topics SET merged_into = NULL");
+    let v = app.verify().await;
+    assert_eq!(v["ok"], false, "an undone merge pointer: {v}");
+    app.db.exec(
+        "UPDATE topics SET merged_into = (SELECT id FROM topics WHERE slug = 'rust-lang') \
+         WHERE slug = '-rust--lang-'",
+    );
+    assert_eq!(app.verify().await["ok"], true);
+    app.db
+        .exec("UPDATE endorsements SET origin_topic_id = NULL");
+    let v = app.verify().await;
+    assert_eq!(
+        v["ok"], false,
+        "a moved endorsement that forgot its topic: {v}"
+    );
 }
 
 async fn writes_naming_a_merged_topic_go_where_it_went(b: Backend) {

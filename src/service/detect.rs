@@ -40,7 +40,7 @@ pub fn raise_on_groups(tx: &mut Tx<'_>, findings: &[Finding], d: &Detection) -> 
 /// Flags an endorsement already recorded (in this batch or before) for a group finding, once
 /// per reason, and holds it if the score says so.
 fn raise_on_existing(tx: &mut Tx<'_>, id: i64, f: &Finding, d: &Detection) -> Result<()> {
-    let reason = f.reason.as_str();
+    let reason = f.reason;
     if storage::flags::of_endorsement(tx.conn()?, id)?
         .iter()
         .any(|flag| flag.reason == reason)
@@ -48,7 +48,7 @@ fn raise_on_existing(tx: &mut Tx<'_>, id: i64, f: &Finding, d: &Detection) -> Re
         return Ok(());
     }
     match storage::endorsements::status_of(tx.conn()?, id)? {
-        Some(status) => raise_on_stored(tx, id, &status, f.clone(), d),
+        Some(status) => raise_on_stored(tx, id, status, f.clone(), d),
         None => Ok(()),
     }
 }
@@ -58,13 +58,10 @@ fn raise_on_existing(tx: &mut Tx<'_>, id: i64, f: &Finding, d: &Detection) -> Re
 fn raise_on_stored(
     tx: &mut Tx<'_>,
     id: i64,
-    status: &str,
+    current: Status,
     f: Finding,
     d: &Detection,
 ) -> Result<()> {
-    let current: Status = status
-        .parse()
-        .map_err(|e: crate::domain::Rejection| Error::Internal(e.to_string()))?;
     let after = raise(tx, id, current, f, d)?;
     if after != current {
         storage::endorsements::set_status(tx.conn()?, id, after)?;
@@ -83,7 +80,7 @@ fn raise(
     let after = status_after_flag(current, f.score, d.hold_threshold);
     let evidence =
         serde_json::to_string(&f.evidence).map_err(|e| Error::Internal(e.to_string()))?;
-    let (seq, payload) = tx.append(now, |seq| FlagRaised {
+    let (seq, _) = tx.append(now, |seq| FlagRaised {
         id: seq,
         endorsement_id,
         reason: f.reason.as_str().to_string(),
@@ -94,10 +91,10 @@ fn raise(
     tx.insert_flag(storage::flags::Row {
         id: seq,
         endorsement_id,
-        reason: payload.reason,
+        reason: f.reason,
         score: f.score,
         evidence,
-        status: FlagStatus::Open.as_str().to_string(),
+        status: FlagStatus::Open,
         created_at: to_db(now),
         reviewed_at: None,
         review_note: None,
@@ -130,9 +127,9 @@ pub fn after_solicitation(
             ask.target_id.is_none_or(|t| t == endorser) && ask.topic_id.is_none_or(|t| t == topic);
         let already = storage::flags::of_endorsement(tx.conn()?, id)?
             .iter()
-            .any(|f| f.reason == Reason::Solicited.as_str());
+            .any(|f| f.reason == Reason::Solicited);
         if aimed && !already {
-            raise_on_stored(tx, id, &status, finding.clone(), d)?;
+            raise_on_stored(tx, id, status, finding.clone(), d)?;
             raised += 1;
         }
     }

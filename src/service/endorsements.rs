@@ -210,7 +210,7 @@ pub fn revoke(tx: &mut Tx<'_>, id: i64, by: &Principal) -> Result<Endorsement> {
             "only the app that created an endorsement, or an admin, can revoke it".into(),
         ));
     }
-    let mut e = view.to_endorsement()?;
+    let mut e = view.to_endorsement();
     rules::check_revoke(e.status)?;
     let triple = storage::endorsements::triple_of(tx.conn()?, id)?.ok_or_else(|| not_found(id))?;
     let now = time::now();
@@ -233,7 +233,7 @@ fn not_found(id: i64) -> Error {
 
 pub fn get(conn: &mut DbConn, id: i64) -> Result<Endorsement> {
     let view = storage::endorsements::find(conn, id)?.ok_or_else(|| not_found(id))?;
-    Ok(view.to_endorsement()?)
+    Ok(view.to_endorsement())
 }
 
 /// A listing request, validated.
@@ -285,10 +285,7 @@ pub fn list(conn: &mut DbConn, q: &ListQuery) -> Result<Page> {
         ..Default::default()
     };
     let views = storage::endorsements::select(conn, &filter)?;
-    let mut items = views
-        .iter()
-        .map(|v| v.to_endorsement())
-        .collect::<diesel::QueryResult<Vec<_>>>()?;
+    let mut items: Vec<Endorsement> = views.iter().map(|v| v.to_endorsement()).collect();
     let next_cursor = if items.len() as i64 > q.limit {
         items.truncate(q.limit as usize);
         items.last().map(|e| {

@@ -15,22 +15,21 @@ use crate::domain::time::{self, from_db};
 use crate::domain::topic::TopicSlug;
 use crate::storage;
 
-pub(crate) fn to_flag(named: &storage::flags::Named) -> Result<Flag> {
+pub(crate) fn to_flag(named: &storage::flags::Named) -> Flag {
     let row = &named.row;
-    let bad = |what: &str| Error::Internal(format!("flag {} has an unknown {what}", row.id));
-    Ok(Flag {
+    Flag {
         id: row.id,
         endorsement_id: row.endorsement_id,
         endorser: named.endorser.clone(),
         endorsee: named.endorsee.clone(),
         topic: named.topic.clone(),
-        reason: Reason::parse(&row.reason).ok_or_else(|| bad("reason"))?,
+        reason: row.reason,
         score: row.score,
-        status: FlagStatus::parse(&row.status).ok_or_else(|| bad("status"))?,
+        status: row.status,
         created_at: from_db(row.created_at),
         reviewed_by: named.reviewed_by.clone(),
         reviewed_at: row.reviewed_at.map(from_db),
-    })
+    }
 }
 
 /// Which flags to list, as a client names them.
@@ -65,8 +64,8 @@ pub(crate) fn filter_of(conn: &mut DbConn, q: &Query) -> Result<Option<storage::
         None => None,
     };
     Ok(Some(storage::flags::Filter {
-        status: q.status.map(|s| s.as_str().to_string()),
-        reason: q.reason.map(|r| r.as_str().to_string()),
+        status: q.status,
+        reason: q.reason,
         endorsement_id: q.endorsement_id,
         topic_id,
         user_id,
@@ -81,10 +80,10 @@ pub fn list(conn: &mut DbConn, q: &Query) -> Result<Vec<Flag>> {
     let Some(filter) = filter_of(conn, q)? else {
         return Ok(Vec::new());
     };
-    storage::flags::list(conn, &filter)?
+    Ok(storage::flags::list(conn, &filter)?
         .iter()
         .map(to_flag)
-        .collect()
+        .collect())
 }
 
 /// A flag with everything a moderator needs to judge it.
@@ -104,7 +103,7 @@ pub fn get(conn: &mut DbConn, id: i64) -> Result<FlagDetail> {
         .ok_or_else(|| Error::NotFound(format!("flag {id}")))?;
     let row = &named.row;
     Ok(FlagDetail {
-        flag: to_flag(&named)?,
+        flag: to_flag(&named),
         evidence: serde_json::from_str(&row.evidence)
             .map_err(|e| Error::Internal(format!("flag evidence: {e}")))?,
         endorsement: endorsements::get(conn, row.endorsement_id)?,
@@ -123,18 +122,16 @@ pub fn review(
 ) -> Result<FlagDetail> {
     let row = storage::flags::find(tx.conn()?, id)?
         .ok_or_else(|| Error::NotFound(format!("flag {id}")))?;
-    if row.status != FlagStatus::Open.as_str() {
+    if row.status != FlagStatus::Open {
         return Err(Error::Conflict {
             code: "already_reviewed",
-            detail: format!("flag {id} was already reviewed ({})", row.status),
+            detail: format!("flag {id} was already reviewed ({})", row.status.as_str()),
         });
     }
     let current = endorsements::get(tx.conn()?, row.endorsement_id)?.status;
     let other_open_holds = storage::flags::of_endorsement(tx.conn()?, row.endorsement_id)?
         .iter()
-        .any(|f| {
-            f.id != id && f.status == FlagStatus::Open.as_str() && f.score >= d.hold_threshold
-        });
+        .any(|f| f.id != id && f.status == FlagStatus::Open && f.score >= d.hold_threshold);
     let after = status_after_review(current, decision, other_open_holds);
     let now = time::now();
     let (decision_name, flag_status) = match decision {
@@ -150,14 +147,7 @@ pub fn review(
         endorsement_status: after.as_str().to_string(),
     });
     let conn = tx.conn()?;
-    storage::flags::set_reviewed(
-        conn,
-        id,
-        flag_status.as_str(),
-        now,
-        note.as_deref(),
-        by.key_id,
-    )?;
+    storage::flags::set_reviewed(conn, id, flag_status, now, note.as_deref(), by.key_id)?;
     if after != current {
         storage::endorsements::set_status(conn, row.endorsement_id, after)?;
     }
@@ -179,7 +169,7 @@ pub fn review_report(
     if storage::solicitations::find(conn, solicitation_id)?.is_none() {
         return Err(Error::NotFound(format!("solicitation {solicitation_id}")));
     }
-    let ids: Vec<i64> = storage::flags::open_with_reason(conn, Reason::Solicited.as_str())?
+    let ids: Vec<i64> = storage::flags::open_with_reason(conn, Reason::Solicited)?
         .into_iter()
         .filter(|(_, evidence)| {
             let evidence = serde_json::from_str(evidence).unwrap_or_default();
@@ -203,12 +193,12 @@ pub fn review_all(
     for id in ids {
         let row = storage::flags::find(tx.conn()?, *id)?
             .ok_or_else(|| Error::NotFound(format!("flag {id}")))?;
-        if row.status != FlagStatus::Open.as_str() {
+        if row.status != FlagStatus::Open {
             return Err(Error::Conflict {
                 code: "already_reviewed",
                 detail: format!(
                     "flag {id} was already reviewed ({}); none was changed",
-                    row.status
+                    row.status.as_str()
                 ),
             });
         }

@@ -51,7 +51,7 @@ pub fn page(conn: &mut DbConn, q: &Query) -> Result<Vec<Item>> {
 }
 
 fn item(conn: &mut DbConn, n: &Named) -> Result<Item> {
-    let flag = to_flag(n)?;
+    let flag = to_flag(n);
     let evidence = evidence_of(n)?;
     let mut out = Item {
         endorsed_at: n.endorsed_at.utc(),
@@ -83,7 +83,7 @@ fn group(conn: &mut DbConn, n: &Named, out: &mut Item) -> Result<()> {
     let candidates = storage::flags::list(
         conn,
         &storage::flags::Filter {
-            reason: Some(n.row.reason.clone()),
+            reason: Some(n.row.reason),
             topic_id: Some(n.topic_id),
             limit: MAX_GROUP,
             ..Default::default()
@@ -101,7 +101,7 @@ fn group(conn: &mut DbConn, n: &Named, out: &mut Item) -> Result<()> {
         if !edges.contains(&edge) {
             edges.push(edge);
         }
-        if c.row.status == FlagStatus::Open.as_str() {
+        if c.row.status == FlagStatus::Open {
             out.group_open.push(c.row.id);
         }
     }
@@ -128,8 +128,8 @@ pub fn history(conn: &mut DbConn, limit: i64) -> Result<Vec<(Flag, Option<String
         limit,
         ..Default::default()
     };
-    storage::flags::list(conn, &filter)?
+    Ok(storage::flags::list(conn, &filter)?
         .iter()
-        .map(|n| Ok((to_flag(n)?, n.row.review_note.clone())))
-        .collect()
+        .map(|n| (to_flag(n), n.row.review_note.clone()))
+        .collect())
 }

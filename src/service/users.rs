@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use super::{Error, Result};
 use crate::db::DbConn;
 use crate::domain::cursor::NameCursor;
+use crate::domain::endorsement::Status;
 use crate::domain::handle::Handle;
 use crate::domain::time::from_db;
 use crate::storage;
@@ -48,14 +49,14 @@ pub struct EndorsementCounts {
 
 impl EndorsementCounts {
     /// From `(status, count)` rows as storage groups them.
-    pub fn from_rows(rows: impl IntoIterator<Item = (String, i64)>) -> EndorsementCounts {
+    pub fn from_rows(rows: impl IntoIterator<Item = (Status, i64)>) -> EndorsementCounts {
         let mut c = EndorsementCounts::default();
         for (status, n) in rows {
-            match status.as_str() {
-                "active" => c.active += n,
-                "flagged" => c.flagged += n,
-                "voided" => c.voided += n,
-                _ => c.revoked += n,
+            match status {
+                Status::Active => c.active += n,
+                Status::Flagged => c.flagged += n,
+                Status::Voided => c.voided += n,
+                Status::Revoked => c.revoked += n,
             }
         }
         c

@@ -140,7 +140,10 @@ fn check_rows(conn: &mut DbConn, replay: &mut Replay) -> Result<Option<Verdict>>
     };
     let mut seen = 0i64;
     loop {
-        let rows = storage::endorsements::select(conn, &filter)?;
+        let rows = match storage::endorsements::select(conn, &filter) {
+            Ok(rows) => rows,
+            Err(e) => return unreadable(e),
+        };
         let Some(last) = rows.last() else { break };
         filter.after_id = Some(last.id());
         for view in &rows {
@@ -168,6 +171,15 @@ fn check_rows(conn: &mut DbConn, replay: &mut Replay) -> Result<Option<Verdict>>
         return Ok(Some(Verdict::broken(replay.entries().max(1), reason)));
     }
     Ok(None)
+}
+
+/// A row holding a value this version does not know (a status no version writes) is a break
+/// at that row's entry, not a fault of verify.
+fn unreadable(e: diesel::result::Error) -> Result<Option<Verdict>> {
+    match storage::Unreadable::of(&e) {
+        Some(u) => Ok(Some(Verdict::broken(u.id.max(1), u.to_string()))),
+        None => Err(e.into()),
+    }
 }
 
 /// Walks the solicitation table by id; `None` when every row is the one its entry recorded.
@@ -228,7 +240,10 @@ fn check_flags(conn: &mut DbConn, replay: &mut Replay) -> Result<Option<Verdict>
     let mut after = 0;
     let mut seen = 0i64;
     loop {
-        let rows = storage::flags::page_named(conn, after, VERIFY_PAGE)?;
+        let rows = match storage::flags::page_named(conn, after, VERIFY_PAGE) {
+            Ok(rows) => rows,
+            Err(e) => return unreadable(e),
+        };
         let Some(last) = rows.last() else { break };
         after = last.0.id;
         for (row, reviewer) in rows {
@@ -260,12 +275,12 @@ fn flag_state(row: storage::flags::Row, reviewed_by: Option<String>) -> FlagStat
     FlagState {
         id: row.id,
         endorsement_id: row.endorsement_id,
-        reason: row.reason,
+        reason: row.reason.as_str().to_string(),
         score: row.score,
         evidence: serde_json::from_str(&row.evidence)
             .unwrap_or(serde_json::Value::String(row.evidence)),
         created_at: from_db(row.created_at),
-        status: row.status,
+        status: row.status.as_str().to_string(),
         review_note: row.review_note,
         reviewed_at: row.reviewed_at.map(from_db),
         reviewed_by,
@@ -424,7 +439,7 @@ fn idempotency_problem(
             e.id
         )));
     }
-    let creator = storage::endorsements::find(conn, e.id)?.and_then(|v| v.created_by);
+    let creator = storage::endorsements::created_by(conn, e.id)?;
     if creator != Some(row.api_key_id) {
         return Ok(Some(format!(
             "{what} was given to a key that did not create endorsement {}",

@@ -31,7 +31,7 @@ pub struct View {
     endorsee: String,
     topic: String,
     note: Option<String>,
-    status: String,
+    status: Status,
     created_at: Stamp,
     revoked_at: Option<Stamp>,
     ledger_seq: i64,
@@ -44,22 +44,19 @@ impl View {
         self.row_id
     }
 
-    /// The client-facing form. A status this version does not know is a storage fault.
-    pub fn to_endorsement(&self) -> QueryResult<Endorsement> {
-        let status: Status = self.status.parse().map_err(|e: crate::domain::Rejection| {
-            diesel::result::Error::DeserializationError(e.to_string().into())
-        })?;
-        Ok(Endorsement {
+    /// The client-facing form.
+    pub fn to_endorsement(&self) -> Endorsement {
+        Endorsement {
             id: self.row_id,
             endorser: self.endorser.clone(),
             endorsee: self.endorsee.clone(),
             topic: self.topic.clone(),
             note: self.note.clone(),
-            status,
+            status: self.status,
             created_at: self.created_at.utc(),
             revoked_at: self.revoked_at.map(Stamp::utc),
             ledger_seq: self.ledger_seq,
-        })
+        }
     }
 
     /// The form `ledger verify` compares with the replayed ledger.
@@ -70,7 +67,7 @@ impl View {
             endorsee: self.endorsee.clone(),
             topic: self.topic.clone(),
             note: self.note.clone(),
-            status: self.status.clone(),
+            status: self.status.as_str().to_string(),
             created_at: self.created_at.utc(),
             revoked_at: self.revoked_at.map(Stamp::utc),
             ledger_seq: self.ledger_seq,
@@ -163,16 +160,33 @@ pub fn triple_of(conn: &mut DbConn, id: i64) -> QueryResult<Option<(i32, i32, i3
         .optional()
 }
 
-/// Sets an endorsement's status (flagged, voided, active again).
+/// The key that created an endorsement (`None` for imports, or no such endorsement).
+pub fn created_by(conn: &mut DbConn, id: i64) -> QueryResult<Option<i32>> {
+    Ok(endorsements::table
+        .find(id)
+        .select(endorsements::created_by)
+        .get_result::<Option<i32>>(conn)
+        .optional()?
+        .flatten())
+}
+
 /// The stored status of an endorsement, if it exists.
-pub fn status_of(conn: &mut DbConn, id: i64) -> QueryResult<Option<String>> {
-    endorsements::table
+pub fn status_of(conn: &mut DbConn, id: i64) -> QueryResult<Option<Status>> {
+    let raw: Option<String> = endorsements::table
         .find(id)
         .select(endorsements::status)
         .get_result(conn)
-        .optional()
+        .optional()?;
+    raw.map(|s| status(id, &s)).transpose()
 }
 
+/// A stored status as its enum; one this version does not know is a storage fault, named.
+fn status(id: i64, raw: &str) -> QueryResult<Status> {
+    raw.parse()
+        .map_err(|e: crate::domain::Rejection| super::Unreadable::error("endorsement", id, e))
+}
+
+/// Sets an endorsement's status (flagged, voided, active again).
 pub fn set_status(conn: &mut DbConn, id: i64, status: Status) -> QueryResult<()> {
     diesel::update(endorsements::table.find(id))
         .set(endorsements::status.eq(status.as_str()))
@@ -187,8 +201,8 @@ pub fn received_between(
     endorsee: i32,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
-) -> QueryResult<Vec<(i64, i32, i32, String)>> {
-    endorsements::table
+) -> QueryResult<Vec<(i64, i32, i32, Status)>> {
+    let rows: Vec<(i64, i32, i32, String)> = endorsements::table
         .filter(endorsements::endorsee_id.eq(endorsee))
         .filter(endorsements::status.ne(Status::Revoked.as_str()))
         .filter(endorsements::created_at.ge(db_stamp(from)))
@@ -199,7 +213,10 @@ pub fn received_between(
             endorsements::topic_id,
             endorsements::status,
         ))
-        .load(conn)
+        .load(conn)?;
+    rows.into_iter()
+        .map(|(id, a, t, s)| Ok((id, a, t, status(id, &s)?)))
+        .collect()
 }
 
 /// Marks an endorsement revoked.
@@ -300,21 +317,22 @@ pub fn select(conn: &mut DbConn, f: &Filter) -> QueryResult<Vec<View>> {
     };
     let rows: Vec<(Row, String, String, String)> =
         q.limit(f.limit.min(super::MAX_PAGE)).load(conn)?;
-    Ok(rows
-        .into_iter()
-        .map(|(r, endorser, endorsee, topic)| View {
-            row_id: r.id,
-            endorser,
-            endorsee,
-            topic,
-            note: r.note,
-            status: r.status,
-            created_at: r.created_at,
-            revoked_at: r.revoked_at,
-            ledger_seq: r.ledger_seq,
-            created_by: r.created_by,
+    rows.into_iter()
+        .map(|(r, endorser, endorsee, topic)| {
+            Ok(View {
+                status: status(r.id, &r.status)?,
+                row_id: r.id,
+                endorser,
+                endorsee,
+                topic,
+                note: r.note,
+                created_at: r.created_at,
+                revoked_at: r.revoked_at,
+                ledger_seq: r.ledger_seq,
+                created_by: r.created_by,
+            })
         })
-        .collect())
+        .collect()
 }
 
 /// One endorsement by id.

@@ -7,33 +7,92 @@ use super::db_time;
 use crate::db::instant::Stamp;
 use crate::db::schema::{api_keys, endorsements, flags, topics, users};
 use crate::db::DbConn;
+use crate::domain::flag::{FlagStatus, Reason};
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = flags)]
+/// A flag row.
+#[derive(Debug, Clone)]
 pub struct Row {
     pub id: i64,
     pub endorsement_id: i64,
-    pub reason: String,
+    pub reason: Reason,
     pub score: f64,
     /// JSON.
     pub evidence: String,
-    pub status: String,
+    pub status: FlagStatus,
     pub created_at: NaiveDateTime,
     pub reviewed_at: Option<NaiveDateTime>,
     pub review_note: Option<String>,
     pub reviewed_by: Option<i32>,
 }
 
+/// A row as the table holds it: reason and status as text.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = flags)]
+struct Stored {
+    id: i64,
+    endorsement_id: i64,
+    reason: String,
+    score: f64,
+    evidence: String,
+    status: String,
+    created_at: NaiveDateTime,
+    reviewed_at: Option<NaiveDateTime>,
+    review_note: Option<String>,
+    reviewed_by: Option<i32>,
+}
+
+impl Stored {
+    fn of(r: &Row) -> Stored {
+        Stored {
+            id: r.id,
+            endorsement_id: r.endorsement_id,
+            reason: r.reason.as_str().to_string(),
+            score: r.score,
+            evidence: r.evidence.clone(),
+            status: r.status.as_str().to_string(),
+            created_at: r.created_at,
+            reviewed_at: r.reviewed_at,
+            review_note: r.review_note.clone(),
+            reviewed_by: r.reviewed_by,
+        }
+    }
+
+    /// A reason or status this version does not know is a storage fault.
+    fn typed(self) -> QueryResult<Row> {
+        let unknown = |what: &str, v: &str| {
+            super::Unreadable::error("flag", self.id, format!("unknown {what} {v:?}"))
+        };
+        Ok(Row {
+            reason: Reason::parse(&self.reason).ok_or_else(|| unknown("reason", &self.reason))?,
+            status: FlagStatus::parse(&self.status)
+                .ok_or_else(|| unknown("status", &self.status))?,
+            id: self.id,
+            endorsement_id: self.endorsement_id,
+            score: self.score,
+            evidence: self.evidence,
+            created_at: self.created_at,
+            reviewed_at: self.reviewed_at,
+            review_note: self.review_note,
+            reviewed_by: self.reviewed_by,
+        })
+    }
+}
+
+fn typed_all(rows: Vec<Stored>) -> QueryResult<Vec<Row>> {
+    rows.into_iter().map(Stored::typed).collect()
+}
+
 pub fn insert_many(conn: &mut DbConn, rows: &[Row]) -> QueryResult<()> {
     for chunk in super::chunks(rows) {
-        super::insert_rows!(conn, flags::table, chunk.to_vec())?;
+        let values: Vec<Stored> = chunk.iter().map(Stored::of).collect();
+        super::insert_rows!(conn, flags::table, values)?;
     }
     Ok(())
 }
 
 pub fn insert(conn: &mut DbConn, row: &Row) -> QueryResult<()> {
     diesel::insert_into(flags::table)
-        .values(row)
+        .values(Stored::of(row))
         .execute(conn)
         .map(drop)
 }
@@ -41,31 +100,35 @@ pub fn insert(conn: &mut DbConn, row: &Row) -> QueryResult<()> {
 pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<Option<Row>> {
     flags::table
         .find(id)
-        .select(Row::as_select())
+        .select(Stored::as_select())
         .get_result(conn)
-        .optional()
+        .optional()?
+        .map(Stored::typed)
+        .transpose()
 }
 
 /// Every flag of an endorsement.
 pub fn of_endorsement(conn: &mut DbConn, endorsement_id: i64) -> QueryResult<Vec<Row>> {
-    flags::table
-        .filter(flags::endorsement_id.eq(endorsement_id))
-        .select(Row::as_select())
-        .load(conn)
+    typed_all(
+        flags::table
+            .filter(flags::endorsement_id.eq(endorsement_id))
+            .select(Stored::as_select())
+            .load(conn)?,
+    )
 }
 
 /// Records a review.
 pub fn set_reviewed(
     conn: &mut DbConn,
     id: i64,
-    status: &str,
+    status: FlagStatus,
     at: DateTime<Utc>,
     note: Option<&str>,
     by: i32,
 ) -> QueryResult<()> {
     diesel::update(flags::table.find(id))
         .set((
-            flags::status.eq(status),
+            flags::status.eq(status.as_str()),
             flags::reviewed_at.eq(Some(db_time(at))),
             flags::review_note.eq(note),
             flags::reviewed_by.eq(Some(by)),
@@ -78,8 +141,8 @@ pub fn set_reviewed(
 #[derive(Debug, Clone, Default)]
 pub struct Filter {
     pub id: Option<i64>,
-    pub status: Option<String>,
-    pub reason: Option<String>,
+    pub status: Option<FlagStatus>,
+    pub reason: Option<Reason>,
     pub endorsement_id: Option<i64>,
     pub topic_id: Option<i32>,
     /// Flags whose endorsement this user gave or received.
@@ -92,7 +155,7 @@ pub struct Filter {
 }
 
 type NamedRow = (
-    Row,
+    Stored,
     String,
     String,
     String,
@@ -116,10 +179,10 @@ pub struct Named {
 }
 
 /// Open flags of one reason, (id, evidence JSON), oldest first.
-pub fn open_with_reason(conn: &mut DbConn, reason: &str) -> QueryResult<Vec<(i64, String)>> {
+pub fn open_with_reason(conn: &mut DbConn, reason: Reason) -> QueryResult<Vec<(i64, String)>> {
     flags::table
-        .filter(flags::status.eq("open"))
-        .filter(flags::reason.eq(reason))
+        .filter(flags::status.eq(FlagStatus::Open.as_str()))
+        .filter(flags::reason.eq(reason.as_str()))
         .order(flags::id.asc())
         .select((flags::id, flags::evidence))
         .load(conn)
@@ -135,7 +198,7 @@ pub fn list(conn: &mut DbConn, f: &Filter) -> QueryResult<Vec<Named>> {
         .inner_join(topics::table.on(endorsements::topic_id.eq(topics::id)))
         .left_join(api_keys::table.on(flags::reviewed_by.eq(api_keys::id.nullable())))
         .select((
-            Row::as_select(),
+            Stored::as_select(),
             endorser_u.field(users::handle),
             endorsee_u.field(users::handle),
             topics::slug,
@@ -150,11 +213,11 @@ pub fn list(conn: &mut DbConn, f: &Filter) -> QueryResult<Vec<Named>> {
     if let Some(id) = f.id {
         q = q.filter(flags::id.eq(id));
     }
-    if let Some(s) = &f.status {
-        q = q.filter(flags::status.eq(s.clone()));
+    if let Some(s) = f.status {
+        q = q.filter(flags::status.eq(s.as_str()));
     }
-    if let Some(r) = &f.reason {
-        q = q.filter(flags::reason.eq(r.clone()));
+    if let Some(r) = f.reason {
+        q = q.filter(flags::reason.eq(r.as_str()));
     }
     if let Some(id) = f.endorsement_id {
         q = q.filter(flags::endorsement_id.eq(id));
@@ -184,8 +247,7 @@ pub fn list(conn: &mut DbConn, f: &Filter) -> QueryResult<Vec<Named>> {
         q = q.order((flags::score.desc(), flags::id.asc()));
     }
     let rows: Vec<NamedRow> = q.limit(f.limit.min(super::MAX_PAGE)).load(conn)?;
-    Ok(rows
-        .into_iter()
+    rows.into_iter()
         .map(
             |(
                 row,
@@ -195,8 +257,8 @@ pub fn list(conn: &mut DbConn, f: &Filter) -> QueryResult<Vec<Named>> {
                 reviewed_by,
                 (endorsed_at, endorsee_id, topic_id),
             )| {
-                Named {
-                    row,
+                Ok(Named {
+                    row: row.typed()?,
                     endorser,
                     endorsee,
                     topic,
@@ -204,10 +266,10 @@ pub fn list(conn: &mut DbConn, f: &Filter) -> QueryResult<Vec<Named>> {
                     endorsed_at,
                     endorsee_id,
                     topic_id,
-                }
+                })
             },
         )
-        .collect())
+        .collect()
 }
 
 /// One flag with its names.
@@ -226,13 +288,16 @@ pub fn page_named(
     after_id: i64,
     limit: i64,
 ) -> QueryResult<Vec<(Row, Option<String>)>> {
-    flags::table
+    let rows: Vec<(Stored, Option<String>)> = flags::table
         .left_join(api_keys::table)
         .filter(flags::id.gt(after_id))
         .order(flags::id.asc())
         .limit(limit)
-        .select((Row::as_select(), api_keys::name.nullable()))
-        .load(conn)
+        .select((Stored::as_select(), api_keys::name.nullable()))
+        .load(conn)?;
+    rows.into_iter()
+        .map(|(row, by)| Ok((row.typed()?, by)))
+        .collect()
 }
 
 pub fn count_all(conn: &mut DbConn) -> QueryResult<i64> {

@@ -112,6 +112,39 @@ pub(crate) fn db_stamp(t: DateTime<Utc>) -> crate::db::instant::Stamp {
     crate::db::instant::Stamp::from_utc(t)
 }
 
+/// A row holding a value this version does not know (a status, a reason), which is a storage
+/// fault, not a client's mistake. Carried inside diesel's `DeserializationError`, so that
+/// `ledger verify` can report the row instead of failing.
+#[derive(Debug, thiserror::Error)]
+#[error("{table} {id}: {detail}")]
+pub struct Unreadable {
+    pub table: &'static str,
+    pub id: i64,
+    pub detail: String,
+}
+
+impl Unreadable {
+    pub(crate) fn error(
+        table: &'static str,
+        id: i64,
+        detail: impl ToString,
+    ) -> diesel::result::Error {
+        diesel::result::Error::DeserializationError(Box::new(Unreadable {
+            table,
+            id,
+            detail: detail.to_string(),
+        }))
+    }
+
+    /// The unreadable row behind a read that failed, if that is why it failed.
+    pub fn of(e: &diesel::result::Error) -> Option<&Unreadable> {
+        match e {
+            diesel::result::Error::DeserializationError(inner) => inner.downcast_ref(),
+            _ => None,
+        }
+    }
+}
+
 /// A stored status, reason or decision as its domain enum; a value this version does not know
 /// is a storage fault, not a client's mistake.
 pub(crate) fn parsed<T>(raw: &str) -> diesel::QueryResult<T>

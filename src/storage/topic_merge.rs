@@ -18,6 +18,9 @@ pub struct LiveRow {
     pub created_at: Stamp,
 }
 
+/// id, status, created_at as stored.
+type StoredLive = (i64, String, Stamp);
+
 /// The pairs of users with a live endorsement in both topics: (the one in `from`, the one in
 /// `into`). Reads `from`'s live endorsements and looks each pair up in `into` by
 /// `endorsements_endorsee_topic`.
@@ -27,7 +30,7 @@ pub fn live_in_both(
     into: i32,
 ) -> QueryResult<Vec<(LiveRow, LiveRow)>> {
     let other = diesel::alias!(endorsements as other);
-    let rows: Vec<((i64, String, Stamp), (i64, String, Stamp))> = endorsements::table
+    let rows: Vec<(StoredLive, StoredLive)> = endorsements::table
         .inner_join(
             other.on(other
                 .field(endorsements::endorsee_id)
@@ -56,7 +59,7 @@ pub fn live_in_both(
             ),
         ))
         .load(conn)?;
-    let live = |(id, status, created_at): (i64, String, Stamp)| -> QueryResult<LiveRow> {
+    let live = |(id, status, created_at): StoredLive| -> QueryResult<LiveRow> {
         Ok(LiveRow {
             id,
             status: super::parsed(&status)?,

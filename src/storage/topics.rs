@@ -7,6 +7,7 @@ use diesel::prelude::*;
 use super::db_time;
 use crate::db::schema::{endorsements, topics};
 use crate::db::DbConn;
+use crate::domain::endorsement::Status;
 
 /// The id of the topic `slug` names: a merged topic's slug names the topic it was merged into.
 pub fn find_id(conn: &mut DbConn, slug: &str) -> QueryResult<Option<i32>> {
@@ -120,7 +121,7 @@ pub struct TopicCounts {
     pub slug: String,
     pub created_at: NaiveDateTime,
     /// `(status, count)` for each status the topic has endorsements in.
-    pub by_status: Vec<(String, i64)>,
+    pub by_status: Vec<(Status, i64)>,
 }
 
 /// Up to `limit` topics by slug after `after`, each with its endorsements counted by status.
@@ -146,9 +147,12 @@ pub fn page_with_counts(
         .group_by((endorsements::topic_id, endorsements::status))
         .select((endorsements::topic_id, endorsements::status, count_star()))
         .load(conn)?;
-    let mut by_topic: std::collections::HashMap<i32, Vec<(String, i64)>> = Default::default();
+    let mut by_topic: std::collections::HashMap<i32, Vec<(Status, i64)>> = Default::default();
     for (id, status, n) in counts {
-        by_topic.entry(id).or_default().push((status, n));
+        by_topic
+            .entry(id)
+            .or_default()
+            .push((super::parsed(&status)?, n));
     }
     Ok(page
         .into_iter()
@@ -173,10 +177,13 @@ pub fn find(conn: &mut DbConn, slug: &str) -> QueryResult<Option<(i32, String, N
 }
 
 /// A topic's endorsements counted by status.
-pub fn counts_by_status(conn: &mut DbConn, topic: i32) -> QueryResult<Vec<(String, i64)>> {
-    endorsements::table
+pub fn counts_by_status(conn: &mut DbConn, topic: i32) -> QueryResult<Vec<(Status, i64)>> {
+    let rows: Vec<(String, i64)> = endorsements::table
         .filter(endorsements::topic_id.eq(topic))
         .group_by(endorsements::status)
         .select((endorsements::status, count_star()))
-        .load(conn)
+        .load(conn)?;
+    rows.into_iter()
+        .map(|(s, n)| Ok((super::parsed(&s)?, n)))
+        .collect()
 }

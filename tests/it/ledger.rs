@@ -120,6 +120,14 @@ async fn verify_catches_an_un_revoked_endorsement(b: Backend) {
         5,
     )
     .await;
+    // A status no version writes is reported at its row, not as a fault of verify.
+    let Some(app) = seeded(b).await else { return };
+    expect_broken(
+        &app,
+        "UPDATE endorsements SET status = 'gone' WHERE id = 5",
+        5,
+    )
+    .await;
 }
 
 async fn verify_catches_an_edited_ledger_payload(b: Backend) {
@@ -203,6 +211,7 @@ async fn verify_covers_solicitations_and_flags(b: Backend) {
         ("UPDATE solicitations SET begging = false", 3),
         ("UPDATE flags SET status = 'open', reviewed_at = NULL, review_note = NULL, reviewed_by = NULL", 5),
         ("UPDATE flags SET score = 0.01", 5),
+        ("UPDATE flags SET reason = 'bogus'", 5),
         ("UPDATE flags SET evidence = '{}'", 5),
         ("DELETE FROM flags", 5),
         ("DELETE FROM solicitations", 3),

@@ -144,7 +144,7 @@ pub fn explain(conn: &mut DbConn, handle: &Handle, topic: &Topic) -> Result<Expl
     for c in &mut discounted {
         c.flag_reasons = storage::flags::of_endorsement(conn, c.endorsement_id)?
             .into_iter()
-            .map(|f| f.reason)
+            .map(|f| f.reason.as_str().to_string())
             .collect();
     }
     let from_endorsements: f64 = counted

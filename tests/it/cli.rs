@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde_json::json;
 
 use crate::both_backends;
-use crate::common::{spawn_on, Backend, Options, Served, TestDb};
+use crate::common::{plusk, spawn_on, Backend, Options, Served, TestDb};
 
 both_backends!(
     keys_commands,
@@ -17,15 +17,6 @@ both_backends!(
     a_killed_bulk_import_leaves_nothing,
     keys_made_before_the_ledger_recorded_them_are_adopted_once
 );
-
-fn plusk(db: &TestDb, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_plusk"))
-        .args(args)
-        .env("DATABASE_URL", &db.url)
-        .env_remove("RUST_LOG")
-        .output()
-        .expect("run plusk")
-}
 
 fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()

@@ -247,6 +247,16 @@ pub fn spawn_instance(db: &TestDb, opts: Options) -> (String, Arc<Limiters>) {
     (base, limiters)
 }
 
+/// Runs the `plusk` binary on `db` with `args`, and waits for it.
+pub fn plusk(db: &TestDb, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_plusk"))
+        .args(args)
+        .env("DATABASE_URL", &db.url)
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("run plusk")
+}
+
 pub fn create_key(conn: &mut DbConn, name: &str, role: Role) -> String {
     plusk::service::keys::create(conn, name, role)
         .expect("create key")
@@ -369,6 +379,17 @@ impl TestApp {
     pub async fn endorse(&self, endorser: &str, endorsee: &str, topic: &str) -> Resp {
         let body = json!({"endorser": endorser, "endorsee": endorsee, "topic": topic});
         self.post("/v1/endorsements", &self.app_key, &body).await
+    }
+
+    /// POSTs an endorsement with an `Idempotency-Key`, with the app key.
+    pub async fn endorse_once(&self, idempotency_key: &str, body: &Value) -> Resp {
+        let req = self
+            .client
+            .post(self.url("/v1/endorsements"))
+            .bearer_auth(&self.app_key)
+            .header("Idempotency-Key", idempotency_key)
+            .json(body);
+        read(req.send().await.expect("POST /v1/endorsements")).await
     }
 
     /// The full verify (every entry and every table), as an admin asks for it: the tests that

@@ -201,16 +201,8 @@ async fn budget_zero_means_unlimited(b: Backend) {
 async fn idempotent_retry_returns_the_original(b: Backend) {
     let Some(app) = spawn(b).await else { return };
     let body = json!({"endorser": "alice", "endorsee": "bob", "topic": "writing"});
-    let send = || {
-        app.client
-            .post(app.url("/v1/endorsements"))
-            .bearer_auth(&app.app_key)
-            .header("Idempotency-Key", "req-123")
-            .json(&body)
-            .send()
-    };
-    let first = crate::common::read(send().await.unwrap()).await;
-    let second = crate::common::read(send().await.unwrap()).await;
+    let first = app.endorse_once("req-123", &body).await;
+    let second = app.endorse_once("req-123", &body).await;
     assert_eq!(first.status, 201, "{}", first.text);
     assert_eq!(second.status, 201, "{}", second.text);
     assert_eq!(first.json, second.json);
@@ -226,36 +218,15 @@ async fn idempotent_retry_returns_the_original(b: Backend) {
 
 async fn idempotency_key_with_other_body_is_422(b: Backend) {
     let Some(app) = spawn(b).await else { return };
-    let post = |body: serde_json::Value, key: &str| {
-        let req = app
-            .client
-            .post(app.url("/v1/endorsements"))
-            .bearer_auth(&app.app_key)
-            .header("Idempotency-Key", key)
-            .json(&body);
-        async move { crate::common::read(req.send().await.unwrap()).await }
-    };
-    assert_eq!(
-        post(
-            json!({"endorser": "a", "endorsee": "b", "topic": "t"}),
-            "k1"
-        )
+    let first = json!({"endorser": "a", "endorsee": "b", "topic": "t"});
+    assert_eq!(app.endorse_once("k1", &first).await.status, 201);
+    let other = json!({"endorser": "a", "endorsee": "c", "topic": "t"});
+    app.endorse_once("k1", &other)
         .await
-        .status,
-        201
-    );
-    post(
-        json!({"endorser": "a", "endorsee": "c", "topic": "t"}),
-        "k1",
-    )
-    .await
-    .assert_problem(422, "idempotency_mismatch");
-    post(
-        json!({"endorser": "a", "endorsee": "c", "topic": "t"}),
-        &"k".repeat(256),
-    )
-    .await
-    .assert_problem(400, "invalid_idempotency_key");
+        .assert_problem(422, "idempotency_mismatch");
+    app.endorse_once(&"k".repeat(256), &other)
+        .await
+        .assert_problem(400, "invalid_idempotency_key");
     assert_eq!(app.count("endorsements"), 1);
 }
 

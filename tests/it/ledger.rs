@@ -279,16 +279,7 @@ async fn verify_covers_remembered_responses(b: Backend) {
     for sql in tampering {
         let Some(app) = spawn(b).await else { return };
         let body = json!({"endorser": "alice", "endorsee": "bob", "topic": "writing"});
-        let r = app
-            .client
-            .post(app.url("/v1/endorsements"))
-            .bearer_auth(&app.app_key)
-            .header("Idempotency-Key", "req-1")
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 201);
+        assert_eq!(app.endorse_once("req-1", &body).await.status, 201);
         assert_eq!(app.verify().await["ok"], true);
         app.db.exec(sql);
         let v = app.verify().await;

@@ -2,7 +2,7 @@
 //! are found by `plusk topics odd` and folded by `plusk topics merge`, which keeps the ledger
 //! verifiable and a running server's rules in step.
 
-use std::process::{Command, Output};
+use std::process::Output;
 
 use plusk::domain::endorsement::Status;
 use plusk::domain::ledger::Created;
@@ -10,21 +10,12 @@ use plusk::service::{model, tx::Tx};
 use serde_json::{json, Value};
 
 use crate::both_backends;
-use crate::common::{spawn, Backend, TestApp, TestDb};
+use crate::common::{plusk, spawn, Backend, TestApp, TestDb};
 
 both_backends!(
     an_odd_topic_is_merged_into_its_normal_form,
     writes_naming_a_merged_topic_go_where_it_went
 );
-
-fn plusk(db: &TestDb, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_plusk"))
-        .args(args)
-        .env("DATABASE_URL", &db.url)
-        .env_remove("RUST_LOG")
-        .output()
-        .expect("run plusk")
-}
 
 fn text(o: &Output) -> String {
     format!(
@@ -199,16 +190,7 @@ async fn writes_naming_a_merged_topic_go_where_it_went(b: Backend) {
     let Some(app) = spawn(b).await else { return };
     // Remembered with the topic it named then; verify must still accept it after the merge.
     let body = json!({"endorser": "ann", "endorsee": "bob", "topic": "rust-lang"});
-    let r = app
-        .client
-        .post(app.url("/v1/endorsements"))
-        .bearer_auth(&app.app_key)
-        .header("idempotency-key", "first")
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 201);
+    assert_eq!(app.endorse_once("first", &body).await.status, 201);
     assert_eq!(app.endorse("cy", "dee", "rust").await.status, 201);
     let seeds = json!({"seeds": ["bob"]});
     let r = app
@@ -247,16 +229,7 @@ async fn writes_naming_a_merged_topic_go_where_it_went(b: Backend) {
         "seeds are joined"
     );
     // The idempotent retry still answers what it answered first.
-    let r = app
-        .client
-        .post(app.url("/v1/endorsements"))
-        .bearer_auth(&app.app_key)
-        .header("idempotency-key", "first")
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 201);
+    assert_eq!(app.endorse_once("first", &body).await.status, 201);
     assert_eq!(app.verify().await["ok"], true);
 
     // A topic merged before follows the next merge.

@@ -19,5 +19,6 @@ pub mod cli;
 pub mod db;
 pub mod domain;
 pub mod http;
+pub mod metrics;
 pub mod service;
 pub mod storage;

@@ -1,5 +1,6 @@
 //! The `plusk` command line. Every setting is a flag and an environment variable.
 
+mod doctor;
 mod eval;
 mod import;
 mod keys;
@@ -60,6 +61,9 @@ pub enum Command {
     /// Work with reputation scores.
     #[command(subcommand)]
     Reputation(reputation::ReputationCommand),
+    /// Check the database, migrations, the ledger's last entries, keys and disk; exits 1 on a
+    /// problem. Changes nothing.
+    Doctor,
     /// Find and merge topics (older versions kept slugs requests can no longer name).
     #[command(subcommand)]
     Topics(topics::TopicsCommand),
@@ -169,6 +173,10 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::EvalClassifier(args) => eval::run(args),
         Command::Reputation(cmd) => reputation::run(&mut open(&cli, &url)?, cmd),
         Command::Topics(cmd) => topics::run(&mut open(&cli, &url)?, cmd),
+        Command::Doctor => {
+            refuse_missing_file(&url)?;
+            doctor::run(&url)
+        }
     }
 }
 

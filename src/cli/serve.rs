@@ -14,6 +14,10 @@ pub struct ServeArgs {
     /// Address and port to listen on.
     #[arg(long, env = "PLUSK_BIND", default_value = "127.0.0.1:8080")]
     pub bind: String,
+    /// Also serve `GET /metrics` without a key on this address (a private network only; off
+    /// by default, when `/metrics` on the API listener needs an admin key).
+    #[arg(long, env = "PLUSK_METRICS_BIND")]
+    pub metrics_bind: Option<String>,
     #[command(flatten)]
     pub budget: super::BudgetArgs,
     #[command(flatten)]
@@ -67,13 +71,31 @@ pub struct ServeArgs {
     pub console_idle_mins: u64,
 }
 
-/// A bind address must be `HOST:PORT` that resolves.
-fn check_bind(bind: &str) -> anyhow::Result<()> {
+/// Says on stderr that a first admin key was made and is on stdout (never the key itself): in
+/// the log's own format, so a JSON log stream stays JSON.
+fn announce_admin_key(format: super::LogFormat) {
+    match format {
+        super::LogFormat::Json => tracing::warn!(
+            key_name = "admin",
+            "the database had no API keys, so an admin key named `admin` was created; it is \
+             the next line of stdout, shown this once: keep it safe"
+        ),
+        super::LogFormat::Text => {
+            eprintln!(
+                "plusk: the database had no API keys, so an admin key named `admin` was created."
+            );
+            eprintln!("plusk: it is shown this once; keep it safe (the next line of stdout):");
+        }
+    }
+}
+
+/// A bind address must be `HOST:PORT` that resolves; `setting` names where it came from.
+fn check_bind(setting: &str, bind: &str) -> anyhow::Result<()> {
     use std::net::ToSocketAddrs;
     match bind.to_socket_addrs().map(|mut addrs| addrs.next()) {
         Ok(Some(_)) => Ok(()),
-        Ok(None) => anyhow::bail!("--bind / PLUSK_BIND `{bind}` resolves to no address"),
-        Err(e) => anyhow::bail!("--bind / PLUSK_BIND `{bind}` is not HOST:PORT ({e})"),
+        Ok(None) => anyhow::bail!("{setting} `{bind}` resolves to no address"),
+        Err(e) => anyhow::bail!("{setting} `{bind}` is not HOST:PORT ({e})"),
     }
 }
 
@@ -87,9 +109,13 @@ impl ServeArgs {
 
     /// The server's options, every setting checked.
     fn options(&self) -> anyhow::Result<ServerOptions> {
-        check_bind(&self.bind)?;
+        check_bind("--bind / PLUSK_BIND", &self.bind)?;
+        if let Some(m) = &self.metrics_bind {
+            check_bind("--metrics-bind / PLUSK_METRICS_BIND", m)?;
+        }
         Ok(ServerOptions {
             bind: self.bind.clone(),
+            metrics_bind: self.metrics_bind.clone(),
             workers: self.workers,
             handle_signals: true,
             daily_budget: self.budget.limit(),
@@ -132,10 +158,7 @@ pub fn run(cli: &super::Cli, url: &DbUrl, args: &ServeArgs) -> anyhow::Result<Ex
         adopt_keys(&mut conn)?;
     }
     if let Some(new) = crate::service::keys::bootstrap_admin(&mut conn)? {
-        eprintln!(
-            "plusk: the database had no API keys, so an admin key named `admin` was created."
-        );
-        eprintln!("plusk: it is shown this once; keep it safe (the next line of stdout):");
+        announce_admin_key(cli.log_format);
         println!("{}", new.key);
     }
     let odd = crate::service::topics::odd(&mut conn)?.len();
@@ -149,6 +172,12 @@ pub fn run(cli: &super::Cli, url: &DbUrl, args: &ServeArgs) -> anyhow::Result<Ex
     actix_web::rt::System::new().block_on(async move {
         let app = Application::build(&opts, pool)?;
         tracing::info!(bind = %opts.bind, port = app.port(), database = %url, "plusk is listening");
+        if let Some(port) = app.metrics_port() {
+            tracing::info!(
+                metrics_port = port,
+                "metrics are served without a key on this port"
+            );
+        }
         anyhow::Ok(app.run().await?)
     })?;
     tracing::info!("plusk stopped");

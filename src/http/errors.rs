@@ -25,6 +25,10 @@ pub struct Problem {
     pub code: String,
 }
 
+/// The problem code a response carried, kept in its extensions for the access log.
+#[derive(Debug, Clone, Copy)]
+pub struct ProblemCode(pub &'static str);
+
 /// An error response about to be sent.
 #[derive(Debug, Clone)]
 pub struct ApiError {
@@ -81,7 +85,14 @@ impl ResponseError for ApiError {
         if let Some(secs) = self.retry_after {
             res.insert_header((header::RETRY_AFTER, secs.to_string()));
         }
-        res.body(serde_json::to_string(&self.problem()).unwrap_or_default())
+        crate::metrics::get()
+            .refusals
+            .with_label_values(&[self.code])
+            .inc();
+        let mut res = res.body(serde_json::to_string(&self.problem()).unwrap_or_default());
+        // For the access log line.
+        res.extensions_mut().insert(ProblemCode(self.code));
+        res
     }
 }
 

@@ -13,6 +13,7 @@ use actix_web::middleware::Next;
 use actix_web::{web, HttpMessage, HttpResponse};
 use tracing_actix_web::RequestId;
 
+use super::errors::ProblemCode;
 use super::state::AppState;
 
 pub const REQUEST_ID: &str = "x-request-id";
@@ -55,6 +56,21 @@ pub async fn hygiene(
     };
 
     let status = res.status();
+    let route = res
+        .request()
+        .match_pattern()
+        .unwrap_or_else(|| "unmatched".into());
+    crate::metrics::get().request(&route, method.as_str(), status.as_u16(), started.elapsed());
+    let key = res
+        .request()
+        .extensions()
+        .get::<crate::service::Principal>()
+        .map(|p| p.name.clone());
+    let code = res
+        .response()
+        .extensions()
+        .get::<ProblemCode>()
+        .map(|c| c.0);
     let headers = res.headers_mut();
     put(headers, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
     // No page of plusk's is meant to be framed by another site (clickjacking).
@@ -71,7 +87,15 @@ pub async fn hygiene(
     if let Some(origin) = origin {
         cors_headers(headers, &origin, method == Method::OPTIONS);
     }
-    log(status, started);
+    log(
+        &Line {
+            status,
+            route: &route,
+            key: key.as_deref(),
+            code,
+        },
+        started,
+    );
     Ok(res)
 }
 
@@ -113,13 +137,25 @@ fn put(headers: &mut HeaderMap, name: HeaderName, value: &'static str) {
     headers.insert(name, HeaderValue::from_static(value));
 }
 
+/// What the access log says of a request beyond its span.
+struct Line<'a> {
+    status: StatusCode,
+    /// The matched route pattern (`/v1/endorsements/{id}`).
+    route: &'a str,
+    /// The name of the key that made it, never the key.
+    key: Option<&'a str>,
+    /// The problem code of an error response.
+    code: Option<&'static str>,
+}
+
 /// One line per request, inside the request's span, which already names the request id, method,
-/// route and client. Never the headers or the body: they hold keys and users' text.
-fn log(status: StatusCode, started: Instant) {
+/// path and client. Never the headers or the body: they hold keys and users' text.
+fn log(l: &Line<'_>, started: Instant) {
     let ms = started.elapsed().as_secs_f64() * 1000.0;
-    if status.is_server_error() {
-        tracing::warn!(status = status.as_u16(), ms, "request");
+    let (status, route, key, code) = (l.status.as_u16(), l.route, l.key, l.code);
+    if l.status.is_server_error() {
+        tracing::warn!(status, route, key, code, ms, "request");
     } else {
-        tracing::info!(status = status.as_u16(), ms, "request");
+        tracing::info!(status, route, key, code, ms, "request");
     }
 }

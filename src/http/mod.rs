@@ -42,6 +42,8 @@ use crate::service::writer::Writer;
 pub struct ServerOptions {
     /// Address to listen on; port 0 picks a free port (tests).
     pub bind: String,
+    /// Where to serve `/metrics` without a key, if anywhere (a private network).
+    pub metrics_bind: Option<String>,
     /// Worker threads; `None` is one per core.
     pub workers: Option<usize>,
     /// Stop gracefully on SIGINT/SIGTERM (off in tests, which run many servers in one process).
@@ -72,16 +74,23 @@ pub struct ServerOptions {
 pub struct Application {
     port: u16,
     server: Server,
+    /// The metrics listener and its port, when there is one.
+    metrics: Option<(Server, u16)>,
     limiters: Arc<Limiters>,
+}
+
+/// Binds `addr`, naming it when that fails.
+fn listen(addr: &str) -> std::io::Result<TcpListener> {
+    TcpListener::bind(addr)
+        .map_err(|e| std::io::Error::new(e.kind(), format!("cannot listen on {addr}: {e}")))
 }
 
 impl Application {
     /// Binds the listener and builds the server; call [`Application::run`] to serve.
     pub fn build(opts: &ServerOptions, pool: DbPool) -> std::io::Result<Application> {
-        let listener = TcpListener::bind(&opts.bind).map_err(|e| {
-            std::io::Error::new(e.kind(), format!("cannot listen on {}: {e}", opts.bind))
-        })?;
+        let listener = listen(&opts.bind)?;
         let port = listener.local_addr()?.port();
+        let metrics_listener = opts.metrics_bind.as_deref().map(listen).transpose()?;
         let limiters = Arc::new(Limiters::new(opts.rate));
         ratelimit::spawn_sweeper(&limiters, opts.sweep_every);
         let writer = Arc::new(Writer::start_with(pool.clone(), opts.detection)?);
@@ -105,6 +114,23 @@ impl Application {
             topics: opts.topics,
             console: Arc::new(console::session::Sessions::new(opts.console_idle)),
         });
+        let metrics = match metrics_listener {
+            Some(l) => {
+                let port = l.local_addr()?.port();
+                let state = state.clone();
+                let server = HttpServer::new(move || {
+                    App::new()
+                        .app_data(state.clone())
+                        .configure(routes::configure_metrics)
+                })
+                .workers(1)
+                .disable_signals()
+                .listen(l)?
+                .run();
+                Some((server, port))
+            }
+            None => None,
+        };
         let mut server = HttpServer::new(move || {
             // The last `wrap` runs first: the tracing span (and its request id) is in place
             // before `hygiene` reads it and logs inside it.
@@ -124,12 +150,18 @@ impl Application {
         Ok(Application {
             port,
             server: server.run(),
+            metrics,
             limiters,
         })
     }
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The metrics listener's port, when there is one.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics.as_ref().map(|(_, port)| *port)
     }
 
     /// The rate limiters, to observe their size.
@@ -142,8 +174,18 @@ impl Application {
         self.server.handle()
     }
 
-    /// Serves until stopped; in-flight requests finish first.
+    /// Serves until stopped; in-flight requests finish first. The metrics listener stops with
+    /// the API's.
     pub async fn run(self) -> std::io::Result<()> {
-        self.server.await
+        let metrics = self.metrics.map(|(server, _)| {
+            let handle = server.handle();
+            actix_web::rt::spawn(server);
+            handle
+        });
+        let served = self.server.await;
+        if let Some(handle) = metrics {
+            handle.stop(true).await;
+        }
+        served
     }
 }

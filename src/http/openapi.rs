@@ -28,7 +28,7 @@ use super::handlers::{
         keys::create, keys::list, keys::get, keys::patch, keys::revoke,
         reputation::of_user, reputation::leaderboard, reputation::explain, reputation::history,
         reputation::topic, reputation::create_topic, reputation::seeds, reputation::set_seeds, reputation::recompute,
-        health::healthz, health::readyz,
+        health::healthz, health::readyz, super::handlers::metrics::scrape,
     ),
     modifiers(&BearerAuth, &SharedResponses),
     tags(

@@ -10,7 +10,8 @@ use super::auth::admit;
 use super::body::{read_within_deadline, MAX_BODY_BYTES};
 use super::errors::{method_not_allowed, not_found, path_error};
 use super::handlers::{
-    classify, directory, endorsements, flags, health, keys, ledger, reputation, solicitations,
+    classify, directory, endorsements, flags, health, keys, ledger, metrics, reputation,
+    solicitations,
 };
 use super::openapi::ApiDoc;
 
@@ -58,11 +59,21 @@ impl HttpServiceFactory for Res {
     }
 }
 
+/// The metrics listener's one route (`--metrics-bind`): metrics without a key.
+pub fn configure_metrics(cfg: &mut web::ServiceConfig) {
+    cfg.service(res("/metrics").get(metrics::open));
+}
+
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
         .app_data(web::PathConfig::default().error_handler(path_error))
         .service(res("/healthz").get(health::healthz))
         .service(res("/readyz").get(health::readyz))
+        .service(
+            web::scope("/metrics")
+                .wrap(from_fn(admit))
+                .service(res("").get(metrics::scrape)),
+        )
         .service(web::redirect("/docs", "/docs/"))
         .service(
             SwaggerUi::new("/docs/{_:.*}")

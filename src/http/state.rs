@@ -56,7 +56,12 @@ impl AppState {
     {
         let pool = self.pool.clone();
         let outcome = web::block(move || {
-            let mut conn = pool.get()?;
+            let waited = std::time::Instant::now();
+            let conn = pool.get();
+            crate::metrics::get()
+                .pool_wait
+                .observe(waited.elapsed().as_secs_f64());
+            let mut conn = conn?;
             f(&mut conn)
         })
         .await

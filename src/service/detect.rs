@@ -100,6 +100,10 @@ fn raise(
         review_note: None,
         reviewed_by: None,
     });
+    crate::metrics::get()
+        .flags_raised
+        .with_label_values(&[f.reason.as_str()])
+        .inc();
     Ok(after)
 }
 

@@ -151,6 +151,10 @@ pub fn review(
     if after != current {
         storage::endorsements::set_status(conn, row.endorsement_id, after)?;
     }
+    crate::metrics::get()
+        .reviews
+        .with_label_values(&[decision_name])
+        .inc();
     get(conn, id)
 }
 

@@ -48,4 +48,9 @@ pub fn filtered_page(
         .collect())
 }
 
+/// The last entry's seq (0 for an empty ledger).
+pub fn head_seq(conn: &mut DbConn) -> Result<i64> {
+    Ok(storage::ledger::head(conn)?.map_or(0, |(seq, _)| seq))
+}
+
 pub use super::verify::{verify, verify_since, Verdict};

@@ -55,8 +55,20 @@ pub struct Writer {
     queue: SyncSender<Job>,
     /// Set once the first load of the model has been tried (loaded, or found impossible).
     started: Arc<AtomicBool>,
+    /// Cleared when the writer thread ends, however it ends.
+    running: Arc<AtomicBool>,
     /// Held while the writer is wanted; the checkpointer stops when it is gone.
     _alive: Arc<()>,
+}
+
+/// Clears its flag when dropped: the writer thread holds one, so the flag says whether the
+/// thread still runs even if it panicked.
+struct Stopped(Arc<AtomicBool>);
+
+impl Drop for Stopped {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::Release);
+    }
 }
 
 impl Writer {
@@ -77,15 +89,25 @@ impl Writer {
                 .spawn(move || checkpoint_loop(&pool, &alive))?;
         }
         let started = Arc::new(AtomicBool::new(false));
-        let flag = started.clone();
+        let running = Arc::new(AtomicBool::new(true));
+        let (flag, gone) = (started.clone(), Stopped(running.clone()));
         std::thread::Builder::new()
             .name("plusk-writer".into())
-            .spawn(move || run(&pool, &jobs, &detection, &flag))?;
+            .spawn(move || {
+                let _gone = gone;
+                run(&pool, &jobs, &detection, &flag)
+            })?;
         Ok(Writer {
             queue,
             started,
+            running,
             _alive: alive,
         })
+    }
+
+    /// Whether the writer thread is still there to take writes.
+    pub fn is_running(&self) -> bool {
+        self.running.load(Ordering::Acquire)
     }
 
     /// Whether the writer has finished starting (its model loaded, or the database found out of
@@ -138,7 +160,7 @@ impl Writer {
             (deliver, faulted)
         });
         match self.queue.try_send(job) {
-            Ok(()) => {}
+            Ok(()) => crate::metrics::get().writer_queue.inc(),
             Err(TrySendError::Full(_)) => {
                 return Err(Error::Unavailable("too many writes are waiting".into()))
             }
@@ -165,6 +187,9 @@ fn run(pool: &DbPool, jobs: &Receiver<Job>, detection: &Detection, started: &Ato
                 Err(_) => break,
             }
         }
+        let metrics = crate::metrics::get();
+        metrics.writer_queue.sub(batch.len() as i64);
+        metrics.writer_batch.observe(batch.len() as f64);
         if pruned.elapsed() >= PRUNE_EVERY {
             model.as_mut().map(Model::prune);
             pruned = Instant::now();
@@ -174,6 +199,7 @@ fn run(pool: &DbPool, jobs: &Receiver<Job>, detection: &Detection, started: &Ato
             // whole checkout timeout per batch; answer it now (dropped jobs answer
             // `Unavailable`) so no write waits much longer than one timeout.
             while let Ok(job) = jobs.try_recv() {
+                metrics.writer_queue.dec();
                 drop(job);
             }
         }

@@ -100,6 +100,13 @@ fn routes() -> Vec<(Method, &'static str, Request, Who, u16)> {
         (M::GET, "/readyz", fixed("/readyz"), Who::Public, 200),
         (
             M::GET,
+            "/metrics",
+            fixed("/metrics"),
+            Who::Roles(ADMINS),
+            200,
+        ),
+        (
+            M::GET,
             "/openapi.json",
             fixed("/openapi.json"),
             Who::Public,

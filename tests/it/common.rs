@@ -114,6 +114,14 @@ impl TestDb {
     pub fn exec(&self, sql: &str) {
         self.conn().batch_execute(sql).expect("raw SQL");
     }
+
+    /// Runs raw SQL on a connection that applies no pending migration first.
+    pub fn exec_unmigrated(&self, sql: &str) {
+        db::establish(&self.db_url())
+            .expect("connect to test database")
+            .batch_execute(sql)
+            .expect("raw SQL");
+    }
 }
 
 impl Drop for TestDb {
@@ -227,6 +235,7 @@ pub fn spawn_instance(db: &TestDb, opts: Options) -> (String, Arc<Limiters>) {
     let pool = db::build_pool(&db.db_url(), &PoolOptions::default()).expect("pool");
     let server = ServerOptions {
         bind: "127.0.0.1:0".into(),
+        metrics_bind: None,
         workers: Some(2),
         handle_signals: false,
         daily_budget: opts.daily_budget,

@@ -21,6 +21,7 @@ mod instances;
 mod ledger;
 mod listings;
 mod merge;
+mod operations;
 mod races;
 mod ratelimit;
 mod reputation;

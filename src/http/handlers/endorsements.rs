@@ -104,7 +104,13 @@ pub async fn create(
         .write(move |tx| svc::create(tx, &new, &by, budget, idem.as_ref(), &detection, topics))
         .await?;
     let (e, replayed) = match outcome {
-        CreateOutcome::New(e) => (e, false),
+        CreateOutcome::New(e) => {
+            crate::metrics::get()
+                .endorsements
+                .with_label_values(&[e.status.as_str()])
+                .inc();
+            (e, false)
+        }
         CreateOutcome::Replayed(e) => (e, true),
     };
     let mut res = HttpResponse::Created();

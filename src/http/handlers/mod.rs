@@ -8,6 +8,7 @@ pub mod flags;
 pub mod health;
 pub mod keys;
 pub mod ledger;
+pub mod metrics;
 pub mod paths;
 pub mod reputation;
 pub mod solicitations;

@@ -185,7 +185,11 @@ impl Loop {
 
     fn recompute(&mut self, scope: &Scope) -> Result<Report> {
         let mut conn = self.pool.get()?;
-        recompute(&mut conn, scope, &self.schedule.params, time::now())
+        let report = recompute(&mut conn, scope, &self.schedule.params, time::now())?;
+        let metrics = crate::metrics::get();
+        metrics.recompute_seconds.observe(report.seconds);
+        metrics.recompute_topics.inc_by(report.topics as u64);
+        Ok(report)
     }
 
     /// Reads the ledger entries written since the last look and marks their topics dirty.

@@ -71,6 +71,49 @@ pub struct ServeArgs {
     pub console_idle_mins: u64,
 }
 
+/// SQLite is for one instance: a second `plusk serve` on the same file would keep its own writer
+/// state beside the first's and race it for the one write lock. Each server holds an exclusive
+/// lock on `PATH.lock` while it runs, and one that cannot get it says so at start. The returned
+/// file keeps the lock until it is dropped.
+fn one_server_per_file(url: &DbUrl) -> Option<std::fs::File> {
+    let DbUrl::Sqlite(path) = url else {
+        return None;
+    };
+    if path == ":memory:" {
+        return None;
+    }
+    let lock_path = format!("{path}.lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .ok()?;
+    if try_lock(&file) {
+        return Some(file);
+    }
+    tracing::warn!(
+        database = %path,
+        "another plusk serve already uses this SQLite file: SQLite is for one instance; \
+         run several instances on PostgreSQL (README, Concurrency)"
+    );
+    None
+}
+
+/// An exclusive, non-blocking lock on `file`, held until it is closed (`File::try_lock` needs a
+/// newer Rust than plusk's minimum).
+#[cfg(unix)]
+fn try_lock(file: &std::fs::File) -> bool {
+    use std::os::unix::io::AsRawFd;
+    // SAFETY: flock on a descriptor this function borrows open; no memory is passed.
+    unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) == 0 }
+}
+
+#[cfg(not(unix))]
+fn try_lock(_: &std::fs::File) -> bool {
+    true
+}
+
 /// Says on stderr that a first admin key was made and is on stdout (never the key itself): in
 /// the log's own format, so a JSON log stream stays JSON.
 fn announce_admin_key(format: super::LogFormat) {
@@ -148,6 +191,7 @@ pub fn run(cli: &super::Cli, url: &DbUrl, args: &ServeArgs) -> anyhow::Result<Ex
         max_size: args.pool_size.max(1),
         checkout_timeout: Duration::from_secs(args.pool_timeout_secs.max(1)),
     };
+    let _only = one_server_per_file(url);
     let pool = db::build_pool(url, &pool_opts)?;
     let mut conn = pool.get()?;
     if cli.no_migrate {

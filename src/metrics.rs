@@ -36,7 +36,7 @@ const SECONDS: [f64; 14] = [
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
 ];
 
-static METRICS: LazyLock<Metrics> = LazyLock::new(Metrics::new);
+static METRICS: LazyLock<Metrics> = LazyLock::new(|| Metrics::new().with_known_labels());
 
 /// The process's metrics.
 pub fn get() -> &'static Metrics {
@@ -151,6 +151,22 @@ impl Metrics {
             ledger_head: gauge(&r, "ledger_head_seq", "The ledger's last entry."),
             registry: r,
         }
+    }
+
+    /// Series of the counters whose label values are known in advance exist from the start,
+    /// at 0: a dashboard or an alert finds them before the first event.
+    fn with_known_labels(self) -> Metrics {
+        use crate::domain::endorsement::Status;
+        for r in crate::domain::flag::Reason::ALL {
+            self.flags_raised.with_label_values(&[r.as_str()]);
+        }
+        for d in ["uphold", "dismiss"] {
+            self.reviews.with_label_values(&[d]);
+        }
+        for s in [Status::Active, Status::Flagged] {
+            self.endorsements.with_label_values(&[s.as_str()]);
+        }
+        self
     }
 
     /// One answered request. `route` is the matched pattern (`/v1/endorsements/{id}`), never

@@ -72,17 +72,18 @@ impl Reason {
         }
     }
 
+    /// Every reason.
+    pub const ALL: [Reason; 6] = [
+        Reason::Solicited,
+        Reason::BeggingNote,
+        Reason::Reciprocal,
+        Reason::Ring,
+        Reason::Burst,
+        Reason::Lockstep,
+    ];
+
     pub fn parse(s: &str) -> Option<Reason> {
-        [
-            Reason::Solicited,
-            Reason::BeggingNote,
-            Reason::Reciprocal,
-            Reason::Ring,
-            Reason::Burst,
-            Reason::Lockstep,
-        ]
-        .into_iter()
-        .find(|r| r.as_str() == s)
+        Reason::ALL.into_iter().find(|r| r.as_str() == s)
     }
 }
 

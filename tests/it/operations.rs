@@ -226,6 +226,18 @@ async fn metrics_are_for_admins_and_parse(b: Backend) {
     ] {
         assert!(names.contains(name), "{name} missing from {names:?}");
     }
+    // The Grafana dashboard asks only for metrics that exist.
+    let dashboard = include_str!("../../deploy/grafana-dashboard.json");
+    for word in dashboard.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')) {
+        if let Some(name) = word.strip_prefix("plusk_") {
+            let family = ["_bucket", "_sum"]
+                .iter()
+                .fold(name, |n, suffix| n.strip_suffix(suffix).unwrap_or(n));
+            let known = names.contains(format!("plusk_{family}").as_str())
+                || names.contains(format!("plusk_{family}_count").as_str());
+            assert!(known, "the dashboard's {word} is not exposed");
+        }
+    }
     let head = samples
         .iter()
         .find(|s| s.metric == "plusk_ledger_head_seq")

@@ -73,6 +73,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    recompute_claims (topic_id) {
+        topic_id -> Integer,
+        claimed_by -> Text,
+        until_micros -> BigInt,
+    }
+}
+
+diesel::table! {
     reputation_runs (id) {
         id -> Integer,
         topic_id -> Integer,
@@ -149,6 +157,7 @@ diesel::joinable!(topics -> api_keys (created_by));
 diesel::joinable!(flags -> api_keys (reviewed_by));
 diesel::joinable!(flags -> endorsements (endorsement_id));
 diesel::joinable!(idempotency_keys -> api_keys (api_key_id));
+diesel::joinable!(recompute_claims -> topics (topic_id));
 diesel::joinable!(reputation_runs -> topics (topic_id));
 diesel::joinable!(reputation_scores -> reputation_runs (run_id));
 diesel::joinable!(solicitations -> api_keys (created_by));
@@ -163,6 +172,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     flags,
     idempotency_keys,
     ledger,
+    recompute_claims,
     reputation_runs,
     reputation_scores,
     solicitations,

@@ -10,7 +10,8 @@ use crate::common::{read, spawn_instance, spawn_with, Backend, Options, Resp, Se
 
 both_backends!(
     three_instances_on_one_database_stay_exact,
-    a_killed_server_restarts_with_every_rule_intact
+    a_killed_server_restarts_with_every_rule_intact,
+    two_instances_share_recomputes_through_claims
 );
 
 const CLIENTS: usize = 64;
@@ -255,4 +256,68 @@ async fn a_killed_server_restarts_with_every_rule_intact(b: Backend) {
     )
     .await;
     assert_eq!(verify.json["ok"], true, "{verify:?}");
+}
+
+/// Issue 17: recomputes are claimed per topic in the database. Two instances asked to recompute
+/// everything at the same moment compute each topic once between them; a topic claimed by an
+/// instance that died is left alone until its claim expires, then computed.
+async fn two_instances_share_recomputes_through_claims(b: Backend) {
+    // No scheduled recompute: only the ones the test asks for.
+    let quiet = plusk::service::reputation::worker::Schedule {
+        debounce: std::time::Duration::from_secs(3600),
+        max_delay: std::time::Duration::from_secs(3600),
+        every: std::time::Duration::from_secs(3600),
+        ..Default::default()
+    };
+    let opts = Options {
+        reputation: quiet,
+        daily_budget: None,
+        ..Default::default()
+    };
+    let Some(app) = spawn_with(b, opts.clone()).await else {
+        return;
+    };
+    let (other, _) = spawn_instance(&app.db, opts);
+    const TOPICS: i64 = 12;
+    for t in 0..TOPICS {
+        let r = app.endorse("ann", "bob", &format!("topic-{t}")).await;
+        assert_eq!(r.status, 201, "{}", r.text);
+    }
+    let recompute = |base: String| {
+        let req = app
+            .client
+            .post(format!("{base}/v1/reputation/recompute"))
+            .bearer_auth(&app.admin)
+            .json(&json!({}));
+        async move { read(req.send().await.unwrap()).await }
+    };
+    let (a, b2) = tokio::join!(recompute(app.base.clone()), recompute(other.clone()));
+    assert_eq!((a.status, b2.status), (200, 200), "{} {}", a.text, b2.text);
+    let done = |r: &Resp| r.json["topics"].as_i64().unwrap();
+    let held = |r: &Resp| r.json["held_elsewhere"].as_i64().unwrap();
+    assert_eq!(
+        done(&a) + done(&b2),
+        TOPICS,
+        "each topic once: {} / {}",
+        a.text,
+        b2.text
+    );
+    assert_eq!(done(&a) + held(&a), TOPICS, "{}", a.text);
+    assert_eq!(done(&b2) + held(&b2), TOPICS, "{}", b2.text);
+    assert_eq!(app.count("reputation_runs"), TOPICS, "one run per topic");
+
+    // Whichever instance computed a topic keeps it for two seconds (so one starting the same
+    // work a moment later leaves it); past that, the other may claim it.
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    // An instance that died while holding topic-0.
+    app.db.exec(
+        "UPDATE recompute_claims SET claimed_by = 'gone', until_micros = 9000000000000000 \
+         WHERE topic_id = (SELECT id FROM topics WHERE slug = 'topic-0')",
+    );
+    let r = recompute(app.base.clone()).await;
+    assert_eq!((done(&r), held(&r)), (TOPICS - 1, 1), "{}", r.text);
+    app.db
+        .exec("UPDATE recompute_claims SET until_micros = 0 WHERE claimed_by = 'gone'");
+    let r = recompute(app.base.clone()).await;
+    assert_eq!((done(&r), held(&r)), (TOPICS, 0), "expired: {}", r.text);
 }

@@ -54,6 +54,9 @@ pub struct Report {
     pub compute_seconds: f64,
     pub store_seconds: f64,
     pub seconds: f64,
+    /// Topics asked for that another instance was recomputing (claimed in the database): left
+    /// to it.
+    pub held_elsewhere: usize,
 }
 
 /// What one topic's recompute starts from.
@@ -73,14 +76,104 @@ struct TopicOutput {
     converged: bool,
 }
 
-/// Recomputes `scope` as of `now`.
+/// How long a claim on a topic lasts if its instance dies before letting it go.
+const CLAIM_TTL: std::time::Duration = std::time::Duration::from_secs(15 * 60);
+/// How long a topic just recomputed stays claimed, so that an instance starting the same work a
+/// moment later leaves it.
+const FRESH: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Recomputes `scope` as of `now`: the topics of it that no other instance is recomputing.
 pub fn recompute(
     conn: &mut DbConn,
     scope: &Scope,
     params: &Params,
     now: DateTime<Utc>,
 ) -> Result<Report> {
+    recompute_shared(conn, scope, params, now, None, instance()).map(|(report, _)| report)
+}
+
+/// [`recompute`] as the claimer `me` (one name per worker), for work shared with other
+/// instances: topics are claimed in the database first, and those another claimer holds are
+/// returned (to try again later). With `fresh_since`, topics whose current run is newer are left
+/// out: another instance's scheduled pass has just done them.
+pub fn recompute_shared(
+    conn: &mut DbConn,
+    scope: &Scope,
+    params: &Params,
+    now: DateTime<Utc>,
+    fresh_since: Option<DateTime<Utc>>,
+    me: &str,
+) -> Result<(Report, Vec<i32>)> {
     params.check().map_err(Error::Internal)?;
+    let mut wanted = match scope {
+        Scope::All => store::topic_ids(conn)?,
+        Scope::Topics(t) => t.clone(),
+    };
+    if let Some(since) = fresh_since {
+        let fresh: std::collections::HashSet<i32> =
+            store::claims::computed_since(conn, to_db(since))?
+                .into_iter()
+                .collect();
+        wanted.retain(|t| !fresh.contains(t));
+    }
+    let clock = |d: std::time::Duration| {
+        crate::domain::time::now().timestamp_micros() + d.as_micros() as i64
+    };
+    let claimed = side_tx(conn, |c| {
+        store::claims::claim(c, &wanted, me, clock(Default::default()), clock(CLAIM_TTL))
+    })?;
+    let held: Vec<i32> = wanted
+        .iter()
+        .copied()
+        .filter(|t| claimed.binary_search(t).is_err())
+        .collect();
+    let whole = fresh_since.is_none() && *scope == Scope::All && held.is_empty();
+    let mine = if whole {
+        Scope::All
+    } else {
+        Scope::Topics(claimed.clone())
+    };
+    let outcome = recompute_claimed(conn, &mine, params, now);
+    // Let them go, done or not (a topic that failed is free to try again at once).
+    let hold = if outcome.is_ok() {
+        FRESH
+    } else {
+        Default::default()
+    };
+    side_tx(conn, |c| {
+        store::claims::hold_until(c, &claimed, me, clock(hold))
+    })?;
+    let mut report = outcome?;
+    report.held_elsewhere = held.len();
+    Ok((report, held))
+}
+
+/// This process's name in claims: host, process id and start time.
+pub fn instance() -> &'static str {
+    static NAME: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        let host = std::fs::read_to_string("/etc/hostname").unwrap_or_default();
+        let host: String = host
+            .trim()
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '.')
+            .collect();
+        format!(
+            "{}-{}-{}",
+            if host.is_empty() { "plusk" } else { &host },
+            std::process::id(),
+            crate::domain::time::now().timestamp_micros()
+        )
+    });
+    &NAME
+}
+
+/// Recomputes `scope`, whose topics this instance has claimed.
+fn recompute_claimed(
+    conn: &mut DbConn,
+    scope: &Scope,
+    params: &Params,
+    now: DateTime<Utc>,
+) -> Result<Report> {
     let started = Instant::now();
     let (inputs, max_user) = snapshot_tx(conn, |conn| load(conn, scope, params, now))?;
     let load_seconds = started.elapsed().as_secs_f64();

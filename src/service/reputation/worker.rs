@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use super::recompute::{recompute, Report, Scope};
+use super::recompute::{recompute_shared, Report, Scope};
 use crate::db::{DbConn, DbPool};
 use crate::domain::ledger::{
     ENDORSEMENT_CREATED, ENDORSEMENT_REVOKED, FLAG_RAISED, FLAG_REVIEWED, SEEDS_SET, TOPIC_MERGED,
@@ -102,6 +102,9 @@ struct Loop {
     topic_ids: HashMap<String, i32>,
     /// Scheduled work starts once this is set.
     after: Arc<AtomicBool>,
+    /// This worker's name in recompute claims (one per worker: several servers may share a
+    /// process in tests).
+    name: String,
 }
 
 impl Loop {
@@ -118,6 +121,12 @@ impl Loop {
             rest_until: Instant::now(),
             topic_ids: HashMap::new(),
             after,
+            name: {
+                static WORKERS: std::sync::atomic::AtomicUsize =
+                    std::sync::atomic::AtomicUsize::new(0);
+                let n = WORKERS.fetch_add(1, Ordering::Relaxed);
+                format!("{}-w{n}", super::recompute::instance())
+            },
         }
     }
 
@@ -167,9 +176,34 @@ impl Loop {
         }
     }
 
+    /// A scheduled recompute, shared with other instances: topics another instance holds stay
+    /// dirty here, and a full pass leaves the topics another's pass did in the last half period.
     fn log(&mut self, scope: &Scope) {
         let started = Instant::now();
-        let outcome = self.recompute(scope);
+        let fresh_since = (*scope == Scope::All).then(|| {
+            let half = chrono::Duration::from_std(self.schedule.every / 2).unwrap_or_default();
+            time::now() - half
+        });
+        let outcome = self.pool.get().map_err(Error::from).and_then(|mut conn| {
+            let params = &self.schedule.params;
+            recompute_shared(
+                &mut conn,
+                scope,
+                params,
+                time::now(),
+                fresh_since,
+                &self.name,
+            )
+        });
+        let outcome = outcome.map(|(report, held)| {
+            if !held.is_empty() {
+                self.dirty.extend(held);
+                self.first_change.get_or_insert(Instant::now());
+                self.last_change = Some(Instant::now());
+            }
+            observe(&report);
+            report
+        });
         self.rest_until = Instant::now() + started.elapsed() * PACING;
         match outcome {
             Ok(r) => tracing::info!(
@@ -183,12 +217,13 @@ impl Loop {
         }
     }
 
+    /// A forced recompute: the topics of `scope` no other instance is recomputing.
     fn recompute(&mut self, scope: &Scope) -> Result<Report> {
         let mut conn = self.pool.get()?;
-        let report = recompute(&mut conn, scope, &self.schedule.params, time::now())?;
-        let metrics = crate::metrics::get();
-        metrics.recompute_seconds.observe(report.seconds);
-        metrics.recompute_topics.inc_by(report.topics as u64);
+        let params = &self.schedule.params;
+        let (report, _) =
+            recompute_shared(&mut conn, scope, params, time::now(), None, &self.name)?;
+        observe(&report);
         Ok(report)
     }
 
@@ -248,6 +283,12 @@ impl Loop {
         }
         Ok(id)
     }
+}
+
+fn observe(report: &Report) {
+    let metrics = crate::metrics::get();
+    metrics.recompute_seconds.observe(report.seconds);
+    metrics.recompute_topics.inc_by(report.topics as u64);
 }
 
 fn topics_of(conn: &mut DbConn, endorsements: &[i64]) -> Result<Vec<i32>> {

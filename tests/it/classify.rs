@@ -14,21 +14,21 @@ const REAL_TUNING: &str = include_str!("../data/real/real-tuning.tsv");
 const REAL_HELDOUT: &str = include_str!("../data/real/real-heldout.tsv");
 const DISGUISE_HELDOUT: &str = include_str!("../data/disguise/disguise-heldout.tsv");
 
-/// Grouped by site, 5 folds, on the real tuning sites: measured F1 0.700 on 469 lines (English
-/// 0.781); 0.695 (English 0.816) on the 330 lines before. The folds are dealt by site, so adding
-/// sites moves them: the figure moves by about 0.02 when a batch of lines comes in.
-const REAL_GROUPED_CV_F1_FLOOR: f64 = 0.68;
+/// Grouped by site, 5 folds, on the real tuning sites: measured F1 0.737 on 633 lines (English
+/// 0.783); 0.700 (English 0.781) on the 469 lines before, 0.727 for the code before on the 633.
+/// The folds are dealt by site, so adding sites moves them: the figure moves by about 0.02 when a
+/// batch of lines comes in.
+const REAL_GROUPED_CV_F1_FLOOR: f64 = 0.72;
 const REAL_GROUPED_CV_EN_F1_FLOOR: f64 = 0.78;
-/// The held-out real sites (never tuned on): measured F1 0.565 on 187 lines (0.467 on the 133
-/// lines before; the new lines hold more asks in Spanish, French, German and Dutch). Far below
-/// the 0.9 goal.
-const REAL_HELDOUT_F1_FLOOR: f64 = 0.54;
+/// The held-out real sites (never tuned on): measured F1 0.633 on 255 lines (0.565 on the 187
+/// lines before; the code before reads 0.585 on the 255). Far below the 0.9 goal.
+const REAL_HELDOUT_F1_FLOOR: f64 = 0.61;
 /// Disguised asks and slang in the held-out disguise set: measured 198 of 201 caught (0.985).
 const DISGUISE_CAUGHT_FLOOR: f64 = 0.97;
 /// Harmless look-alikes in the held-out disguise set: measured 1 of 31 flagged (0.032); the
 /// ceiling is the goal, 0.05.
 const LOOKALIKE_FLAGGED_CEILING: f64 = 0.05;
-/// The written held-out files, a secondary check: the goal of 0.9 (measured 0.918 and 0.928;
+/// The written held-out files, a secondary check: the goal of 0.9 (measured 0.905 and 0.936;
 /// 0.930 and 0.915 before the real-text work).
 const SYNTHETIC_HELD_OUT_F1_FLOOR: f64 = 0.9;
 /// 5-fold cross-validation on the four written tuning files alone: measured 0.915 (0.900
@@ -59,7 +59,7 @@ fn scores(examples: &[Example]) -> Vec<f64> {
 #[test]
 fn real_text_grouped_by_site_stays_above_its_floor() {
     let examples = parse_examples(REAL_TUNING);
-    assert!(examples.len() >= 460, "the real tuning set is complete");
+    assert!(examples.len() >= 630, "the real tuning set is complete");
     assert!(
         examples.iter().all(|e| !e.source.is_empty()),
         "every line has a source"
@@ -88,7 +88,7 @@ fn real_text_grouped_by_site_stays_above_its_floor() {
 #[test]
 fn real_held_out_sites_stay_above_their_floor() {
     let examples = parse_examples(REAL_HELDOUT);
-    assert!(examples.len() >= 180, "the real held-out set is complete");
+    assert!(examples.len() >= 250, "the real held-out set is complete");
     let tuning_sites: Vec<String> = parse_examples(REAL_TUNING)
         .iter()
         .map(Example::site)

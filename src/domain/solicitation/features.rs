@@ -61,6 +61,16 @@ pub fn extract(normalized: &str, tokens: &[String], original: &str) -> Vec<Strin
                         .is_some_and(|n| contains(lex::VOTE_NOUN, n))
                 });
             }
+            if *name == "third-party" {
+                // German "ihr" next to a second person plural verb addresses the readers.
+                pos.retain(|p| {
+                    tokens[*p] != "ihr"
+                        || !(tokens
+                            .get(p + 1)
+                            .is_some_and(|n| contains(lex::VERB_2PL, n))
+                            || (*p > 0 && contains(lex::VERB_2PL, &tokens[p - 1])))
+                });
+            }
             if *name == "asks-help" && !tokens.iter().any(|t| reputation_word(t)) {
                 // Help with no reputation verb or contest in sight: an ordinary request.
                 pos.clear();
@@ -204,7 +214,12 @@ fn speech_act(normalized: &str, tokens: &[String], no_ask_verb: bool) -> Vec<Str
         let gives_before = tokens[i.saturating_sub(2)..i]
             .iter()
             .any(|p| contains(lex::GIVE_FIRST, p));
-        if contains(lex::YOUR, t) && near_after(i, lex::VOTE_NOUN, 2) && !gives_before {
+        // "danke für eure Stimme", "für deine Unterstützung bedanken": thanks for a vote given.
+        let thanked = tokens[i.saturating_sub(3)..i]
+            .iter()
+            .any(|p| contains(lex::THANKS_NEAR, p))
+            || near_after(i, lex::THANKS_NEAR, 3);
+        if contains(lex::YOUR, t) && near_after(i, lex::VOTE_NOUN, 2) && !gives_before && !thanked {
             out.push("cue:your-vote");
         }
         // "te doy", "je te donne", "ich gebe dir", "ik geef je", "here's a +K for …"; only a
@@ -272,7 +287,10 @@ fn speech_act(normalized: &str, tokens: &[String], no_ask_verb: bool) -> Vec<Str
     if !pair_positions(tokens, lex::ONE_CLICK).is_empty() {
         out.push("cue:one-click");
     }
-    if tokens.iter().any(|t| contains(lex::RULE, t)) {
+    if tokens
+        .iter()
+        .any(|t| contains(lex::RULE, t) && !contains(lex::NOT_RULE, t))
+    {
         out.push("cue:rule");
     }
     let thanks_for_given = tokens.iter().enumerate().any(|(i, t)| {

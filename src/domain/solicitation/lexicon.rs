@@ -759,6 +759,59 @@ pub const DISCLAIMER: &[(&str, &str)] = &[
     ("niet", "bedelen"),
 ];
 
+/// Words that start like a rule word but are not one: "regelmatig", "regelmäßig" (regularly),
+/// "normal", "normalmente".
+pub const NOT_RULE: &[&str] = &["regelmat*", "regelmas*", "normal*"];
+
+/// German second person plural verb forms: next to them "ihr" is "you", not "her" or "their"
+/// ("heute entscheidet ihr", "ihr könnt … unterstützen").
+pub const VERB_2PL: &[&str] = &[
+    "konnt",
+    "musst",
+    "durft",
+    "sollt",
+    "wollt",
+    "habt",
+    "seid",
+    "werdet",
+    "wisst",
+    "macht",
+    "stimmt",
+    "entscheidet",
+    "klickt",
+    "teilt",
+    "helft",
+    "unterstutzt",
+    "gebt",
+    "votet",
+    "schaut",
+    "findet",
+    "lest",
+    "seht",
+];
+
+/// Thanks words, including the verbs, that make "your vote" next to them a vote already given
+/// ("danke für eure Stimme", "für deine Unterstützung bedanken", "merci pour votre vote").
+pub const THANKS_NEAR: &[&str] = &[
+    "thanks",
+    "thank",
+    "thx",
+    "merci",
+    "remercie",
+    "remercier",
+    "bedankt",
+    "bedank",
+    "bedanken",
+    "danken",
+    "dank",
+    "danke",
+    "dankje",
+    "gracias",
+    "agradezco",
+    "agradecer",
+    "agradecemos",
+];
+
 /// Rules and policies: what forbids or regulates asking, rather than asking.
 pub const RULE: &[&str] = &[
     "rule*",

@@ -390,6 +390,13 @@ impl TestApp {
         self.post("/v1/endorsements", &self.app_key, &body).await
     }
 
+    /// Sets a topic's seeds with the admin key.
+    pub async fn set_seeds(&self, topic: &str, seeds: &[&str]) -> Resp {
+        let path = format!("/v1/topics/{topic}/seeds");
+        self.put(&path, &self.admin, &json!({ "seeds": seeds }))
+            .await
+    }
+
     /// POSTs an endorsement with an `Idempotency-Key`, with the app key.
     pub async fn endorse_once(&self, idempotency_key: &str, body: &Value) -> Resp {
         let req = self

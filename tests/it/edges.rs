@@ -63,25 +63,13 @@ async fn slugs_without_a_letter_or_digit_are_refused(b: Backend) {
 async fn seeds_must_be_known_users(b: Backend) {
     let Some(app) = spawn(b).await else { return };
     app.endorse("alice", "bob", "rust").await;
-    let r = app
-        .put(
-            "/v1/topics/rust/seeds",
-            &app.admin,
-            &json!({"seeds": ["alice", "ghost", "phantom"]}),
-        )
-        .await;
+    let r = app.set_seeds("rust", &["alice", "ghost", "phantom"]).await;
     r.assert_problem(422, "unknown_users");
     let detail = r.json["detail"].as_str().unwrap();
     assert!(detail.contains("ghost, phantom"), "{detail}");
     assert!(!detail.contains("alice"), "{detail}");
     assert_eq!(app.count("users"), 2, "no user was made up");
-    let ok = app
-        .put(
-            "/v1/topics/rust/seeds",
-            &app.admin,
-            &json!({"seeds": ["alice"]}),
-        )
-        .await;
+    let ok = app.set_seeds("rust", &["alice"]).await;
     assert_eq!(ok.status, 200, "{}", ok.text);
 }
 

@@ -233,10 +233,7 @@ async fn verify_covers_topic_seeds(b: Backend) {
         let Some(app) = spawn(b).await else { return };
         assert_eq!(app.endorse("alice", "bob", "writing").await.status, 201);
         assert_eq!(app.endorse("carol", "bob", "writing").await.status, 201);
-        let seeds = json!({"seeds": ["alice"]});
-        let r = app
-            .put("/v1/topics/writing/seeds", &app.admin, &seeds)
-            .await;
+        let r = app.set_seeds("writing", &["alice"]).await;
         assert_eq!(r.status, 200, "{}", r.text);
         assert_eq!(app.verify().await["ok"], true);
         expect_broken(&app, sql, 5).await;

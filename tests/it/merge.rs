@@ -192,18 +192,9 @@ async fn writes_naming_a_merged_topic_go_where_it_went(b: Backend) {
     let body = json!({"endorser": "ann", "endorsee": "bob", "topic": "rust-lang"});
     assert_eq!(app.endorse_once("first", &body).await.status, 201);
     assert_eq!(app.endorse("cy", "dee", "rust").await.status, 201);
-    let seeds = json!({"seeds": ["bob"]});
-    let r = app
-        .put("/v1/topics/rust-lang/seeds", &app.admin, &seeds)
-        .await;
+    let r = app.set_seeds("rust-lang", &["bob"]).await;
     assert_eq!(r.status, 200, "{}", r.text);
-    let r = app
-        .put(
-            "/v1/topics/rust/seeds",
-            &app.admin,
-            &json!({"seeds": ["dee"]}),
-        )
-        .await;
+    let r = app.set_seeds("rust", &["dee"]).await;
     assert_eq!(r.status, 200, "{}", r.text);
 
     let merged = plusk(&app.db, &["topics", "merge", "rust-lang", "rust"]);

@@ -270,10 +270,7 @@ async fn seeded_topics_resist_sybil_rings(b: Backend) {
     };
     endorse_pairs(&app, "trading", &community()).await;
     endorse_pairs(&app, "trading", &sybil_ring()).await;
-    let seeds = json!({"seeds": ["h0", "h1", "h2"]});
-    let r = app
-        .put("/v1/topics/trading/seeds", &app.admin, &seeds)
-        .await;
+    let r = app.set_seeds("trading", &["h0", "h1", "h2"]).await;
     assert_eq!(r.status, 200, "{}", r.text);
     recompute(&app).await;
     let s = raw(&app, "trading").await;

@@ -76,6 +76,8 @@ struct TopicOutput {
     converged: bool,
 }
 
+/// Topics claimed (or let go) per transaction.
+const CLAIMS_PER_TX: usize = 500;
 /// How long a claim on a topic lasts if its instance dies before letting it go.
 const CLAIM_TTL: std::time::Duration = std::time::Duration::from_secs(15 * 60);
 /// How long a topic just recomputed stays claimed, so that an instance starting the same work a
@@ -119,9 +121,16 @@ pub fn recompute_shared(
     let clock = |d: std::time::Duration| {
         crate::domain::time::now().timestamp_micros() + d.as_micros() as i64
     };
-    let claimed = side_tx(conn, |c| {
-        store::claims::claim(c, &wanted, me, clock(Default::default()), clock(CLAIM_TTL))
-    })?;
+    // A chunk of claims per transaction: on SQLite each holds the one write lock, and writes
+    // must not wait behind thousands of claims (see ROWS_PER_TX).
+    let mut claimed = Vec::with_capacity(wanted.len());
+    for chunk in wanted.chunks(CLAIMS_PER_TX) {
+        let (now_us, until_us) = (clock(Default::default()), clock(CLAIM_TTL));
+        claimed.extend(side_tx(conn, |c| {
+            store::claims::claim(c, chunk, me, now_us, until_us)
+        })?);
+    }
+    claimed.sort_unstable();
     let held: Vec<i32> = wanted
         .iter()
         .copied()
@@ -140,9 +149,11 @@ pub fn recompute_shared(
     } else {
         Default::default()
     };
-    side_tx(conn, |c| {
-        store::claims::hold_until(c, &claimed, me, clock(hold))
-    })?;
+    for chunk in claimed.chunks(CLAIMS_PER_TX) {
+        side_tx(conn, |c| {
+            store::claims::hold_until(c, chunk, me, clock(hold))
+        })?;
+    }
     let mut report = outcome?;
     report.held_elsewhere = held.len();
     Ok((report, held))

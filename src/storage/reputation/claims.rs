@@ -13,9 +13,9 @@ struct Claimed {
 }
 
 /// Claims for `me` until `until` every topic of `topics` that no other claimer holds at `now`
-/// (no claim, an expired one, or `me`'s own); returns those it claimed. One statement per chunk: a claim is an upsert
-/// that only replaces an expired claim, atomic per row on both backends, so two instances
-/// claiming at once never both get a topic.
+/// (no claim, an expired one, or `me`'s own); returns those it claimed. A claim is an upsert
+/// that only replaces such a claim, atomic per row on both backends, so two instances claiming
+/// at once never both get a topic.
 pub fn claim(
     conn: &mut DbConn,
     topics: &[i32],

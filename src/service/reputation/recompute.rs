@@ -76,6 +76,8 @@ struct TopicOutput {
     converged: bool,
 }
 
+/// Up to this many topics are read one query each; more, in one pass over the whole graph.
+const QUERY_EACH_UP_TO: usize = 64;
 /// Topics claimed (or let go) per transaction.
 const CLAIMS_PER_TX: usize = 500;
 /// How long a claim on a topic lasts if its instance dies before letting it go.
@@ -263,7 +265,13 @@ fn load(
         }
     };
     match scope {
-        Scope::All => {
+        // Many topics: one pass over the whole graph, keeping theirs, beats a query each.
+        Scope::Topics(topics) if topics.len() <= QUERY_EACH_UP_TO => {
+            for t in topics {
+                add(store::graph_of_topic(conn, *t)?);
+            }
+        }
+        _ => {
             let mut after = 0;
             loop {
                 let rows = store::graph_page(conn, after, PAGE)?;
@@ -274,11 +282,6 @@ fn load(
                 if !full {
                     break;
                 }
-            }
-        }
-        Scope::Topics(topics) => {
-            for t in topics {
-                add(store::graph_of_topic(conn, *t)?);
             }
         }
     }

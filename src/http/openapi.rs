@@ -57,7 +57,8 @@ impl Modify for BearerAuth {
     }
 }
 
-/// Documents the answers that middleware and extractors give on any `/v1` operation, so that
+/// Documents the answers that middleware and extractors give on any `/v1` operation (and
+/// `/metrics`), so that
 /// the document lists every status the code really sends without repeating them in each handler:
 /// 401, 429 `rate_limited` and 503 `database_unavailable` (the key is looked up in the database)
 /// and 400 everywhere; 404 on paths that name something; 408, 413 and 415 wherever a body is
@@ -160,7 +161,8 @@ fn add_shared(op: &mut Operation, writes: bool, names_a_thing: bool) {
 impl Modify for SharedResponses {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         for (path, item) in openapi.paths.paths.iter_mut() {
-            if !path.starts_with("/v1/") {
+            // `/metrics` on the API listener is admitted like `/v1`: a key, its rate limit.
+            if !(path.starts_with("/v1/") || path == "/metrics") {
                 continue;
             }
             // A path parameter names a user, topic, endorsement, flag or key.

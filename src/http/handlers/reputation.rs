@@ -277,6 +277,8 @@ pub async fn seeds(
     responses(
         (status = 200, body = Seeds),
         (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json",
+            description = "`unknown_users`: a seed plusk has never seen (the detail names them)"),
     ),
     security(("bearer" = []))
 )]

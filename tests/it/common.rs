@@ -256,6 +256,16 @@ pub fn spawn_instance(db: &TestDb, opts: Options) -> (String, Arc<Limiters>) {
     (base, limiters)
 }
 
+/// The string `field` of every item of a listing (`{"items": [...]}`), in order.
+pub fn item_strings<'a>(listing: &'a Value, field: &str) -> Vec<&'a str> {
+    listing["items"]
+        .as_array()
+        .expect("a listing")
+        .iter()
+        .map(|item| item[field].as_str().expect("a string field"))
+        .collect()
+}
+
 /// Runs the `plusk` binary on `db` with `args`, and waits for it.
 pub fn plusk(db: &TestDb, args: &[&str]) -> std::process::Output {
     std::process::Command::new(env!("CARGO_BIN_EXE_plusk"))

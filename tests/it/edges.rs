@@ -34,12 +34,7 @@ async fn topic_slugs_are_trimmed_and_collapsed(b: Backend) {
     let trailing = app.endorse("carol", "bob", "rust-").await;
     assert_eq!(trailing.json["topic"], "rust", "{}", trailing.text);
     let topics = app.get("/v1/topics", &app.app_key).await;
-    let slugs: Vec<&str> = topics.json["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t["slug"].as_str().unwrap())
-        .collect();
+    let slugs = crate::common::item_strings(&topics.json, "slug");
     assert_eq!(slugs, ["rust", "rust-lang"]);
 }
 

@@ -123,12 +123,7 @@ async fn an_odd_topic_is_merged_into_its_normal_form(b: Backend) {
     .map(|(a, b, s)| (a.to_string(), b.to_string(), s.to_string()));
     assert_eq!(statuses(&listed.json), want.to_vec(), "{}", listed.text);
     let topics = app.get("/v1/topics", &app.admin).await;
-    let slugs: Vec<&str> = topics.json["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t["slug"].as_str().unwrap())
-        .collect();
+    let slugs = crate::common::item_strings(&topics.json, "slug");
     assert_eq!(slugs, ["rust-lang"], "the merged topic is not listed");
     assert_eq!(topics.json["items"][0]["endorsements"]["active"], 3);
 

@@ -42,9 +42,13 @@ pub fn run(url: &DbUrl) -> anyhow::Result<ExitCode> {
     match db::establish(url) {
         Ok(mut conn) => {
             checks.push(ok("database", format!("connected to {url}")));
+            if url.backend() == db::Backend::Postgres {
+                checks.push(tls(&mut conn));
+            }
             checks.extend(with_database(&mut conn));
         }
-        Err(e) => checks.push(problem("database", format!("cannot connect to {url}: {e}"))),
+        // With its causes: libpq's own words (refused, certificate verify failed) are the news.
+        Err(e) => checks.push(problem("database", format!("{:#}", anyhow::Error::new(e)))),
     }
     if let DbUrl::Sqlite(path) = url {
         checks.push(disk(path));
@@ -82,6 +86,20 @@ fn with_database(conn: &mut DbConn) -> Vec<Check> {
     out.push(ledger(conn));
     out.push(keys(conn));
     out
+}
+
+/// Whether the connection to PostgreSQL is encrypted. Plain text is not a problem on a private
+/// network, so it is only said, with how to change it.
+fn tls(conn: &mut DbConn) -> Check {
+    match db::tls_version(conn) {
+        Ok(Some(version)) => ok("tls", format!("the connection is encrypted ({version})")),
+        Ok(None) => ok(
+            "tls",
+            "the connection is not encrypted (add sslmode=require to DATABASE_URL, or \
+             PLUSK_DATABASE_CA_FILE to check the server's certificate)",
+        ),
+        Err(e) => problem("tls", format!("cannot tell: {e}")),
+    }
 }
 
 /// The head, and the chain of the last entries up to it.

@@ -26,6 +26,16 @@ pub struct Cli {
         global = true
     )]
     pub database_url: String,
+    /// PostgreSQL over TLS: a PEM file of the certificate authority that signed the server's
+    /// certificate. The server's certificate and host name are then checked
+    /// (`sslmode=verify-full` unless DATABASE_URL says `verify-ca`).
+    #[arg(
+        long,
+        env = "PLUSK_DATABASE_CA_FILE",
+        global = true,
+        value_name = "PEM"
+    )]
+    pub database_ca_file: Option<String>,
     /// Do not apply pending migrations on start.
     #[arg(long, env = "PLUSK_NO_MIGRATE", global = true)]
     pub no_migrate: bool,
@@ -146,7 +156,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
         "warn"
     };
     init_tracing(cli.log_format, default_level);
-    let url = DbUrl::parse(&cli.database_url).context("DATABASE_URL")?;
+    let url = database_url(&cli)?;
     match &cli.command {
         Command::Serve(args) => serve::run(&cli, &url, args),
         Command::Migrate => {
@@ -189,6 +199,18 @@ fn quit_on_broken_pipe() {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
+}
+
+/// The database to use: `DATABASE_URL`, with the CA file when one is given.
+fn database_url(cli: &Cli) -> anyhow::Result<DbUrl> {
+    let url = DbUrl::parse(&cli.database_url).context("DATABASE_URL")?;
+    if let Some(ca) = &cli.database_ca_file {
+        anyhow::ensure!(
+            std::path::Path::new(ca).is_file(),
+            "PLUSK_DATABASE_CA_FILE: no file at {ca}"
+        );
+    }
+    Ok(url.with_ca_file(cli.database_ca_file.as_deref())?)
 }
 
 /// One connection for a CLI command, with migrations applied unless `--no-migrate`. Only

@@ -16,7 +16,7 @@ use diesel::pg::PgConnection;
 use diesel::sqlite::SqliteConnection;
 
 pub use migrate::{ensure_migrated, pending_migrations, run_migrations};
-pub use pool::{build_pool, establish, ConnectError, DbPool, PoolOptions};
+pub use pool::{build_pool, establish, tls_version, ConnectError, DbPool, PoolOptions};
 pub use tx::{allow_long_statements, side_tx, snapshot_tx, write_tx};
 pub use url::{Backend, DbUrl, DbUrlError};
 

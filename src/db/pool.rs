@@ -74,6 +74,24 @@ pub fn establish(url: &DbUrl) -> Result<DbConn, ConnectError> {
     }
 }
 
+/// The TLS version protecting a PostgreSQL connection, `None` when it is not encrypted (and
+/// always for SQLite, which has no connection to protect).
+pub fn tls_version(conn: &mut DbConn) -> diesel::QueryResult<Option<String>> {
+    use diesel::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct Ssl {
+        #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+        version: Option<String>,
+    }
+    if conn.backend() == super::Backend::Sqlite {
+        return Ok(None);
+    }
+    let rows: Vec<Ssl> =
+        diesel::sql_query("SELECT version FROM pg_stat_ssl WHERE pid = pg_backend_pid() AND ssl")
+            .load(conn)?;
+    Ok(rows.into_iter().next().and_then(|r| r.version))
+}
+
 /// Puts SQLite in multi-thread mode before its first connection: a connection is only ever used
 /// by one thread at a time (the pool lends it out whole), so the per-call mutex of the default
 /// serialized mode is pure overhead, a tenth of the time when the writer loads millions of rows.

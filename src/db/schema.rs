@@ -11,6 +11,7 @@ diesel::table! {
         revoked_at -> Nullable<Timestamp>,
         rate_per_sec -> Nullable<Integer>,
         rate_burst -> Nullable<Integer>,
+        global_per_minute -> Nullable<Integer>,
     }
 }
 
@@ -69,6 +70,14 @@ diesel::table! {
         at -> Instant,
         payload -> Nullable<Text>,
         hash -> Binary,
+    }
+}
+
+diesel::table! {
+    key_usage (key_id, minute) {
+        key_id -> Integer,
+        minute -> BigInt,
+        used -> Integer,
     }
 }
 
@@ -157,6 +166,7 @@ diesel::joinable!(topics -> api_keys (created_by));
 diesel::joinable!(flags -> api_keys (reviewed_by));
 diesel::joinable!(flags -> endorsements (endorsement_id));
 diesel::joinable!(idempotency_keys -> api_keys (api_key_id));
+diesel::joinable!(key_usage -> api_keys (key_id));
 diesel::joinable!(recompute_claims -> topics (topic_id));
 diesel::joinable!(reputation_runs -> topics (topic_id));
 diesel::joinable!(reputation_scores -> reputation_runs (run_id));
@@ -172,6 +182,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     flags,
     idempotency_keys,
     ledger,
+    key_usage,
     recompute_claims,
     reputation_runs,
     reputation_scores,

@@ -38,6 +38,12 @@ pub enum DbUrlError {
     Empty,
     #[error("unsupported database URL scheme `{0}://` (use postgres://, postgresql://, sqlite:// or a file path)")]
     UnsupportedScheme(String),
+    #[error("a CA file (PLUSK_DATABASE_CA_FILE) is for PostgreSQL over TLS; SQLite has no connection to secure")]
+    CaFileWithSqlite,
+    #[error("the CA file is given twice: as PLUSK_DATABASE_CA_FILE and as sslrootcert in DATABASE_URL; keep one")]
+    CaFileTwice,
+    #[error("a CA file checks the server's certificate, which sslmode={0} never does; use sslmode=verify-full (or verify-ca), or leave sslmode out")]
+    CaFileUnverified(String),
 }
 
 impl DbUrl {
@@ -63,6 +69,41 @@ impl DbUrl {
             return Err(DbUrlError::UnsupportedScheme(scheme.to_string()));
         }
         Ok(DbUrl::Sqlite(raw.to_string()))
+    }
+
+    /// The URL with the server's certificate checked against `ca_file` (PEM): adds
+    /// `sslrootcert`, and `sslmode=verify-full` unless the URL names verify-ca or verify-full.
+    /// A CA file with an sslmode that never verifies is refused rather than silently unused.
+    pub fn with_ca_file(self, ca_file: Option<&str>) -> Result<DbUrl, DbUrlError> {
+        let (url, ca_file) = match (self, ca_file) {
+            (url, None) => return Ok(url),
+            (DbUrl::Sqlite(_), Some(_)) => return Err(DbUrlError::CaFileWithSqlite),
+            (DbUrl::Postgres(url), Some(ca_file)) => (url, ca_file),
+        };
+        let query = url.split_once('?').map_or("", |(_, q)| q);
+        let mut mode = None;
+        for (key, value) in form_urlencoded::parse(query.as_bytes()) {
+            match &*key {
+                "sslrootcert" => return Err(DbUrlError::CaFileTwice),
+                "sslmode" => mode = Some(value.into_owned()),
+                _ => {}
+            }
+        }
+        let mut added = form_urlencoded::Serializer::new(String::new());
+        match mode.as_deref() {
+            None => {
+                added.append_pair("sslmode", "verify-full");
+            }
+            Some("verify-full" | "verify-ca") => {}
+            Some(other) => return Err(DbUrlError::CaFileUnverified(other.to_string())),
+        }
+        added.append_pair("sslrootcert", ca_file);
+        let glue = match url.contains('?') {
+            true if url.ends_with('?') || url.ends_with('&') => "",
+            true => "&",
+            false => "?",
+        };
+        Ok(DbUrl::Postgres(format!("{url}{glue}{}", added.finish())))
     }
 
     pub fn backend(&self) -> Backend {
@@ -133,6 +174,41 @@ mod tests {
             Err(DbUrlError::UnsupportedScheme("mysql".into()))
         );
         assert_eq!(DbUrl::parse("  "), Err(DbUrlError::Empty));
+    }
+
+    #[test]
+    fn a_ca_file_asks_for_a_verified_connection() {
+        let pg = |u: &str| DbUrl::parse(u).unwrap();
+        assert_eq!(
+            pg("postgres://u@db/plusk").with_ca_file(Some("/etc/ca dir/ca.pem")),
+            Ok(pg(
+                "postgres://u@db/plusk?sslmode=verify-full&sslrootcert=%2Fetc%2Fca+dir%2Fca.pem"
+            ))
+        );
+        assert_eq!(
+            pg("postgres://u@db/plusk?sslmode=verify-ca").with_ca_file(Some("ca.pem")),
+            Ok(pg(
+                "postgres://u@db/plusk?sslmode=verify-ca&sslrootcert=ca.pem"
+            ))
+        );
+        assert_eq!(
+            pg("postgres://u@db/plusk?sslmode=require").with_ca_file(Some("ca.pem")),
+            Err(DbUrlError::CaFileUnverified("require".into()))
+        );
+        assert_eq!(
+            pg("postgres://u@db/plusk?sslrootcert=x.pem").with_ca_file(Some("ca.pem")),
+            Err(DbUrlError::CaFileTwice)
+        );
+        assert_eq!(
+            DbUrl::parse("plusk.db")
+                .unwrap()
+                .with_ca_file(Some("ca.pem")),
+            Err(DbUrlError::CaFileWithSqlite)
+        );
+        assert_eq!(
+            pg("postgres://u@db/p").with_ca_file(None),
+            Ok(pg("postgres://u@db/p"))
+        );
     }
 
     #[test]

@@ -279,6 +279,9 @@ pub struct KeyState {
     pub revoked_at: Option<chrono::DateTime<chrono::Utc>>,
     pub rate_per_sec: Option<i32>,
     pub rate_burst: Option<i32>,
+    /// Left out when unset, so digests recorded before global quotas existed still match.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub global_per_minute: Option<i32>,
 }
 
 impl KeyState {

@@ -7,6 +7,7 @@ pub mod endorsement;
 pub mod error;
 pub mod flag;
 pub mod flag_group;
+pub mod global_quota;
 pub mod handle;
 pub mod keys;
 pub mod ledger;

@@ -74,6 +74,29 @@ async fn lookup(
     Ok(principal)
 }
 
+/// Counts a request of a key with a global quota in the database; the refusal once the quota
+/// is spent. Only keys an admin gave a global quota pay this round trip.
+async fn count_global(state: &AppState, p: &Principal) -> Result<Option<ApiError>, ApiError> {
+    let Some(limit) = p.global_per_minute else {
+        return Ok(None);
+    };
+    let key_id = p.key_id;
+    let now = crate::domain::time::now().timestamp_micros();
+    let wait = state
+        .run(move |conn| service::keys::count_global(conn, key_id, limit, now))
+        .await?;
+    Ok(wait.map(|secs| ApiError {
+        retry_after: Some(secs),
+        ..ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "global_quota_exhausted",
+            format!(
+                "this key made its {limit} requests a minute across all instances; see Retry-After"
+            ),
+        )
+    }))
+}
+
 /// Middleware for `/v1`: resolves the key, then draws from the caller's rate-limit bucket
 /// (the key's, or the client IP's when there is no valid key), all before any handler or body
 /// extractor runs. So a request without a valid key is answered 401 (or 429) whatever else is
@@ -101,7 +124,10 @@ pub async fn admit(
     let refusal = if decision.is_denied() {
         Some(rate_limited())
     } else {
-        principal.as_ref().err().cloned()
+        match &principal {
+            Ok(p) => count_global(&state, p).await?,
+            Err(e) => Some(e.clone()),
+        }
     };
     let mut res = match (refusal, principal) {
         (Some(err), _) => req.into_response(err.error_response()),

@@ -101,6 +101,7 @@ mod tests {
             name: "app".into(),
             role: Role::App,
             rate: None,
+            global_per_minute: None,
         }
     }
 

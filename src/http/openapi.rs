@@ -101,7 +101,8 @@ fn add_shared(op: &mut Operation, writes: bool, names_a_thing: bool) {
         (
             "429",
             problem(
-                "`rate_limited`: too many requests from this key or address",
+                "`rate_limited`: too many requests from this key or address; \
+                 `global_quota_exhausted`: the key's quota across all instances is spent",
                 true,
             ),
         ),

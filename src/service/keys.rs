@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use super::tx::Tx;
 use super::{Error, Principal, Result};
 use crate::db::{write_tx, DbConn};
+use crate::domain::global_quota;
 use crate::domain::handle::Handle;
 use crate::domain::keys::{
     generate_key, hash_key, hashes_match, KeyState, Patch, Quota, Rate, Role,
@@ -27,6 +28,9 @@ pub struct KeyInfo {
     pub revoked_at: Option<DateTime<Utc>>,
     /// The key's own request quota (`per_sec` 0 = unlimited); null = the server's defaults.
     pub rate: Option<Rate>,
+    /// Requests a minute this key may make across every plusk instance on the database, kept
+    /// in the database; null = none (only the per-instance `rate` applies).
+    pub global_per_minute: Option<u32>,
 }
 
 /// A key just created: the only time the key is shown.
@@ -62,6 +66,7 @@ fn info(row: storage::keys::KeyRow) -> Result<KeyInfo> {
         created_at: from_db(row.created_at),
         revoked_at: row.revoked_at.map(from_db),
         rate,
+        global_per_minute: row.global_per_minute.and_then(|g| u32::try_from(g).ok()),
     })
 }
 
@@ -91,6 +96,7 @@ fn state(row: &storage::keys::KeyRow) -> KeyState {
         revoked_at: row.revoked_at.map(from_db),
         rate_per_sec: row.rate_per_sec,
         rate_burst: row.rate_burst,
+        global_per_minute: row.global_per_minute,
     }
 }
 
@@ -219,16 +225,54 @@ pub fn set_rate_in(tx: &mut Tx<'_>, name: &str, rate: Option<Rate>) -> Result<Ke
     store_quota(tx, name, quota)
 }
 
-/// Changes the fields of a live key's quota that the patch names (`PATCH /v1/keys/{name}`).
-pub fn patch_rate_in(
-    tx: &mut Tx<'_>,
-    name: &str,
-    per_sec: Patch<u32>,
-    burst: Patch<u32>,
-) -> Result<KeyInfo> {
+/// A merge patch of a key's quotas (`PATCH /v1/keys/{name}`): absent fields are kept.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct QuotaPatch {
+    pub rate_per_sec: Patch<u32>,
+    pub burst: Patch<u32>,
+    pub global_per_minute: Patch<u32>,
+}
+
+/// Changes the fields of a live key's quotas that the patch names.
+pub fn patch_rate_in(tx: &mut Tx<'_>, name: &str, patch: QuotaPatch) -> Result<KeyInfo> {
     let current = live_row(tx, Handle::parse("name", name)?.as_str())?;
-    let quota = Quota::patch(stored_quota(&current), per_sec, burst)?;
+    let quota = Quota::patch(stored_quota(&current), patch.rate_per_sec, patch.burst)?;
+    let global = match patch.global_per_minute {
+        Patch::Keep => None,
+        Patch::Clear => Some(None),
+        Patch::Set(n) => Some(Some(global_quota::check(n)? as i32)),
+    };
+    let rate_sent = !matches!(
+        (patch.rate_per_sec, patch.burst),
+        (Patch::Keep, Patch::Keep)
+    );
+    if let Some(global) = global {
+        let name = Handle::parse("name", name)?;
+        storage::keys::set_global(tx.conn()?, name.as_str(), global)?;
+        if !rate_sent {
+            let row = live_row(tx, name.as_str())?;
+            record(tx, &row, "global_set");
+            return info(row);
+        }
+    }
     store_quota(tx, name, quota)
+}
+
+/// Counts one request of a key with a global quota of `limit` a minute at `now_micros`, unless
+/// the quota is spent; then returns in how many seconds one more request fits.
+pub fn count_global(
+    conn: &mut DbConn,
+    key_id: i32,
+    limit: u32,
+    now_micros: i64,
+) -> Result<Option<u64>> {
+    let at = global_quota::Moment::at(now_micros);
+    let (previous, current) = storage::key_usage::around(conn, key_id, at.minute)?;
+    let room = at.room(limit, previous);
+    if current < room && storage::key_usage::count_one(conn, key_id, at.minute, room)?.is_some() {
+        return Ok(None);
+    }
+    Ok(Some(at.retry_after(limit, previous, current.max(room))))
 }
 
 fn store_quota(tx: &mut Tx<'_>, name: &str, quota: Option<Quota>) -> Result<KeyInfo> {
@@ -258,6 +302,7 @@ pub fn authenticate(conn: &mut DbConn, presented: &str) -> Result<Option<Princip
         name: info.name,
         role: info.role,
         rate: info.rate,
+        global_per_minute: info.global_per_minute,
     }))
 }
 

@@ -37,6 +37,8 @@ pub struct Principal {
     pub role: Role,
     /// The key's own request quota, if an admin set one; otherwise the server's defaults apply.
     pub rate: Option<Rate>,
+    /// Requests a minute across every instance, counted in the database, if an admin set it.
+    pub global_per_minute: Option<u32>,
 }
 
 /// Why a use case did not complete.

@@ -18,6 +18,7 @@ pub struct KeyRow {
     pub revoked_at: Option<NaiveDateTime>,
     pub rate_per_sec: Option<i32>,
     pub rate_burst: Option<i32>,
+    pub global_per_minute: Option<i32>,
 }
 
 pub fn insert(
@@ -45,6 +46,7 @@ pub fn insert(
             revoked_at: None,
             rate_per_sec: None,
             rate_burst: None,
+            global_per_minute: None,
         })
 }
 
@@ -97,6 +99,17 @@ pub fn set_rate(
             api_keys::rate_per_sec.eq(rate.map(|r| r.0)),
             api_keys::rate_burst.eq(rate.and_then(|r| r.1)),
         ))
+        .execute(conn)?;
+    Ok(n > 0)
+}
+
+/// Sets (`Some`) or removes (`None`) a live key's global quota; returns whether a live key
+/// matched.
+pub fn set_global(conn: &mut DbConn, name: &str, per_minute: Option<i32>) -> QueryResult<bool> {
+    let n = diesel::update(api_keys::table)
+        .filter(api_keys::name.eq(name))
+        .filter(api_keys::revoked_at.is_null())
+        .set(api_keys::global_per_minute.eq(per_minute))
         .execute(conn)?;
     Ok(n > 0)
 }

@@ -22,6 +22,7 @@ pub mod endorsements;
 pub mod flags;
 pub mod idempotency;
 pub mod indexes;
+pub mod key_usage;
 pub mod keys;
 pub mod ledger;
 pub mod reputation;

@@ -6,12 +6,15 @@ use futures::future::join_all;
 use serde_json::{json, Value};
 
 use crate::both_backends;
-use crate::common::{read, spawn_instance, spawn_with, Backend, Options, Resp, Served, TestDb};
+use crate::common::{
+    plusk, read, spawn_instance, spawn_with, Backend, Options, Resp, Served, TestDb,
+};
 
 both_backends!(
     three_instances_on_one_database_stay_exact,
     a_killed_server_restarts_with_every_rule_intact,
-    two_instances_share_recomputes_through_claims
+    two_instances_share_recomputes_through_claims,
+    a_global_quota_holds_across_instances
 );
 
 const CLIENTS: usize = 64;
@@ -321,4 +324,99 @@ async fn two_instances_share_recomputes_through_claims(b: Backend) {
         .exec("UPDATE recompute_claims SET until_micros = 0 WHERE claimed_by = 'gone'");
     let r = recompute(app.base.clone()).await;
     assert_eq!((done(&r), held(&r)), (TOPICS, 0), "expired: {}", r.text);
+}
+
+/// Reads a listing with `key` from `base`.
+async fn list_topics(client: &reqwest::Client, base: &str, key: &str) -> Resp {
+    read(
+        client
+            .get(format!("{base}/v1/topics"))
+            .bearer_auth(key)
+            .send()
+            .await
+            .expect("GET /v1/topics"),
+    )
+    .await
+}
+
+async fn a_global_quota_holds_across_instances(b: Backend) {
+    let Some(app) = spawn_with(b, Options::default()).await else {
+        return;
+    };
+    let bases = [
+        app.base.clone(),
+        spawn_instance(&app.db, Options::default()).0,
+    ];
+    let set = app
+        .patch(
+            "/v1/keys/test-app",
+            &app.admin,
+            &json!({"global_per_minute": 10}),
+        )
+        .await;
+    assert_eq!(set.status, 200, "{}", set.text);
+    assert_eq!(set.json["global_per_minute"], 10);
+    app.patch(
+        "/v1/keys/test-app",
+        &app.admin,
+        &json!({"global_per_minute": 0}),
+    )
+    .await
+    .assert_problem(400, "invalid_rate");
+
+    // Fourteen requests, alternating between the instances: ten in all pass, not ten each.
+    let mut answers = Vec::new();
+    for i in 0..14 {
+        answers.push(list_topics(&app.client, &bases[i % 2], &app.app_key).await);
+    }
+    assert_eq!(
+        count(&answers, 200),
+        10,
+        "{:?}",
+        answers.iter().map(|r| r.status).collect::<Vec<_>>()
+    );
+    let refused: Vec<&Resp> = answers.iter().filter(|r| r.status != 200).collect();
+    assert_eq!(refused.len(), 4);
+    for r in refused {
+        r.assert_problem(429, "global_quota_exhausted");
+        let wait: u64 = r
+            .header("retry-after")
+            .expect("Retry-After")
+            .parse()
+            .expect("seconds");
+        assert!((1..=61).contains(&wait), "{wait}");
+    }
+    // Only that key is held: the admin's requests go on, on both instances.
+    for base in &bases {
+        assert_eq!(list_topics(&app.client, base, &app.admin).await.status, 200);
+    }
+
+    // `null` removes the quota; the other instance learns it within its key cache's second.
+    let cleared = app
+        .patch(
+            "/v1/keys/test-app",
+            &app.admin,
+            &json!({"global_per_minute": null}),
+        )
+        .await;
+    assert_eq!(
+        cleared.json["global_per_minute"],
+        Value::Null,
+        "{}",
+        cleared.text
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    for base in &bases {
+        assert_eq!(
+            list_topics(&app.client, base, &app.app_key).await.status,
+            200
+        );
+    }
+    // The ledger recorded both changes, and the key rows still match their digests.
+    let verified = plusk(&app.db, &["ledger", "verify"]);
+    assert!(
+        verified.status.success(),
+        "{}",
+        String::from_utf8_lossy(&verified.stdout)
+    );
 }

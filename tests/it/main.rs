@@ -29,5 +29,6 @@ mod reputation_alpha;
 mod reputation_reference;
 mod schema;
 mod solicitations;
+mod tls;
 mod topics;
 mod writer;

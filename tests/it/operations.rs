@@ -79,8 +79,9 @@ async fn the_doctor_names_each_problem(b: Backend) {
     let (fine, text) = doctor(&db);
     assert!(fine, "{text}");
     let mut want = vec!["database", "migrations", "ledger", "keys"];
-    if b == Backend::Sqlite {
-        want.push("disk");
+    match b {
+        Backend::Sqlite => want.push("disk"),
+        Backend::Postgres => want.push("tls"),
     }
     for check in want {
         assert!(

@@ -184,7 +184,7 @@ fn live_schema(conn: DbConn) -> Schema {
 async fn schema_rs_matches_the_migrated_database(b: Backend) {
     let Some(db) = TestDb::new(b) else { return };
     let committed = committed_schema();
-    assert_eq!(committed.len(), 12, "the parser found every table");
+    assert_eq!(committed.len(), 13, "the parser found every table");
     assert_eq!(
         as_committed(live_schema(db.conn()), &committed),
         committed,

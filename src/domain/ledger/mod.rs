@@ -205,7 +205,7 @@ pub struct TopicMerged {
 #[serde(deny_unknown_fields)]
 pub struct KeyChanged {
     pub name: String,
-    /// `created`, `revoked`, `rate_set` or `adopted`.
+    /// `created`, `revoked`, `rate_set`, `global_set` or `adopted`.
     pub change: String,
     /// SHA-256 of the key row's canonical JSON, hex.
     pub state: String,

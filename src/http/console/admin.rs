@@ -208,6 +208,7 @@ pub async fn set_seeds(
         name: c.session.name.clone(),
         role: c.session.role,
         rate: None,
+        global_per_minute: None,
     };
     let t = topic.clone();
     c.state

@@ -240,6 +240,7 @@ fn principal(c: &Console) -> Principal {
         name: c.session.name.clone(),
         role: c.session.role,
         rate: None,
+        global_per_minute: None,
     }
 }
 

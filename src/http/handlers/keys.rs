@@ -87,6 +87,11 @@ pub struct PatchKeyBody {
     #[serde(default, deserialize_with = "patch_field")]
     #[schema(value_type = Option<u32>, maximum = 1_000_000)]
     pub burst: Patch<u32>,
+    /// Requests a minute across every plusk instance on the database (1–60,000,000), counted
+    /// in the database on top of the per-instance rate; `null` = no global quota.
+    #[serde(default, deserialize_with = "patch_field")]
+    #[schema(value_type = Option<u32>, minimum = 1, maximum = 60_000_000)]
+    pub global_per_minute: Patch<u32>,
 }
 
 /// Reads a merge-patch field that is present: `null` clears, a value sets (an absent field
@@ -122,10 +127,16 @@ pub async fn patch(
     let PatchKeyBody {
         rate_per_sec,
         burst,
+        global_per_minute,
     } = body.into_inner();
+    let patch = svc::QuotaPatch {
+        rate_per_sec,
+        burst,
+        global_per_minute,
+    };
     let name = name.into_inner();
     let info = state
-        .write(move |tx| svc::patch_rate_in(tx, &name, rate_per_sec, burst))
+        .write(move |tx| svc::patch_rate_in(tx, &name, patch))
         .await?;
     state.keys.clear();
     Ok(HttpResponse::Ok().json(info))

@@ -60,7 +60,7 @@ stop() {
     PIDS=()
 }
 
-rss_mb() { awk '/^VmRSS/ { printf "%.0f", $2 / 1024 }' "/proc/$1/status"; }
+rss_mb() { awk '/^VmRSS/ { printf "%.0f\n", $2 / 1024 }' "/proc/$1/status"; }
 
 # run N NAME SCRIPT: one wrk per instance at once; prints "rps p99_ms_worst errors".
 run() {
@@ -71,7 +71,17 @@ run() {
             "http://127.0.0.1:$((FIRST_PORT + i - 1))" >"$WORK/wrk-$i" 2>&1 &
         loads+=($!)
     done
+    # Meanwhile, how many of plusk's sessions wait for the ledger's write lock (PostgreSQL's
+    # advisory lock) and how many are busy, sampled every quarter second.
+    : >"$WORK/waits"
+    while kill -0 "${loads[0]}" 2>/dev/null; do
+        psql "$PG_BASE/postgres" -Atc "SELECT count(*) FILTER (WHERE wait_event = 'advisory'),
+            count(*) FILTER (WHERE state = 'active') FROM pg_stat_activity
+            WHERE datname = 'plusk_instances' AND backend_type = 'client backend'" >>"$WORK/waits"
+        sleep 0.25
+    done
     wait "${loads[@]}"
+    awk -F'|' '{ w += $1; a += $2; n++ } END { printf "%.1f of %.1f", w / n, a / n }' "$WORK/waits" >"$WORK/waits-$name"
     for i in $(seq 1 "$n"); do grep '^RESULT' "$WORK/wrk-$i"; done | awk '
         { for (f = 2; f <= NF; f++) { split($f, kv, "="); v[kv[1]] = kv[2] }
           rps += v["requests"] / (v["duration_us"] / 1e6); err += v["errors"];
@@ -98,8 +108,8 @@ EOF
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), $(lscpu | awk -F: '/Model name/ { gsub(/^ +/, "", $2); print $2 }'); $(date -u +%F)"
 echo "load: $CONNECTIONS connections in all, split evenly over the instances (one wrk -t1 each), ${DURATION}s per run; PostgreSQL $(psql "$PG_BASE/postgres" -Atc 'SHOW server_version')"
 echo
-echo "| instances | workload | requests/s (all instances) | worst p99 ms | errors | RSS MB per instance after |"
-echo "| --- | --- | --- | --- | --- | --- |"
+echo "| instances | workload | requests/s (all instances) | worst p99 ms | errors | sessions waiting for the write lock, of those active (mean) | RSS MB per instance after |"
+echo "| --- | --- | --- | --- | --- | --- | --- |"
 for n in $INSTANCES tls; do
     label="$n"
     if [ "$n" = tls ]; then
@@ -118,10 +128,12 @@ for n in $INSTANCES tls; do
     sleep 1.2 # every instance's key cache forgets the old quota
     DURATION_SAVED="$DURATION"; DURATION=3; run "$n" warmup bench/write_path.lua >/dev/null; DURATION="$DURATION_SAVED"
     writes="$(run "$n" writes bench/write_path.lua)"
+    write_waits="$(cat "$WORK/waits-writes")"
     reads="$(run "$n" reads "$WORK/read.lua")"
+    read_waits="$(cat "$WORK/waits-reads")"
     rss="$(for pid in "${PIDS[@]}"; do rss_mb "$pid"; done | paste -sd/)"
-    echo "| $label | writes (new endorsement each) | ${writes// / | } | $rss |"
-    echo "| $label | reads (GET /v1/endorsements?limit=20) | ${reads// / | } | $rss |"
+    echo "| $label | writes (new endorsement each) | ${writes// / | } | $write_waits | $rss |"
+    echo "| $label | reads (GET /v1/endorsements?limit=20) | ${reads// / | } | $read_waits | $rss |"
     stop
 done
 psql "$PG_BASE/postgres" -qc "DROP DATABASE IF EXISTS plusk_instances WITH (FORCE)" >/dev/null

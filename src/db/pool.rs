@@ -59,7 +59,9 @@ pub fn establish(url: &DbUrl) -> Result<DbConn, ConnectError> {
     };
     match url {
         DbUrl::Postgres(raw) => {
-            let mut conn = PgConnection::establish(raw).map_err(connect)?;
+            let sslmode_env = std::env::var_os("PGSSLMODE").is_some();
+            let raw = super::url::libpq_url(raw, sslmode_env);
+            let mut conn = PgConnection::establish(&raw).map_err(connect)?;
             conn.batch_execute(PG_SETUP).map_err(setup)?;
             Ok(DbConn::Pg(conn))
         }

@@ -114,6 +114,43 @@ impl DbUrl {
     }
 }
 
+/// The connection string handed to libpq for `raw`. libpq's default, `sslmode=prefer`, encrypts
+/// whenever the server offers TLS, which on loopback protects nothing and costs about a third
+/// of plusk's write throughput (docs/SCALING.md): so when the URL names only this machine and
+/// neither it nor `PGSSLMODE` (`sslmode_env`) chooses, plusk asks for `sslmode=disable`.
+/// Any other host keeps libpq's default.
+pub fn libpq_url(raw: &str, sslmode_env: bool) -> std::borrow::Cow<'_, str> {
+    let (base, query) = raw.split_once('?').unwrap_or((raw, ""));
+    let chosen = form_urlencoded::parse(query.as_bytes())
+        .any(|(k, _)| matches!(&*k, "sslmode" | "host" | "hostaddr"));
+    if sslmode_env || chosen || !names_only_this_machine(base) {
+        return raw.into();
+    }
+    let glue = if raw.contains('?') { "&" } else { "?" };
+    format!("{raw}{glue}sslmode=disable").into()
+}
+
+/// Whether every host of a `postgres://` URL (before its query) is a loopback address,
+/// `localhost`, or left out (a Unix socket).
+fn names_only_this_machine(base: &str) -> bool {
+    let rest = base.split_once("://").map_or(base, |(_, r)| r);
+    let authority = rest.split('/').next().unwrap_or("");
+    let hosts = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    hosts.split(',').all(|h| {
+        let host = match h.strip_prefix('[') {
+            Some(v6) => v6.split(']').next().unwrap_or(""),
+            None => h.split(':').next().unwrap_or(""),
+        };
+        host.is_empty()
+            || host.eq_ignore_ascii_case("localhost")
+            || host.starts_with("%2F")
+            || host.starts_with("%2f")
+            || host
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback())
+    })
+}
+
 /// Shown in logs and errors: a PostgreSQL password never appears.
 impl fmt::Display for DbUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -208,6 +245,37 @@ mod tests {
         assert_eq!(
             pg("postgres://u@db/p").with_ca_file(None),
             Ok(pg("postgres://u@db/p"))
+        );
+    }
+
+    #[test]
+    fn loopback_connections_skip_tls_unless_asked() {
+        let plain = |u: &str| libpq_url(u, false).into_owned();
+        assert_eq!(
+            plain("postgres://u@127.0.0.1:5432/p"),
+            "postgres://u@127.0.0.1:5432/p?sslmode=disable"
+        );
+        assert_eq!(
+            plain("postgres://u:pw@localhost/p?connect_timeout=5"),
+            "postgres://u:pw@localhost/p?connect_timeout=5&sslmode=disable"
+        );
+        assert_eq!(
+            plain("postgres://[::1]:5432/p"),
+            "postgres://[::1]:5432/p?sslmode=disable"
+        );
+        assert_eq!(plain("postgres:///p"), "postgres:///p?sslmode=disable");
+        // Another host, a choice in the URL or in PGSSLMODE: libpq decides as usual.
+        for kept in [
+            "postgres://u@db.example.com/p",
+            "postgres://u@127.0.0.1,db.example.com/p",
+            "postgres://u@127.0.0.1/p?sslmode=require",
+            "postgres://u@127.0.0.1/p?host=db.example.com",
+        ] {
+            assert_eq!(plain(kept), kept);
+        }
+        assert_eq!(
+            libpq_url("postgres://u@127.0.0.1/p", true),
+            "postgres://u@127.0.0.1/p"
         );
     }
 

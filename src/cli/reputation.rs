@@ -8,7 +8,7 @@ use clap::Subcommand;
 use crate::db::DbConn;
 use crate::domain::reputation::Params;
 use crate::domain::topic::TopicSlug;
-use crate::service::reputation::worker::Schedule;
+use crate::service::reputation::worker::{Schedule, KEEP_SNAPSHOT_DAYS};
 use crate::service::reputation::{recompute, topic_ids, Scope};
 
 /// The score's parameters and when the server recomputes.
@@ -29,6 +29,10 @@ pub struct ReputationArgs {
     /// Recompute every topic this often (minutes), and once at start.
     #[arg(long, env = "PLUSK_REPUTATION_EVERY_MINS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=10080))]
     pub recompute_every_mins: u64,
+    /// Keep one snapshot a day of each topic's scores for this many days (the history
+    /// endpoint's reach); older ones are deleted after each full recompute. 0 keeps them all.
+    #[arg(long, env = "PLUSK_SNAPSHOT_DAYS", default_value_t = KEEP_SNAPSHOT_DAYS, value_parser = clap::value_parser!(u32).range(0..=36500))]
+    pub snapshot_days: u32,
 }
 
 impl ReputationArgs {
@@ -50,6 +54,8 @@ impl ReputationArgs {
             debounce,
             max_delay: (debounce * 15).max(Duration::from_secs(30)),
             every: Duration::from_secs(self.recompute_every_mins * 60),
+            keep_snapshots: (self.snapshot_days > 0)
+                .then(|| chrono::Duration::days(self.snapshot_days.into())),
         })
     }
 }

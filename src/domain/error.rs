@@ -47,6 +47,8 @@ pub enum Rejection {
     EndorsementVoided,
     #[error("invalid cursor")]
     InvalidCursor,
+    #[error("the score was recomputed since this cursor was made: start again without a cursor")]
+    CursorOutdated,
     #[error("invalid role `{0}` (expected app, moderator, analyst or admin)")]
     InvalidRole(String),
     #[error("invalid status `{0}` (expected active, flagged, voided, revoked or all)")]
@@ -77,6 +79,7 @@ impl Rejection {
             Rejection::AlreadyRevoked => "already_revoked",
             Rejection::EndorsementVoided => "endorsement_voided",
             Rejection::InvalidCursor => "invalid_cursor",
+            Rejection::CursorOutdated => "cursor_outdated",
             Rejection::InvalidRole(_) => "invalid_role",
             Rejection::InvalidStatus(_) => "invalid_status",
             Rejection::InvalidTime { .. } => "invalid_timestamp",

@@ -105,6 +105,7 @@ impl From<Rejection> for ApiError {
             Rejection::DuplicateEndorsement { .. }
             | Rejection::TooSoon { .. }
             | Rejection::AlreadyRevoked
+            | Rejection::CursorOutdated
             | Rejection::EndorsementVoided => StatusCode::CONFLICT,
             Rejection::DailyBudgetExhausted { .. }
             | Rejection::ReportLimitExhausted { .. }

@@ -31,6 +31,7 @@ async fn world() -> TestApp {
             debounce: hour,
             max_delay: hour,
             every: hour,
+            keep_snapshots: None,
         },
         ..Options::default()
     };

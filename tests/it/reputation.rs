@@ -7,10 +7,11 @@ use std::time::Duration;
 use plusk::domain::keys::Role;
 use plusk::domain::reputation::Params;
 use plusk::service::reputation::worker::Schedule;
+use plusk::service::reputation::Scope;
 use serde_json::{json, Value};
 
 use crate::both_backends;
-use crate::common::{create_key, spawn_with, Backend, Options, TestApp};
+use crate::common::{create_key, read, spawn_instance, spawn_with, Backend, Options, TestApp};
 
 both_backends!(
     merit_counts,
@@ -22,6 +23,8 @@ both_backends!(
     analyst_api_answers_and_guards,
     writes_trigger_a_background_recompute,
     csv_cells_are_not_formulas,
+    explanations_come_in_pages_largest_first,
+    old_snapshots_are_pruned_by_the_worker,
 );
 
 /// No budget, no background surprises: the test says when to recompute.
@@ -34,6 +37,7 @@ pub fn quiet(params: Params) -> Options {
             debounce: hour,
             max_delay: hour,
             every: hour,
+            keep_snapshots: None,
         },
         ..Options::default()
     }
@@ -511,5 +515,185 @@ async fn csv_cells_are_not_formulas(b: Backend) {
     assert!(
         cells.iter().all(|c| !c.starts_with(['=', '+', '-', '@'])),
         "{csv}"
+    );
+}
+
+/// Explain lists the largest contributions first, a page of each part at a time, with what the
+/// later pages hold; a cursor from before a recompute is refused rather than mixing runs.
+async fn explanations_come_in_pages_largest_first(b: Backend) {
+    // Detectors off: seven new accounts endorsing one user at once is a burst, and this test is
+    // about pages, not flags.
+    let mut opts = quiet(Params::default());
+    opts.detection.enabled = false;
+    let Some(app) = spawn_with(b, opts).await else {
+        return;
+    };
+    // Seven endorsers of `star` with different merit: endorser i has i fans of its own.
+    for i in 0..7 {
+        let me = format!("e{i}");
+        let fans: Vec<String> = (0..i).map(|j| format!("fan{i}x{j}")).collect();
+        let edges: Vec<(&str, &str)> = fans.iter().map(|f| (f.as_str(), me.as_str())).collect();
+        endorse_all(&app, "writing", &edges).await;
+        endorse_all(&app, "writing", &[(me.as_str(), "star")]).await;
+    }
+    recompute(&app).await;
+    let base = "/v1/users/star/reputation/writing/explain";
+    let whole = app.get(base, &app.admin).await;
+    assert_eq!(whole.status, 200, "{}", whole.text);
+    assert_eq!(whole.json["counted_total"], 7);
+    assert_eq!(
+        whole.json["next_cursor"],
+        Value::Null,
+        "everything fits the default page"
+    );
+    let all: Vec<f64> = whole.json["counted"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["contribution"].as_f64().unwrap())
+        .collect();
+
+    let mut seen = Vec::new();
+    let mut listed = Vec::new();
+    let mut cursor: Option<String> = None;
+    for page in 0.. {
+        let url = match &cursor {
+            Some(c) => format!("{base}?limit=3&cursor={c}"),
+            None => format!("{base}?limit=3"),
+        };
+        let r = app.get(&url, &app.admin).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        let items = r.json["counted"].as_array().unwrap().clone();
+        assert_eq!(
+            items.len(),
+            if page < 2 { 3 } else { 1 },
+            "page {page}: {}",
+            r.text
+        );
+        assert_eq!(r.json["counted_total"], 7, "totals cover every page");
+        let after = &r.json["counted_after"];
+        let later: f64 = all[(seen.len() + items.len())..].iter().sum();
+        assert_eq!(
+            after["endorsements"],
+            7 - seen.len() - items.len(),
+            "{}",
+            r.text
+        );
+        assert!(
+            (after["contribution"].as_f64().unwrap() - later).abs() < 1e-15,
+            "{}",
+            r.text
+        );
+        for c in &items {
+            seen.push(c["endorsement_id"].as_i64().unwrap());
+            listed.push(c["contribution"].as_f64().unwrap());
+        }
+        match r.json["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_string()),
+            None => break,
+        }
+    }
+    assert_eq!(listed, all, "the pages, in order, are the whole list");
+    assert!(
+        listed.windows(2).all(|w| w[0] >= w[1]),
+        "largest first: {listed:?}"
+    );
+    seen.sort_unstable();
+    seen.dedup();
+    assert_eq!(seen.len(), 7, "no endorsement twice, none left out");
+
+    let first = app.get(&format!("{base}?limit=3"), &app.admin).await;
+    let stale = first.json["next_cursor"].as_str().unwrap().to_string();
+    recompute(&app).await;
+    app.get(&format!("{base}?limit=3&cursor={stale}"), &app.admin)
+        .await
+        .assert_problem(409, "cursor_outdated");
+    app.get(&format!("{base}?cursor=zz"), &app.admin)
+        .await
+        .assert_problem(400, "invalid_cursor");
+    for bad in ["0", "501"] {
+        app.get(&format!("{base}?limit={bad}"), &app.admin)
+            .await
+            .assert_problem(400, "invalid_limit");
+    }
+}
+
+/// The worker deletes daily snapshots older than the retention after a full pass; the ones
+/// within it, and the current run, stay in the history.
+async fn old_snapshots_are_pruned_by_the_worker(b: Backend) {
+    let Some(app) = app_with(b, Params::default()).await else {
+        return;
+    };
+    endorse_all(&app, "writing", &[("a", "b"), ("c", "b")]).await;
+    let now = chrono::Utc::now();
+    let mut conn = app.db.conn();
+    for days in [500, 399, 10] {
+        let at = now - chrono::Duration::days(days);
+        plusk::service::reputation::recompute(&mut conn, &Scope::All, &Params::default(), at)
+            .expect("recompute in the past");
+    }
+    let days_ago = |history: &Value| -> Vec<i64> {
+        let mut d: Vec<i64> = history["points"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| {
+                let at: chrono::DateTime<chrono::Utc> =
+                    p["computed_at"].as_str().unwrap().parse().unwrap();
+                (now - at).num_days()
+            })
+            .collect();
+        d.sort_unstable();
+        d
+    };
+    let path = "/v1/users/b/reputation/writing/history";
+    let before = app.get(path, &app.admin).await;
+    let kept = days_ago(&before.json);
+    assert!(
+        [10, 399, 500].iter().all(|d| kept.contains(d)),
+        "{}",
+        before.text
+    );
+
+    // A second instance whose worker keeps 400 days: its full pass at start prunes.
+    let hour = Duration::from_secs(3600);
+    let keeping = Options {
+        daily_budget: None,
+        // The first full pass comes one debounce after start.
+        reputation: Schedule {
+            params: Params::default(),
+            debounce: Duration::from_secs(1),
+            max_delay: hour,
+            every: hour,
+            keep_snapshots: Some(chrono::Duration::days(400)),
+        },
+        ..Options::default()
+    };
+    let (other, _) = spawn_instance(&app.db, keeping);
+    let client = reqwest::Client::new();
+    let mut left = Vec::new();
+    for _ in 0..150 {
+        let r = read(
+            client
+                .get(format!("{other}{path}"))
+                .bearer_auth(&app.admin)
+                .send()
+                .await
+                .expect("history"),
+        )
+        .await;
+        left = days_ago(&r.json);
+        if !left.contains(&500) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(
+        !left.contains(&500),
+        "the 500-day-old snapshot is gone: {left:?}"
+    );
+    assert!(
+        left.contains(&399) && left.contains(&10),
+        "within 400 days all stay: {left:?}"
     );
 }

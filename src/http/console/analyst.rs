@@ -275,7 +275,11 @@ fn detail_of(
     h: &Handle,
     t: &TopicSlug,
 ) -> service::Result<(TopicSlug, Detail)> {
-    let outcome = match rep::explain::explain(conn, h, t) {
+    let page = rep::explain::Page {
+        limit: rep::explain::MAX_LISTED,
+        after: None,
+    };
+    let outcome = match rep::explain::explain(conn, h, t, page) {
         Ok(e) => Ok((e, rep::history(conn, h, t)?)),
         Err(Error::NotFound(what)) => Err(format!("No {what} yet.")),
         Err(e) => return Err(e),

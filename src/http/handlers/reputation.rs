@@ -7,7 +7,7 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
 use super::paths::{HandlePath, HandleTopicPath, SlugPath};
-use crate::domain::cursor::RankCursor;
+use crate::domain::cursor::{ExplainCursor, RankCursor};
 use crate::domain::handle::Handle;
 use crate::domain::keys::Permission;
 use crate::domain::topic::TopicSlug;
@@ -17,7 +17,9 @@ use crate::http::extract::{Json, NoParams, Query};
 use crate::http::negotiate::{negotiate, Format};
 use crate::http::paging::parse_limit;
 use crate::http::state::AppState;
-use crate::service::reputation::explain::{explain as explain_score, Explanation};
+use crate::service::reputation::explain::{
+    explain as explain_score, Explanation, Page, DEFAULT_LISTED, MAX_LISTED,
+};
 use crate::service::reputation::{
     self as svc, History, Leaderboard, Report, Scope, Seeds, TopicDetail, UserReputation, MAX_SEEDS,
 };
@@ -135,18 +137,32 @@ pub(crate) fn csv(board: &Leaderboard) -> Result<HttpResponse, ApiError> {
     Ok(res.body(body))
 }
 
-/// A score taken apart into the endorsements that make it.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ExplainParams {
+    /// Endorsements per part (counted, discounted) on one page, 1–500 (default 100).
+    #[param(minimum = 1, maximum = 500)]
+    pub limit: Option<i64>,
+    /// The previous page's `next_cursor`.
+    pub cursor: Option<String>,
+}
+
+/// A score taken apart into the endorsements that make it, largest contributions first, a
+/// page of each part at a time.
 #[utoipa::path(
     get, path = "/v1/users/{handle}/reputation/{topic}/explain", tag = "reputation",
-    params(HandleTopicPath),
+    params(HandleTopicPath, ExplainParams),
     responses(
         (status = 200, body = Explanation),
+        (status = 400, description = "`invalid_limit`, `invalid_cursor`", body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`cursor_outdated`: the score was recomputed since the cursor was made", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
 pub async fn explain(
-    _: Query<NoParams>,
+    params: Query<ExplainParams>,
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<(String, String)>,
@@ -154,8 +170,18 @@ pub async fn explain(
     caller.require(Permission::ReadReputation)?;
     let (handle, topic) = path.into_inner();
     let (handle, topic) = (Handle::parse("handle", &handle)?, TopicSlug::parse(&topic)?);
+    let limit = parse_limit(params.limit, DEFAULT_LISTED as i64, MAX_LISTED as i64)?;
+    let after = params
+        .cursor
+        .as_deref()
+        .map(ExplainCursor::decode)
+        .transpose()?;
+    let page = Page {
+        limit: limit as usize,
+        after,
+    };
     let e = state
-        .run(move |conn| explain_score(conn, &handle, &topic))
+        .run(move |conn| explain_score(conn, &handle, &topic, page))
         .await?;
     Ok(HttpResponse::Ok().json(e))
 }

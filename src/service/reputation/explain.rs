@@ -10,16 +10,20 @@ use serde::Serialize;
 
 use super::{topic_id, user_id};
 use crate::db::DbConn;
+use crate::domain::cursor::ExplainCursor;
 use crate::domain::endorsement::Status;
 use crate::domain::handle::Handle;
 use crate::domain::reputation::Params;
 use crate::domain::time::from_db;
 use crate::domain::topic::TopicSlug as Topic;
+use crate::domain::Rejection;
 use crate::service::{Error, Result};
 use crate::storage;
 
-/// Most endorsements listed in each part; the totals always cover all of them.
+/// Most endorsements listed in each part on one page; the totals always cover all of them.
 pub const MAX_LISTED: usize = 500;
+/// Endorsements listed in each part when the client does not say.
+pub const DEFAULT_LISTED: usize = 100;
 /// Endorsers looked up per query.
 const BATCH: usize = 500;
 
@@ -51,6 +55,31 @@ pub struct Contribution {
     pub flag_reasons: Vec<String>,
 }
 
+/// What the pages after this one hold of one part: how many endorsements, and how much of the
+/// raw score they add together.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Rest {
+    pub endorsements: usize,
+    pub contribution: f64,
+}
+
+/// Which page of an explanation to give.
+#[derive(Debug, Clone, Copy)]
+pub struct Page {
+    /// Endorsements per part, 1–[`MAX_LISTED`].
+    pub limit: usize,
+    pub after: Option<ExplainCursor>,
+}
+
+impl Default for Page {
+    fn default() -> Page {
+        Page {
+            limit: DEFAULT_LISTED,
+            after: None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Explanation {
     pub user: String,
@@ -69,15 +98,35 @@ pub struct Explanation {
     /// Endorsements held by a flag (at a discount) or voided (at 0), largest first.
     pub discounted: Vec<Contribution>,
     pub discounted_total: usize,
+    /// What later pages hold of the counted endorsements.
+    pub counted_after: Rest,
+    /// What later pages hold of the discounted endorsements.
+    pub discounted_after: Rest,
+    /// Give it as `cursor` for the next page of both parts; `null` on the last page.
+    pub next_cursor: Option<String>,
     /// The parameters of the run explained.
     pub params: Params,
 }
 
-pub fn explain(conn: &mut DbConn, handle: &Handle, topic: &Topic) -> Result<Explanation> {
+/// A score taken apart, one page of each part: its largest contributions first.
+pub fn explain(
+    conn: &mut DbConn,
+    handle: &Handle,
+    topic: &Topic,
+    page: Page,
+) -> Result<Explanation> {
     let user = user_id(conn, handle)?;
     let topic_db = topic_id(conn, topic)?;
     let not_scored = || Error::NotFound(format!("a score for {handle} in topic {topic}"));
     let run = storage::reputation::current_run(conn, topic_db)?.ok_or_else(not_scored)?;
+    let after = page.after.unwrap_or(ExplainCursor {
+        run: run.id,
+        counted: 0,
+        discounted: 0,
+    });
+    if after.run != run.id {
+        return Err(Rejection::CursorOutdated.into());
+    }
     let own = storage::reputation::scores_in_run(conn, run.id, &[user])?;
     let own = own.first().ok_or_else(not_scored)?;
     let params: Params = serde_json::from_str(&run.params)
@@ -141,23 +190,38 @@ pub fn explain(conn: &mut DbConn, handle: &Handle, topic: &Topic) -> Result<Expl
             _ => discounted.push(c),
         }
     }
+    let from_endorsements: f64 = counted
+        .iter()
+        .chain(&discounted)
+        .map(|c| c.contribution)
+        .sum();
+    let by_size = |a: &Contribution, b: &Contribution| {
+        b.contribution
+            .total_cmp(&a.contribution)
+            .then(a.endorsement_id.cmp(&b.endorsement_id))
+    };
+    counted.sort_by(by_size);
+    discounted.sort_by(by_size);
+    let (counted_total, discounted_total) = (counted.len(), discounted.len());
+    let limit = page.limit.clamp(1, MAX_LISTED);
+    let (counted, counted_after) = one_page(counted, after.counted as usize, limit);
+    let (mut discounted, discounted_after) = one_page(discounted, after.discounted as usize, limit);
+    // Flag reasons only for the page shown: a query each.
     for c in &mut discounted {
         c.flag_reasons = storage::flags::of_endorsement(conn, c.endorsement_id)?
             .into_iter()
             .map(|f| f.reason.as_str().to_string())
             .collect();
     }
-    let from_endorsements: f64 = counted
-        .iter()
-        .chain(&discounted)
-        .map(|c| c.contribution)
-        .sum();
-    let by_size = |a: &Contribution, b: &Contribution| b.contribution.total_cmp(&a.contribution);
-    counted.sort_by(by_size);
-    discounted.sort_by(by_size);
-    let (counted_total, discounted_total) = (counted.len(), discounted.len());
-    counted.truncate(MAX_LISTED);
-    discounted.truncate(MAX_LISTED);
+    let next_cursor =
+        (counted_after.endorsements > 0 || discounted_after.endorsements > 0).then(|| {
+            ExplainCursor {
+                run: run.id,
+                counted: (after.counted as usize + counted.len()) as u32,
+                discounted: (after.discounted as usize + discounted.len()) as u32,
+            }
+            .encode()
+        });
     Ok(Explanation {
         user: handle.to_string(),
         topic: topic.to_string(),
@@ -170,6 +234,20 @@ pub fn explain(conn: &mut DbConn, handle: &Handle, topic: &Topic) -> Result<Expl
         counted_total,
         discounted,
         discounted_total,
+        counted_after,
+        discounted_after,
+        next_cursor,
         params,
     })
+}
+
+/// The `limit` contributions from `skip` on, and what comes after them.
+fn one_page(all: Vec<Contribution>, skip: usize, limit: usize) -> (Vec<Contribution>, Rest) {
+    let mut rest = all.into_iter().skip(skip);
+    let page: Vec<Contribution> = rest.by_ref().take(limit).collect();
+    let after = rest.fold(Rest::default(), |r, c| Rest {
+        endorsements: r.endorsements + 1,
+        contribution: r.contribution + c.contribution,
+    });
+    (page, after)
 }

@@ -495,6 +495,15 @@ fn store_large(
     Ok(replaced.into_iter().collect())
 }
 
+/// Deletes the daily snapshots computed before `before` (never a topic's current run), with
+/// their scores; returns how many went. History then starts at `before`.
+pub fn prune_snapshots(conn: &mut DbConn, before: DateTime<Utc>) -> Result<usize> {
+    let ids = store::expired_snapshots(conn, to_db(before))?;
+    let expired = store::runs(conn, &ids)?;
+    delete_runs(conn, &mut Holds::default(), &expired)?;
+    Ok(expired.len())
+}
+
 fn remove_stale(conn: &mut DbConn, holds: &mut Holds, before: DateTime<Utc>) -> Result<()> {
     let ids = store::stale_runs(conn, to_db(before))?;
     let stale = store::runs(conn, &ids)?;

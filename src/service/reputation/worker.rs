@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use super::recompute::{recompute_shared, Report, Scope};
+use super::recompute::{prune_snapshots, recompute_shared, Report, Scope};
 use crate::db::{DbConn, DbPool};
 use crate::domain::ledger::{
     ENDORSEMENT_CREATED, ENDORSEMENT_REVOKED, FLAG_RAISED, FLAG_REVIEWED, SEEDS_SET, TOPIC_MERGED,
@@ -30,7 +30,12 @@ pub struct Schedule {
     pub max_delay: Duration,
     /// Recompute every topic this often (and once at start).
     pub every: Duration,
+    /// Daily snapshots older than this are deleted after each full pass; `None` keeps them all.
+    pub keep_snapshots: Option<chrono::Duration>,
 }
+
+/// Daily snapshots kept by default: a year and a bit, so a year-on-year comparison still works.
+pub const KEEP_SNAPSHOT_DAYS: u32 = 400;
 
 impl Default for Schedule {
     fn default() -> Schedule {
@@ -39,6 +44,7 @@ impl Default for Schedule {
             debounce: Duration::from_secs(2),
             max_delay: Duration::from_secs(30),
             every: Duration::from_secs(3600),
+            keep_snapshots: Some(chrono::Duration::days(KEEP_SNAPSHOT_DAYS.into())),
         }
     }
 }
@@ -195,6 +201,12 @@ impl Loop {
                 &self.name,
             )
         });
+        let outcome = outcome.and_then(|done| {
+            if *scope == Scope::All {
+                self.prune()?;
+            }
+            Ok(done)
+        });
         let outcome = outcome.map(|(report, held)| {
             if !held.is_empty() {
                 self.dirty.extend(held);
@@ -215,6 +227,19 @@ impl Loop {
             ),
             Err(e) => tracing::warn!(error = %e, "reputation recompute failed"),
         }
+    }
+
+    /// Deletes the daily snapshots past the retention.
+    fn prune(&mut self) -> Result<()> {
+        let Some(keep) = self.schedule.keep_snapshots else {
+            return Ok(());
+        };
+        let mut conn = self.pool.get()?;
+        let gone = prune_snapshots(&mut conn, time::now() - keep)?;
+        if gone > 0 {
+            tracing::info!(snapshots = gone, "old reputation snapshots deleted");
+        }
+        Ok(())
     }
 
     /// A forced recompute: the topics of `scope` no other instance is recomputing.

@@ -139,6 +139,16 @@ pub fn stale_runs(conn: &mut DbConn, before: NaiveDateTime) -> QueryResult<Vec<i
         .load(conn)
 }
 
+/// Snapshots (kept for history, not current) computed before `before`.
+pub fn expired_snapshots(conn: &mut DbConn, before: NaiveDateTime) -> QueryResult<Vec<i32>> {
+    reputation_runs::table
+        .filter(reputation_runs::is_current.eq(false))
+        .filter(reputation_runs::is_snapshot.eq(true))
+        .filter(reputation_runs::computed_at.lt(before))
+        .select(reputation_runs::id)
+        .load(conn)
+}
+
 /// Deletes up to `limit` score rows of `run`; returns how many went.
 pub fn delete_scores(conn: &mut DbConn, run: i32, limit: i64) -> QueryResult<usize> {
     let users: Vec<i32> = reputation_scores::table

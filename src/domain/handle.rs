@@ -39,6 +39,39 @@ impl Handle {
     }
 }
 
+/// Most handles an ask is taken to name: a text naming more is a list, not a plea for a friend.
+pub const MAX_MENTIONS: usize = 8;
+
+/// The users a text names with `@handle` (an `@` not glued to a word before it, so an e-mail
+/// address is not a mention), lower-cased, without repeats, in order, at most
+/// [`MAX_MENTIONS`]. A sentence's full stop after a handle is not part of it.
+pub fn mentioned(text: &str) -> Vec<Handle> {
+    let mut out: Vec<Handle> = Vec::new();
+    let mut prev: Option<char> = None;
+    for (i, c) in text.char_indices() {
+        let glued = prev.is_some_and(|p| p.is_alphanumeric() || p == '_');
+        prev = Some(c);
+        if c != '@' || glued {
+            continue;
+        }
+        let rest = &text[i + 1..];
+        let end = rest
+            .find(|ch: char| !is_handle_char(ch))
+            .unwrap_or(rest.len());
+        let raw = rest[..end].trim_end_matches(['.', '-']);
+        let Ok(handle) = Handle::parse("mention", raw) else {
+            continue;
+        };
+        if !out.contains(&handle) {
+            out.push(handle);
+        }
+        if out.len() == MAX_MENTIONS {
+            break;
+        }
+    }
+    out
+}
+
 fn is_handle_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-')
 }
@@ -52,6 +85,22 @@ impl fmt::Display for Handle {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn mentions_are_at_handles_not_addresses() {
+        let names = |t: &str| -> Vec<String> {
+            mentioned(t)
+                .iter()
+                .map(|h| h.as_str().to_string())
+                .collect()
+        };
+        assert_eq!(names("please +K my friend @Bob.Smith."), ["bob.smith"]);
+        assert_eq!(names("@ann and @bob, then @ANN again"), ["ann", "bob"]);
+        assert_eq!(names("write to me@example.com"), Vec::<String>::new());
+        assert_eq!(names("an @ alone, or @..."), Vec::<String>::new());
+        let many: String = (0..20).map(|i| format!("@u{i} ")).collect();
+        assert_eq!(mentioned(&many).len(), MAX_MENTIONS);
+    }
 
     #[test]
     fn lower_cases_and_accepts_the_allowed_set() {

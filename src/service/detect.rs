@@ -3,7 +3,7 @@
 
 use super::tx::Tx;
 use super::{Error, Result};
-use crate::domain::detect::solicited_finding;
+use crate::domain::detect::solicited_finding_for;
 use crate::domain::endorsement::Status;
 use crate::domain::flag::{status_after_flag, Detection, Finding, FlagStatus, Reason};
 use crate::domain::ledger::FlagRaised;
@@ -118,23 +118,32 @@ pub fn after_solicitation(
         return Ok(0);
     }
     let seen = from_db(ask.observed_at);
-    let finding = solicited_finding(&super::model::ask_of(ask, Some(reported_by.to_string()))?);
-    let received = storage::endorsements::received_between(
-        tx.conn()?,
-        ask.requester_id,
-        seen,
-        seen + d.window,
-    )?;
+    let model_ask = super::model::ask_of(ask, Some(reported_by.to_string()))?;
+    // The requester, then each user the ask names who has been seen (one not yet seen has
+    // received nothing to flag).
+    let mut beneficiaries = vec![(ask.requester_id, None)];
+    for name in &model_ask.for_handles {
+        if let Some(id) = storage::users::find_id(tx.conn()?, name)? {
+            if id != ask.requester_id {
+                beneficiaries.push((id, Some(name.as_str())));
+            }
+        }
+    }
     let mut raised = 0;
-    for (id, endorser, topic, status) in received {
-        let aimed =
-            ask.target_id.is_none_or(|t| t == endorser) && ask.topic_id.is_none_or(|t| t == topic);
-        let already = storage::flags::of_endorsement(tx.conn()?, id)?
-            .iter()
-            .any(|f| f.reason == Reason::Solicited);
-        if aimed && !already {
-            raise_on_stored(tx, id, status, finding.clone(), d)?;
-            raised += 1;
+    for (user, on_behalf_of) in beneficiaries {
+        let finding = solicited_finding_for(&model_ask, on_behalf_of);
+        let received =
+            storage::endorsements::received_between(tx.conn()?, user, seen, seen + d.window)?;
+        for (id, endorser, topic, status) in received {
+            let aimed = ask.target_id.is_none_or(|t| t == endorser)
+                && ask.topic_id.is_none_or(|t| t == topic);
+            let already = storage::flags::of_endorsement(tx.conn()?, id)?
+                .iter()
+                .any(|f| f.reason == Reason::Solicited);
+            if aimed && !already {
+                raise_on_stored(tx, id, status, finding.clone(), d)?;
+                raised += 1;
+            }
         }
     }
     Ok(raised)

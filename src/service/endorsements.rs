@@ -93,6 +93,7 @@ pub fn record(tx: &mut Tx<'_>, r: &Record<'_>) -> Result<Endorsement> {
         id: seq,
         endorser: endorser_id,
         endorsee: endorsee_id,
+        endorsee_name: req.endorsee.as_str(),
         topic: topic_id,
         at,
         note: req.note.as_deref(),

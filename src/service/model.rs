@@ -134,7 +134,16 @@ pub fn ask_of(row: &storage::solicitations::Row, reported_by: Option<String>) ->
         cues: serde_json::from_str(&row.cues)
             .map_err(|e| Error::Internal(format!("stored cues: {e}")))?,
         reported_by,
+        for_handles: named(&row.text),
     })
+}
+
+/// The handles an ask's text names, as the model keeps them.
+fn named(text: &str) -> Vec<String> {
+    crate::domain::handle::mentioned(text)
+        .into_iter()
+        .map(|h| h.as_str().to_string())
+        .collect()
 }
 
 /// Applies the entries other writers committed since the model's head. Call under the write
@@ -233,6 +242,7 @@ fn apply_entry(conn: &mut DbConn, m: &mut Model, e: &Entry) -> Result<()> {
                     topic,
                     observed_at: micros(s.observed_at),
                     score: s.score,
+                    for_handles: named(&s.text),
                     text: s.text,
                     cues: s.cues,
                     reported_by: s.reported_by,

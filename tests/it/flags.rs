@@ -19,6 +19,7 @@ both_backends!(
     thresholds_and_windows_are_settings,
     an_upheld_flag_cannot_be_laundered,
     a_report_is_dismissed_in_one_action,
+    an_ask_for_a_friend_counts_for_the_friend,
 );
 
 async fn ask(
@@ -601,6 +602,75 @@ async fn a_report_is_dismissed_in_one_action(b: Backend) {
             .await
             .status,
         404
+    );
+    assert_eq!(app.verify().await["ok"], true);
+}
+
+/// A plea made on someone else's behalf ("+K my friend @bob") holds endorsements of the friend
+/// as solicited, whether the endorsement comes after the report or before it; a user the ask
+/// does not name is not touched.
+async fn an_ask_for_a_friend_counts_for_the_friend(b: Backend) {
+    let Some(app) = spawn(b).await else { return };
+    let plea = json!({"requester": "carol", "target": "alice", "observed_at": ago(2),
+        "text": "can you please give my friend @Bob a +K on Klout for his blog?"});
+    let r = app.post("/v1/solicitations", &app.app_key, &plea).await;
+    assert_eq!(
+        (r.status, r.json["begging"].as_bool()),
+        (201, Some(true)),
+        "{}",
+        r.text
+    );
+
+    // bob had never been seen when the ask was reported.
+    let e = app.endorse("alice", "bob", "writing").await;
+    assert_eq!(e.json["status"], "flagged", "{}", e.text);
+    let flags = flags_of(&app, e.json["id"].as_i64().unwrap()).await;
+    assert_eq!(flags.len(), 1, "{flags:?}");
+    assert_eq!(flags[0]["reason"], "solicited");
+    let detail = app
+        .get(&format!("/v1/flags/{}", flags[0]["id"]), &app.app_key)
+        .await;
+    assert_eq!(
+        detail.json["evidence"]["on_behalf_of"], "bob",
+        "{}",
+        detail.text
+    );
+    assert_eq!(detail.json["evidence"]["solicitation_id"], r.json["id"]);
+    // Only alice was asked, and only bob was named.
+    assert_eq!(
+        app.endorse("dave", "bob", "writing").await.json["status"],
+        "active"
+    );
+    assert_eq!(
+        app.endorse("alice", "erin", "writing").await.json["status"],
+        "active"
+    );
+
+    // Reported late: the endorsement came first, then the ask that named its endorsee.
+    let before = app.endorse("frank", "gina", "writing").await;
+    assert_eq!(before.json["status"], "active", "{}", before.text);
+    let late = json!({"requester": "hank", "observed_at": ago(1),
+        "text": "can you please give my friend @gina a +K on Klout for her blog?"});
+    let r = app.post("/v1/solicitations", &app.app_key, &late).await;
+    assert_eq!(
+        (r.status, r.json["begging"].as_bool()),
+        (201, Some(true)),
+        "{}",
+        r.text
+    );
+    let flags = flags_of(&app, before.json["id"].as_i64().unwrap()).await;
+    assert_eq!(
+        flags.len(),
+        1,
+        "the late report flags what it prompted: {flags:?}"
+    );
+    let detail = app
+        .get(&format!("/v1/flags/{}", flags[0]["id"]), &app.app_key)
+        .await;
+    assert_eq!(
+        detail.json["evidence"]["on_behalf_of"], "gina",
+        "{}",
+        detail.text
     );
     assert_eq!(app.verify().await["ok"], true);
 }

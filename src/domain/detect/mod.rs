@@ -39,6 +39,8 @@ pub struct Fresh<'a> {
     pub id: i64,
     pub endorser: i32,
     pub endorsee: i32,
+    /// The endorsee's handle: asks made on their behalf name them by it.
+    pub endorsee_name: &'a str,
     pub topic: i32,
     pub at: DateTime<Utc>,
     pub note: Option<&'a str>,
@@ -62,20 +64,32 @@ pub fn detect(m: &Model, e: &Fresh<'_>, d: &Detection) -> Vec<Finding> {
     .collect()
 }
 
-/// The strongest begging ask by the endorsee, aimed at the endorser or at everyone, about the
-/// topic or none, seen in the window before the endorsement.
+/// The strongest begging ask by the endorsee, or by anyone on the endorsee's behalf (naming
+/// them as `@handle`), aimed at the endorser or at everyone, about the topic or none, seen in
+/// the window before the endorsement.
 fn solicited(m: &Model, e: &Fresh<'_>, d: &Detection) -> Option<Finding> {
-    m.asks(e.endorsee, e.at - d.window, e.at)
+    let (from, to) = (e.at - d.window, e.at);
+    let own = m.asks(e.endorsee, from, to).iter().map(|a| (a, None));
+    let for_them = m
+        .asks_naming(e.endorsee_name, from, to)
         .iter()
-        .filter(|a| a.target.is_none_or(|t| t == e.endorser))
-        .filter(|a| a.topic.is_none_or(|t| t == e.topic))
-        .max_by(|a, b| a.score.total_cmp(&b.score))
-        .map(solicited_finding)
+        .filter(|a| a.requester != e.endorsee)
+        .map(|a| (a, Some(e.endorsee_name)));
+    own.chain(for_them)
+        .filter(|(a, _)| a.target.is_none_or(|t| t == e.endorser))
+        .filter(|(a, _)| a.topic.is_none_or(|t| t == e.topic))
+        .max_by(|(a, _), (b, _)| a.score.total_cmp(&b.score))
+        .map(|(a, on_behalf_of)| solicited_finding_for(a, on_behalf_of))
 }
 
 /// The finding an ask gives an endorsement it prompted (also for asks reported late).
 pub fn solicited_finding(ask: &Ask) -> Finding {
-    Finding {
+    solicited_finding_for(ask, None)
+}
+
+/// [`solicited_finding`] for an endorsement of someone the ask named, not of its requester.
+pub fn solicited_finding_for(ask: &Ask, on_behalf_of: Option<&str>) -> Finding {
+    let mut finding = Finding {
         reason: Reason::Solicited,
         score: ask.score,
         evidence: json!({
@@ -87,7 +101,11 @@ pub fn solicited_finding(ask: &Ask) -> Finding {
             "reported_by": ask.reported_by,
         }),
         group: Vec::new(),
+    };
+    if let Some(name) = on_behalf_of {
+        finding.evidence["on_behalf_of"] = json!(name);
     }
+    finding
 }
 
 fn begging_note(note: Option<&str>) -> Option<Finding> {

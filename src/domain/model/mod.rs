@@ -52,6 +52,9 @@ pub struct Ask {
     pub cues: Vec<String>,
     /// Name of the API key that reported it: a moderator sees which app an ask came from.
     pub reported_by: Option<String>,
+    /// Users the ask's text names (`@handle`): a plea on a friend's behalf counts for the friend
+    /// too. Handles, not ids, since the friend may not have been seen yet.
+    pub for_handles: Vec<String>,
 }
 
 /// The last ledger entry applied.
@@ -87,6 +90,8 @@ pub struct Model {
     triples: Triples,
     edges: Edges,
     asks: Map<i32, Vec<Ask>>,
+    /// The same asks by each handle their text names.
+    asks_naming: Map<Box<str>, Vec<Ask>>,
     head: Option<Head>,
     retain: Duration,
     /// The latest endorsement time applied: what "recent" is measured from.
@@ -104,6 +109,7 @@ impl Model {
             triples: Triples::default(),
             edges: Edges::default(),
             asks: Map::default(),
+            asks_naming: Map::default(),
             head: None,
             retain,
             newest: Micros::MIN,
@@ -179,6 +185,11 @@ impl Model {
     fn asked(&mut self, ask: Ask) {
         // An ask's time is the reporting app's word and may lie in the future; only endorsement
         // times (never after the clock) move `newest`, so a report cannot make pruning forget.
+        for name in &ask.for_handles {
+            let list = self.asks_naming.entry(name.as_str().into()).or_default();
+            let at = list.partition_point(|a| a.observed_at <= ask.observed_at);
+            list.insert(at, ask.clone());
+        }
         let list = self.asks.entry(ask.requester).or_default();
         let at = list.partition_point(|a| a.observed_at <= ask.observed_at);
         list.insert(at, ask);
@@ -192,6 +203,10 @@ impl Model {
         let horizon = self.newest - self.retain.num_microseconds().unwrap_or(i64::MAX);
         self.edges.prune(horizon);
         self.asks.retain(|_, list| {
+            list.drain(..list.partition_point(|a| a.observed_at < horizon));
+            !list.is_empty()
+        });
+        self.asks_naming.retain(|_, list| {
             list.drain(..list.partition_point(|a| a.observed_at < horizon));
             !list.is_empty()
         });
@@ -252,13 +267,23 @@ impl Model {
 
     /// Begging asks by `requester` observed in `[from, to]`, oldest first.
     pub fn asks(&self, requester: i32, from: DateTime<Utc>, to: DateTime<Utc>) -> &[Ask] {
-        let Some(list) = self.asks.get(&requester) else {
-            return &[];
-        };
-        let lo = list.partition_point(|a| a.observed_at < micros(from));
-        let hi = list.partition_point(|a| a.observed_at <= micros(to));
-        &list[lo..hi.max(lo)]
+        within(self.asks.get(&requester), from, to)
     }
+
+    /// Begging asks whose text names `handle`, observed in `[from, to]`, oldest first.
+    pub fn asks_naming(&self, handle: &str, from: DateTime<Utc>, to: DateTime<Utc>) -> &[Ask] {
+        within(self.asks_naming.get(handle), from, to)
+    }
+}
+
+/// The asks of a time-ordered list observed in `[from, to]`.
+fn within(list: Option<&Vec<Ask>>, from: DateTime<Utc>, to: DateTime<Utc>) -> &[Ask] {
+    let Some(list) = list else {
+        return &[];
+    };
+    let lo = list.partition_point(|a| a.observed_at < micros(from));
+    let hi = list.partition_point(|a| a.observed_at <= micros(to));
+    &list[lo..hi.max(lo)]
 }
 
 #[cfg(test)]
@@ -327,6 +352,7 @@ mod tests {
             text: "please".into(),
             cues: vec![],
             reported_by: None,
+            for_handles: vec![],
         }));
         m.prune();
         assert_eq!(m.given(1, now, now).len(), 1);

@@ -113,6 +113,7 @@ diesel::table! {
         percentile -> Double,
         counted -> Integer,
         discounted -> Integer,
+        out_weight -> Nullable<Double>,
     }
 }
 

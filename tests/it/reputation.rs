@@ -553,6 +553,25 @@ async fn explanations_come_in_pages_largest_first(b: Backend) {
         .map(|c| c["contribution"].as_f64().unwrap())
         .collect();
 
+    // Runs stored before out-weights were kept: explain adds up what each endorser gave, and
+    // says the same.
+    app.db
+        .exec("UPDATE reputation_scores SET out_weight = NULL");
+    let older = app.get(base, &app.admin).await;
+    for (new, old) in whole.json["counted"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(older.json["counted"].as_array().unwrap())
+    {
+        assert_eq!(new["endorsement_id"], old["endorsement_id"]);
+        let (a, b) = (
+            new["contribution"].as_f64().unwrap(),
+            old["contribution"].as_f64().unwrap(),
+        );
+        assert!((a - b).abs() <= 1e-12 * a.abs().max(1e-12), "{a} vs {b}");
+    }
+
     let mut seen = Vec::new();
     let mut listed = Vec::new();
     let mut cursor: Option<String> = None;

@@ -138,10 +138,21 @@ pub fn explain(
     endorsers.dedup();
     let mut merit: HashMap<i32, (f64, f64)> = HashMap::new();
     let mut gave: HashMap<i32, f64> = HashMap::new();
+    let mut unknown_out = Vec::new();
     for chunk in endorsers.chunks(BATCH) {
         for s in storage::reputation::scores_in_run(conn, run.id, chunk)? {
             merit.insert(s.user_id, (s.raw, s.score));
+            // The run stored what each endorser gave in all: no need to read it back.
+            match s.out_weight {
+                Some(w) => {
+                    gave.insert(s.user_id, w);
+                }
+                None => unknown_out.push(s.user_id),
+            }
         }
+    }
+    // Runs written before out-weights were stored: add up what those endorsers gave.
+    for chunk in unknown_out.chunks(BATCH) {
         for g in storage::reputation::given(conn, chunk, topic_db, from_db(run.computed_at))? {
             // Shares are of the full weight given: a held endorsement still takes its place.
             *gave.entry(g.endorser).or_default() += params.decay(g.created_at.utc(), at);

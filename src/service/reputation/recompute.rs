@@ -63,6 +63,9 @@ pub struct Report {
 #[derive(Debug, Default)]
 struct TopicInput {
     edges: Vec<Edge>,
+    /// Each endorser's decayed total given, in f64 as explain computes it (the graph keeps
+    /// f32 weights).
+    out: HashMap<i32, f64>,
     seeds: Vec<i32>,
     voided: Vec<(i32, i64)>,
 }
@@ -254,6 +257,7 @@ fn load(
                     Status::Active
                 };
                 let decay = params.decay(created_at.utc(), now);
+                *input.out.entry(endorser).or_default() += decay;
                 input.edges.push(Edge {
                     endorser,
                     endorsee,
@@ -335,6 +339,7 @@ fn compute(topic: i32, input: TopicInput, params: &Params, max_user: i32) -> Top
             percentile: standing[i].percentile,
             counted: graph.counted[i] as i32,
             discounted: discounted[i] as i32,
+            out_weight: Some(input.out.get(user).copied().unwrap_or(0.0)),
         })
         .collect();
     TopicOutput {

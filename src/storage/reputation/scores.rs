@@ -58,6 +58,8 @@ pub struct Score {
     pub percentile: f64,
     pub counted: i32,
     pub discounted: i32,
+    /// The decayed total of what the user gave in the topic; `None` in older runs.
+    pub out_weight: Option<f64>,
 }
 
 /// Most rows in one INSERT statement.
@@ -73,16 +75,21 @@ pub fn insert_scores(conn: &mut DbConn, rows: &[Score]) -> QueryResult<()> {
         sql.clear();
         sql.push_str(
             "INSERT INTO reputation_scores \
-             (run_id, user_id, raw, score, rank, percentile, counted, discounted) VALUES ",
+             (run_id, user_id, raw, score, rank, percentile, counted, discounted, out_weight) \
+             VALUES ",
         );
         for (i, r) in chunk.iter().enumerate() {
             let sep = if i == 0 { "" } else { "," };
             // Scores are finite by construction; a NaN would make the statement fail, not lie.
             let _ = write!(
                 sql,
-                "{sep}({},{},{:?},{:?},{},{:?},{},{})",
+                "{sep}({},{},{:?},{:?},{},{:?},{},{},",
                 r.run_id, r.user_id, r.raw, r.score, r.rank, r.percentile, r.counted, r.discounted
             );
+            let _ = match r.out_weight {
+                Some(w) => write!(sql, "{w:?})"),
+                None => write!(sql, "NULL)"),
+            };
         }
         conn.batch_execute(&sql)?;
     }

@@ -1,0 +1,1 @@
+ALTER TABLE reputation_scores DROP COLUMN out_weight;

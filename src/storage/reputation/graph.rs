@@ -130,7 +130,10 @@ pub fn inbound(
         .inner_join(users::table.on(users::id.eq(endorsements::endorser_id)))
         .filter(endorsements::endorsee_id.eq(user))
         .filter(endorsements::created_at.le(crate::storage::db_stamp(until)))
-        .filter(endorsements::topic_id.eq(topic))
+        // `+ 0` keeps the topic off the index choice: without statistics SQLite otherwise
+        // walks the whole topic by (topic, time) rather than the user's own endorsements by
+        // (endorsee, time), 150k rows instead of a few hundred at 1M endorsements.
+        .filter((endorsements::topic_id + 0).eq(topic))
         .filter(endorsements::status.ne(Status::Revoked.as_str()))
         .select((
             endorsements::id,

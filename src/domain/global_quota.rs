@@ -103,6 +103,9 @@ mod tests {
         // Full in the current minute, nothing before: the next minute starts with it all
         // carried, then fades one request per 0.6 s.
         assert_eq!(at(10, 50).retry_after(100, 0, 100), 11);
+        // A small quota spent at the very start of a minute: 60 s to its end, then 6 s for a
+        // tenth of it to fade. Retry-After can exceed a minute.
+        assert_eq!(at(10, 0).retry_after(10, 0, 10), 66);
         // Half the previous minute carried, the rest spent: waits for the previous one to fade.
         assert_eq!(at(10, 30).retry_after(100, 100, 50), 1);
         assert_eq!(at(10, 0).retry_after(100, 100, 0), 1);

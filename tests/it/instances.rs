@@ -384,7 +384,9 @@ async fn a_global_quota_holds_across_instances(b: Backend) {
             .expect("Retry-After")
             .parse()
             .expect("seconds");
-        assert!((1..=61).contains(&wait), "{wait}");
+        // At most a minute for the current minute to end, then 6 s more for a tenth of the
+        // carried count to fade (10 requests made at the very start of a minute wait 66 s).
+        assert!((1..=66).contains(&wait), "{wait}");
     }
     // Only that key is held: the admin's requests go on, on both instances.
     for base in &bases {

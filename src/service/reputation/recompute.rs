@@ -326,7 +326,7 @@ fn compute(topic: i32, input: TopicInput, params: &Params, max_user: i32) -> Top
             }
         }
     }
-    let rows = graph
+    let mut rows: Vec<Score> = graph
         .users
         .iter()
         .enumerate()
@@ -342,6 +342,10 @@ fn compute(topic: i32, input: TopicInput, params: &Params, max_user: i32) -> Top
             out_weight: Some(input.out.get(user).copied().unwrap_or(0.0)),
         })
         .collect();
+    // Written in user order, each chunk's rows land side by side in the (run, user) key and the
+    // (user, run) index, so a commit dirties a few dozen index pages, not one page per row (the
+    // graph numbers users in order of first appearance, which scattered them).
+    rows.sort_unstable_by_key(|r| r.user_id);
     TopicOutput {
         topic,
         rows,

@@ -16,6 +16,9 @@
 #   NX         0 skips networkx                         (default 1)
 #   NX_TOPICS  run networkx on the first (largest) K topics only and extrapolate its times
 #              linearly by edges to the whole graph     (default: every topic)
+#   BASELINE_BIN  another plusk binary (an older build) to run the same two recomputes on its
+#              own copy of the same fresh database, after this build's, for a side-by-side
+#              ratio in one run (default: none)
 #
 # What it does:
 #   1. cargo build --release;
@@ -67,6 +70,21 @@ timed() {
     RSS_MB="$(awk -F': ' '/Maximum resident set size/ { printf "%.0f", $2 / 1024 }' "$OUT/$name.time")"
 }
 
+# recompute_twice BIN DB NAME VAR: two recomputes of DB by BIN, timed as NAME1/NAME2; sets
+# VAR1_WALL, VAR1_RSS, VAR2_WALL, VAR2_RSS.
+recompute_twice() {
+    local bin="$1" db="$2" name="$3" var="$4" run
+    for run in 1 2; do
+        # A topic just computed stays claimed for 2 s (recompute claims: a second recompute
+        # started at once leaves it, as held elsewhere), so run 2 waits that out.
+        [ "$run" = 2 ] && sleep 3
+        DATABASE_URL="sqlite://$db" RUST_LOG=warn timed "$name$run" \
+            "$bin" --no-migrate reputation recompute --half-life-days 0
+        declare -g "${var}${run}_WALL=$WALL" "${var}${run}_RSS=$RSS_MB"
+        echo "$name run $run: wall ${WALL}s, peak RSS ${RSS_MB} MB: $(cat "$OUT/$name$run.out")"
+    done
+}
+
 main() {
     say "reputation benchmark: USERS=$USERS EDGES=$EDGES TOPICS=$TOPICS SEED=$SEED NX=$NX NX_TOPICS=${NX_TOPICS:-all}"
 
@@ -94,17 +112,19 @@ print("python", sys.version.split()[0], "numpy", numpy.__version__, "scipy", sci
         --seed "$SEED" --npz "$NPZ" --db "$DB" | tee "$OUT/graph.out"
     echo "database: $(du -h "$DB" | cut -f1)"
 
+    # The baseline gets the database as it is now, before this build has stored anything.
+    if [ -n "${BASELINE_BIN:-}" ]; then
+        rm -f "$OUT/baseline.db"*
+        "$PY" -c 'import sqlite3, sys; sqlite3.connect(sys.argv[1]).backup(sqlite3.connect(sys.argv[2]))' \
+            "$DB" "$OUT/baseline.db"
+    fi
+
     say "4. plusk reputation recompute (twice)"
-    local run
-    for run in 1 2; do
-        # A topic just computed stays claimed for 2 s (recompute claims: a second recompute
-        # started at once leaves it, as held elsewhere), so run 2 waits that out.
-        [ "$run" = 2 ] && sleep 3
-        DATABASE_URL="sqlite://$DB" RUST_LOG=warn timed "plusk$run" \
-            "$BIN" --no-migrate reputation recompute --half-life-days 0
-        declare -g "PLUSK${run}_WALL=$WALL" "PLUSK${run}_RSS=$RSS_MB"
-        echo "run $run: wall ${WALL}s, peak RSS ${RSS_MB} MB: $(cat "$OUT/plusk$run.out")"
-    done
+    recompute_twice "$BIN" "$DB" plusk PLUSK
+    if [ -n "${BASELINE_BIN:-}" ]; then
+        say "4b. baseline $BASELINE_BIN: the same two recomputes on its own copy"
+        recompute_twice "$BASELINE_BIN" "$OUT/baseline.db" base BASE
+    fi
 
     say "5. references"
     timed igraph "$PY" bench/reputation_reference.py igraph --npz "$NPZ"
@@ -139,16 +159,20 @@ summary() {
     echo "graph: $(json "$OUT/graph.out" users) users, $(json "$OUT/graph.out" edges) endorsements" \
          "($(json "$OUT/graph.out" duplicates_dropped) duplicates dropped), $TOPICS topics," \
          "largest topic $(json "$OUT/graph.out" largest_topic_edges) edges"
-    local r f
-    for r in 1 2; do
-        f="$OUT/plusk$r.out"
-        printf 'plusk run %s: load %.2fs, compute %.2fs, store %.2fs (plusk'"'"'s own timers); %s scores, max %s iterations, %s unconverged\n' \
-            "$r" "$(json "$f" load_seconds)" "$(json "$f" compute_seconds)" "$(json "$f" store_seconds)" \
+    local r f who
+    for f in "$OUT"/plusk[12].out ${BASELINE_BIN:+"$OUT"/base[12].out}; do
+        who="$(basename "$f" .out)" r="${who: -1}" who="${who%?}"
+        printf '%s run %s: load %.2fs, compute %.2fs, store %.2fs (plusk'"'"'s own timers); %s scores, max %s iterations, %s unconverged\n' \
+            "$who" "$r" "$(json "$f" load_seconds)" "$(json "$f" compute_seconds)" "$(json "$f" store_seconds)" \
             "$(json "$f" scores)" "$(json "$f" max_iterations)" "$(json "$f" unconverged)"
     done
     {
         echo "plusk_run1_(empty_store) $PLUSK1_WALL $(json "$p1" compute_seconds) - $PLUSK1_RSS"
         echo "plusk_run2_(replace) $PLUSK2_WALL $(json "$p2" compute_seconds) - $PLUSK2_RSS"
+        if [ -n "${BASELINE_BIN:-}" ]; then
+            echo "baseline_run1_(empty_store) $BASE1_WALL $(json "$OUT/base1.out" compute_seconds) - $BASE1_RSS"
+            echo "baseline_run2_(replace) $BASE2_WALL $(json "$OUT/base2.out" compute_seconds) - $BASE2_RSS"
+        fi
         echo "igraph_(prpack) $IG_WALL $(json "$ig" build_compute_seconds) $(json "$ig" compute_seconds) $IG_RSS"
         if [ "$NX" != 0 ]; then
             local edges all bc c

@@ -16,8 +16,8 @@
 #   NX         0 skips networkx                         (default 1)
 #   NX_TOPICS  run networkx on the first (largest) K topics only and extrapolate its times
 #              linearly by edges to the whole graph     (default: every topic)
-#   BASELINE_BIN  another plusk binary (an older build) to run the same two recomputes on its
-#              own copy of the same fresh database, after this build's, for a side-by-side
+#   BASELINE_BIN  another plusk binary (an older build) to run the same two recomputes on the
+#              same graph in a database it migrated itself, after this build's, for a side-by-side
 #              ratio in one run (default: none)
 #
 # What it does:
@@ -112,11 +112,14 @@ print("python", sys.version.split()[0], "numpy", numpy.__version__, "scipy", sci
         --seed "$SEED" --npz "$NPZ" --db "$DB" | tee "$OUT/graph.out"
     echo "database: $(du -h "$DB" | cut -f1)"
 
-    # The baseline gets the database as it is now, before this build has stored anything.
+    # The baseline gets the same graph in a database of its own schema (migrated by the baseline
+    # binary: a build may add or drop tables and indexes, which is often what is being compared).
     if [ -n "${BASELINE_BIN:-}" ]; then
         rm -f "$OUT/baseline.db"*
-        "$PY" -c 'import sqlite3, sys; sqlite3.connect(sys.argv[1]).backup(sqlite3.connect(sys.argv[2]))' \
-            "$DB" "$OUT/baseline.db"
+        DATABASE_URL="sqlite://$OUT/baseline.db" "$BASELINE_BIN" migrate >/dev/null
+        "$PY" bench/reputation_graph.py --users "$USERS" --edges "$EDGES" --topics "$TOPICS" \
+            --seed "$SEED" --npz "$OUT/baseline.npz" --db "$OUT/baseline.db" >/dev/null
+        rm -f "$OUT/baseline.npz"
     fi
 
     say "4. plusk reputation recompute (twice)"

@@ -4,6 +4,9 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
+use diesel::prelude::*;
+use diesel::sql_types::{Double, Integer, Text};
+use plusk::db::DbConn;
 use plusk::domain::keys::Role;
 use plusk::domain::reputation::Params;
 use plusk::service::reputation::worker::Schedule;
@@ -26,6 +29,31 @@ both_backends!(
     explanations_come_in_pages_largest_first,
     old_snapshots_are_pruned_by_the_worker,
 );
+
+#[derive(QueryableByName)]
+struct ViewRow {
+    #[diesel(sql_type = Text)]
+    handle: String,
+    #[diesel(sql_type = Integer)]
+    rank: i32,
+    #[diesel(sql_type = Double)]
+    score: f64,
+}
+
+/// `current_scores` for one topic, as an analyst's SQL client would read it.
+fn current_scores_view(conn: DbConn, topic: &str) -> Vec<(String, i32, f64)> {
+    let q = diesel::sql_query(
+        "SELECT handle, rank, score FROM current_scores WHERE topic = $1 ORDER BY rank, handle",
+    );
+    let rows: Vec<ViewRow> = match conn {
+        DbConn::Sqlite(mut c) => q.bind::<Text, _>(topic).load(&mut c),
+        DbConn::Pg(mut c) => q.bind::<Text, _>(topic).load(&mut c),
+    }
+    .expect("query current_scores");
+    rows.into_iter()
+        .map(|r| (r.handle, r.rank, r.score))
+        .collect()
+}
 
 /// No budget, no background surprises: the test says when to recompute.
 pub fn quiet(params: Params) -> Options {
@@ -380,6 +408,28 @@ async fn analyst_api_answers_and_guards(b: Backend) {
     );
     assert!(lines.next().unwrap().starts_with("1,b,100"), "{text}");
     assert_eq!(text.lines().count(), 5);
+
+    // The SQL view analysts query holds the same leaderboard.
+    let whole = app.get("/v1/topics/writing/leaderboard", &analyst).await;
+    let api: Vec<(String, i32, f64)> = whole.json["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            let rank = i["rank"].as_i64().unwrap() as i32;
+            (
+                i["user"].as_str().unwrap().to_string(),
+                rank,
+                i["score"].as_f64().unwrap(),
+            )
+        })
+        .collect();
+    let view = current_scores_view(app.db.conn(), "writing");
+    assert_eq!(view.len(), api.len(), "{view:?} against {api:?}");
+    for ((vh, vr, vs), (ah, ar, as_)) in view.iter().zip(&api) {
+        assert_eq!((vh, vr), (ah, ar));
+        assert!((vs - as_).abs() < 1e-9, "{vh}: {vs} against {as_}");
+    }
 
     let me = app.get("/v1/users/b/reputation", &analyst).await;
     assert_eq!(me.json["topics"][0]["topic"], "writing");

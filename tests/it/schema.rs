@@ -154,7 +154,8 @@ fn live_schema(conn: DbConn) -> Schema {
         DbConn::Pg(mut c) => {
             let tables: Vec<Name> = diesel::sql_query(
                 "SELECT table_name::text AS name FROM information_schema.tables \
-                 WHERE table_schema = 'public' AND table_name <> '__diesel_schema_migrations'",
+                 WHERE table_schema = 'public' AND table_type = 'BASE TABLE' \
+                 AND table_name <> '__diesel_schema_migrations'",
             )
             .load(&mut c)
             .unwrap();

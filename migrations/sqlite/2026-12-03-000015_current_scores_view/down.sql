@@ -1,0 +1,1 @@
+DROP VIEW current_scores;

@@ -36,6 +36,14 @@ pub fn handle_of(conn: &mut DbConn, id: i32) -> QueryResult<String> {
     users::table.find(id).select(users::handle).get_result(conn)
 }
 
+/// The handles of these user ids, as `(id, handle)`; unknown ids are left out.
+pub fn handles(conn: &mut DbConn, ids: &[i32]) -> QueryResult<Vec<(i32, String)>> {
+    users::table
+        .filter(users::id.eq_any(ids))
+        .select((users::id, users::handle))
+        .load(conn)
+}
+
 /// A user the writer has given an id.
 #[derive(Debug, Clone)]
 pub struct New {

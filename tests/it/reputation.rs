@@ -596,6 +596,14 @@ async fn explanations_come_in_pages_largest_first(b: Backend) {
         Value::Null,
         "everything fits the default page"
     );
+    // More fans, more merit: the endorsers come named, the one with six fans first.
+    let names: Vec<&str> = whole.json["counted"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["endorser"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["e6", "e5", "e4", "e3", "e2", "e1", "e0"]);
     let all: Vec<f64> = whole.json["counted"]
         .as_array()
         .unwrap()

@@ -159,14 +159,15 @@ pub fn explain(
         }
     }
     let (mut counted, mut discounted) = (Vec::new(), Vec::new());
+    let mut endorser_of: HashMap<i64, i32> = HashMap::with_capacity(inbound.len());
     for row in inbound {
         let storage::reputation::Inbound {
             id,
             endorser_id,
-            endorser,
             status,
             created_at,
         } = row;
+        endorser_of.insert(id, endorser_id);
         let created_at = created_at.utc();
         let weight = params.status_weight(status);
         let decay = params.decay(created_at, at);
@@ -180,7 +181,8 @@ pub fn explain(
         let contribution = params.damping * endorser_raw * endorser_share;
         let c = Contribution {
             endorsement_id: id,
-            endorser,
+            // Filled in for the page shown (`name_endorsers`).
+            endorser: String::new(),
             endorser_raw,
             endorser_score,
             status,
@@ -215,8 +217,9 @@ pub fn explain(
     discounted.sort_by(by_size);
     let (counted_total, discounted_total) = (counted.len(), discounted.len());
     let limit = page.limit.clamp(1, MAX_LISTED);
-    let (counted, counted_after) = one_page(counted, after.counted as usize, limit);
+    let (mut counted, counted_after) = one_page(counted, after.counted as usize, limit);
     let (mut discounted, discounted_after) = one_page(discounted, after.discounted as usize, limit);
+    name_endorsers(conn, &endorser_of, &mut counted, &mut discounted)?;
     // Flag reasons only for the page shown: a query each.
     for c in &mut discounted {
         c.flag_reasons = storage::flags::of_endorsement(conn, c.endorsement_id)?
@@ -250,6 +253,35 @@ pub fn explain(
         next_cursor,
         params,
     })
+}
+
+/// Gives the contributions shown their endorsers' handles, in one query.
+fn name_endorsers(
+    conn: &mut DbConn,
+    endorser_of: &HashMap<i64, i32>,
+    counted: &mut [Contribution],
+    discounted: &mut [Contribution],
+) -> Result<()> {
+    let shown = || counted.iter().chain(discounted.iter());
+    let mut ids: Vec<i32> = shown()
+        .filter_map(|c| endorser_of.get(&c.endorsement_id).copied())
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let handles: HashMap<i32, String> = storage::users::handles(conn, &ids)?.into_iter().collect();
+    for c in counted.iter_mut().chain(discounted.iter_mut()) {
+        let id = endorser_of.get(&c.endorsement_id);
+        match id.and_then(|id| handles.get(id)) {
+            Some(handle) => c.endorser = handle.clone(),
+            None => {
+                return Err(Error::Internal(format!(
+                    "endorsement {}: its endorser has no handle",
+                    c.endorsement_id
+                )))
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The `limit` contributions from `skip` on, and what comes after them.

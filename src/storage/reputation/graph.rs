@@ -101,12 +101,12 @@ pub fn topic_ids(conn: &mut DbConn) -> QueryResult<Vec<i32>> {
         .load(conn)
 }
 
-/// One endorsement as an explanation shows it.
+/// One endorsement as an explanation weighs it (the endorser's handle is read for the page
+/// shown only: a top user has thousands of endorsers).
 #[derive(Debug, Clone)]
 pub struct Inbound {
     pub id: i64,
     pub endorser_id: i32,
-    pub endorser: String,
     pub status: Status,
     pub created_at: Stamp,
 }
@@ -127,7 +127,6 @@ pub fn inbound(
     until: DateTime<Utc>,
 ) -> QueryResult<Vec<Inbound>> {
     endorsements::table
-        .inner_join(users::table.on(users::id.eq(endorsements::endorser_id)))
         .filter(endorsements::endorsee_id.eq(user))
         .filter(endorsements::created_at.le(crate::storage::db_stamp(until)))
         // `+ 0` keeps the topic off the index choice: without statistics SQLite otherwise
@@ -138,18 +137,16 @@ pub fn inbound(
         .select((
             endorsements::id,
             endorsements::endorser_id,
-            users::handle,
             endorsements::status,
             endorsements::created_at,
         ))
         .order(endorsements::id.asc())
-        .load::<(i64, i32, String, String, Stamp)>(conn)?
+        .load::<(i64, i32, String, Stamp)>(conn)?
         .into_iter()
-        .map(|(id, endorser_id, endorser, status, created_at)| {
+        .map(|(id, endorser_id, status, created_at)| {
             Ok(Inbound {
                 id,
                 endorser_id,
-                endorser,
                 status: crate::storage::parsed(&status)?,
                 created_at,
             })

@@ -27,9 +27,7 @@ trap cleanup EXIT
 
 TOPIC="$(sqlite3 "$OUT/plusk.db" "SELECT t.slug FROM reputation_runs r JOIN topics t ON t.id = r.topic_id
     WHERE r.is_current ORDER BY r.endorsements DESC LIMIT 1")"
-TOP="$(sqlite3 "$OUT/plusk.db" "SELECT u.handle FROM reputation_scores s JOIN users u ON u.id = s.user_id
-    JOIN reputation_runs r ON r.id = s.run_id JOIN topics t ON t.id = r.topic_id
-    WHERE r.is_current AND t.slug = '$TOPIC' ORDER BY s.rank LIMIT 1")"
+TOP="$(sqlite3 "$OUT/plusk.db" "SELECT handle FROM current_scores WHERE topic = '$TOPIC' ORDER BY rank LIMIT 1")"
 PATH_="/v1/users/$TOP/reputation/$TOPIC/explain"
 
 # start NAME BIN PORT: serves a copy of the database; sets KEY_<NAME>.

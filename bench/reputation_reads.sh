@@ -38,12 +38,9 @@ trap cleanup EXIT
 # The largest topic, its top user, and 1,000 of its scored users for the random runs.
 TOPIC="$(sqlite3 "$OUT/plusk.db" "SELECT t.slug FROM reputation_runs r JOIN topics t ON t.id = r.topic_id
     WHERE r.is_current ORDER BY r.endorsements DESC LIMIT 1")"
-TOP="$(sqlite3 "$OUT/plusk.db" "SELECT u.handle FROM reputation_scores s JOIN users u ON u.id = s.user_id
-    JOIN reputation_runs r ON r.id = s.run_id JOIN topics t ON t.id = r.topic_id
-    WHERE r.is_current AND t.slug = '$TOPIC' ORDER BY s.rank LIMIT 1")"
-sqlite3 "$OUT/plusk.db" "SELECT u.handle FROM reputation_scores s JOIN users u ON u.id = s.user_id
-    JOIN reputation_runs r ON r.id = s.run_id JOIN topics t ON t.id = r.topic_id
-    WHERE r.is_current AND t.slug = '$TOPIC' ORDER BY random() LIMIT 1000" >"$WORK/users"
+TOP="$(sqlite3 "$OUT/plusk.db" "SELECT handle FROM current_scores WHERE topic = '$TOPIC' ORDER BY rank LIMIT 1")"
+sqlite3 "$OUT/plusk.db" "SELECT handle FROM current_scores WHERE topic = '$TOPIC'
+    ORDER BY random() LIMIT 1000" >"$WORK/users"
 
 cat >"$WORK/reads.lua" <<'EOF'
 -- One of the read paths, chosen by PLUSK_READ: explain-top, explain-random, leaderboard, user.

@@ -14,7 +14,7 @@ times after the first week, each at several sizes and speeds:
 - crowds (organic, should pass): a talk (a quiet expert endorsed by 100-200 attendees in the
   day after), a popular expert's steady stream (1-5 an hour for two days), a panel (60
   attendees each endorsing 3-4 of 4 speakers within the hour), a team's onboarding (3 new
-  hires endorsing 3 mentors in one meeting), a launch (120 endorsements of a maker in six
+  hires endorsing 3 of the topic's better-known people, their mentors, in one meeting), a launch (120 endorsements of a maker in six
   hours), a seasonal peak (a topic's traffic tripled for three days).
 - attacks (should be flagged, every endorsement of the group): rings of 3 to 6, fast (hours)
   and slow (spread over 31 days); a ring whose members each gave 50 ordinary endorsements in
@@ -159,8 +159,12 @@ def panel(tr, users, expertise, held_out):
 def onboarding(tr, users, expertise, held_out):
     rng = tr.rng
     hires = [tr.new_user("hire") for _ in range(4 if held_out else 3)]
-    mentors = rng.sample(users[:500], 3)
-    topic = expertise[mentors[0]][0]
+    # A team's mentors are people known in the team's field: three of the topic's better-known
+    # people (until 2026-12-03 they were any three of the 500 best known, the topic the first
+    # one's, so two mentors usually had no standing in it).
+    topic = rng.choice(TOPICS)
+    known = [u for u in users[:500] if topic in expertise[u]]
+    mentors = rng.sample(known, 3)
     t0 = at_random_time(rng)
     for h in hires:
         for m in mentors:
@@ -318,7 +322,7 @@ def outcomes(db):
     return {(a, b, t): (s, set(r.split(",")) if r else set()) for a, b, t, s, r in rows}
 
 
-def run_seed(plusk, seed, keep, bulk=True):
+def run_seed(plusk, seed, keep, bulk=True, sweep=True):
     folder = keep or tempfile.mkdtemp(prefix=f"plusk-detection-{seed}-")
     os.makedirs(folder, exist_ok=True)
     edges = generate(seed)
@@ -336,6 +340,11 @@ def run_seed(plusk, seed, keep, bulk=True):
     refused = [line for line in out.stderr.splitlines() if line.startswith("line ")]
     if out.returncode not in (0, 1):
         sys.exit(f"plusk import failed: {out.stderr}")
+    if sweep:
+        # What a server's periodic sweep would do once the history is in.
+        out = subprocess.run([plusk, "sweep", "--database-url", db], capture_output=True,
+                             text=True, env={**os.environ, "RUST_LOG": "warn"}, check=True)
+        print(f"seed {seed}: {out.stdout.strip()}", file=sys.stderr)
     seen = outcomes(db)
     result = collections.defaultdict(lambda: collections.Counter())
     for t, a, b, topic, label in edges:
@@ -395,6 +404,9 @@ def main():
     ap.add_argument("--seeds", type=int, nargs="*", help="these seeds instead")
     ap.add_argument("--plusk", default="target/release/plusk", help="the plusk binary")
     ap.add_argument("--keep", help="keep files and database here (one seed)")
+    ap.add_argument("--no-sweep", action="store_true",
+                    help="skip `plusk sweep` after the import (write-time checks only; builds "
+                         "before the sweep existed)")
     ap.add_argument("--batches", action="store_true",
                     help="import in batches, not --bulk (for builds before --bulk existed)")
     args = ap.parse_args()
@@ -402,7 +414,8 @@ def main():
     total = collections.defaultdict(lambda: collections.Counter())
     refused = 0
     for seed in seeds:
-        result, r = run_seed(args.plusk, seed, args.keep, bulk=not args.batches)
+        result, r = run_seed(args.plusk, seed, args.keep, bulk=not args.batches,
+                             sweep=not args.no_sweep)
         refused += r
         for label, c in result.items():
             total[label].update(c)

@@ -6,6 +6,7 @@ mod import;
 mod keys;
 mod reputation;
 mod serve;
+mod sweep;
 mod topics;
 
 use std::process::ExitCode;
@@ -77,6 +78,9 @@ pub enum Command {
     /// Find and merge topics (older versions kept slugs requests can no longer name).
     #[command(subcommand)]
     Topics(topics::TopicsCommand),
+    /// Look over the last six weeks for rings and accounts moving together that the checks at
+    /// write time could not see whole (too slow, too long), and flag every endorsement of each.
+    Sweep(sweep::SweepArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -123,6 +127,10 @@ pub struct DetectionArgs {
     /// Solicitations one API key may report per rolling 24 hours (0 = unlimited).
     #[arg(long, env = "PLUSK_REPORTS_PER_KEY_PER_DAY", default_value_t = crate::domain::flag::DEFAULT_REPORTS_PER_KEY)]
     pub reports_per_key_per_day: u32,
+    /// Minutes between two runs of the periodic sweep in `serve` (six weeks of endorsements
+    /// searched for slow rings and groups; 0 = never; `plusk sweep` runs it once).
+    #[arg(long, env = "PLUSK_SWEEP_EVERY_MINUTES", default_value_t = crate::domain::flag::DEFAULT_SWEEP_MINUTES)]
+    pub sweep_every_minutes: u32,
 }
 
 impl DetectionArgs {
@@ -142,6 +150,8 @@ impl DetectionArgs {
             },
             reports_per_key: (self.reports_per_key_per_day > 0)
                 .then_some(self.reports_per_key_per_day),
+            sweep_every: (self.sweep_every_minutes > 0)
+                .then(|| chrono::Duration::minutes(i64::from(self.sweep_every_minutes))),
         })
     }
 }
@@ -183,6 +193,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::EvalClassifier(args) => eval::run(args),
         Command::Reputation(cmd) => reputation::run(&mut open(&cli, &url)?, cmd),
         Command::Topics(cmd) => topics::run(&mut open(&cli, &url)?, cmd),
+        Command::Sweep(args) => sweep::run(&mut open(&cli, &url)?, args),
         Command::Doctor => {
             refuse_missing_file(&url)?;
             doctor::run(&url)

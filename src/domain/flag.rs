@@ -25,7 +25,12 @@ pub struct Detection {
     pub lockstep: LockstepRule,
     /// Solicitations one key may report per rolling 24 hours (`None`: unlimited).
     pub reports_per_key: Option<u32>,
+    /// How often a server runs the periodic sweep (`None`: never).
+    pub sweep_every: Option<Duration>,
 }
+
+/// The default of [`Detection::sweep_every`].
+pub const DEFAULT_SWEEP_MINUTES: u32 = 60;
 
 /// The default of [`Detection::reports_per_key`].
 pub const DEFAULT_REPORTS_PER_KEY: u32 = 1000;
@@ -38,12 +43,13 @@ impl Default for Detection {
             hold_threshold: DEFAULT_HOLD_THRESHOLD,
             lockstep: LockstepRule::default(),
             reports_per_key: Some(DEFAULT_REPORTS_PER_KEY),
+            sweep_every: Some(Duration::minutes(DEFAULT_SWEEP_MINUTES.into())),
         }
     }
 }
 
 /// Why a flag was raised.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Reason {
     /// The endorsee asked the endorser (or everyone) for it shortly before.

@@ -94,6 +94,7 @@ impl Application {
         let limiters = Arc::new(Limiters::new(opts.rate));
         ratelimit::spawn_sweeper(&limiters, opts.sweep_every);
         let writer = Arc::new(Writer::start_with(pool.clone(), opts.detection)?);
+        crate::service::sweep::spawn(pool.clone(), &writer, opts.detection)?;
         let reputation = Arc::new(Worker::start(
             pool.clone(),
             opts.reputation,

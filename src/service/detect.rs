@@ -38,18 +38,18 @@ pub fn raise_on_groups(tx: &mut Tx<'_>, findings: &[Finding], d: &Detection) -> 
 }
 
 /// Flags an endorsement already recorded (in this batch or before) for a group finding, once
-/// per reason, and holds it if the score says so.
-fn raise_on_existing(tx: &mut Tx<'_>, id: i64, f: &Finding, d: &Detection) -> Result<()> {
+/// per reason, and holds it if the score says so. Says whether it raised a flag.
+pub fn raise_on_existing(tx: &mut Tx<'_>, id: i64, f: &Finding, d: &Detection) -> Result<bool> {
     let reason = f.reason;
     if storage::flags::of_endorsement(tx.conn()?, id)?
         .iter()
         .any(|flag| flag.reason == reason)
     {
-        return Ok(());
+        return Ok(false);
     }
     match storage::endorsements::status_of(tx.conn()?, id)? {
-        Some(status) => raise_on_stored(tx, id, status, f.clone(), d),
-        None => Ok(()),
+        Some(status) => raise_on_stored(tx, id, status, f.clone(), d).map(|()| true),
+        None => Ok(false),
     }
 }
 

@@ -2,16 +2,15 @@
 
 use chrono::{DateTime, Utc};
 
-use super::tx::Tx;
+use super::tx::{outside, Tx};
 use super::{Error, Principal, Result};
-use crate::db::{write_tx, DbConn};
+use crate::db::DbConn;
 use crate::domain::global_quota;
 use crate::domain::handle::Handle;
 use crate::domain::keys::{
     generate_key, hash_key, hashes_match, KeyState, Patch, Quota, Rate, Role,
 };
 use crate::domain::ledger::{KeyChanged, KEY_CHANGED};
-use crate::domain::model::Model;
 use crate::domain::time::{self, from_db};
 use crate::storage;
 
@@ -67,22 +66,6 @@ fn info(row: storage::keys::KeyRow) -> Result<KeyInfo> {
         revoked_at: row.revoked_at.map(from_db),
         rate,
         global_per_minute: row.global_per_minute.and_then(|g| u32::try_from(g).ok()),
-    })
-}
-
-/// Runs `f` in its own write transaction, for the CLI, with no server's writer to use. Key
-/// changes append ledger entries, which need only the head: the model knows nothing else.
-/// (A running server's writer catches up with these entries before its next batch.)
-fn outside<T>(conn: &mut DbConn, f: impl FnOnce(&mut Tx<'_>) -> Result<T>) -> Result<T> {
-    write_tx(conn, |conn| {
-        let mut model = Model::new(chrono::Duration::zero());
-        if let Some((seq, hash)) = storage::ledger::head(conn)? {
-            model.set_head(seq, hash);
-        }
-        let mut tx = Tx::new(conn, &mut model);
-        let out = f(&mut tx)?;
-        tx.flush()?;
-        Ok(out)
     })
 }
 

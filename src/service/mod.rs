@@ -18,6 +18,7 @@ pub mod model;
 pub mod queue;
 pub mod reputation;
 pub mod solicitations;
+pub mod sweep;
 pub mod topics;
 pub mod tx;
 pub mod users;

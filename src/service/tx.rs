@@ -10,7 +10,7 @@
 use chrono::{DateTime, Utc};
 
 use super::Result;
-use crate::db::DbConn;
+use crate::db::{write_tx, DbConn};
 use crate::domain::ledger::{next_entry, Entry, Payload};
 use crate::domain::model::Model;
 use crate::domain::topic::TopicSlug;
@@ -168,4 +168,20 @@ impl<'a> Tx<'a> {
         idempotency::insert_many(c, &p.idempotency)?;
         Ok(())
     }
+}
+
+/// Runs `f` in its own write transaction, for the CLI with no server's writer to use, when `f`
+/// appends ledger entries but reads nothing else of the model: only the head is loaded. (A
+/// running server's writer catches up with these entries before its next batch.)
+pub fn outside<T>(conn: &mut DbConn, f: impl FnOnce(&mut Tx<'_>) -> Result<T>) -> Result<T> {
+    write_tx(conn, |conn| {
+        let mut model = Model::new(chrono::Duration::zero());
+        if let Some((seq, hash)) = storage::ledger::head(conn)? {
+            model.set_head(seq, hash);
+        }
+        let mut tx = Tx::new(conn, &mut model);
+        let out = f(&mut tx)?;
+        tx.flush()?;
+        Ok(out)
+    })
 }

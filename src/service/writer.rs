@@ -137,6 +137,28 @@ impl Writer {
         T: Send + 'static,
         F: FnOnce(&mut Tx<'_>) -> Result<T> + Send + 'static,
     {
+        self.submit(f)?
+            .await
+            .map_err(|_| Error::Unavailable("the write was not carried out".into()))?
+    }
+
+    /// [`Writer::run`] for a thread outside any async runtime: blocks until the batch ends.
+    pub fn run_blocking<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Tx<'_>) -> Result<T> + Send + 'static,
+    {
+        self.submit(f)?
+            .blocking_recv()
+            .map_err(|_| Error::Unavailable("the write was not carried out".into()))?
+    }
+
+    /// Queues `f` for the next batch; the receiver gets its result once the batch has ended.
+    fn submit<T, F>(&self, f: F) -> Result<tokio::sync::oneshot::Receiver<Result<T>>>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Tx<'_>) -> Result<T> + Send + 'static,
+    {
         let (done, outcome) = tokio::sync::oneshot::channel();
         let job: Job = Box::new(move |tx| {
             let result = f(tx);
@@ -168,9 +190,7 @@ impl Writer {
                 return Err(Error::Unavailable("the writer has stopped".into()))
             }
         }
-        outcome
-            .await
-            .map_err(|_| Error::Unavailable("the write was not carried out".into()))?
+        Ok(outcome)
     }
 }
 

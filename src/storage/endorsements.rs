@@ -140,6 +140,29 @@ pub fn page_for_model(conn: &mut DbConn, after: i64, limit: i64) -> QueryResult<
         .collect())
 }
 
+/// Endorsements created at or after `since`, oldest first, as the model loads them: what the
+/// periodic sweep judges.
+pub fn created_since(conn: &mut DbConn, since: DateTime<Utc>) -> QueryResult<Vec<ModelRow>> {
+    use diesel::dsl::sql;
+    use diesel::sql_types::Bool;
+    let rows: Vec<(i64, i32, i32, i32, Stamp, bool)> = endorsements::table
+        .filter(endorsements::created_at.ge(db_stamp(since)))
+        .order((endorsements::created_at.asc(), endorsements::id.asc()))
+        .select((
+            endorsements::id,
+            endorsements::endorser_id,
+            endorsements::endorsee_id,
+            endorsements::topic_id,
+            endorsements::created_at,
+            sql::<Bool>("status <> 'revoked'"),
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, a, b, t, at, live)| (id, a, b, t, at.0, live))
+        .collect())
+}
+
 /// The newest endorsement's time, if any.
 pub fn newest(conn: &mut DbConn) -> QueryResult<Option<Stamp>> {
     endorsements::table

@@ -3,6 +3,7 @@
 //! evidence). The service only gathers and applies them.
 
 pub mod patterns;
+pub mod sweep;
 
 use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
@@ -55,9 +56,9 @@ pub fn detect(m: &Model, e: &Fresh<'_>, d: &Detection) -> Vec<Finding> {
         solicited(m, e, d),
         begging_note(e.note),
         reciprocal(m, e, d),
-        ring(m, e),
+        ring(m, e, &RingSearch::WRITE),
         burst(m, e),
-        lockstep(m, e, &d.lockstep),
+        lockstep(m, e, &d.lockstep, None),
     ]
     .into_iter()
     .flatten()
@@ -159,21 +160,39 @@ fn live_in(halves: &[Half], topic: Option<i32>) -> impl DoubleEndedIterator<Item
         .filter(move |h| !h.revoked && topic.is_none_or(|t| t == h.topic))
 }
 
-/// Most users a ring search visits: keeps it bounded on a dense graph.
-const RING_VISITS: usize = 256;
-/// Longest cycle looked for at write time.
-const RING_MAX: usize = 6;
+/// How far a ring search reaches: how far back, how long a cycle, how many users it visits.
+#[derive(Debug, Clone, Copy)]
+pub struct RingSearch {
+    pub window: Duration,
+    pub max_len: usize,
+    pub visits: usize,
+}
+
+impl RingSearch {
+    /// At write time: cycles of 3 to 6 over the last month, visiting at most 256 users, which
+    /// keeps each check bounded on a dense graph.
+    pub const WRITE: RingSearch = RingSearch {
+        window: RING_WINDOW,
+        max_len: 6,
+        visits: 256,
+    };
+}
+
 /// A cycle member with this many live endorsements in the topic from outside the cycle in
-/// the last month has standing of their own there.
+/// the window has standing of their own there.
 const OUTSIDE_SUPPORT: usize = 3;
 
-/// The endorsement closes a cycle of 3 to [`RING_MAX`] among the topic's live endorsements of
-/// the last [`RING_WINDOW`], following each user's most recent endorsements. Cycles arise by
+/// An endorsee of a lockstep group with this many accounts outside it, not thin, endorsing
+/// them in the topic in the last month has standing there (see [`standing`]).
+const STANDING: usize = 2;
+
+/// The endorsement closes a cycle of 3 to `s.max_len` among the topic's live endorsements of
+/// the last `s.window`, following each user's most recent endorsements. Cycles arise by
 /// themselves among people known in a topic, so one counts only when most of its members
 /// have little support in the topic from outside it: a ring props up people nobody else
 /// endorses there.
-fn ring(m: &Model, e: &Fresh<'_>) -> Option<Finding> {
-    let (from, topic) = (e.at - RING_WINDOW, Some(e.topic));
+pub fn ring(m: &Model, e: &Fresh<'_>, s: &RingSearch) -> Option<Finding> {
+    let (from, topic) = (e.at - s.window, Some(e.topic));
     let out = |user: i32| -> Vec<(i64, i32)> {
         live_in(m.given(user, from, e.at), topic)
             .rev()
@@ -182,18 +201,13 @@ fn ring(m: &Model, e: &Fresh<'_>) -> Option<Finding> {
             .map(|h| (h.id, h.other))
             .collect()
     };
-    let path = shortest_path(e.endorsee, e.endorser, RING_MAX - 1, RING_VISITS, out)?;
+    let path = shortest_path(e.endorsee, e.endorser, s.max_len - 1, s.visits, out)?;
     let members: Vec<i32> = std::iter::once(e.endorsee)
         .chain(path.iter().map(|(_, to)| *to))
         .collect();
     let supported = members
         .iter()
-        .filter(|u| {
-            live_in(m.received(**u, from, e.at), topic)
-                .filter(|h| !members.contains(&h.other))
-                .count()
-                >= OUTSIDE_SUPPORT
-        })
+        .filter(|u| outside_support(m, **u, topic, &members, from, e.at) >= OUTSIDE_SUPPORT)
         .count();
     if 2 * supported > members.len() {
         return None;
@@ -209,6 +223,60 @@ fn ring(m: &Model, e: &Fresh<'_>) -> Option<Finding> {
     })
 }
 
+/// An account that gave fewer than [`THIN_GIVEN`] endorsements in the month before `since`:
+/// new, or barely active.
+fn is_thin(m: &Model, user: i32, since: DateTime<Utc>) -> bool {
+    m.given(user, since - RING_WINDOW, since).len() < THIN_GIVEN
+}
+
+/// How many distinct accounts outside `group`, not thin at `at` (or, with `hindsight`, having
+/// given at least [`THIN_GIVEN`] from a month before `at` to then), gave `user` a live
+/// endorsement in `topic` in the month before `at`: standing that a group of fresh accounts
+/// cannot fake by adding more fresh accounts.
+fn standing(
+    m: &Model,
+    user: i32,
+    topic: i32,
+    group: &[i32],
+    at: DateTime<Utc>,
+    hindsight: Option<DateTime<Utc>>,
+) -> usize {
+    let from = at - RING_WINDOW;
+    let mut seen: Vec<i32> = live_in(m.received(user, from, at), Some(topic))
+        .map(|h| h.other)
+        .filter(|u| !group.contains(u))
+        .collect();
+    seen.sort_unstable();
+    seen.dedup();
+    seen.iter()
+        .filter(|u| match hindsight {
+            None => !is_thin(m, **u, at),
+            Some(end) => lived(m, **u, from, end, &[]) >= THIN_GIVEN,
+        })
+        .count()
+}
+
+/// Live endorsements `user` gave in `[from, to]` to anyone but `besides`.
+fn lived(m: &Model, user: i32, from: DateTime<Utc>, to: DateTime<Utc>, besides: &[i32]) -> usize {
+    live_in(m.given(user, from, to), None)
+        .filter(|h| !besides.contains(&h.other))
+        .count()
+}
+
+/// Live endorsements `user` received in `[from, to]` (in `topic`, or any) from outside `group`.
+fn outside_support(
+    m: &Model,
+    user: i32,
+    topic: Option<i32>,
+    group: &[i32],
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> usize {
+    live_in(m.received(user, from, to), topic)
+        .filter(|h| !group.contains(&h.other))
+        .count()
+}
+
 /// A period of a burst check: its length, how many of them the baseline uses (and at least),
 /// and the fewest endorsements that can be a burst.
 struct Scale {
@@ -217,6 +285,8 @@ struct Scale {
     baseline: usize,
     min_baseline: usize,
     min: u32,
+    /// The baseline holds only periods the history covers whole (see [`scale_burst`]).
+    whole_periods: bool,
 }
 
 const SCALES: [Scale; 2] = [
@@ -226,6 +296,7 @@ const SCALES: [Scale; 2] = [
         baseline: BURST_BASELINE_HOURS,
         min_baseline: BURST_MIN_BASELINE_HOURS,
         min: BURST_MIN,
+        whole_periods: false,
     },
     // A ramp that climbs a little every hour never stands out from the hour before; its day
     // stands out from the month.
@@ -235,6 +306,7 @@ const SCALES: [Scale; 2] = [
         baseline: BURST_BASELINE_DAYS,
         min_baseline: BURST_MIN_BASELINE_DAYS,
         min: DAY_BURST_MIN,
+        whole_periods: true,
     },
 ];
 
@@ -280,6 +352,19 @@ fn scale_burst(m: &Model, e: &Fresh<'_>, s: &Scale) -> Option<BurstStats> {
     // The baseline is the user's own history in the window, and at least `min_baseline`:
     // periods before anyone endorsed them say nothing about their normal rate.
     counts.truncate((oldest + 1).max(s.min_baseline + 1));
+    if s.whole_periods {
+        // A day the history covers only in part (it began that day) looks quiet beside a
+        // whole one: in a history's first days every busy user would burst. Such days are
+        // left out, and the day is not judged until one whole day is behind it. (The hourly
+        // check keeps its minimum of quiet hours, so a crowd of fresh accounts on one user
+        // is still caught on a deployment's first day.)
+        let known = m.first().map_or(0, |f| micros_of(e.at - f));
+        let whole = usize::try_from(known / micros_of(s.period)).unwrap_or(0);
+        counts.truncate(whole);
+        if counts.len() < s.min_baseline + 1 {
+            return None;
+        }
+    }
     burst_stats(&counts, s.min)
 }
 
@@ -302,10 +387,7 @@ fn arrivals(m: &Model, e: &Fresh<'_>, since: DateTime<Utc>) -> Arrivals {
         }
     }
     endorsers.sort_unstable();
-    let thin = endorsers
-        .iter()
-        .filter(|u| m.given(**u, month, since).len() < THIN_GIVEN)
-        .count();
+    let thin = endorsers.iter().filter(|u| is_thin(m, **u, since)).count();
     let (mut given, mut links) = (0, 0);
     for u in &endorsers {
         for h in live_in(m.given(*u, month, e.at), None) {
@@ -355,7 +437,16 @@ fn period_counts(sorted: &[Half], now: i64, len: i64, periods: usize) -> Vec<u32
 
 /// Endorsers moving together: the endorser and others who endorsed the same endorsee within
 /// the rule's window, compared by what each gave in that window.
-fn lockstep(m: &Model, e: &Fresh<'_>, rule: &LockstepRule) -> Option<Finding> {
+///
+/// `hindsight`, for the sweep, is the end of what it reads: an account is then judged by all it
+/// gave up to there, not only before. A real newcomer goes on to a life of their own; a
+/// sockpuppet gives nothing but the group's endorsements. At write time, `None`.
+pub fn lockstep(
+    m: &Model,
+    e: &Fresh<'_>,
+    rule: &LockstepRule,
+    hindsight: Option<DateTime<Utc>>,
+) -> Option<Finding> {
     let from = e.at - rule.window;
     // (id, endorser, endorsee) of every edge looked at.
     let mine: Vec<(i64, i32, i32)> = live_in(m.given(e.endorser, from, e.at), None)
@@ -375,13 +466,25 @@ fn lockstep(m: &Model, e: &Fresh<'_>, rule: &LockstepRule) -> Option<Finding> {
     let pairs: Vec<(i32, i32)> = edges.iter().map(|(_, a, b)| (*a, *b)).collect();
     let group = lockstep_group(&pairs, e.endorser, rule)?;
     // Attendees of one panel endorse the same speakers too; they have endorsed others before.
-    let month = from - RING_WINDOW;
     let thin = group
         .endorsers
         .iter()
-        .filter(|u| m.given(**u, month, from).len() < THIN_GIVEN)
+        .filter(|u| match hindsight {
+            None => is_thin(m, **u, from),
+            Some(end) => lived(m, **u, from - RING_WINDOW, end, &group.endorsees) < THIN_GIVEN,
+        })
         .count();
     if 2 * thin < group.endorsers.len() {
+        return None;
+    }
+    // New hires endorsing their mentors move together too. Every mentor has standing in the
+    // topic among people outside the group; a sockpuppet group props up someone who has not.
+    let standing = group
+        .endorsees
+        .iter()
+        .filter(|u| standing(m, **u, e.topic, &group.endorsers, e.at, hindsight) >= STANDING)
+        .count();
+    if standing == group.endorsees.len() {
         return None;
     }
     let mut members: Vec<i64> = edges
@@ -406,6 +509,7 @@ fn lockstep(m: &Model, e: &Fresh<'_>, rule: &LockstepRule) -> Option<Finding> {
             "endorsees": handles(&group.endorsees),
             "window_minutes": rule.window.num_minutes(),
             "thin_endorsers": thin,
+            "endorsees_with_standing": standing,
         }),
         group: members,
     })

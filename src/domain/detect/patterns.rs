@@ -92,7 +92,8 @@ pub struct BurstStats {
     pub count: u32,
     pub baseline_median: f64,
     pub baseline_mad: f64,
-    /// Above this, the period is a burst: median + 4 robust standard deviations (at least 1).
+    /// Above this, the period is a burst: median + 4 standard deviations, the robust one from
+    /// the baseline but never less than counting noise allows (see [`burst`]).
     pub upper: f64,
 }
 
@@ -106,7 +107,11 @@ pub fn burst(counts: &[u32], min: u32) -> Option<BurstStats> {
     }
     let median = median(history.iter().map(|c| f64::from(*c)).collect());
     let mad = median_of_deviations(history, median);
-    let upper = median + 4.0 * (1.4826 * mad).max(1.0);
+    // Arrivals of independent people vary by at least the square root of their mean (Poisson);
+    // a baseline of a few periods, or of periods alike by chance, shows less spread than that,
+    // and a busy user's ordinary good day would pass for a burst.
+    let spread = (1.4826 * mad).max(median.sqrt()).max(1.0);
+    let upper = median + 4.0 * spread;
     (f64::from(last) > upper).then_some(BurstStats {
         count: last,
         baseline_median: median,

@@ -96,6 +96,8 @@ pub struct Model {
     retain: Duration,
     /// The latest endorsement time applied: what "recent" is measured from.
     newest: Micros,
+    /// The earliest endorsement time loaded or applied: where the history begins.
+    first: Micros,
 }
 
 impl Model {
@@ -113,6 +115,7 @@ impl Model {
             head: None,
             retain,
             newest: Micros::MIN,
+            first: Micros::MAX,
         }
     }
 
@@ -139,6 +142,11 @@ impl Model {
         self.topics.name(*self.merged.get(slug)?)
     }
 
+    /// When the history begins: the earliest endorsement known, if any.
+    pub fn first(&self) -> Option<DateTime<Utc>> {
+        (self.first != Micros::MAX).then(|| instant(self.first))
+    }
+
     /// Number of triples known (all time) and edges held (recent).
     pub fn size(&self) -> (usize, usize) {
         (self.triples.len(), self.edges.len())
@@ -158,12 +166,14 @@ impl Model {
         self.triples.load(triple, Latest::new(id, at, live));
         self.edges.insert(id, triple, at, !live);
         self.newest = self.newest.max(at);
+        self.first = self.first.min(at);
     }
 
     /// Loads an older stored endorsement: only its triple (the rules look back for ever, the
     /// detectors only within [`Model::retain`]).
     pub fn load_triple(&mut self, id: i64, triple: Triple, at: Micros, live: bool) {
         self.triples.load(triple, Latest::new(id, at, live));
+        self.first = self.first.min(at);
     }
 
     /// Ends a load: call once every stored endorsement has been loaded.
@@ -175,6 +185,7 @@ impl Model {
         self.triples.note(triple, Latest::new(id, at, true));
         self.edges.insert(id, triple, at, false);
         self.newest = self.newest.max(at);
+        self.first = self.first.min(at);
     }
 
     fn revoked(&mut self, id: i64, triple: Triple) {

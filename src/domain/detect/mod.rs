@@ -466,17 +466,29 @@ pub fn lockstep(
     let pairs: Vec<(i32, i32)> = edges.iter().map(|(_, a, b)| (*a, *b)).collect();
     let group = lockstep_group(&pairs, e.endorser, rule)?;
     // Attendees of one panel endorse the same speakers too; they have endorsed others before.
-    let thin = group
-        .endorsers
-        .iter()
-        .filter(|u| match hindsight {
-            None => is_thin(m, **u, from),
-            Some(end) => lived(m, **u, from - RING_WINDOW, end, &group.endorsees) < THIN_GIVEN,
-        })
-        .count();
-    if 2 * thin < group.endorsers.len() {
-        return None;
-    }
+    let (group, thin) = match hindsight {
+        None => {
+            let thin = group
+                .endorsers
+                .iter()
+                .filter(|u| is_thin(m, **u, from))
+                .count();
+            if 2 * thin < group.endorsers.len() {
+                return None;
+            }
+            (group, thin)
+        }
+        // Knowing all they gave, only accounts with no life of their own can be members: the
+        // group is what is left of it among them.
+        Some(end) => {
+            let lifeless =
+                |u: i32| lived(m, u, from - RING_WINDOW, end, &group.endorsees) < THIN_GIVEN;
+            let pairs: Vec<(i32, i32)> = pairs.into_iter().filter(|(a, _)| lifeless(*a)).collect();
+            let group = lockstep_group(&pairs, e.endorser, rule)?;
+            let n = group.endorsers.len();
+            (group, n)
+        }
+    };
     // New hires endorsing their mentors move together too. Every mentor has standing in the
     // topic among people outside the group; a sockpuppet group props up someone who has not.
     let standing = group
@@ -487,13 +499,25 @@ pub fn lockstep(
     if standing == group.endorsees.len() {
         return None;
     }
-    let mut members: Vec<i64> = edges
-        .iter()
-        .filter(|(id, a, b)| {
-            *id != e.id && group.endorsers.contains(a) && group.endorsees.contains(b)
-        })
-        .map(|(id, _, _)| *id)
-        .collect();
+    let mut members: Vec<i64> = match hindsight {
+        None => edges
+            .iter()
+            .filter(|(id, a, b)| {
+                *id != e.id && group.endorsers.contains(a) && group.endorsees.contains(b)
+            })
+            .map(|(id, _, _)| *id)
+            .collect(),
+        // With hindsight the members are accounts with no life of their own: all they gave
+        // within a window either side is the campaign, also where the other member's
+        // endorsement of the same person did not get through (the daily budget refused it).
+        Some(end) => group
+            .endorsers
+            .iter()
+            .flat_map(|u| live_in(m.given(*u, from, end.min(e.at + rule.window)), None))
+            .map(|h| h.id)
+            .filter(|id| *id != e.id)
+            .collect(),
+    };
     members.sort_unstable();
     members.dedup();
     let handles = |ids: &[i32]| -> Vec<String> {

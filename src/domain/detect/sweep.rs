@@ -65,8 +65,11 @@ impl Case {
 /// it (the group grew).
 pub fn sweep(m: &Model, edges: &[Edge], d: &Detection) -> Vec<Case> {
     let end = edges.iter().map(|e| e.at).max();
+    // Members are judged with hindsight (see [`lockstep`]): two accounts that gave nothing but
+    // endorsements of the same people are a group, where at write time it takes more.
     let rule = LockstepRule {
         window: LOCKSTEP_WINDOW.max(d.lockstep.window),
+        min_endorsers: 2,
         ..d.lockstep
     };
     let mut covered: HashSet<(Reason, i64)> = HashSet::new();
@@ -268,5 +271,24 @@ mod tests {
             (f.group.len(), &f.evidence["endorsees_with_standing"]),
             (8, &json!(0))
         );
+    }
+
+    #[test]
+    fn a_pair_the_budget_thinned_is_still_one_group() {
+        let mut h = History::new();
+        // Two fresh accounts, nothing else to their names, each on five of six people over 26
+        // hours: the budget let through different fives, so they share four.
+        let mut pair = Vec::new();
+        for (k, target) in (200..206).enumerate() {
+            let k = k as i64;
+            if target != 205 {
+                pair.push(h.endorse(1, target, 5 * k));
+            }
+            if target != 200 {
+                pair.push(h.endorse(2, target, 5 * k + 1));
+            }
+        }
+        pair.sort_unstable();
+        assert_eq!(flagged(&h.sweep(), Reason::Lockstep), pair);
     }
 }

@@ -29,6 +29,7 @@ mod reputation_alpha;
 mod reputation_reference;
 mod schema;
 mod solicitations;
+mod sweep;
 mod tls;
 mod topics;
 mod writer;

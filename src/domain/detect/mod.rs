@@ -217,7 +217,9 @@ pub fn ring(m: &Model, e: &Fresh<'_>, s: &RingSearch) -> Option<Finding> {
     cycle.push(e.id);
     Some(Finding {
         reason: Reason::Ring,
-        score: (1.2 - 0.1 * cycle.len() as f64).min(0.9),
+        // 0.9 for three down to 0.5 for seven (held), 0.4 for eight; in tenths, so seven lands
+        // on the hold threshold exactly rather than a rounding below it.
+        score: (12.0 - cycle.len() as f64).clamp(0.0, 9.0) / 10.0,
         evidence: json!({ "cycle_endorsement_ids": cycle, "length": cycle.len(), "members_with_outside_support": supported }),
         group,
     })

@@ -21,7 +21,8 @@ times after the first week, each at several sizes and speeds:
   the topic first (padding); lockstep groups (3-5 accounts x 3-5 endorsees) within 30 minutes
   and spread over 61-90 minutes; 2 endorsers x 5 endorsees; a ramp of 4, 8, 12, 16, 20
   endorsements an hour onto one user, one day each, from new accounts; reciprocal trades
-  across two topics and across `rust` and `rust-lang`.
+  across two topics and across `rust` and `rust-lang`; a friend's ask on someone's behalf
+  (reported, naming them as @handle), followed by 15-30 endorsements of them within hours.
 
 Tuning seeds are 1-5; held-out seeds are 101-105, with shapes the tuning seeds never draw
 (sizes and speeds outside their ranges), kept for evaluation only.
@@ -60,6 +61,7 @@ class Traffic:
         self.triples = set()
         self.given = collections.defaultdict(list)  # endorser -> times
         self.next_user = 0
+        self.asks = []  # (t, requester, text, topic): reported begging asks
 
     def new_user(self, prefix="u"):
         self.next_user += 1
@@ -271,6 +273,34 @@ def trade(tr, users, expertise, held_out, topics, label):
            force=True)
 
 
+# Asks made by a friend on someone's behalf, naming them: the tuning seeds draw from the first
+# list, the held-out seeds from the second (phrasings the tuning never saw).
+FRIEND_ASKS = [
+    "Please everyone, give @{x} a +K for {topic}, she really deserves it!",
+    "Could you all +K @{x} on {topic}? One click, it would mean a lot to him",
+    "Do me a favour and vouch for @{x} in {topic} today, please!",
+    "Hey friends, please go endorse @{x} for {topic}, help her get to the top!",
+]
+FRIEND_ASKS_HELD_OUT = [
+    "My buddy @{x} needs your +K in {topic}, please show some love!",
+    "Can I ask you all a favour? Please +K @{x}, {topic} is her thing",
+    "Please please please vouch for @{x} ({topic}), it takes a second",
+]
+
+
+def friend_ask(tr, users, expertise, held_out):
+    """A friend asks everyone to +K someone in a topic; 15-30 people do within hours."""
+    rng = tr.rng
+    friend, target = rng.sample(users[100:], 2)
+    topic = expertise[target][0]
+    t0 = at_random_time(rng)
+    text = rng.choice(FRIEND_ASKS_HELD_OUT if held_out else FRIEND_ASKS)
+    tr.asks.append((t0, friend, text.format(x=target, topic=topic), topic))
+    for u in pick(rng, users, rng.randint(15, 30), tr, t0):
+        if u != friend:
+            tr.add(t0 + rng.expovariate(1 / (3 * HOUR)), u, target, topic, "attack:friend-ask")
+
+
 def generate(seed):
     held_out = seed in HELD_OUT_SEEDS
     rng = random.Random(seed)
@@ -293,18 +323,31 @@ def generate(seed):
         trade(tr, users, expertise, held_out, rng.sample(TOPICS, 2), "attack:trade-topics")
         trade(tr, users, expertise, held_out, ["rust", "rust-lang"], "attack:trade-alias")
     ramp(tr, users, expertise, held_out)
+    # Drawn last, so the scenarios above stay as they were before it existed.
+    for _ in range(2):
+        friend_ask(tr, users, expertise, held_out)
     tr.edges.sort(key=lambda e: e[0])
-    return tr.edges
+    return tr.edges, sorted(tr.asks)
 
 
-def write(edges, folder):
+def stamp(t):
+    return (START + datetime.timedelta(seconds=t)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def write(edges, asks, folder):
+    """The history as `plusk import` reads it, asks as reported at the time among the
+    endorsements, and the labels."""
     hist, labels = os.path.join(folder, "history.ndjson"), os.path.join(folder, "labels.tsv")
-    with open(hist, "w") as h, open(labels, "w") as lab:
+    lines = [(t, {"endorser": a, "endorsee": b, "topic": topic, "created_at": stamp(t)})
+             for t, a, b, topic, _ in edges]
+    lines += [(t, {"solicitation": {"requester": who, "text": text, "topic": topic,
+                                    "observed_at": stamp(t)}}) for t, who, text, topic in asks]
+    lines.sort(key=lambda x: x[0])
+    with open(hist, "w") as h:
+        for _, line in lines:
+            h.write(json.dumps(line, separators=(",", ":")) + "\n")
+    with open(labels, "w") as lab:
         for t, a, b, topic, label in edges:
-            at = START + datetime.timedelta(seconds=t)
-            h.write(json.dumps({"endorser": a, "endorsee": b, "topic": topic,
-                                "created_at": at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")},
-                               separators=(",", ":")) + "\n")
             lab.write(f"{a}\t{b}\t{topic}\t{label}\n")
     return hist, labels
 
@@ -325,8 +368,8 @@ def outcomes(db):
 def run_seed(plusk, seed, keep, bulk=True, sweep=True):
     folder = keep or tempfile.mkdtemp(prefix=f"plusk-detection-{seed}-")
     os.makedirs(folder, exist_ok=True)
-    edges = generate(seed)
-    hist, _ = write(edges, folder)
+    edges, asks = generate(seed)
+    hist, _ = write(edges, asks, folder)
     db = os.path.join(folder, "plusk.db")
     for suffix in ("", "-wal", "-shm"):
         if os.path.exists(db + suffix):

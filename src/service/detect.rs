@@ -111,14 +111,14 @@ fn raise(
 pub fn after_solicitation(
     tx: &mut Tx<'_>,
     ask: &storage::solicitations::Row,
-    reported_by: &str,
+    reported_by: Option<&str>,
     d: &Detection,
 ) -> Result<usize> {
     if !ask.begging || !d.enabled {
         return Ok(0);
     }
     let seen = from_db(ask.observed_at);
-    let model_ask = super::model::ask_of(ask, Some(reported_by.to_string()))?;
+    let model_ask = super::model::ask_of(ask, reported_by.map(str::to_string))?;
     // The requester, then each user the ask names who has been seen (one not yet seen has
     // received nothing to flag).
     let mut beneficiaries = vec![(ask.requester_id, None)];

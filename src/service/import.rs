@@ -4,12 +4,14 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use super::endorsements::{record, Record};
+use super::solicitations;
 use super::tx::Tx;
 use super::{Error, Result};
 use crate::db::{write_tx, DbConn};
 use crate::domain::endorsement::NewEndorsement;
 use crate::domain::flag::Detection;
 use crate::domain::model::Model;
+use crate::domain::solicitation::request::NewSolicitation;
 use crate::domain::{time, Rejection};
 use crate::storage;
 
@@ -25,11 +27,41 @@ struct Line {
     created_at: String,
 }
 
-/// A line that parsed: the endorsement and when it was given.
+/// A reported ask, as a history brings it along: `{"solicitation": {...}}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AskLine {
+    solicitation: AskFields,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AskFields {
+    requester: String,
+    #[serde(default)]
+    target: Option<String>,
+    #[serde(default)]
+    topic: Option<String>,
+    text: String,
+    #[serde(default)]
+    channel: Option<String>,
+    observed_at: String,
+}
+
+/// What a line holds.
+#[derive(Debug, Clone)]
+pub enum Item {
+    Endorsement(NewEndorsement),
+    /// A begging ask reported at the time, judged as `POST /v1/solicitations` would have: the
+    /// endorsements after it may be held as prompted by it.
+    Ask(NewSolicitation),
+}
+
+/// A line that parsed: what it holds and when it happened (given, or observed).
 #[derive(Debug, Clone)]
 pub struct Parsed {
     pub line_no: usize,
-    pub req: NewEndorsement,
+    pub item: Item,
     pub created_at: DateTime<Utc>,
 }
 
@@ -41,7 +73,15 @@ pub struct LineFailure {
     pub message: String,
 }
 
-/// Parses and validates one line; `now` bounds `created_at` (no endorsements from the future).
+/// Whether a line is an ask: its first key is `solicitation` (a cheap look, so endorsement
+/// lines, nearly all of a history, are parsed once).
+fn is_ask(text: &str) -> bool {
+    text.trim_start()
+        .strip_prefix('{')
+        .is_some_and(|rest| rest.trim_start().starts_with("\"solicitation\""))
+}
+
+/// Parses and validates one line; `now` bounds its time (nothing from the future).
 pub fn parse_line(
     line_no: usize,
     text: &str,
@@ -52,26 +92,48 @@ pub fn parse_line(
         code,
         message,
     };
-    let line: Line = serde_json::from_str(text).map_err(|e| fail("invalid_json", e.to_string()))?;
-    let req = NewEndorsement::parse(&line.endorser, &line.endorsee, &line.topic, line.note)
-        .map_err(|r| fail(r.code(), r.to_string()))?;
-    let created_at = time::parse(&line.created_at).ok_or_else(|| {
-        let r = Rejection::InvalidTime {
-            field: "created_at",
-            reason: format!("{:?} is not an RFC 3339 timestamp", line.created_at),
-        };
-        fail(r.code(), r.to_string())
-    })?;
-    if created_at > now {
+    let rejected = |r: Rejection| fail(r.code(), r.to_string());
+    let (item, field, at) = if is_ask(text) {
+        let line: AskLine =
+            serde_json::from_str(text).map_err(|e| fail("invalid_json", e.to_string()))?;
+        let a = line.solicitation;
+        let at = parse_time("observed_at", &a.observed_at).map_err(rejected)?;
+        let req = NewSolicitation::parse(
+            &a.requester,
+            a.target.as_deref(),
+            a.topic.as_deref(),
+            a.text,
+            a.channel,
+            Some(at),
+            now,
+        )
+        .map_err(rejected)?;
+        (Item::Ask(req), "observed_at", at)
+    } else {
+        let line: Line =
+            serde_json::from_str(text).map_err(|e| fail("invalid_json", e.to_string()))?;
+        let req = NewEndorsement::parse(&line.endorser, &line.endorsee, &line.topic, line.note)
+            .map_err(rejected)?;
+        let at = parse_time("created_at", &line.created_at).map_err(rejected)?;
+        (Item::Endorsement(req), "created_at", at)
+    };
+    if at > now {
         return Err(fail(
             "invalid_timestamp",
-            "created_at is in the future".into(),
+            format!("{field} is in the future"),
         ));
     }
     Ok(Parsed {
         line_no,
-        req,
-        created_at,
+        item,
+        created_at: at,
+    })
+}
+
+fn parse_time(field: &'static str, text: &str) -> std::result::Result<DateTime<Utc>, Rejection> {
+    time::parse(text).ok_or_else(|| Rejection::InvalidTime {
+        field,
+        reason: format!("{text:?} is not an RFC 3339 timestamp"),
     })
 }
 
@@ -158,16 +220,26 @@ impl Importer {
         let mut tx = Tx::new(conn, m);
         let mut failures = Vec::new();
         for p in batch {
-            let rec = Record {
-                req: &p.req,
-                created_at: p.created_at,
-                budget,
-                by: None,
-                detection: &detection,
-                topics: Default::default(),
+            let outcome = match &p.item {
+                Item::Endorsement(req) => record(
+                    &mut tx,
+                    &Record {
+                        req,
+                        created_at: p.created_at,
+                        budget,
+                        by: None,
+                        detection: &detection,
+                        topics: Default::default(),
+                    },
+                )
+                .map(drop),
+                Item::Ask(req) => {
+                    solicitations::record(&mut tx, req, None, &detection, Default::default())
+                        .map(drop)
+                }
             };
-            match record(&mut tx, &rec) {
-                Ok(_) => {}
+            match outcome {
+                Ok(()) => {}
                 Err(Error::Rejected(r)) => failures.push(LineFailure {
                     line_no: p.line_no,
                     code: r.code(),
@@ -203,7 +275,15 @@ mod tests {
         let now = time::now();
         let ok =
             r#"{"endorser":"A","endorsee":"b","topic":"t","created_at":"2020-01-01T00:00:00Z"}"#;
-        assert_eq!(parse_line(1, ok, now).unwrap().req.endorser.as_str(), "a");
+        match parse_line(1, ok, now).unwrap().item {
+            Item::Endorsement(req) => assert_eq!(req.endorser.as_str(), "a"),
+            other => panic!("{other:?}"),
+        }
+        let ask = r#"{ "solicitation": {"requester":"Gina","text":"please +K me","observed_at":"2020-01-01T00:00:00Z"}}"#;
+        match parse_line(2, ask, now).unwrap().item {
+            Item::Ask(req) => assert_eq!((req.requester.as_str(), req.target), ("gina", None)),
+            other => panic!("{other:?}"),
+        }
         let cases = [
             ("not json", "invalid_json"),
             (
@@ -221,6 +301,18 @@ mod tests {
             (
                 r#"{"endorser":"a","endorsee":"b","topic":"t","created_at":"2999-01-01T00:00:00Z"}"#,
                 "invalid_timestamp",
+            ),
+            (
+                r#"{"solicitation":{"requester":"a","text":"hi","observed_at":"2999-01-01T00:00:00Z"}}"#,
+                "invalid_timestamp",
+            ),
+            (
+                r#"{"solicitation":{"requester":"a","text":"  ","observed_at":"2020-01-01T00:00:00Z"}}"#,
+                "invalid_text",
+            ),
+            (
+                r#"{"solicitation":{"requester":"a","observed_at":"2020-01-01T00:00:00Z"}}"#,
+                "invalid_json",
             ),
         ];
         for (text, code) in cases {

@@ -15,16 +15,18 @@ use crate::domain::time::{self, from_db, to_db};
 use crate::domain::topic::TopicSlug;
 use crate::storage;
 
-/// Classifies and records a report, with its ledger entry. Call with the writer's [`Tx`].
+/// Classifies and records a report, with its ledger entry. Call with the writer's [`Tx`]. `by`
+/// is the reporting key; `None` for asks a history brings along (`plusk import`), which no
+/// key reported and whose topics are created as named.
 pub fn record(
     tx: &mut Tx<'_>,
     req: &NewSolicitation,
-    by: &Principal,
+    by: Option<&Principal>,
     detection: &Detection,
     topics: TopicPolicy,
 ) -> Result<Solicitation> {
     let now = time::now();
-    if let Some(limit) = detection.reports_per_key {
+    if let (Some(limit), Some(by)) = (detection.reports_per_key, by) {
         let recent =
             storage::solicitations::reported_since(tx.conn()?, by.key_id, now - BUDGET_WINDOW)?;
         let reports = BudgetUse {
@@ -40,7 +42,7 @@ pub fn record(
         topic: req.topic.as_ref().map(|t| tx.topic(t)),
         ..req.clone()
     };
-    if let Some(t) = req.topic.as_ref() {
+    if let (Some(t), Some(by)) = (req.topic.as_ref(), by) {
         if tx.model().topics.id(t.as_str()).is_none() {
             super::topics::check_new(tx, t.as_str(), by, &topics, now)?;
         }
@@ -54,7 +56,7 @@ pub fn record(
     let topic_id = req
         .topic
         .as_ref()
-        .map(|t| tx.topic_id(t.as_str(), now, Some(by.key_id)));
+        .map(|t| tx.topic_id(t.as_str(), now, by.map(|p| p.key_id)));
     let (seq, payload) = tx.append(now, |seq| SolicitationRecorded {
         id: seq,
         requester: req.requester.to_string(),
@@ -67,7 +69,7 @@ pub fn record(
         score: verdict.score,
         cues: verdict.cues.clone(),
         language: verdict.language.clone(),
-        reported_by: Some(by.name.clone()),
+        reported_by: by.map(|p| p.name.clone()),
     });
     let row = storage::solicitations::Row {
         id: payload.id,
@@ -82,15 +84,15 @@ pub fn record(
         cues: serde_json::to_string(&verdict.cues).map_err(|e| Error::Internal(e.to_string()))?,
         language: verdict.language.clone(),
         ledger_seq: seq,
-        created_by: Some(by.key_id),
+        created_by: by.map(|p| p.key_id),
     };
     storage::solicitations::insert(tx.conn()?, &row)?;
     if row.begging {
-        let ask = super::model::ask_of(&row, Some(by.name.clone()))?;
+        let ask = super::model::ask_of(&row, by.map(|p| p.name.clone()))?;
         tx.model_mut().apply(Event::Asked(ask));
     }
     // An ask reported after the endorsements it prompted still flags them.
-    super::detect::after_solicitation(tx, &row, &by.name, detection)?;
+    super::detect::after_solicitation(tx, &row, by.map(|p| p.name.as_str()), detection)?;
     Ok(Solicitation::from_parts(
         payload.id,
         req,

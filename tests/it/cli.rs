@@ -13,6 +13,7 @@ both_backends!(
     keys_commands,
     migrate_and_verify_commands,
     import_command,
+    an_import_brings_reported_asks_along,
     bulk_import_command,
     a_killed_bulk_import_leaves_nothing,
     keys_made_before_the_ledger_recorded_them_are_adopted_once
@@ -231,6 +232,73 @@ async fn import_command(b: Backend) {
         "{}",
         stderr(&missing)
     );
+}
+
+/// A history may carry the asks reported at the time: the endorsements after one are judged
+/// as they would have been live, also for an ask made on a friend's behalf.
+async fn an_import_brings_reported_asks_along(b: Backend) {
+    let Some(db) = TestDb::new(b) else { return };
+    assert!(plusk(&db, &["migrate"]).status.success());
+    let ask = |text: &str| {
+        json!({"solicitation": {"requester": "fran", "text": text, "topic": "baking",
+            "observed_at": "2025-03-01T09:00:00Z"}})
+        .to_string()
+    };
+    let endorse = |who: &str, hour: u32| {
+        json!({"endorser": who, "endorsee": "gina", "topic": "baking",
+            "created_at": format!("2025-03-01T{hour:02}:00:00Z")})
+        .to_string()
+    };
+    let lines = [
+        endorse("early", 8),
+        ask("can you all please give my friend @gina a +K on Klout for her baking blog?"),
+        endorse("e1", 10),
+        endorse("e2", 11),
+        ask("   "),
+        r#"{"solicitation":{"requester":"fran","observed_at":"2025-03-01T09:00:00Z"}}"#.into(),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("history.ndjson");
+    std::fs::write(&file, lines.join("\n")).unwrap();
+    let out = plusk(&db, &["import", file.to_str().unwrap()]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("line 5: invalid_text"), "{err}");
+    assert!(err.contains("line 6: invalid_json"), "{err}");
+    assert!(
+        stdout(&out).contains("4 imported, 2 failed"),
+        "{}",
+        stdout(&out)
+    );
+
+    let app = spawn_on(db, Options::default());
+    let asks = app.get("/v1/solicitations", &app.app_key).await;
+    assert_eq!(asks.json["items"][0]["begging"], true, "{}", asks.text);
+    let flags = app
+        .get("/v1/flags?reason=solicited&limit=10", &app.app_key)
+        .await;
+    let items = flags.json["items"].as_array().unwrap();
+    let mut by: Vec<&str> = items
+        .iter()
+        .map(|f| f["endorser"].as_str().unwrap())
+        .collect();
+    by.sort_unstable();
+    assert_eq!(
+        by,
+        ["e1", "e2"],
+        "not the one before the ask: {}",
+        flags.text
+    );
+    let detail = app
+        .get(&format!("/v1/flags/{}", items[0]["id"]), &app.app_key)
+        .await;
+    assert_eq!(
+        detail.json["evidence"]["on_behalf_of"], "gina",
+        "{}",
+        detail.text
+    );
+    assert_eq!(detail.json["endorsement"]["status"], "flagged");
+    assert_eq!(app.verify().await["ok"], true);
 }
 
 /// `lines` endorsements from distinct endorsers, in time order, as an import file.

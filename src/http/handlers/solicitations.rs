@@ -95,7 +95,7 @@ pub async fn report(
     req.check_window(time::now(), state.detection.window)?;
     let (detection, topics) = (state.detection, state.topics);
     let s = state
-        .write(move |tx| svc::record(tx, &req, &by, &detection, topics))
+        .write(move |tx| svc::record(tx, &req, Some(&by), &detection, topics))
         .await?;
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/v1/solicitations/{}", s.id)))

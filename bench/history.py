@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
 """Writes a synthetic endorsement history as `plusk import` NDJSON, oldest first.
 
-    bench/history.py LINES [USERS] [TOPICS] [SEED] > history.ndjson
+    bench/history.py LINES [USERS] [TOPICS] [SEED] [DAYS] > history.ndjson
 
 Endorsers are drawn uniformly from USERS handles (u0, u1, ...), endorsees from a power law (a
-few popular users receive much of it), topics skewed the same way over TOPICS slugs; one year of times,
+few popular users receive much of it), topics skewed the same way over TOPICS slugs; DAYS (default 365) of times,
 evenly spread with jitter, in order. A triple repeats only by chance, and such a line is
 refused as a duplicate, as it would be in real traffic. Fixed seed: the same file every run.
 """
@@ -20,7 +20,8 @@ def main() -> None:
     topics = int(sys.argv[3]) if len(sys.argv) > 3 else 10
     rng = random.Random(int(sys.argv[4]) if len(sys.argv) > 4 else 42)
     start = datetime.datetime(2025, 1, 1, tzinfo=datetime.timezone.utc)
-    step = 365 * 86400 / lines
+    days = float(sys.argv[5]) if len(sys.argv) > 5 else 365.0
+    step = days * 86400 / lines
     out = sys.stdout
     for i in range(lines):
         endorser = rng.randrange(users)

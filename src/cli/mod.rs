@@ -127,10 +127,6 @@ pub struct DetectionArgs {
     /// Solicitations one API key may report per rolling 24 hours (0 = unlimited).
     #[arg(long, env = "PLUSK_REPORTS_PER_KEY_PER_DAY", default_value_t = crate::domain::flag::DEFAULT_REPORTS_PER_KEY)]
     pub reports_per_key_per_day: u32,
-    /// Minutes between two runs of the periodic sweep in `serve` (six weeks of endorsements
-    /// searched for slow rings and groups; 0 = never; `plusk sweep` runs it once).
-    #[arg(long, env = "PLUSK_SWEEP_EVERY_MINUTES", default_value_t = crate::domain::flag::DEFAULT_SWEEP_MINUTES)]
-    pub sweep_every_minutes: u32,
 }
 
 impl DetectionArgs {
@@ -150,8 +146,8 @@ impl DetectionArgs {
             },
             reports_per_key: (self.reports_per_key_per_day > 0)
                 .then_some(self.reports_per_key_per_day),
-            sweep_every: (self.sweep_every_minutes > 0)
-                .then(|| chrono::Duration::minutes(i64::from(self.sweep_every_minutes))),
+            // Only a server sweeps on a schedule (see `ServeArgs`).
+            sweep_every: None,
         })
     }
 }

@@ -69,6 +69,10 @@ pub struct ServeArgs {
     /// Minutes a console session may sit unused before it ends.
     #[arg(long, env = "PLUSK_CONSOLE_IDLE_MINS", default_value_t = 720, value_parser = clap::value_parser!(u64).range(1..=525_600))]
     pub console_idle_mins: u64,
+    /// Minutes between two runs of the periodic sweep (six weeks of endorsements searched for
+    /// slow rings and groups; 0 = never; `plusk sweep` runs it once).
+    #[arg(long, env = "PLUSK_SWEEP_EVERY_MINUTES", default_value_t = crate::domain::flag::DEFAULT_SWEEP_MINUTES)]
+    pub sweep_every_minutes: u32,
 }
 
 /// SQLite is for one instance: a second `plusk serve` on the same file would keep its own writer
@@ -165,7 +169,11 @@ impl ServeArgs {
             rate: self.rate()?,
             trusted_proxies: self.trusted_proxies.clone(),
             sweep_every: Duration::from_secs(self.rate_sweep_secs),
-            detection: self.detection.settings()?,
+            detection: crate::domain::flag::Detection {
+                sweep_every: (self.sweep_every_minutes > 0)
+                    .then(|| chrono::Duration::minutes(i64::from(self.sweep_every_minutes))),
+                ..self.detection.settings()?
+            },
             reputation: self.reputation.schedule()?,
             cors: self.cors_origins.clone(),
             body_timeout: Duration::from_secs(self.body_timeout_secs),

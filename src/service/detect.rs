@@ -48,25 +48,25 @@ pub fn raise_on_existing(tx: &mut Tx<'_>, id: i64, f: &Finding, d: &Detection) -
         return Ok(false);
     }
     match storage::endorsements::status_of(tx.conn()?, id)? {
-        Some(status) => raise_on_stored(tx, id, status, f.clone(), d).map(|()| true),
+        Some(status) => raise_on_stored(tx, id, status, f.clone(), d).map(|_| true),
         None => Ok(false),
     }
 }
 
 /// Raises `f` on an endorsement already written whose stored status is `status`, and updates
 /// that status if the flag holds it.
-fn raise_on_stored(
+pub fn raise_on_stored(
     tx: &mut Tx<'_>,
     id: i64,
     current: Status,
     f: Finding,
     d: &Detection,
-) -> Result<()> {
+) -> Result<Status> {
     let after = raise(tx, id, current, f, d)?;
     if after != current {
         storage::endorsements::set_status(tx.conn()?, id, after)?;
     }
-    Ok(())
+    Ok(after)
 }
 
 fn raise(

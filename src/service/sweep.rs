@@ -4,6 +4,7 @@
 //! through a write transaction, and an endorsement already flagged for the same reason is left
 //! as it is, so sweeps that overlap (two instances, a sweep after a write-time finding) agree.
 
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Instant;
@@ -13,7 +14,8 @@ use super::writer::Writer;
 use super::Result;
 use crate::db::{snapshot_tx, DbConn, DbPool};
 use crate::domain::detect::sweep::{self, Case, Edge};
-use crate::domain::flag::Detection;
+use crate::domain::endorsement::Status;
+use crate::domain::flag::{Detection, Reason};
 use crate::domain::model::{instant, micros, Model};
 use crate::storage;
 
@@ -91,18 +93,45 @@ fn gather(conn: &mut DbConn) -> Result<(Model, Vec<Edge>)> {
     Ok((model, edges))
 }
 
-/// Flags every endorsement of each group found; call in a write transaction.
+/// Endorsements whose flags and statuses are read per query when applying.
+const IDS_PER_QUERY: usize = 1_000;
+
+/// Flags every endorsement of each group found that has no flag of that reason yet; call in a
+/// write transaction. What is flagged already is read in a few queries, not two per id: a
+/// sweep's groups can hold thousands of endorsements, and on a server this runs in one of the
+/// writer's batches.
 pub fn apply(tx: &mut Tx<'_>, found: &Found, d: &Detection) -> Result<Report> {
-    let mut flagged = 0;
+    let mut ids: Vec<i64> = found.cases.iter().flat_map(Case::endorsements).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let mut flagged: HashSet<(i64, Reason)> = HashSet::new();
+    let mut status: HashMap<i64, Status> = HashMap::new();
+    for chunk in ids.chunks(IDS_PER_QUERY) {
+        let conn = tx.conn()?;
+        for f in storage::flags::of_endorsements(conn, chunk)? {
+            flagged.insert((f.endorsement_id, f.reason));
+        }
+        status.extend(storage::endorsements::statuses_of(conn, chunk)?);
+    }
+    let mut raised = 0;
     for case in &found.cases {
+        let reason = case.finding.reason;
         for id in case.endorsements() {
-            flagged += usize::from(super::detect::raise_on_existing(tx, id, &case.finding, d)?);
+            let Some(current) = status.get(&id).copied() else {
+                continue;
+            };
+            if !flagged.insert((id, reason)) {
+                continue;
+            }
+            let after = super::detect::raise_on_stored(tx, id, current, case.finding.clone(), d)?;
+            status.insert(id, after);
+            raised += 1;
         }
     }
     Ok(Report {
         judged: found.judged,
         groups: found.cases.len(),
-        flagged,
+        flagged: raised,
     })
 }
 

@@ -203,6 +203,18 @@ pub fn status_of(conn: &mut DbConn, id: i64) -> QueryResult<Option<Status>> {
     raw.map(|s| status(id, &s)).transpose()
 }
 
+/// The stored statuses of these endorsements (those that exist; one query, so keep the list
+/// to a few thousand ids).
+pub fn statuses_of(conn: &mut DbConn, ids: &[i64]) -> QueryResult<Vec<(i64, Status)>> {
+    let raw: Vec<(i64, String)> = endorsements::table
+        .filter(endorsements::id.eq_any(ids))
+        .select((endorsements::id, endorsements::status))
+        .load(conn)?;
+    raw.into_iter()
+        .map(|(id, s)| status(id, &s).map(|st| (id, st)))
+        .collect()
+}
+
 /// A stored status as its enum; one this version does not know is a storage fault, named.
 fn status(id: i64, raw: &str) -> QueryResult<Status> {
     raw.parse()

@@ -117,6 +117,16 @@ pub fn of_endorsement(conn: &mut DbConn, endorsement_id: i64) -> QueryResult<Vec
     )
 }
 
+/// The flags of these endorsements (keep the list to a few thousand ids: one query).
+pub fn of_endorsements(conn: &mut DbConn, ids: &[i64]) -> QueryResult<Vec<Row>> {
+    typed_all(
+        flags::table
+            .filter(flags::endorsement_id.eq_any(ids))
+            .select(Stored::as_select())
+            .load(conn)?,
+    )
+}
+
 /// Records a review.
 pub fn set_reviewed(
     conn: &mut DbConn,

@@ -57,7 +57,7 @@ pub fn detect(m: &Model, e: &Fresh<'_>, d: &Detection) -> Vec<Finding> {
         begging_note(e.note),
         reciprocal(m, e, d),
         ring(m, e, &RingSearch::WRITE),
-        burst(m, e),
+        burst(m, e, None),
         lockstep(m, e, &d.lockstep, None),
     ]
     .into_iter()
@@ -316,14 +316,33 @@ const SCALES: [Scale; 2] = [
 /// this day against the last month (all topics, revoked ones included: a burst is about what
 /// arrived). A burst alone is a crowd as often as a campaign (a talk, a launch), so it is a
 /// finding only when the endorsers who made it are mostly thin accounts or endorse each other.
-fn burst(m: &Model, e: &Fresh<'_>) -> Option<Finding> {
+///
+/// With `hindsight` (the sweep; see [`lockstep`]) an endorser counts as thin only when, up to
+/// then, it gave nothing at all besides its endorsement of this endorsee (a new hire who went
+/// on to endorse the other mentors has a life, however short), and the burst is flagged whole:
+/// every endorsement such accounts gave the endorsee in the day before, the first ones of a
+/// ramp included, which came before anything stood out.
+pub fn burst(m: &Model, e: &Fresh<'_>, hindsight: Option<DateTime<Utc>>) -> Option<Finding> {
     let (scale, stats) = SCALES
         .iter()
         .find_map(|s| scale_burst(m, e, s).map(|stats| (s, stats)))?;
-    let who = arrivals(m, e, e.at - scale.period);
+    let since = e.at - scale.period;
+    let lifeless = |u: i32, end| lived(m, u, since - RING_WINDOW, end, &[e.endorsee]) == 0;
+    let thin = |u: i32| match hindsight {
+        None => is_thin(m, u, since),
+        Some(end) => lifeless(u, end),
+    };
+    let who = arrivals(m, e, since, thin);
     if !who.corroborate() {
         return None;
     }
+    let group = match hindsight {
+        None => Vec::new(),
+        Some(end) => live_in(m.received(e.endorsee, e.at - Duration::days(1), e.at), None)
+            .filter(|h| h.id != e.id && lifeless(h.other, end))
+            .map(|h| h.id)
+            .collect(),
+    };
     let count = f64::from(stats.count);
     Some(Finding {
         reason: Reason::Burst,
@@ -339,7 +358,7 @@ fn burst(m: &Model, e: &Fresh<'_>) -> Option<Finding> {
             "given_by_endorsers": who.given,
             "links_among_endorsers": who.links,
         }),
-        group: Vec::new(),
+        group,
     })
 }
 
@@ -375,9 +394,14 @@ fn micros_of(d: Duration) -> i64 {
 }
 
 /// Who endorsed the endorsee since `since` (the most recent, up to [`MAX_NEIGHBOURS`]): how
-/// many were thin (fewer than [`THIN_GIVEN`] endorsements given in the month before `since`)
-/// and how many endorsements they gave each other in the month.
-fn arrivals(m: &Model, e: &Fresh<'_>, since: DateTime<Utc>) -> Arrivals {
+/// many were thin (by `thin`: at write time fewer than [`THIN_GIVEN`] endorsements given in
+/// the month before `since`) and how many endorsements they gave each other in the month.
+fn arrivals(
+    m: &Model,
+    e: &Fresh<'_>,
+    since: DateTime<Utc>,
+    thin: impl Fn(i32) -> bool,
+) -> Arrivals {
     let month = since - RING_WINDOW;
     let mut endorsers: Vec<i32> = Vec::with_capacity(MAX_NEIGHBOURS);
     for h in m.received(e.endorsee, since, e.at).iter().rev() {
@@ -389,7 +413,7 @@ fn arrivals(m: &Model, e: &Fresh<'_>, since: DateTime<Utc>) -> Arrivals {
         }
     }
     endorsers.sort_unstable();
-    let thin = endorsers.iter().filter(|u| is_thin(m, **u, since)).count();
+    let thin = endorsers.iter().filter(|u| thin(**u)).count();
     let (mut given, mut links) = (0, 0);
     for u in &endorsers {
         for h in live_in(m.given(*u, month, e.at), None) {

@@ -3,13 +3,13 @@
 //! users; accounts moving together over three days, judged with hindsight), so groups spread
 //! too thin or too slow for the write-time checks are found whole.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
 
 use super::patterns::RING_WINDOW;
-use super::{lockstep, ring, Fresh, RingSearch};
+use super::{burst, lockstep, ring, Fresh, RingSearch};
 use crate::domain::flag::{Detection, Finding, LockstepRule, Reason};
 use crate::domain::model::Model;
 
@@ -63,8 +63,8 @@ impl Case {
 
 /// Judges `edges` (live endorsements, oldest first) against `m` (every endorsement from
 /// [`lookback`] before the first of them): each ring or lockstep group the wider searches find,
-/// once. A group found again from a later edge is reported again only if that edge is new to
-/// it (the group grew).
+/// once. A ring or lockstep group found again from a later edge is reported again only if
+/// that edge is new to it (the group grew); a burst's later findings join its case.
 pub fn sweep(m: &Model, edges: &[Edge], d: &Detection) -> Vec<Case> {
     let end = edges.iter().map(|e| e.at).max();
     // Members are judged with hindsight (see [`lockstep`]): two accounts that gave nothing but
@@ -74,7 +74,8 @@ pub fn sweep(m: &Model, edges: &[Edge], d: &Detection) -> Vec<Case> {
         min_endorsers: 2,
         ..d.lockstep
     };
-    let mut covered: HashSet<(Reason, i64)> = HashSet::new();
+    // Which case each (reason, endorsement) already belongs to.
+    let mut covered: HashMap<(Reason, i64), usize> = HashMap::new();
     let mut cases = Vec::new();
     for e in edges {
         let fresh = Fresh {
@@ -86,20 +87,52 @@ pub fn sweep(m: &Model, edges: &[Edge], d: &Detection) -> Vec<Case> {
             at: e.at,
             note: None,
         };
-        let found = [ring(m, &fresh, &RING), lockstep(m, &fresh, &rule, end)];
+        let found = [
+            ring(m, &fresh, &RING),
+            lockstep(m, &fresh, &rule, end),
+            burst(m, &fresh, end),
+        ];
         for mut finding in found.into_iter().flatten() {
-            if !covered.insert((finding.reason, e.id)) {
-                continue;
+            let reason = finding.reason;
+            let owner = covered.get(&(reason, e.id)).copied().or_else(|| {
+                // One burst is seen from each of its endorsements: their days overlap, and
+                // together they are one case.
+                (reason == Reason::Burst)
+                    .then(|| {
+                        finding
+                            .group
+                            .iter()
+                            .find_map(|id| covered.get(&(reason, *id)))
+                    })
+                    .flatten()
+                    .copied()
+            });
+            match owner {
+                Some(at) if reason == Reason::Burst => {
+                    let case: &mut Case = &mut cases[at];
+                    for id in std::iter::once(e.id).chain(finding.group) {
+                        if covered.insert((reason, id), at).is_none() {
+                            case.finding.group.push(id);
+                        }
+                    }
+                }
+                Some(_) => {}
+                None => {
+                    let at = cases.len();
+                    covered.insert((reason, e.id), at);
+                    for id in &finding.group {
+                        covered.entry((reason, *id)).or_insert(at);
+                    }
+                    finding.evidence["sweep"] = json!({
+                        "window_days": WINDOW.num_days(),
+                        "lockstep_window_hours": rule.window.num_hours(),
+                    });
+                    cases.push(Case {
+                        endorsement_id: e.id,
+                        finding,
+                    });
+                }
             }
-            covered.extend(finding.group.iter().map(|id| (finding.reason, *id)));
-            finding.evidence["sweep"] = json!({
-                "window_days": WINDOW.num_days(),
-                "lockstep_window_hours": rule.window.num_hours(),
-            });
-            cases.push(Case {
-                endorsement_id: e.id,
-                finding,
-            });
         }
     }
     cases
@@ -292,5 +325,26 @@ mod tests {
         }
         pair.sort_unstable();
         assert_eq!(flagged(&h.sweep(), Reason::Lockstep), pair);
+    }
+
+    #[test]
+    fn a_ramp_of_single_use_accounts_is_flagged_from_its_first_endorsement() {
+        let mut h = History::new();
+        // Thirty days of a quiet user endorsed now and then by people with lives of their own.
+        for day in 0..30 {
+            let fan = 300 + day;
+            for k in 0..4 {
+                h.endorse(fan, 1000 + fan * 4 + k, i64::from(day) * 24 + i64::from(k));
+            }
+            h.endorse(fan, 50, i64::from(day) * 24 + 12);
+        }
+        // Then four an hour for ten hours, each from an account that never gives again.
+        let ramp: Vec<i64> = (0..40)
+            .map(|i| h.endorse(5000 + i, 50, 31 * 24 + i64::from(i) / 4))
+            .collect();
+        let cases = h.sweep();
+        assert_eq!(flagged(&cases, Reason::Burst), ramp);
+        let bursts = cases.iter().filter(|c| c.finding.reason == Reason::Burst);
+        assert_eq!(bursts.count(), 1, "one case for the whole ramp");
     }
 }

@@ -116,51 +116,54 @@ pub fn insert_many(conn: &mut DbConn, rows: &[NewRow]) -> QueryResult<()> {
 /// in microseconds since the epoch, and whether it is live (not revoked).
 pub type ModelRow = (i64, i32, i32, i32, i64, bool);
 
-/// Endorsements in id order after `after`, `limit` at a time, as the model loads them. The
-/// status is compared in SQL: at millions of rows, a string per row was much of the load.
+type ModelColumns = (
+    endorsements::id,
+    endorsements::endorser_id,
+    endorsements::endorsee_id,
+    endorsements::topic_id,
+    endorsements::created_at,
+    diesel::expression::SqlLiteral<diesel::sql_types::Bool>,
+);
+
+/// The columns of a [`ModelRow`]. The status is compared in SQL: at millions of rows, a string
+/// per row was much of the load.
+fn model_columns() -> ModelColumns {
+    (
+        endorsements::id,
+        endorsements::endorser_id,
+        endorsements::endorsee_id,
+        endorsements::topic_id,
+        endorsements::created_at,
+        diesel::dsl::sql("status <> 'revoked'"),
+    )
+}
+
+fn model_rows(rows: Vec<(i64, i32, i32, i32, Stamp, bool)>) -> Vec<ModelRow> {
+    rows.into_iter()
+        .map(|(id, a, b, t, at, live)| (id, a, b, t, at.0, live))
+        .collect()
+}
+
+/// Endorsements in id order after `after`, `limit` at a time, as the model loads them.
 pub fn page_for_model(conn: &mut DbConn, after: i64, limit: i64) -> QueryResult<Vec<ModelRow>> {
-    use diesel::dsl::sql;
-    use diesel::sql_types::Bool;
-    let rows: Vec<(i64, i32, i32, i32, Stamp, bool)> = endorsements::table
+    let rows = endorsements::table
         .filter(endorsements::id.gt(after))
         .order(endorsements::id.asc())
         .limit(limit)
-        .select((
-            endorsements::id,
-            endorsements::endorser_id,
-            endorsements::endorsee_id,
-            endorsements::topic_id,
-            endorsements::created_at,
-            sql::<Bool>("status <> 'revoked'"),
-        ))
+        .select(model_columns())
         .load(conn)?;
-    Ok(rows
-        .into_iter()
-        .map(|(id, a, b, t, at, live)| (id, a, b, t, at.0, live))
-        .collect())
+    Ok(model_rows(rows))
 }
 
 /// Endorsements created at or after `since`, oldest first, as the model loads them: what the
 /// periodic sweep judges.
 pub fn created_since(conn: &mut DbConn, since: DateTime<Utc>) -> QueryResult<Vec<ModelRow>> {
-    use diesel::dsl::sql;
-    use diesel::sql_types::Bool;
-    let rows: Vec<(i64, i32, i32, i32, Stamp, bool)> = endorsements::table
+    let rows = endorsements::table
         .filter(endorsements::created_at.ge(db_stamp(since)))
         .order((endorsements::created_at.asc(), endorsements::id.asc()))
-        .select((
-            endorsements::id,
-            endorsements::endorser_id,
-            endorsements::endorsee_id,
-            endorsements::topic_id,
-            endorsements::created_at,
-            sql::<Bool>("status <> 'revoked'"),
-        ))
+        .select(model_columns())
         .load(conn)?;
-    Ok(rows
-        .into_iter()
-        .map(|(id, a, b, t, at, live)| (id, a, b, t, at.0, live))
-        .collect())
+    Ok(model_rows(rows))
 }
 
 /// The newest endorsement's time, if any.

@@ -58,27 +58,26 @@ fn import(app: &TestApp) {
     assert!(refused.is_empty(), "{refused:?}");
 }
 
-/// Every flag of this reason, with the endorsement's topic.
-async fn flags(app: &TestApp, reason: &str) -> Vec<Value> {
-    let r = app
-        .get(
-            &format!("/v1/flags?status=all&reason={reason}&limit=500"),
-            &app.app_key,
-        )
-        .await;
+/// The items of one listing page, as the app key sees it.
+async fn items(app: &TestApp, path: &str) -> Vec<Value> {
+    let r = app.get(path, &app.app_key).await;
     assert_eq!(r.status, 200, "{}", r.text);
     r.json["items"].as_array().unwrap().clone()
 }
 
+/// Every flag of this reason.
+async fn flags(app: &TestApp, reason: &str) -> Vec<Value> {
+    items(
+        app,
+        &format!("/v1/flags?status=all&reason={reason}&limit=500"),
+    )
+    .await
+}
+
 async fn endorsement_count(app: &TestApp, topic: &str) -> usize {
-    let r = app
-        .get(
-            &format!("/v1/endorsements?topic={topic}&limit=100"),
-            &app.app_key,
-        )
-        .await;
-    assert_eq!(r.status, 200, "{}", r.text);
-    r.json["items"].as_array().unwrap().len()
+    items(app, &format!("/v1/endorsements?topic={topic}&limit=100"))
+        .await
+        .len()
 }
 
 /// The sweep's flags: one per endorsement of the ring and of the pair, each saying it came
@@ -122,15 +121,8 @@ async fn plusk_sweep_flags_a_slow_ring_and_a_slow_pair_whole(b: Backend) {
     assert!(said.contains("2 group(s), 18 flag(s) raised"), "{said}");
     assert_swept(&app).await;
     // A ring of six scores 0.6, which holds; the pair's 0.7 does too.
-    let held = app
-        .get("/v1/endorsements?status=flagged&limit=100", &app.app_key)
-        .await;
-    assert_eq!(
-        held.json["items"].as_array().unwrap().len(),
-        18,
-        "{}",
-        held.text
-    );
+    let held = items(&app, "/v1/endorsements?status=flagged&limit=100").await;
+    assert_eq!(held.len(), 18, "{held:#?}");
     // A second sweep finds the same groups and raises nothing new.
     let again = plusk(&app.db, &["sweep"]);
     assert!(

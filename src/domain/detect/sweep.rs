@@ -54,6 +54,22 @@ pub struct Case {
     pub finding: Finding,
 }
 
+impl Edge {
+    /// The edge as the detectors see a new endorsement (no note, no name: the sweep runs only
+    /// the group checks).
+    pub fn fresh(&self) -> Fresh<'static> {
+        Fresh {
+            id: self.id,
+            endorser: self.endorser,
+            endorsee: self.endorsee,
+            endorsee_name: "",
+            topic: self.topic,
+            at: self.at,
+            note: None,
+        }
+    }
+}
+
 impl Case {
     /// Every endorsement of the group, the one that completed it first.
     pub fn endorsements(&self) -> impl Iterator<Item = i64> + '_ {
@@ -78,15 +94,7 @@ pub fn sweep(m: &Model, edges: &[Edge], d: &Detection) -> Vec<Case> {
     let mut covered: HashMap<(Reason, i64), usize> = HashMap::new();
     let mut cases = Vec::new();
     for e in edges {
-        let fresh = Fresh {
-            id: e.id,
-            endorser: e.endorser,
-            endorsee: e.endorsee,
-            endorsee_name: "",
-            topic: e.topic,
-            at: e.at,
-            note: None,
-        };
+        let fresh = e.fresh();
         let found = [
             ring(m, &fresh, &RING),
             lockstep(m, &fresh, &rule, end),
@@ -205,25 +213,11 @@ mod tests {
             .map(|i| h.endorse(100 + i, 100 + (i + 1) % 6, i64::from(i) * 24 * 8 + 1))
             .collect();
         // Too slow for the write-time search, which looks back a month.
-        let last = h.edges[5];
-        let fresh = Fresh {
-            id: last.id,
-            endorser: last.endorser,
-            endorsee: last.endorsee,
-            endorsee_name: "",
-            topic: TOPIC,
-            at: last.at,
-            note: None,
-        };
-        assert!(ring_at_write(&h.m, &fresh).is_none());
+        assert!(super::ring(&h.m, &h.edges[5].fresh(), &RingSearch::WRITE).is_none());
         let cases = h.sweep();
         assert_eq!(flagged(&cases, Reason::Ring), ring);
         assert_eq!(cases.len(), 1, "one case for the whole ring: {cases:?}");
         assert!(cases[0].finding.evidence["sweep"].is_object());
-    }
-
-    fn ring_at_write(m: &Model, e: &Fresh<'_>) -> Option<Finding> {
-        ring(m, e, &RingSearch::WRITE)
     }
 
     #[test]
@@ -264,17 +258,8 @@ mod tests {
     }
 
     fn write_time_lockstep(h: &History) -> Option<Finding> {
-        let last = h.edges.last().unwrap();
-        let fresh = Fresh {
-            id: last.id,
-            endorser: last.endorser,
-            endorsee: last.endorsee,
-            endorsee_name: "",
-            topic: TOPIC,
-            at: last.at,
-            note: None,
-        };
-        lockstep(&h.m, &fresh, &LockstepRule::default(), None)
+        let last = h.edges.last().unwrap().fresh();
+        lockstep(&h.m, &last, &LockstepRule::default(), None)
     }
 
     #[test]

@@ -31,6 +31,12 @@ fn names(v: &Value) -> Vec<&str> {
         .unwrap_or_default()
 }
 
+/// Whether `ids` (an evidence array of endorsement ids) holds `id`.
+fn lists(ids: &Value, id: i64) -> bool {
+    ids.as_array()
+        .is_some_and(|ids| ids.iter().any(|x| x.as_i64() == Some(id)))
+}
+
 /// Whether `other` (a flag of the same reason and topic) is part of the same pattern as
 /// `anchor`. Every flag belongs with itself.
 pub fn belongs(reason: Reason, anchor: &Member<'_>, other: &Member<'_>) -> bool {
@@ -39,19 +45,18 @@ pub fn belongs(reason: Reason, anchor: &Member<'_>, other: &Member<'_>) -> bool 
     }
     match reason {
         Reason::BeggingNote => false,
-        Reason::Ring => anchor.evidence["cycle_endorsement_ids"]
-            .as_array()
-            .is_some_and(|ids| {
-                ids.iter()
-                    .any(|id| id.as_i64() == Some(other.endorsement_id))
-            }),
+        Reason::Ring => lists(
+            &anchor.evidence["cycle_endorsement_ids"],
+            other.endorsement_id,
+        ),
         Reason::Reciprocal => {
             (anchor.endorser, anchor.endorsee) == (other.endorsee, other.endorser)
                 || (anchor.endorser, anchor.endorsee) == (other.endorser, other.endorsee)
         }
         Reason::Lockstep => {
-            names(&anchor.evidence["endorsers"]).contains(&other.endorser)
-                && names(&anchor.evidence["endorsees"]).contains(&other.endorsee)
+            (names(&anchor.evidence["endorsers"]).contains(&other.endorser)
+                && names(&anchor.evidence["endorsees"]).contains(&other.endorsee))
+                || lists(&anchor.evidence["endorsement_ids"], other.endorsement_id)
         }
         Reason::Burst => {
             anchor.endorsee == other.endorsee && (anchor.at - other.at).abs() <= BURST_SPAN
@@ -129,6 +134,13 @@ mod tests {
             Reason::Lockstep,
             &m(1, 5, "a", "p", &lock),
             &m(2, 6, "z", "q", &none)
+        ));
+        // A sweep's case names all its endorsements, those outside the shared set too.
+        let swept = json!({"endorsers": ["a"], "endorsees": ["p"], "endorsement_ids": [5, 9]});
+        assert!(belongs(
+            Reason::Lockstep,
+            &m(1, 5, "a", "p", &swept),
+            &m(2, 9, "a", "r", &none)
         ));
         assert!(belongs(
             Reason::Burst,

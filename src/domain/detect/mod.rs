@@ -551,16 +551,22 @@ pub fn lockstep(
             .map(|id| m.users.name(*id).unwrap_or_default().to_string())
             .collect()
     };
+    let mut evidence = json!({
+        "endorsers": handles(&group.endorsers),
+        "endorsees": handles(&group.endorsees),
+        "window_minutes": rule.window.num_minutes(),
+        "thin_endorsers": thin,
+        "endorsees_with_standing": standing,
+    });
+    if hindsight.is_some() {
+        // Members' endorsements of people outside the shared set belong to the case too: a
+        // moderator sees them with it (`flag_group`).
+        evidence["endorsement_ids"] = json!([members.as_slice(), &[e.id]].concat());
+    }
     Some(Finding {
         reason: Reason::Lockstep,
         score: (0.5 + 0.1 * group.endorsers.len() as f64).min(1.0),
-        evidence: json!({
-            "endorsers": handles(&group.endorsers),
-            "endorsees": handles(&group.endorsees),
-            "window_minutes": rule.window.num_minutes(),
-            "thin_endorsers": thin,
-            "endorsees_with_standing": standing,
-        }),
+        evidence,
         group: members,
     })
 }

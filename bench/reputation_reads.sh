@@ -6,19 +6,24 @@
 #   USERS=100000 EDGES=1000000 TOPICS=10 NX=0 bench/reputation.sh   # first: a 1M-endorsement database
 #   bench/reputation_reads.sh
 #   BASELINE_BIN=/path/to/older/plusk bench/reputation_reads.sh
+#   DELAY_MS=15 bench/reputation_reads.sh    # paced: each connection waits 15 ms between requests
 #
 # Each build serves a copy of the database (the worker's first pass is held back an hour, so
 # nothing recomputes during the runs). Per build: explain of the largest topic's top user
 # (one request, its time and size), then 16 connections for DURATION seconds each on: explain
 # of the top user, explain of random scored users of that topic, a leaderboard page of 50, and
-# a random user's reputation. Prints requests/s and p50/p99 per run. Needs wrk and sqlite3
-# (installed from Debian's packages if missing).
+# a random user's reputation. Prints requests/s and p50/p99 per run. With DELAY_MS, each
+# connection waits that long after each answer, so 16 connections and 15 ms offer a little under
+# 1,000 requests a second (wrk, not wrk2: the wait follows the answer, so a slow answer delays
+# the next request rather than counting against it; the p99 shown is of the answers).
+# Needs wrk and sqlite3 (installed from Debian's packages if missing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 OUT="${OUT:-target/bench-reputation}"
 DURATION="${DURATION:-10}"
 CONNECTIONS="${CONNECTIONS:-16}"
+DELAY_MS="${DELAY_MS:-0}"
 PORT="${PLUSK_BENCH_PORT:-18790}"
 BASE="http://127.0.0.1:$PORT"
 OUT="$(cd "$OUT" && pwd)"
@@ -49,6 +54,10 @@ function init(args)
    for line in io.lines(os.getenv("PLUSK_USERS")) do users[#users + 1] = line end
    wrk.headers["Authorization"] = "Bearer " .. os.getenv("PLUSK_KEY")
    kind, topic, top = os.getenv("PLUSK_READ"), os.getenv("PLUSK_TOPIC"), os.getenv("PLUSK_TOP")
+   delay_ms = tonumber(os.getenv("PLUSK_DELAY_MS") or "0")
+end
+function delay()
+   return delay_ms
 end
 function request()
    local who = users[math.random(#users)]
@@ -71,7 +80,7 @@ EOF
 
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo); $(date -u '+%F %H:%M UTC')"
 echo "database: $OUT/plusk.db ($(sqlite3 "$OUT/plusk.db" 'SELECT count(*) FROM endorsements') endorsements); topic $TOPIC, top user $TOP"
-echo "load: wrk -t1 -c$CONNECTIONS -d${DURATION}s per row"
+echo "load: wrk -t1 -c$CONNECTIONS -d${DURATION}s per row, ${DELAY_MS} ms between requests per connection"
 echo
 echo "| build | read | requests/s | p50 ms | p99 ms | errors |"
 echo "| --- | --- | --- | --- | --- | --- |"
@@ -89,7 +98,7 @@ for build in "${BUILDS[@]}"; do
         "$BASE/v1/users/$TOP/reputation/$TOPIC/explain")"
     echo "| $name | one explain of the top user (s, bytes) | ${one// / | } | | |"
     for read in explain-top explain-random leaderboard user; do
-        r="$(PLUSK_USERS="$WORK/users" PLUSK_KEY="$KEY" PLUSK_READ="$read" PLUSK_TOPIC="$TOPIC" PLUSK_TOP="$TOP" \
+        r="$(PLUSK_USERS="$WORK/users" PLUSK_KEY="$KEY" PLUSK_READ="$read" PLUSK_DELAY_MS="$DELAY_MS" PLUSK_TOPIC="$TOPIC" PLUSK_TOP="$TOP" \
             wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$WORK/reads.lua" "$BASE" | awk '/^RESULT/ { print $2, $3, $4, $5 }')"
         echo "| $name | $read | ${r// / | } |"
     done

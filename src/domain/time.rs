@@ -30,6 +30,15 @@ pub fn parse(raw: &str) -> Option<DateTime<Utc>> {
         .filter(|t| in_range(*t))
 }
 
+/// [`parse`] for a named field of a request or a line: refused, naming the field, when it is
+/// not a timestamp plusk can hold.
+pub fn parse_field(field: &'static str, raw: &str) -> Result<DateTime<Utc>, super::Rejection> {
+    parse(raw).ok_or_else(|| super::Rejection::InvalidTime {
+        field,
+        reason: format!("{raw:?} is not an RFC 3339 timestamp"),
+    })
+}
+
 /// Whether plusk can hold `t`: a UTC year in 0000–9999, which [`format`] writes and [`parse`]
 /// reads back, and every database column plusk uses can store.
 pub fn in_range(t: DateTime<Utc>) -> bool {

@@ -23,11 +23,6 @@ pub fn parse_time(
     raw: &Option<String>,
 ) -> Result<Option<DateTime<Utc>>, Rejection> {
     raw.as_deref()
-        .map(|r| {
-            time::parse(r).ok_or_else(|| Rejection::InvalidTime {
-                field,
-                reason: format!("{r:?} is not an RFC 3339 timestamp"),
-            })
-        })
+        .map(|r| time::parse_field(field, r))
         .transpose()
 }

@@ -97,7 +97,7 @@ pub fn parse_line(
         let line: AskLine =
             serde_json::from_str(text).map_err(|e| fail("invalid_json", e.to_string()))?;
         let a = line.solicitation;
-        let at = parse_time("observed_at", &a.observed_at).map_err(rejected)?;
+        let at = time::parse_field("observed_at", &a.observed_at).map_err(rejected)?;
         let req = NewSolicitation::parse(
             &a.requester,
             a.target.as_deref(),
@@ -114,7 +114,7 @@ pub fn parse_line(
             serde_json::from_str(text).map_err(|e| fail("invalid_json", e.to_string()))?;
         let req = NewEndorsement::parse(&line.endorser, &line.endorsee, &line.topic, line.note)
             .map_err(rejected)?;
-        let at = parse_time("created_at", &line.created_at).map_err(rejected)?;
+        let at = time::parse_field("created_at", &line.created_at).map_err(rejected)?;
         (Item::Endorsement(req), "created_at", at)
     };
     if at > now {
@@ -127,13 +127,6 @@ pub fn parse_line(
         line_no,
         item,
         created_at: at,
-    })
-}
-
-fn parse_time(field: &'static str, text: &str) -> std::result::Result<DateTime<Utc>, Rejection> {
-    time::parse(text).ok_or_else(|| Rejection::InvalidTime {
-        field,
-        reason: format!("{text:?} is not an RFC 3339 timestamp"),
     })
 }
 

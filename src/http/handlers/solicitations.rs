@@ -12,8 +12,8 @@ use crate::domain::cursor::Cursor;
 use crate::domain::handle::Handle;
 use crate::domain::keys::Permission;
 use crate::domain::solicitation::request::{NewSolicitation, Solicitation};
+use crate::domain::time;
 use crate::domain::topic::TopicSlug;
-use crate::domain::{time, Rejection};
 use crate::http::auth::Caller;
 use crate::http::errors::{ApiError, Problem};
 use crate::http::extract::{Json, NoParams, Query};
@@ -73,16 +73,7 @@ pub async fn report(
 ) -> Result<HttpResponse, ApiError> {
     let by = caller.require(Permission::WriteEndorsements)?.clone();
     let b = body.into_inner();
-    let observed_at = b
-        .observed_at
-        .as_deref()
-        .map(|raw| {
-            time::parse(raw).ok_or_else(|| Rejection::InvalidTime {
-                field: "observed_at",
-                reason: format!("{raw:?} is not an RFC 3339 timestamp"),
-            })
-        })
-        .transpose()?;
+    let observed_at = crate::http::paging::parse_time("observed_at", &b.observed_at)?;
     let req = NewSolicitation::parse(
         &b.requester,
         b.target.as_deref(),

@@ -157,6 +157,7 @@ diesel::table! {
         id -> Integer,
         handle -> Text,
         created_at -> Timestamp,
+        received_changes -> BigInt,
     }
 }
 

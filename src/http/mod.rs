@@ -112,6 +112,7 @@ impl Application {
             cors: opts.cors.clone(),
             body_timeout: opts.body_timeout,
             verify: Arc::default(),
+            explanations: Arc::default(),
             topics: opts.topics,
             console: Arc::new(console::session::Sessions::new(opts.console_idle)),
         });

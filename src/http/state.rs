@@ -43,6 +43,8 @@ pub struct AppState {
     pub verify: Arc<super::verify_gate::VerifyGate>,
     /// Who may create topics by using them.
     pub topics: crate::domain::rules::TopicPolicy,
+    /// Explanations of heavily endorsed users, weighed once per run.
+    pub explanations: Arc<crate::service::reputation::explain::Explanations>,
     /// The console's sessions (in this process's memory).
     pub console: Arc<super::console::session::Sessions>,
 }

@@ -228,8 +228,8 @@ fn status(id: i64, raw: &str) -> QueryResult<Status> {
 pub fn set_status(conn: &mut DbConn, id: i64, status: Status) -> QueryResult<()> {
     diesel::update(endorsements::table.find(id))
         .set(endorsements::status.eq(status.as_str()))
-        .execute(conn)
-        .map(drop)
+        .execute(conn)?;
+    super::users::received_changed(conn, id)
 }
 
 /// Live endorsements received by `endorsee` in `[from, to]`, with endorser and topic ids and
@@ -264,8 +264,8 @@ pub fn set_revoked(conn: &mut DbConn, id: i64, at: DateTime<Utc>) -> QueryResult
             endorsements::status.eq(Status::Revoked.as_str()),
             endorsements::revoked_at.eq(Some(db_stamp(at))),
         ))
-        .execute(conn)
-        .map(drop)
+        .execute(conn)?;
+    super::users::received_changed(conn, id)
 }
 
 /// Counts of live endorsements a user gave and received.

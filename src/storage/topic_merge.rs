@@ -75,6 +75,7 @@ pub fn live_in_both(
 /// would make a pair live twice first), deletes `from`'s reputation runs, and points `from`, and
 /// every topic merged into it before, at `into`. Returns how many endorsements moved.
 pub fn merge(conn: &mut DbConn, from: i32, into: i32) -> QueryResult<usize> {
+    super::users::received_changed_in_topic(conn, from)?;
     // Each moved endorsement remembers the topic its ledger entry names (the first move only:
     // a topic merged twice keeps the original).
     diesel::update(
@@ -132,8 +133,8 @@ pub fn revoke(conn: &mut DbConn, id: i64, at: DateTime<Utc>) -> QueryResult<()> 
             endorsements::status.eq("revoked"),
             endorsements::revoked_at.eq(Some(db_stamp(at))),
         ))
-        .execute(conn)
-        .map(drop)
+        .execute(conn)?;
+    super::users::received_changed(conn, id)
 }
 
 /// Every merged topic's slug with the slug of the topic it points at.

@@ -4,7 +4,7 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
 use super::db_time;
-use crate::db::schema::users;
+use crate::db::schema::{endorsements, users};
 use crate::db::DbConn;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -29,6 +29,40 @@ pub fn find_id(conn: &mut DbConn, handle: &str) -> QueryResult<Option<i32>> {
         .select(users::id)
         .get_result(conn)
         .optional()
+}
+
+/// A user's id with the count of status changes among the endorsements they received (the
+/// explain cache's key: see [`received_changed`]).
+pub fn find_with_changes(conn: &mut DbConn, handle: &str) -> QueryResult<Option<(i32, i64)>> {
+    users::table
+        .filter(users::handle.eq(handle))
+        .select((users::id, users::received_changes))
+        .get_result(conn)
+        .optional()
+}
+
+/// Counts a change of endorsement `id`'s status against its endorsee, in the caller's
+/// transaction: an explanation cached before it is then not served again, by any instance.
+pub fn received_changed(conn: &mut DbConn, endorsement: i64) -> QueryResult<()> {
+    let endorsee = endorsements::table
+        .filter(endorsements::id.eq(endorsement))
+        .select(endorsements::endorsee_id);
+    diesel::update(users::table.filter(users::id.eq_any(endorsee)))
+        .set(users::received_changes.eq(users::received_changes + 1))
+        .execute(conn)
+        .map(drop)
+}
+
+/// Counts a change against everyone who received an endorsement in `topic` (a merge moves
+/// them all).
+pub fn received_changed_in_topic(conn: &mut DbConn, topic: i32) -> QueryResult<()> {
+    let endorsees = endorsements::table
+        .filter(endorsements::topic_id.eq(topic))
+        .select(endorsements::endorsee_id);
+    diesel::update(users::table.filter(users::id.eq_any(endorsees)))
+        .set(users::received_changes.eq(users::received_changes + 1))
+        .execute(conn)
+        .map(drop)
 }
 
 /// The handle of a user id.

@@ -27,6 +27,7 @@ both_backends!(
     writes_trigger_a_background_recompute,
     csv_cells_are_not_formulas,
     explanations_come_in_pages_largest_first,
+    a_heavy_users_explanation_follows_changes_from_any_instance,
     old_snapshots_are_pruned_by_the_worker,
 );
 
@@ -693,6 +694,60 @@ async fn explanations_come_in_pages_largest_first(b: Backend) {
             .await
             .assert_problem(400, "invalid_limit");
     }
+}
+
+/// A user with hundreds of endorsers is weighed once per run and kept; an endorsement of theirs
+/// revoked through another instance leaves the next explanation at once, on this one too.
+async fn a_heavy_users_explanation_follows_changes_from_any_instance(b: Backend) {
+    let mut opts = quiet(Params::default());
+    opts.detection.enabled = false;
+    let Some(app) = spawn_with(b, opts.clone()).await else {
+        return;
+    };
+    // More endorsers than the explain cache's threshold.
+    const FANS: usize = 210;
+    let fans: Vec<String> = (0..FANS).map(|i| format!("fan{i}")).collect();
+    let edges: Vec<(&str, &str)> = fans.iter().map(|f| (f.as_str(), "star")).collect();
+    endorse_all(&app, "writing", &edges).await;
+    recompute(&app).await;
+    let url = "/v1/users/star/reputation/writing/explain?limit=500";
+    let ids = |r: &crate::common::Resp| -> Vec<i64> {
+        r.json["counted"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["endorsement_id"].as_i64().unwrap())
+            .collect()
+    };
+    let first = app.get(url, &app.admin).await;
+    assert_eq!(first.status, 200, "{}", first.text);
+    assert_eq!(first.json["counted_total"], FANS);
+    let again = app.get(url, &app.admin).await;
+    assert_eq!(again.json, first.json, "the same run explained twice");
+
+    let (other, _) = spawn_instance(&app.db, opts);
+    let gone = ids(&first)[0];
+    let r = read(
+        app.client
+            .delete(format!("{other}/v1/endorsements/{gone}"))
+            .bearer_auth(&app.app_key)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let after = app.get(url, &app.admin).await;
+    assert_eq!(after.status, 200, "{}", after.text);
+    assert_eq!(after.json["counted_total"], FANS - 1, "{}", after.text);
+    assert!(
+        !ids(&after).contains(&gone),
+        "the revoked endorsement is gone"
+    );
+    assert_eq!(
+        after.json["raw"], first.json["raw"],
+        "the score is the run's until the next recompute"
+    );
 }
 
 /// The worker deletes daily snapshots older than the retention after a full pass; the ones

@@ -219,6 +219,7 @@ pub async fn user(
         .map(TopicSlug::parse)
         .transpose()?;
     let h = handle.clone();
+    let cache = c.state.explanations.clone();
     let (info, scores, detail) = c
         .state
         .run(move |conn| {
@@ -232,7 +233,7 @@ pub async fn user(
                 .transpose()
                 .map_err(Error::from)?;
             let detail = match chosen.or(best) {
-                Some(t) => Some(detail_of(conn, &h, &t)?),
+                Some(t) => Some(detail_of(conn, &cache, &h, &t)?),
                 None => None,
             };
             Ok((info, scores, detail))
@@ -272,6 +273,7 @@ type Detail = Result<(Explanation, rep::History), String>;
 /// on the page rather than refused.
 fn detail_of(
     conn: &mut crate::db::DbConn,
+    cache: &rep::explain::Explanations,
     h: &Handle,
     t: &TopicSlug,
 ) -> service::Result<(TopicSlug, Detail)> {
@@ -279,7 +281,7 @@ fn detail_of(
         limit: rep::explain::MAX_LISTED,
         after: None,
     };
-    let outcome = match rep::explain::explain(conn, h, t, page) {
+    let outcome = match rep::explain::explain(conn, cache, h, t, page) {
         Ok(e) => Ok((e, rep::history(conn, h, t)?)),
         Err(Error::NotFound(what)) => Err(format!("No {what} yet.")),
         Err(e) => return Err(e),

@@ -180,8 +180,9 @@ pub async fn explain(
         limit: limit as usize,
         after,
     };
+    let cache = state.explanations.clone();
     let e = state
-        .run(move |conn| explain_score(conn, &handle, &topic, page))
+        .run(move |conn| explain_score(conn, &cache, &handle, &topic, page))
         .await?;
     Ok(HttpResponse::Ok().json(e))
 }

@@ -3,29 +3,33 @@
 //! gave in the topic (held endorsements at full weight). Each term is one endorsement's part; the
 //! baseline is what every user gets from teleports (and from score nobody passed on).
 
+mod cache;
+mod weigh;
+
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::{topic_id, user_id};
+use super::topic_id;
 use crate::db::DbConn;
 use crate::domain::cursor::ExplainCursor;
 use crate::domain::endorsement::Status;
 use crate::domain::handle::Handle;
 use crate::domain::reputation::Params;
-use crate::domain::time::from_db;
 use crate::domain::topic::TopicSlug as Topic;
 use crate::domain::Rejection;
 use crate::service::{Error, Result};
 use crate::storage;
+pub use cache::Explanations;
+use cache::Key;
+use weigh::Weighted;
 
 /// Most endorsements listed in each part on one page; the totals always cover all of them.
 pub const MAX_LISTED: usize = 500;
 /// Endorsements listed in each part when the client does not say.
 pub const DEFAULT_LISTED: usize = 100;
-/// Endorsers looked up per query.
-const BATCH: usize = 500;
 
 /// One endorsement's part in a score.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -108,14 +112,18 @@ pub struct Explanation {
     pub params: Params,
 }
 
-/// A score taken apart, one page of each part: its largest contributions first.
+/// A score taken apart, one page of each part: its largest contributions first. A user with
+/// many endorsers is weighed once per run and served from `cache` after that, until a status
+/// among what they received changes.
 pub fn explain(
     conn: &mut DbConn,
+    cache: &Explanations,
     handle: &Handle,
     topic: &Topic,
     page: Page,
 ) -> Result<Explanation> {
-    let user = user_id(conn, handle)?;
+    let (user, changes) = storage::users::find_with_changes(conn, handle.as_str())?
+        .ok_or_else(|| Error::NotFound(format!("user {handle}")))?;
     let topic_db = topic_id(conn, topic)?;
     let not_scored = || Error::NotFound(format!("a score for {handle} in topic {topic}"));
     let run = storage::reputation::current_run(conn, topic_db)?.ok_or_else(not_scored)?;
@@ -127,100 +135,29 @@ pub fn explain(
     if after.run != run.id {
         return Err(Rejection::CursorOutdated.into());
     }
-    let own = storage::reputation::scores_in_run(conn, run.id, &[user])?;
-    let own = own.first().ok_or_else(not_scored)?;
-    let params: Params = serde_json::from_str(&run.params)
-        .map_err(|e| Error::Internal(format!("run {} parameters: {e}", run.id)))?;
-    let at = from_db(run.computed_at);
-    let inbound = storage::reputation::inbound(conn, user, topic_db, from_db(run.computed_at))?;
-    let mut endorsers: Vec<i32> = inbound.iter().map(|r| r.endorser_id).collect();
-    endorsers.sort_unstable();
-    endorsers.dedup();
-    let mut merit: HashMap<i32, (f64, f64)> = HashMap::new();
-    let mut gave: HashMap<i32, f64> = HashMap::new();
-    let mut unknown_out = Vec::new();
-    for chunk in endorsers.chunks(BATCH) {
-        for s in storage::reputation::scores_in_run(conn, run.id, chunk)? {
-            merit.insert(s.user_id, (s.raw, s.score));
-            // The run stored what each endorser gave in all: no need to read it back.
-            match s.out_weight {
-                Some(w) => {
-                    gave.insert(s.user_id, w);
-                }
-                None => unknown_out.push(s.user_id),
-            }
-        }
-    }
-    // Runs written before out-weights were stored: add up what those endorsers gave.
-    for chunk in unknown_out.chunks(BATCH) {
-        for g in storage::reputation::given(conn, chunk, topic_db, from_db(run.computed_at))? {
-            // Shares are of the full weight given: a held endorsement still takes its place.
-            *gave.entry(g.endorser).or_default() += params.decay(g.created_at.utc(), at);
-        }
-    }
-    let (mut counted, mut discounted) = (Vec::new(), Vec::new());
-    let mut endorser_of: HashMap<i64, i32> = HashMap::with_capacity(inbound.len());
-    for row in inbound {
-        let storage::reputation::Inbound {
-            id,
-            endorser_id,
-            status,
-            created_at,
-        } = row;
-        endorser_of.insert(id, endorser_id);
-        let created_at = created_at.utc();
-        let weight = params.status_weight(status);
-        let decay = params.decay(created_at, at);
-        let total = gave.get(&endorser_id).copied().unwrap_or(0.0);
-        let endorser_share = if total > 0.0 {
-            weight * decay / total
-        } else {
-            0.0
-        };
-        let (endorser_raw, endorser_score) = merit.get(&endorser_id).copied().unwrap_or_default();
-        let contribution = params.damping * endorser_raw * endorser_share;
-        let c = Contribution {
-            endorsement_id: id,
-            // Filled in for the page shown (`name_endorsers`).
-            endorser: String::new(),
-            endorser_raw,
-            endorser_score,
-            status,
-            created_at,
-            weight,
-            decay,
-            endorser_share,
-            contribution,
-            share: if own.raw > 0.0 {
-                contribution / own.raw
-            } else {
-                0.0
-            },
-            flag_reasons: Vec::new(),
-        };
-        match status {
-            Status::Active => counted.push(c),
-            _ => discounted.push(c),
-        }
-    }
-    let from_endorsements: f64 = counted
-        .iter()
-        .chain(&discounted)
-        .map(|c| c.contribution)
-        .sum();
-    let by_size = |a: &Contribution, b: &Contribution| {
-        b.contribution
-            .total_cmp(&a.contribution)
-            .then(a.endorsement_id.cmp(&b.endorsement_id))
+    let key = Key {
+        run: run.id,
+        user,
+        changes,
     };
-    counted.sort_by(by_size);
-    discounted.sort_by(by_size);
-    let (counted_total, discounted_total) = (counted.len(), discounted.len());
+    let weighed = match cache.get(&key) {
+        Some(w) => w,
+        None => {
+            let w = Arc::new(weigh::weigh(conn, &run, user, topic_db)?.ok_or_else(not_scored)?);
+            cache.put(key, &w);
+            w
+        }
+    };
     let limit = page.limit.clamp(1, MAX_LISTED);
-    let (mut counted, counted_after) = one_page(counted, after.counted as usize, limit);
-    let (mut discounted, discounted_after) = one_page(discounted, after.discounted as usize, limit);
-    name_endorsers(conn, &endorser_of, &mut counted, &mut discounted)?;
-    // Flag reasons only for the page shown: a query each.
+    let (counted, counted_after) = one_page(&weighed.counted, after.counted as usize, limit);
+    let (discounted, discounted_after) =
+        one_page(&weighed.discounted, after.discounted as usize, limit);
+    let (counted, mut discounted) = (
+        name_endorsers(conn, counted)?,
+        name_endorsers(conn, discounted)?,
+    );
+    // Flag reasons only for the page shown, read live: a flag raised on an endorsement already
+    // held changes no status.
     for c in &mut discounted {
         c.flag_reasons = storage::flags::of_endorsement(conn, c.endorsement_id)?
             .into_iter()
@@ -239,58 +176,52 @@ pub fn explain(
     Ok(Explanation {
         user: handle.to_string(),
         topic: topic.to_string(),
-        computed_at: at,
-        raw: own.raw,
-        score: own.score,
-        rank: own.rank,
-        baseline: (own.raw - from_endorsements).max(0.0),
+        computed_at: weighed.computed_at,
+        raw: weighed.raw,
+        score: weighed.score,
+        rank: weighed.rank,
+        baseline: weighed.baseline,
         counted,
-        counted_total,
+        counted_total: weighed.counted.len(),
         discounted,
-        discounted_total,
+        discounted_total: weighed.discounted.len(),
         counted_after,
         discounted_after,
         next_cursor,
-        params,
+        params: weighed.params,
     })
 }
 
-/// Gives the contributions shown their endorsers' handles, in one query.
-fn name_endorsers(
-    conn: &mut DbConn,
-    endorser_of: &HashMap<i64, i32>,
-    counted: &mut [Contribution],
-    discounted: &mut [Contribution],
-) -> Result<()> {
-    let shown = || counted.iter().chain(discounted.iter());
-    let mut ids: Vec<i32> = shown()
-        .filter_map(|c| endorser_of.get(&c.endorsement_id).copied())
-        .collect();
+/// The contributions shown, with their endorsers' handles, read in one query.
+fn name_endorsers(conn: &mut DbConn, shown: &[Weighted]) -> Result<Vec<Contribution>> {
+    let mut ids: Vec<i32> = shown.iter().map(|w| w.endorser_id).collect();
     ids.sort_unstable();
     ids.dedup();
     let handles: HashMap<i32, String> = storage::users::handles(conn, &ids)?.into_iter().collect();
-    for c in counted.iter_mut().chain(discounted.iter_mut()) {
-        let id = endorser_of.get(&c.endorsement_id);
-        match id.and_then(|id| handles.get(id)) {
-            Some(handle) => c.endorser = handle.clone(),
-            None => {
-                return Err(Error::Internal(format!(
+    shown
+        .iter()
+        .map(|w| {
+            let handle = handles.get(&w.endorser_id).ok_or_else(|| {
+                Error::Internal(format!(
                     "endorsement {}: its endorser has no handle",
-                    c.endorsement_id
-                )))
-            }
-        }
-    }
-    Ok(())
+                    w.contribution.endorsement_id
+                ))
+            })?;
+            Ok(Contribution {
+                endorser: handle.clone(),
+                ..w.contribution.clone()
+            })
+        })
+        .collect()
 }
 
 /// The `limit` contributions from `skip` on, and what comes after them.
-fn one_page(all: Vec<Contribution>, skip: usize, limit: usize) -> (Vec<Contribution>, Rest) {
-    let mut rest = all.into_iter().skip(skip);
-    let page: Vec<Contribution> = rest.by_ref().take(limit).collect();
-    let after = rest.fold(Rest::default(), |r, c| Rest {
+fn one_page(all: &[Weighted], skip: usize, limit: usize) -> (&[Weighted], Rest) {
+    let from = skip.min(all.len());
+    let to = from.saturating_add(limit).min(all.len());
+    let after = all[to..].iter().fold(Rest::default(), |r, w| Rest {
         endorsements: r.endorsements + 1,
-        contribution: r.contribution + c.contribution,
+        contribution: r.contribution + w.contribution.contribution,
     });
-    (page, after)
+    (&all[from..to], after)
 }

@@ -152,9 +152,10 @@ pub fn explain(
     let (counted, counted_after) = one_page(&weighed.counted, after.counted as usize, limit);
     let (discounted, discounted_after) =
         one_page(&weighed.discounted, after.discounted as usize, limit);
+    let handles = handles_of(conn, counted.iter().chain(discounted))?;
     let (counted, mut discounted) = (
-        name_endorsers(conn, counted)?,
-        name_endorsers(conn, discounted)?,
+        name_endorsers(&handles, counted)?,
+        name_endorsers(&handles, discounted)?,
     );
     // Flag reasons only for the page shown, read live: a flag raised on an endorsement already
     // held changes no status.
@@ -192,12 +193,19 @@ pub fn explain(
     })
 }
 
-/// The contributions shown, with their endorsers' handles, read in one query.
-fn name_endorsers(conn: &mut DbConn, shown: &[Weighted]) -> Result<Vec<Contribution>> {
-    let mut ids: Vec<i32> = shown.iter().map(|w| w.endorser_id).collect();
+/// The handles of the endorsers of the contributions shown, both parts in one query.
+fn handles_of<'a>(
+    conn: &mut DbConn,
+    shown: impl Iterator<Item = &'a Weighted>,
+) -> Result<HashMap<i32, String>> {
+    let mut ids: Vec<i32> = shown.map(|w| w.endorser_id).collect();
     ids.sort_unstable();
     ids.dedup();
-    let handles: HashMap<i32, String> = storage::users::handles(conn, &ids)?.into_iter().collect();
+    Ok(storage::users::handles(conn, &ids)?.into_iter().collect())
+}
+
+/// The contributions shown, with their endorsers' handles.
+fn name_endorsers(handles: &HashMap<i32, String>, shown: &[Weighted]) -> Result<Vec<Contribution>> {
     shown
         .iter()
         .map(|w| {

@@ -113,6 +113,29 @@ def report(tool, topics, edges, all_edges, load_s, build_s, compute_s):
     )
 
 
+def current_raw(conn, topic):
+    """(user, raw) of a topic's current run, by user: from the JSON parts plusk stores scores in,
+    or from the one-row-per-user table of builds before them."""
+    parts = conn.execute(
+        "SELECT count(*) FROM sqlite_master WHERE name = 'reputation_parts'"
+    ).fetchone()[0]
+    if not parts:
+        return conn.execute(
+            "SELECT s.user_id, s.raw FROM reputation_scores s"
+            " JOIN reputation_runs r ON r.id = s.run_id"
+            " WHERE r.is_current = 1 AND r.topic_id = ? ORDER BY s.user_id",
+            (topic,),
+        ).fetchall()
+    rows = []
+    for (entries,) in conn.execute(
+        "SELECT p.entries FROM reputation_parts p JOIN reputation_runs r ON r.id = p.run_id"
+        " WHERE r.is_current = 1 AND r.topic_id = ? AND p.by_rank = 0",
+        (topic,),
+    ):
+        rows.extend((e[0], e[1]) for e in json.loads(entries))
+    return sorted(rows)
+
+
 def run_check(args):
     """plusk's stored raw scores against igraph's, for the largest topics."""
     endorser, endorsee, topic_start = load(args.npz)
@@ -120,12 +143,7 @@ def run_check(args):
     worst = 0.0
     for topic, a, b in topic_slices(topic_start, args.top):
         users, expected, _, _ = igraph_pagerank(endorser[a:b], endorsee[a:b])
-        rows = conn.execute(
-            "SELECT s.user_id, s.raw FROM reputation_scores s"
-            " JOIN reputation_runs r ON r.id = s.run_id"
-            " WHERE r.is_current = 1 AND r.topic_id = ? ORDER BY s.user_id",
-            (topic,),
-        ).fetchall()
+        rows = current_raw(conn, topic)
         got_users = np.array([r[0] for r in rows], dtype=np.int64)
         got = np.array([r[1] for r in rows])
         if not np.array_equal(got_users, users):

@@ -104,16 +104,12 @@ diesel::table! {
 }
 
 diesel::table! {
-    reputation_scores (run_id, user_id) {
+    reputation_parts (run_id, by_rank, first_rank, first_user) {
         run_id -> Integer,
-        user_id -> Integer,
-        raw -> Double,
-        score -> Double,
-        rank -> Integer,
-        percentile -> Double,
-        counted -> Integer,
-        discounted -> Integer,
-        out_weight -> Nullable<Double>,
+        by_rank -> Bool,
+        first_rank -> Integer,
+        first_user -> Integer,
+        entries -> Text,
     }
 }
 
@@ -171,7 +167,7 @@ diesel::joinable!(idempotency_keys -> api_keys (api_key_id));
 diesel::joinable!(key_usage -> api_keys (key_id));
 diesel::joinable!(recompute_claims -> topics (topic_id));
 diesel::joinable!(reputation_runs -> topics (topic_id));
-diesel::joinable!(reputation_scores -> reputation_runs (run_id));
+diesel::joinable!(reputation_parts -> reputation_runs (run_id));
 diesel::joinable!(solicitations -> api_keys (created_by));
 diesel::joinable!(solicitations -> ledger (ledger_seq));
 diesel::joinable!(solicitations -> topics (topic_id));
@@ -186,8 +182,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     ledger,
     key_usage,
     recompute_claims,
+    reputation_parts,
     reputation_runs,
-    reputation_scores,
     solicitations,
     topic_seeds,
     topics,

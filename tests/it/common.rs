@@ -110,6 +110,11 @@ impl TestDb {
         conn
     }
 
+    /// Whether this database is PostgreSQL (for raw SQL that differs between the backends).
+    pub fn is_postgres(&self) -> bool {
+        self.pg.is_some()
+    }
+
     /// Runs raw SQL, as someone with direct database access would.
     pub fn exec(&self, sql: &str) {
         self.conn().batch_execute(sql).expect("raw SQL");

@@ -29,6 +29,7 @@ both_backends!(
     explanations_come_in_pages_largest_first,
     a_heavy_users_explanation_follows_changes_from_any_instance,
     old_snapshots_are_pruned_by_the_worker,
+    scores_spread_over_many_parts_read_back_whole,
 );
 
 #[derive(QueryableByName)]
@@ -614,8 +615,15 @@ async fn explanations_come_in_pages_largest_first(b: Backend) {
 
     // Runs stored before out-weights were kept: explain adds up what each endorser gave, and
     // says the same.
-    app.db
-        .exec("UPDATE reputation_scores SET out_weight = NULL");
+    app.db.exec(if app.db.is_postgres() {
+        "UPDATE reputation_parts SET entries = (\
+             SELECT json_agg(jsonb_set(e.value::jsonb, '{7}', 'null') ORDER BY e.n)::text \
+             FROM json_array_elements(entries::json) WITH ORDINALITY AS e(value, n))"
+    } else {
+        "UPDATE reputation_parts SET entries = (\
+             SELECT json_group_array(json(json_set(e.value, '$[7]', json('null')))) \
+             FROM json_each(reputation_parts.entries) AS e)"
+    });
     let older = app.get(base, &app.admin).await;
     for (new, old) in whole.json["counted"]
         .as_array()
@@ -828,4 +836,99 @@ async fn old_snapshots_are_pruned_by_the_worker(b: Backend) {
         left.contains(&399) && left.contains(&10),
         "within 400 days all stay: {left:?}"
     );
+}
+
+/// Scores are stored in parts of 128 users. A topic of 340 users, most of them tied at the
+/// bottom rank, reads back whole across part boundaries: every leaderboard page in order with
+/// no user twice or missing, the SQL view agreeing, and each user's own score and history found
+/// in the part that holds it.
+async fn scores_spread_over_many_parts_read_back_whole(b: Backend) {
+    let mut opts = quiet(Params::default());
+    opts.detection.enabled = false;
+    let Some(app) = spawn_with(b, opts).await else {
+        return;
+    };
+    const FANS: usize = 300;
+    const STARS: usize = 40;
+    let fans: Vec<String> = (0..FANS).map(|i| format!("fan{i}")).collect();
+    let stars: Vec<String> = (0..STARS).map(|i| format!("star{i}")).collect();
+    let edges: Vec<(&str, &str)> = fans
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (f.as_str(), stars[i % STARS].as_str()))
+        .collect();
+    endorse_all(&app, "writing", &edges).await;
+    recompute(&app).await;
+
+    // Seven at a time: pages end inside parts and inside runs of tied ranks.
+    let mut walked: Vec<(String, i32, f64)> = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let url = match &cursor {
+            Some(c) => format!("/v1/topics/writing/leaderboard?limit=7&cursor={c}"),
+            None => "/v1/topics/writing/leaderboard?limit=7".to_string(),
+        };
+        let r = app.get(&url, &app.admin).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        for i in r.json["items"].as_array().unwrap() {
+            walked.push((
+                i["user"].as_str().unwrap().to_string(),
+                i["rank"].as_i64().unwrap() as i32,
+                i["score"].as_f64().unwrap(),
+            ));
+        }
+        match r.json["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_string()),
+            None => break,
+        }
+    }
+    assert_eq!(walked.len(), FANS + STARS);
+    let distinct: std::collections::HashSet<&str> =
+        walked.iter().map(|(h, _, _)| h.as_str()).collect();
+    assert_eq!(distinct.len(), FANS + STARS, "no user twice");
+    assert!(
+        walked.windows(2).all(|w| w[0].1 <= w[1].1),
+        "ranks in order"
+    );
+    assert!(walked[..STARS]
+        .iter()
+        .all(|(h, _, _)| h.starts_with("star")));
+
+    let mut by_handle = walked.clone();
+    by_handle.sort_by(|a, b| (a.1, &a.0).cmp(&(b.1, &b.0)));
+    let view = current_scores_view(app.db.conn(), "writing");
+    assert_eq!(view.len(), by_handle.len());
+    for ((vh, vr, vs), (ah, ar, as_)) in view.iter().zip(&by_handle) {
+        assert_eq!((vh, vr), (ah, ar));
+        assert!((vs - as_).abs() < 1e-9, "{vh}: {vs} against {as_}");
+    }
+
+    // The last fan written is in the last user-ordered part.
+    for who in ["fan0", "fan299", "star39"] {
+        let listed = walked.iter().find(|(h, _, _)| h == who).unwrap();
+        let me = app
+            .get(&format!("/v1/users/{who}/reputation"), &app.admin)
+            .await;
+        assert_eq!(me.status, 200, "{}", me.text);
+        assert_eq!(me.json["topics"][0]["rank"], listed.1, "{who}: {}", me.text);
+        assert_eq!(me.json["topics"][0]["score"], listed.2, "{who}");
+        let h = app
+            .get(
+                &format!("/v1/users/{who}/reputation/writing/history"),
+                &app.admin,
+            )
+            .await;
+        assert_eq!(h.json["points"].as_array().unwrap().len(), 1, "{}", h.text);
+        assert_eq!(h.json["points"][0]["rank"], listed.1);
+    }
+    // A star's explanation reads its endorsers' scores out of several parts.
+    let r = app
+        .get("/v1/users/star39/reputation/writing/explain", &app.admin)
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let counted = r.json["counted"].as_array().unwrap();
+    assert_eq!(counted.len(), FANS / STARS);
+    assert!(counted
+        .iter()
+        .all(|c| c["contribution"].as_f64().unwrap() > 0.0));
 }

@@ -14,14 +14,18 @@ use crate::domain::endorsement::Status;
 use crate::domain::reputation::{rank, standings, Edge, Params, TopicGraph};
 use crate::domain::time::to_db;
 use crate::service::{Error, Result};
-use crate::storage::reputation::{self as store, Score};
+use crate::storage::reputation::{self as store, Part, Score};
 
 /// Endorsements read per query when the whole graph is read.
 const PAGE: i64 = 250_000;
-/// Score rows written (or deleted) per transaction. On SQLite each such transaction holds the one
-/// write lock, so endorsement writes queue behind it: 2,000 rows is a few milliseconds, where
-/// 20,000 put tens of milliseconds on the write path's p99 under steady load.
-const ROWS_PER_TX: usize = 2_000;
+/// Users' scores written (or deleted) per transaction. On SQLite each such transaction holds the
+/// one write lock, so endorsement writes queue behind it. Scores go in parts of 128 in JSON, so
+/// this many are a few megabytes of text: a few milliseconds (with one row per user, 20,000 had
+/// put tens of milliseconds on the write path's p99 under steady load).
+const USERS_PER_TX: usize = 16_384;
+/// Parts per transaction when a large topic is written or deleted in pieces: each user is in
+/// two parts (user order and rank order).
+const PARTS_PER_TX: usize = 2 * USERS_PER_TX / store::PART;
 /// A run neither current nor kept, older than this, was left by a recompute that died.
 const ABANDONED_AFTER: Duration = Duration::hours(1);
 
@@ -45,7 +49,7 @@ pub struct Report {
     pub max_iterations: u32,
     /// Topics that hit the iteration cap before converging.
     pub unconverged: usize,
-    /// Write transactions the scores took. Each is short (at most `ROWS_PER_TX` rows), and on
+    /// Write transactions the scores took. Each is short (at most `USERS_PER_TX` users), and on
     /// SQLite a waiting endorsement write goes first between two of them.
     pub write_transactions: usize,
     /// How long the longest of them held the write lock, in milliseconds.
@@ -73,7 +77,10 @@ struct TopicInput {
 /// What one topic's recompute produced, ready to store.
 struct TopicOutput {
     topic: i32,
-    rows: Vec<Score>,
+    /// Users scored.
+    users: usize,
+    /// Their scores, encoded for storage (in the parallel part of the work).
+    parts: Vec<Part>,
     endorsements: usize,
     iterations: u32,
     converged: bool,
@@ -127,7 +134,7 @@ pub fn recompute_shared(
         crate::domain::time::now().timestamp_micros() + d.as_micros() as i64
     };
     // A chunk of claims per transaction: on SQLite each holds the one write lock, and writes
-    // must not wait behind thousands of claims (see ROWS_PER_TX).
+    // must not wait behind thousands of claims (see USERS_PER_TX).
     let mut claimed = Vec::with_capacity(wanted.len());
     for chunk in wanted.chunks(CLAIMS_PER_TX) {
         let (now_us, until_us) = (clock(Default::default()), clock(CLAIM_TTL));
@@ -214,7 +221,7 @@ fn recompute_claimed(
     };
     for out in &outputs {
         report.topics += 1;
-        report.scores += out.rows.len();
+        report.scores += out.users;
         report.endorsements += out.endorsements;
         report.max_iterations = report.max_iterations.max(out.iterations);
         report.unconverged += usize::from(!out.converged);
@@ -326,12 +333,11 @@ fn compute(topic: i32, input: TopicInput, params: &Params, max_user: i32) -> Top
             }
         }
     }
-    let mut rows: Vec<Score> = graph
+    let rows: Vec<Score> = graph
         .users
         .iter()
         .enumerate()
         .map(|(i, user)| Score {
-            run_id: 0,
             user_id: *user,
             raw: ranked.raw[i],
             score: standing[i].score,
@@ -342,13 +348,10 @@ fn compute(topic: i32, input: TopicInput, params: &Params, max_user: i32) -> Top
             out_weight: Some(input.out.get(user).copied().unwrap_or(0.0)),
         })
         .collect();
-    // Written in user order, each chunk's rows land side by side in the (run, user) key and the
-    // (user, run) index, so a commit dirties a few dozen index pages, not one page per row (the
-    // graph numbers users in order of first appearance, which scattered them).
-    rows.sort_unstable_by_key(|r| r.user_id);
     TopicOutput {
         topic,
-        rows,
+        users: rows.len(),
+        parts: store::parts_of(rows),
         endorsements: graph.edges(),
         iterations: ranked.iterations,
         converged: ranked.converged,
@@ -378,14 +381,14 @@ impl Holds {
     }
 }
 
-/// A topic's weight in a group: its rows, plus what its handful of statements cost, so a group
-/// of one-user topics is not hundreds of statements long.
+/// A topic's weight in a group: its users, plus what its handful of statements cost, so a group
+/// of one-user topics is not thousands of statements long.
 fn weight(out: &TopicOutput) -> usize {
-    out.rows.len() + 20
+    out.users + 200
 }
 
 /// Writes every topic's run and switches each topic to it. Small topics go together, as many as
-/// fit in `ROWS_PER_TX` score rows, each group in one transaction (its runs inserted, filled
+/// fit in `USERS_PER_TX` users' scores, each group in one transaction (its runs inserted, filled
 /// and made current at once), so 50,000 topics of a few users take some hundred short write
 /// transactions, not a quarter of a million. A topic larger than that is written in chunks
 /// and switched on its own. Replaced runs are deleted afterwards, in groups of the same size.
@@ -398,7 +401,7 @@ fn store_all(
 ) -> Result<()> {
     for group in groups(outputs, weight) {
         let replaced = match group {
-            [one] if one.rows.len() > ROWS_PER_TX => store_large(conn, holds, one, now, params)?,
+            [one] if one.users > USERS_PER_TX => store_large(conn, holds, one, now, params)?,
             _ => store_small(conn, holds, group, now, params)?,
         };
         let old: Vec<store::Run> = replaced.into_iter().filter(|r| !r.is_snapshot).collect();
@@ -407,14 +410,14 @@ fn store_all(
     Ok(())
 }
 
-/// Consecutive items whose sizes add up to at most `ROWS_PER_TX`; an item larger than that
+/// Consecutive items whose sizes add up to at most `USERS_PER_TX`; an item larger than that
 /// stands alone.
 fn groups<T>(items: &[T], size: impl Fn(&T) -> usize) -> Vec<&[T]> {
     let mut out = Vec::new();
     let (mut start, mut rows) = (0, 0);
     for (i, item) in items.iter().enumerate() {
         let n = size(item);
-        if i > start && rows + n > ROWS_PER_TX {
+        if i > start && rows + n > USERS_PER_TX {
             out.push(&items[start..i]);
             (start, rows) = (i, 0);
         }
@@ -431,7 +434,7 @@ fn new_run(out: &TopicOutput, run_id: i32, at: chrono::NaiveDateTime, params: &s
         id: run_id,
         topic_id: out.topic,
         computed_at: at,
-        users: out.rows.len() as i32,
+        users: out.users as i32,
         endorsements: out.endorsements as i64,
         iterations: out.iterations as i32,
         params: params.to_string(),
@@ -450,15 +453,11 @@ fn insert_run(
         conn,
         out.topic,
         at,
-        out.rows.len() as i32,
+        out.users as i32,
         out.endorsements as i64,
         out.iterations as i32,
         params,
     )?)
-}
-
-fn with_run(rows: &[Score], run_id: i32) -> Vec<Score> {
-    rows.iter().map(|r| Score { run_id, ..*r }).collect()
 }
 
 /// Writes a group of small topics and switches each to its new run, in one transaction.
@@ -474,7 +473,7 @@ fn store_small(
         let mut replaced = Vec::new();
         for out in group {
             let run_id = insert_run(conn, out, at, params)?;
-            store::insert_scores(conn, &with_run(&out.rows, run_id))?;
+            store::insert_parts(conn, run_id, &out.parts)?;
             replaced.extend(store::make_current(
                 conn,
                 &new_run(out, run_id, at, params),
@@ -494,10 +493,8 @@ fn store_large(
 ) -> Result<Vec<store::Run>> {
     let at = to_db(now);
     let run_id = holds.tx(conn, |conn| insert_run(conn, out, at, params))?;
-    for chunk in out.rows.chunks(ROWS_PER_TX) {
-        holds.tx(conn, |conn| {
-            Ok(store::insert_scores(conn, &with_run(chunk, run_id))?)
-        })?;
+    for chunk in out.parts.chunks(PARTS_PER_TX) {
+        holds.tx(conn, |conn| Ok(store::insert_parts(conn, run_id, chunk)?))?;
     }
     let run = new_run(out, run_id, at, params);
     let replaced = holds.tx(conn, |conn| Ok(store::make_current(conn, &run)?))?;
@@ -525,9 +522,9 @@ fn delete_runs(conn: &mut DbConn, holds: &mut Holds, runs: &[store::Run]) -> Res
     for group in groups(runs, |r| r.users.max(0) as usize + 1) {
         let ids: Vec<i32> = group.iter().map(|r| r.id).collect();
         if let [one] = group {
-            if one.users as usize > ROWS_PER_TX {
+            if one.users as usize > USERS_PER_TX {
                 while holds.tx(conn, |conn| {
-                    Ok(store::delete_scores(conn, one.id, ROWS_PER_TX as i64)?)
+                    Ok(store::delete_parts(conn, one.id, PARTS_PER_TX as i64)?)
                 })? > 0
                 {}
             }

@@ -3,9 +3,11 @@
 
 pub mod claims;
 mod graph;
-mod scores;
+mod parts;
+mod runs;
 mod seeds;
 
 pub use graph::*;
-pub use scores::*;
+pub use parts::*;
+pub use runs::*;
 pub use seeds::*;

@@ -1,0 +1,355 @@
+//! The `reputation_parts` table: each run's scores as parts of [`PART`] rows in JSON, written
+//! once in user order and once in rank order. A recompute writes a few thousand text values
+//! where one row per user cost a million B-tree inserts; a read decodes the one or two parts it
+//! needs, found by key (a part is keyed by its first row).
+
+use diesel::prelude::*;
+use diesel::sql_types::{Integer, Text};
+use serde::{Deserialize, Serialize};
+
+use super::Run;
+use crate::db::schema::{reputation_parts, users};
+use crate::db::DbConn;
+
+/// Rows per part: a leaderboard page or one user's score decodes a few kilobytes.
+pub const PART: usize = 128;
+
+/// One user's score in a run.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(from = "Entry", into = "Entry")]
+pub struct Score {
+    pub user_id: i32,
+    pub raw: f64,
+    pub score: f64,
+    pub rank: i32,
+    pub percentile: f64,
+    pub counted: i32,
+    pub discounted: i32,
+    /// The decayed total of what the user gave in the topic; `None` in runs stored before it
+    /// was kept.
+    pub out_weight: Option<f64>,
+}
+
+/// A score as it is written in a part: a JSON array, in the column order the SQL view reads.
+#[derive(Serialize, Deserialize)]
+struct Entry(i32, f64, f64, i32, f64, i32, i32, Option<f64>);
+
+impl From<Entry> for Score {
+    fn from(
+        Entry(user_id, raw, score, rank, percentile, counted, discounted, out_weight): Entry,
+    ) -> Self {
+        Score {
+            user_id,
+            raw,
+            score,
+            rank,
+            percentile,
+            counted,
+            discounted,
+            out_weight,
+        }
+    }
+}
+
+impl From<Score> for Entry {
+    fn from(s: Score) -> Self {
+        Entry(
+            s.user_id,
+            s.raw,
+            s.score,
+            s.rank,
+            s.percentile,
+            s.counted,
+            s.discounted,
+            s.out_weight,
+        )
+    }
+}
+
+/// A part ready to write, for a run not yet inserted.
+#[derive(Debug, Clone)]
+pub struct Part {
+    by_rank: bool,
+    first_rank: i32,
+    first_user: i32,
+    entries: String,
+}
+
+impl Part {
+    fn of(rows: &[Score], by_rank: bool) -> Part {
+        // Finite numbers only (the recompute's), so encoding cannot fail; a NaN would be written
+        // as null and refused on reading, not taken for a score.
+        let entries = serde_json::to_string(rows).unwrap_or_default();
+        Part {
+            by_rank,
+            first_rank: if by_rank { rows[0].rank } else { 0 },
+            first_user: rows[0].user_id,
+            entries,
+        }
+    }
+}
+
+/// A run's scores as parts: in user order, then in rank order (ties by user).
+pub fn parts_of(mut rows: Vec<Score>) -> Vec<Part> {
+    rows.sort_unstable_by_key(|r| r.user_id);
+    let mut parts: Vec<Part> = rows.chunks(PART).map(|c| Part::of(c, false)).collect();
+    rows.sort_unstable_by_key(|r| (r.rank, r.user_id));
+    parts.extend(rows.chunks(PART).map(|c| Part::of(c, true)));
+    parts
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = reputation_parts)]
+// Every column given: what COPY and SQLite's many-row INSERT need.
+#[diesel(treat_none_as_default_value = false)]
+struct NewPart {
+    run_id: i32,
+    by_rank: bool,
+    first_rank: i32,
+    first_user: i32,
+    entries: String,
+}
+
+/// Parts per INSERT statement on SQLite (five values each, well under its bound-value limit).
+const PARTS_PER_INSERT: usize = 64;
+
+/// Writes `run`'s parts: by binary `COPY` on PostgreSQL, many per statement on SQLite.
+pub fn insert_parts(conn: &mut DbConn, run: i32, parts: &[Part]) -> QueryResult<()> {
+    let rows: Vec<NewPart> = parts
+        .iter()
+        .map(|p| NewPart {
+            run_id: run,
+            by_rank: p.by_rank,
+            first_rank: p.first_rank,
+            first_user: p.first_user,
+            // Owned, as diesel's COPY wants them: a memcpy per part.
+            entries: p.entries.clone(),
+        })
+        .collect();
+    match conn {
+        DbConn::Pg(c) => diesel::copy_from(reputation_parts::table)
+            .from_insertable(&rows)
+            .execute(c)
+            .map(drop),
+        DbConn::Sqlite(c) => {
+            for chunk in rows.chunks(PARTS_PER_INSERT) {
+                diesel::insert_into(reputation_parts::table)
+                    .values(chunk)
+                    .execute(c)?;
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Deletes up to `limit` of `run`'s parts, user-ordered ones first; returns how many went.
+pub fn delete_parts(conn: &mut DbConn, run: i32, limit: i64) -> QueryResult<usize> {
+    use reputation_parts::dsl as p;
+    let keys: Vec<(bool, i32, i32)> = p::reputation_parts
+        .filter(p::run_id.eq(run))
+        .order((p::by_rank.asc(), p::first_rank.asc(), p::first_user.asc()))
+        .select((p::by_rank, p::first_rank, p::first_user))
+        .limit(limit)
+        .load(conn)?;
+    let Some(&(by_rank, rank, user)) = keys.last() else {
+        return Ok(0);
+    };
+    // Everything up to the last key read, in key order: those `limit` parts and no others.
+    let upto = p::first_rank
+        .lt(rank)
+        .or(p::first_rank.eq(rank).and(p::first_user.le(user)));
+    let q = p::reputation_parts.filter(p::run_id.eq(run));
+    if by_rank {
+        diesel::delete(q.filter(p::by_rank.eq(false).or(upto))).execute(conn)
+    } else {
+        diesel::delete(q.filter(p::by_rank.eq(false)).filter(upto)).execute(conn)
+    }
+}
+
+fn decode(entries: &str) -> QueryResult<Vec<Score>> {
+    serde_json::from_str(entries).map_err(|e| diesel::result::Error::DeserializationError(e.into()))
+}
+
+/// The user-ordered part of `run` that would hold `user`, decoded.
+fn part_holding(conn: &mut DbConn, run: i32, user: i32) -> QueryResult<Vec<Score>> {
+    use reputation_parts::dsl as p;
+    let entries: Option<String> = p::reputation_parts
+        .filter(p::run_id.eq(run))
+        .filter(p::by_rank.eq(false))
+        .filter(p::first_rank.eq(0))
+        .filter(p::first_user.le(user))
+        .order(p::first_user.desc())
+        .select(p::entries)
+        .first(conn)
+        .optional()?;
+    entries.map_or(Ok(Vec::new()), |e| decode(&e))
+}
+
+/// Scores of the given users in one run (those it scored).
+pub fn scores_in_run(conn: &mut DbConn, run: i32, users: &[i32]) -> QueryResult<Vec<Score>> {
+    use reputation_parts::dsl as p;
+    if let [one] = users {
+        return Ok(part_holding(conn, run, *one)?
+            .into_iter()
+            .filter(|s| s.user_id == *one)
+            .collect());
+    }
+    let keys: Vec<i32> = p::reputation_parts
+        .filter(p::run_id.eq(run))
+        .filter(p::by_rank.eq(false))
+        .order(p::first_user.asc())
+        .select(p::first_user)
+        .load(conn)?;
+    let mut wanted: Vec<i32> = users.to_vec();
+    wanted.sort_unstable();
+    wanted.dedup();
+    let mut needed: Vec<i32> = wanted
+        .iter()
+        .filter_map(|u| keys.partition_point(|k| k <= u).checked_sub(1))
+        .map(|i| keys[i])
+        .collect();
+    needed.dedup();
+    let mut out = Vec::with_capacity(wanted.len());
+    for chunk in needed.chunks(500) {
+        let parts: Vec<String> = p::reputation_parts
+            .filter(p::run_id.eq(run))
+            .filter(p::by_rank.eq(false))
+            .filter(p::first_rank.eq(0))
+            .filter(p::first_user.eq_any(chunk))
+            .select(p::entries)
+            .load(conn)?;
+        for part in parts {
+            out.extend(
+                decode(&part)?
+                    .into_iter()
+                    .filter(|s| wanted.binary_search(&s.user_id).is_ok()),
+            );
+        }
+    }
+    Ok(out)
+}
+
+/// A run with the part that would hold one user.
+#[derive(QueryableByName)]
+struct RunPart {
+    #[diesel(embed)]
+    run: Run,
+    #[diesel(sql_type = Text)]
+    slug: String,
+    #[diesel(sql_type = Text)]
+    entries: String,
+}
+
+/// Runs (with their topic's slug) joined to the user-ordered part that would hold user `$1`;
+/// the caller adds the `WHERE` and `ORDER BY`.
+const RUNS_WITH_PART: &str = "SELECT r.id, r.topic_id, r.computed_at, r.users, r.endorsements, \
+        r.iterations, r.params, r.is_current, r.is_snapshot, t.slug, p.entries \
+    FROM reputation_runs r \
+    JOIN topics t ON t.id = r.topic_id \
+    JOIN reputation_parts p ON p.run_id = r.id AND p.by_rank = false AND p.first_rank = 0 \
+        AND p.first_user = (SELECT max(q.first_user) FROM reputation_parts q \
+            WHERE q.run_id = r.id AND q.by_rank = false AND q.first_rank = 0 \
+                AND q.first_user <= $1) ";
+
+/// The user's score in each of the runs, where the run scored them.
+fn user_in(rows: Vec<RunPart>, user: i32) -> QueryResult<Vec<(Score, String, Run)>> {
+    let mut out = Vec::new();
+    for row in rows {
+        if let Some(s) = decode(&row.entries)?
+            .into_iter()
+            .find(|s| s.user_id == user)
+        {
+            out.push((s, row.slug, row.run));
+        }
+    }
+    Ok(out)
+}
+
+/// A user's scores in the current run of every topic, with the topic slug and the run.
+pub fn of_user(conn: &mut DbConn, user: i32) -> QueryResult<Vec<(Score, String, Run)>> {
+    // A recompute that raced a merge can leave a run for the merged topic.
+    let sql =
+        format!("{RUNS_WITH_PART} WHERE r.is_current AND t.merged_into IS NULL ORDER BY t.slug");
+    let rows: Vec<RunPart> = diesel::sql_query(sql).bind::<Integer, _>(user).load(conn)?;
+    user_in(rows, user)
+}
+
+/// One user's score in each kept run of a topic, oldest first.
+pub fn history(conn: &mut DbConn, topic: i32, user: i32) -> QueryResult<Vec<(Score, Run)>> {
+    let sql = format!(
+        "{RUNS_WITH_PART} WHERE r.topic_id = $2 AND (r.is_current OR r.is_snapshot) \
+         ORDER BY r.computed_at"
+    );
+    let rows: Vec<RunPart> = diesel::sql_query(sql)
+        .bind::<Integer, _>(user)
+        .bind::<Integer, _>(topic)
+        .load(conn)?;
+    Ok(user_in(rows, user)?
+        .into_iter()
+        .map(|(s, _, run)| (s, run))
+        .collect())
+}
+
+/// A page of a run's leaderboard, strictly after `(rank, user_id)`, with handles.
+pub fn leaderboard(
+    conn: &mut DbConn,
+    run: i32,
+    after: Option<(i32, i32)>,
+    limit: i64,
+) -> QueryResult<Vec<(Score, String)>> {
+    use reputation_parts::dsl as p;
+    let limit = limit.clamp(0, crate::storage::MAX_PAGE) as usize;
+    let ranked = p::reputation_parts
+        .filter(p::run_id.eq(run))
+        .filter(p::by_rank.eq(true));
+    // The page starts in the last part whose first row is not after the cursor.
+    let start: Option<(i32, i32)> = match after {
+        None => None,
+        Some((rank, user)) => ranked
+            .filter(
+                p::first_rank
+                    .lt(rank)
+                    .or(p::first_rank.eq(rank).and(p::first_user.le(user))),
+            )
+            .order((p::first_rank.desc(), p::first_user.desc()))
+            .select((p::first_rank, p::first_user))
+            .first(conn)
+            .optional()?,
+    };
+    let mut q = ranked.into_boxed();
+    if let Some((rank, user)) = start {
+        q = q.filter(
+            p::first_rank
+                .gt(rank)
+                .or(p::first_rank.eq(rank).and(p::first_user.ge(user))),
+        );
+    }
+    let parts: Vec<String> = q
+        .order((p::first_rank.asc(), p::first_user.asc()))
+        .select(p::entries)
+        .limit((limit / PART + 2) as i64)
+        .load(conn)?;
+    let mut page = Vec::with_capacity(limit);
+    for part in parts {
+        page.extend(
+            decode(&part)?
+                .into_iter()
+                .filter(|s| after.is_none_or(|cursor| (s.rank, s.user_id) > cursor)),
+        );
+        if page.len() >= limit {
+            break;
+        }
+    }
+    page.truncate(limit);
+    let ids: Vec<i32> = page.iter().map(|s| s.user_id).collect();
+    let handles: std::collections::HashMap<i32, String> = users::table
+        .filter(users::id.eq_any(&ids))
+        .select((users::id, users::handle))
+        .load(conn)?
+        .into_iter()
+        .collect();
+    Ok(page
+        .into_iter()
+        .filter_map(|s| handles.get(&s.user_id).map(|h| (s, h.clone())))
+        .collect())
+}

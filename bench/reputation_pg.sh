@@ -29,10 +29,11 @@ cargo build --release --locked --quiet
 BIN="$PWD/target/release/plusk"
 URL="$PG_URL/$PG_DB"
 
-# load: a fresh database $PG_DB, migrated by this build, with the graph copied in.
+# load BIN: a fresh database $PG_DB, migrated by BIN (builds' schemas differ), with the graph
+# copied in.
 load() {
     psql -q "$PG_URL/postgres" -c "DROP DATABASE IF EXISTS $PG_DB" -c "CREATE DATABASE $PG_DB"
-    DATABASE_URL="$URL" "$BIN" migrate >/dev/null
+    DATABASE_URL="$URL" "$1" migrate >/dev/null
     local start
     start=$(date +%s)
     sqlite3 -csv "$SRC" "SELECT id, handle, created_at FROM users" |
@@ -71,11 +72,11 @@ recompute_twice() {
 }
 
 echo "== this build: $SRC copied into $PG_DB, then recompute twice"
-load
+load "$BIN"
 recompute_twice this "$BIN"
 if [ -n "${BASELINE_BIN:-}" ]; then
     echo "== baseline $BASELINE_BIN: a fresh copy, then recompute twice"
-    load
+    load "$BASELINE_BIN"
     recompute_twice baseline "$BASELINE_BIN"
 fi
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo);" \

@@ -71,7 +71,8 @@ struct TopicInput {
     /// f32 weights).
     out: HashMap<i32, f64>,
     seeds: Vec<i32>,
-    voided: Vec<(i32, i64)>,
+    /// Voided endorsements per endorsee.
+    voided: HashMap<i32, i64>,
 }
 
 /// What one topic's recompute produced, ready to store.
@@ -247,50 +248,50 @@ fn load(
     };
     let mut inputs: HashMap<i32, TopicInput> =
         topics.iter().map(|t| (*t, TopicInput::default())).collect();
-    let mut add = |rows: Vec<store::GraphRow>| {
-        for row in rows {
-            let store::GraphRow {
-                topic,
+    let mut add = |row: store::GraphRow| {
+        let store::GraphRow {
+            topic,
+            endorser,
+            endorsee,
+            flagged: held,
+            voided,
+            created_at,
+            ..
+        } = row;
+        if let Some(input) = inputs.get_mut(&topic) {
+            if voided {
+                *input.voided.entry(endorsee).or_default() += 1;
+                return;
+            }
+            let status = if held {
+                Status::Flagged
+            } else {
+                Status::Active
+            };
+            let decay = params.decay(created_at.utc(), now);
+            *input.out.entry(endorser).or_default() += decay;
+            input.edges.push(Edge {
                 endorser,
                 endorsee,
-                flagged: held,
-                created_at,
-                ..
-            } = row;
-            if let Some(input) = inputs.get_mut(&topic) {
-                let status = if held {
-                    Status::Flagged
-                } else {
-                    Status::Active
-                };
-                let decay = params.decay(created_at.utc(), now);
-                *input.out.entry(endorser).or_default() += decay;
-                input.edges.push(Edge {
-                    endorser,
-                    endorsee,
-                    weight: (params.status_weight(status) * decay) as f32,
-                    full: decay as f32,
-                    held,
-                });
-            }
+                weight: (params.status_weight(status) * decay) as f32,
+                full: decay as f32,
+                held,
+            });
         }
     };
     match scope {
         // Many topics: one pass over the whole graph, keeping theirs, beats a query each.
         Scope::Topics(topics) if topics.len() <= QUERY_EACH_UP_TO => {
             for t in topics {
-                add(store::graph_of_topic(conn, *t)?);
+                store::graph_of_topic(conn, *t, &mut add)?;
             }
         }
         _ => {
             let mut after = 0;
             loop {
-                let rows = store::graph_page(conn, after, PAGE)?;
-                let Some(last) = rows.last() else { break };
-                after = last.id;
-                let full = rows.len() as i64 == PAGE;
-                add(rows);
-                if !full {
+                let (read, last) = store::graph_page(conn, after, PAGE, &mut add)?;
+                after = last;
+                if read < PAGE {
                     break;
                 }
             }
@@ -305,16 +306,13 @@ fn load(
             input.seeds.push(user);
         }
     }
-    for (topic, user, n) in store::voided_counts(conn, one)? {
-        if let Some(input) = inputs.get_mut(&topic) {
-            input.voided.push((user, n));
-        }
-    }
     Ok((inputs.into_iter().collect(), max_user))
 }
 
 fn compute(topic: i32, input: TopicInput, params: &Params, max_user: i32) -> TopicOutput {
-    let voided: Vec<i32> = input.voided.iter().map(|(user, _)| *user).collect();
+    let mut voided: Vec<i32> = input.voided.keys().copied().collect();
+    // The graph's numbering of users must not depend on a hash map's order.
+    voided.sort_unstable();
     let graph = TopicGraph::build(&input.edges, &input.seeds, &voided, max_user);
     drop(input.edges);
     let ranked = rank(&graph, params);

@@ -1,7 +1,7 @@
 //! The endorsement graph as a recompute and an explanation read it.
 
 use chrono::{DateTime, Utc};
-use diesel::dsl::{count_star, max};
+use diesel::dsl::max;
 use diesel::prelude::*;
 
 use crate::db::instant::Stamp;
@@ -16,34 +16,65 @@ pub struct GraphRow {
     pub topic: i32,
     pub endorser: i32,
     pub endorsee: i32,
-    /// Held by a flag (status `flagged`); otherwise `active`.
+    /// Held by a flag (status `flagged`).
     pub flagged: bool,
+    /// Voided by a moderator: counts 0, but is reported among the endorsee's discounted.
+    pub voided: bool,
     pub created_at: Stamp,
 }
 
+/// Endorsements that are not revoked: active or flagged (they count) and voided (reported).
+/// Voided ones come in the same pass because a query of their own, by status, read the whole
+/// table again through an index, row by row.
 fn graph_rows() -> endorsements::BoxedQuery<'static, crate::db::MultiBackend> {
     endorsements::table
-        .filter(endorsements::status.eq_any([Status::Active.as_str(), Status::Flagged.as_str()]))
+        .filter(endorsements::status.eq_any([
+            Status::Active.as_str(),
+            Status::Flagged.as_str(),
+            Status::Voided.as_str(),
+        ]))
         .into_boxed()
 }
 
-/// Counted endorsements (active or flagged) with id above `after_id`, by id: the whole graph
-/// read in pages, sequentially.
-pub fn graph_page(conn: &mut DbConn, after_id: i64, limit: i64) -> QueryResult<Vec<GraphRow>> {
-    graph_rows()
+/// Endorsements that are not revoked with id above `after_id`, by id, `limit` at most, each
+/// handed to `each` as it is read (a page of a million rows is never held at once): the whole
+/// graph read in pages, sequentially. Returns how many were read and the last id.
+pub fn graph_page(
+    conn: &mut DbConn,
+    after_id: i64,
+    limit: i64,
+    each: &mut dyn FnMut(GraphRow),
+) -> QueryResult<(i64, i64)> {
+    let rows = graph_rows()
         .filter(endorsements::id.gt(after_id))
         .order(endorsements::id.asc())
         .limit(limit)
         .select(graph_columns())
-        .load(conn)
+        .load_iter::<GraphRow, diesel::connection::DefaultLoadingMode>(conn)?;
+    let (mut n, mut last) = (0, after_id);
+    for row in rows {
+        let row = row?;
+        (n, last) = (n + 1, row.id);
+        each(row);
+    }
+    Ok((n, last))
 }
 
-/// Counted endorsements of one topic, through the topic index.
-pub fn graph_of_topic(conn: &mut DbConn, topic: i32) -> QueryResult<Vec<GraphRow>> {
-    graph_rows()
+/// Endorsements of one topic that are not revoked, through the topic index, each handed to
+/// `each` as it is read.
+pub fn graph_of_topic(
+    conn: &mut DbConn,
+    topic: i32,
+    each: &mut dyn FnMut(GraphRow),
+) -> QueryResult<()> {
+    let rows = graph_rows()
         .filter(endorsements::topic_id.eq(topic))
         .select(graph_columns())
-        .load(conn)
+        .load_iter::<GraphRow, diesel::connection::DefaultLoadingMode>(conn)?;
+    for row in rows {
+        each(row?);
+    }
+    Ok(())
 }
 
 #[allow(clippy::type_complexity)]
@@ -53,6 +84,7 @@ fn graph_columns() -> (
     endorsements::endorser_id,
     endorsements::endorsee_id,
     diesel::dsl::Eq<endorsements::status, &'static str>,
+    diesel::dsl::Eq<endorsements::status, &'static str>,
     endorsements::created_at,
 ) {
     (
@@ -61,27 +93,9 @@ fn graph_columns() -> (
         endorsements::endorser_id,
         endorsements::endorsee_id,
         endorsements::status.eq(Status::Flagged.as_str()),
+        endorsements::status.eq(Status::Voided.as_str()),
         endorsements::created_at,
     )
-}
-
-/// Voided endorsements per (topic, endorsee): they count 0 but are reported as discounted.
-pub fn voided_counts(conn: &mut DbConn, topic: Option<i32>) -> QueryResult<Vec<(i32, i32, i64)>> {
-    let voided = endorsements::table.filter(endorsements::status.eq(Status::Voided.as_str()));
-    let group = (endorsements::topic_id, endorsements::endorsee_id);
-    let select = (
-        endorsements::topic_id,
-        endorsements::endorsee_id,
-        count_star(),
-    );
-    match topic {
-        Some(t) => voided
-            .filter(endorsements::topic_id.eq(t))
-            .group_by(group)
-            .select(select)
-            .load(conn),
-        None => voided.group_by(group).select(select).load(conn),
-    }
 }
 
 /// The largest user id, so a recompute can renumber users with one array.

@@ -257,7 +257,11 @@ async fn begging_does_not_pay(b: Backend) {
     assert_eq!(voided["discounted"][0]["status"], "voided");
     // The run counts the voided endorsement among the discounted, read in its pass over the graph.
     let standing = app.get("/v1/users/beggar/reputation", &app.admin).await;
-    assert_eq!(standing.json["topics"][0]["discounted"], 1, "{}", standing.text);
+    assert_eq!(
+        standing.json["topics"][0]["discounted"], 1,
+        "{}",
+        standing.text
+    );
 }
 
 /// An honest community: 24 users, each endorsing the next three, the first three endorsed by

@@ -241,6 +241,75 @@ fn recompute_claimed(
 /// Topics computed and waiting for the store, at most (each holds its encoded scores).
 const QUEUED: usize = 4;
 
+/// Rows handed from the reading thread to the adding one at a time.
+const ROWS_PER_BATCH: usize = 16_384;
+
+/// One endorsement into its topic's input, if the topic is being recomputed.
+fn add(
+    inputs: &mut HashMap<i32, TopicInput>,
+    row: store::GraphRow,
+    params: &Params,
+    now: DateTime<Utc>,
+) {
+    let store::GraphRow {
+        topic,
+        endorser,
+        endorsee,
+        flagged: held,
+        voided,
+        created_at,
+        ..
+    } = row;
+    let Some(input) = inputs.get_mut(&topic) else {
+        return;
+    };
+    if voided {
+        *input.voided.entry(endorsee).or_default() += 1;
+        return;
+    }
+    let status = if held {
+        Status::Flagged
+    } else {
+        Status::Active
+    };
+    let decay = params.decay(created_at.utc(), now);
+    *input.out.entry(endorser).or_default() += decay;
+    input.edges.push(Edge {
+        endorser,
+        endorsee,
+        weight: (params.status_weight(status) * decay) as f32,
+        full: decay as f32,
+        held,
+    });
+}
+
+/// Hands every row of the graph `scope` needs to `each`.
+fn read_graph(
+    conn: &mut DbConn,
+    scope: &Scope,
+    each: &mut dyn FnMut(store::GraphRow),
+) -> Result<()> {
+    match scope {
+        // Many topics: one pass over the whole graph, keeping theirs, beats a query each.
+        Scope::Topics(topics) if topics.len() <= QUERY_EACH_UP_TO => {
+            for t in topics {
+                store::graph_of_topic(conn, *t, each)?;
+            }
+        }
+        _ => {
+            let mut after = 0;
+            loop {
+                let (read, last) = store::graph_page(conn, after, PAGE, each)?;
+                after = last;
+                if read < PAGE {
+                    break;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Reads every input on one snapshot.
 fn load(
     conn: &mut DbConn,
@@ -255,55 +324,35 @@ fn load(
     };
     let mut inputs: HashMap<i32, TopicInput> =
         topics.iter().map(|t| (*t, TopicInput::default())).collect();
-    let mut add = |row: store::GraphRow| {
-        let store::GraphRow {
-            topic,
-            endorser,
-            endorsee,
-            flagged: held,
-            voided,
-            created_at,
-            ..
-        } = row;
-        if let Some(input) = inputs.get_mut(&topic) {
-            if voided {
-                *input.voided.entry(endorsee).or_default() += 1;
-                return;
-            }
-            let status = if held {
-                Status::Flagged
-            } else {
-                Status::Active
-            };
-            let decay = params.decay(created_at.utc(), now);
-            *input.out.entry(endorser).or_default() += decay;
-            input.edges.push(Edge {
-                endorser,
-                endorsee,
-                weight: (params.status_weight(status) * decay) as f32,
-                full: decay as f32,
-                held,
-            });
-        }
-    };
-    match scope {
-        // Many topics: one pass over the whole graph, keeping theirs, beats a query each.
-        Scope::Topics(topics) if topics.len() <= QUERY_EACH_UP_TO => {
-            for t in topics {
-                store::graph_of_topic(conn, *t, &mut add)?;
-            }
-        }
-        _ => {
-            let mut after = 0;
-            loop {
-                let (read, last) = store::graph_page(conn, after, PAGE, &mut add)?;
-                after = last;
-                if read < PAGE {
-                    break;
+    // Two threads: this one reads rows out of the database, the other adds them up by topic
+    // (decay, out-weights, edges), so the read is not slowed by the arithmetic.
+    let (send, rows) = std::sync::mpsc::sync_channel::<Vec<store::GraphRow>>(4);
+    let read = std::thread::scope(|s| {
+        let adding = s.spawn(|| {
+            for batch in rows {
+                for row in batch {
+                    add(&mut inputs, row, params, now);
                 }
             }
-        }
-    }
+        });
+        let mut batch = Vec::with_capacity(ROWS_PER_BATCH);
+        let mut each = |row: store::GraphRow| {
+            batch.push(row);
+            if batch.len() == ROWS_PER_BATCH {
+                // The adder stops only by panicking; then its join below reports it.
+                let _ = send.send(std::mem::replace(
+                    &mut batch,
+                    Vec::with_capacity(ROWS_PER_BATCH),
+                ));
+            }
+        };
+        let read = read_graph(conn, scope, &mut each);
+        let _ = send.send(batch);
+        drop(send);
+        let added = adding.join();
+        read.and_then(|()| added.map_err(|_| Error::Internal("adding up the graph failed".into())))
+    });
+    read?;
     let one = match scope {
         Scope::Topics(t) if t.len() == 1 => Some(t[0]),
         _ => None,

@@ -32,7 +32,10 @@ PATH_="/v1/users/$TOP/reputation/$TOPIC/explain"
 
 # start NAME BIN PORT: serves a copy of the database; sets KEY_<NAME>.
 start() {
-    cp "$OUT/plusk.db" "$WORK/$1.db"
+    # The baseline serves the database bench/reputation.sh made with its own schema, if any.
+    local db="$OUT/plusk.db"
+    [ "$1" != this ] && [ -f "$OUT/baseline.db" ] && db="$OUT/baseline.db"
+    cp "$db" "$WORK/$1.db"
     local key
     key="$(DATABASE_URL="sqlite://$WORK/$1.db" "$2" keys create --name "explain-ab-$1" --role analyst | tail -n1)"
     printf -v "KEY_$1" '%s' "$key"

@@ -88,7 +88,11 @@ BUILDS=("this:$PWD/target/release/plusk")
 [ -n "${BASELINE_BIN:-}" ] && BUILDS+=("baseline:$BASELINE_BIN")
 for build in "${BUILDS[@]}"; do
     name="${build%%:*}" bin="${build#*:}"
-    cp "$OUT/plusk.db" "$WORK/reads.db"
+    # The baseline serves the database bench/reputation.sh made with its own schema
+    # (BASELINE_BIN given there too), if there is one: the two builds' schemas may differ.
+    db="$OUT/plusk.db"
+    [ "$name" = baseline ] && [ -f "$OUT/baseline.db" ] && db="$OUT/baseline.db"
+    cp "$db" "$WORK/reads.db"
     KEY="$(DATABASE_URL="sqlite://$WORK/reads.db" "$bin" keys create --name "reads-$name" --role analyst | tail -n1)"
     DATABASE_URL="sqlite://$WORK/reads.db" RUST_LOG=warn PLUSK_REPUTATION_DEBOUNCE_SECS=3600 \
         PLUSK_RATE_READ_PER_SEC=0 "$bin" --no-migrate serve --bind "127.0.0.1:$PORT" >/dev/null 2>&1 &

@@ -14,6 +14,10 @@ use crate::db::DbConn;
 /// Rows per part: a leaderboard page or one user's score decodes a few kilobytes.
 pub const PART: usize = 128;
 
+/// Up to this many users wanted from one part are looked up one by one; more, and the part
+/// is decoded whole.
+const FIND_UP_TO: usize = 8;
+
 /// One user's score in a run.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(from = "Entry", into = "Entry")]
@@ -193,10 +197,27 @@ fn decode(entries: &str) -> QueryResult<Vec<Score>> {
     serde_json::from_str(entries).map_err(|e| diesel::result::Error::DeserializationError(e.into()))
 }
 
-/// The user-ordered part of `run` that would hold `user`, decoded.
-fn part_holding(conn: &mut DbConn, run: i32, user: i32) -> QueryResult<Vec<Score>> {
+/// One user's row in a part, parsing that row only: a row is the only place where `[` is
+/// followed by a number, so `[<user>,` finds it. Anything else (a part written with other
+/// spacing, a user it does not hold) falls back to decoding the whole part.
+fn find(entries: &str, user: i32) -> QueryResult<Option<Score>> {
+    let key = format!("[{user},");
+    if let Some(start) = entries.find(&key) {
+        if let Some(len) = entries[start..].find(']') {
+            if let Ok(score) = serde_json::from_str::<Score>(&entries[start..=start + len]) {
+                if score.user_id == user {
+                    return Ok(Some(score));
+                }
+            }
+        }
+    }
+    Ok(decode(entries)?.into_iter().find(|s| s.user_id == user))
+}
+
+/// The user-ordered part of `run` that would hold `user`.
+fn part_holding(conn: &mut DbConn, run: i32, user: i32) -> QueryResult<Option<String>> {
     use reputation_parts::dsl as p;
-    let entries: Option<String> = p::reputation_parts
+    p::reputation_parts
         .filter(p::run_id.eq(run))
         .filter(p::by_rank.eq(false))
         .filter(p::first_rank.eq(0))
@@ -204,18 +225,17 @@ fn part_holding(conn: &mut DbConn, run: i32, user: i32) -> QueryResult<Vec<Score
         .order(p::first_user.desc())
         .select(p::entries)
         .first(conn)
-        .optional()?;
-    entries.map_or(Ok(Vec::new()), |e| decode(&e))
+        .optional()
 }
 
 /// Scores of the given users in one run (those it scored).
 pub fn scores_in_run(conn: &mut DbConn, run: i32, users: &[i32]) -> QueryResult<Vec<Score>> {
     use reputation_parts::dsl as p;
     if let [one] = users {
-        return Ok(part_holding(conn, run, *one)?
-            .into_iter()
-            .filter(|s| s.user_id == *one)
-            .collect());
+        return Ok(match part_holding(conn, run, *one)? {
+            Some(entries) => find(&entries, *one)?.into_iter().collect(),
+            None => Vec::new(),
+        });
     }
     let keys: Vec<i32> = p::reputation_parts
         .filter(p::run_id.eq(run))
@@ -234,19 +254,32 @@ pub fn scores_in_run(conn: &mut DbConn, run: i32, users: &[i32]) -> QueryResult<
     needed.dedup();
     let mut out = Vec::with_capacity(wanted.len());
     for chunk in needed.chunks(500) {
-        let parts: Vec<String> = p::reputation_parts
+        let parts: Vec<(i32, String)> = p::reputation_parts
             .filter(p::run_id.eq(run))
             .filter(p::by_rank.eq(false))
             .filter(p::first_rank.eq(0))
             .filter(p::first_user.eq_any(chunk))
-            .select(p::entries)
+            .select((p::first_user, p::entries))
             .load(conn)?;
-        for part in parts {
-            out.extend(
-                decode(&part)?
-                    .into_iter()
-                    .filter(|s| wanted.binary_search(&s.user_id).is_ok()),
-            );
+        for (first, part) in parts {
+            // The wanted users this part holds, if it holds them: those from its first user
+            // up to the next part's.
+            let next = keys.partition_point(|k| *k <= first);
+            let end = keys
+                .get(next)
+                .map_or(wanted.len(), |k| wanted.partition_point(|u| u < k));
+            let mine = &wanted[wanted.partition_point(|u| *u < first)..end];
+            if mine.len() <= FIND_UP_TO {
+                for u in mine {
+                    out.extend(find(&part, *u)?);
+                }
+            } else {
+                out.extend(
+                    decode(&part)?
+                        .into_iter()
+                        .filter(|s| mine.binary_search(&s.user_id).is_ok()),
+                );
+            }
         }
     }
     Ok(out)
@@ -259,29 +292,31 @@ struct RunPart {
     run: Run,
     #[diesel(sql_type = Text)]
     slug: String,
-    #[diesel(sql_type = Text)]
-    entries: String,
+    /// `None` when the user comes before the run's first part: not scored in it.
+    #[diesel(sql_type = diesel::sql_types::Nullable<Text>)]
+    entries: Option<String>,
 }
 
-/// Runs (with their topic's slug) joined to the user-ordered part that would hold user `$1`;
-/// the caller adds the `WHERE` and `ORDER BY`.
+/// Runs (with their topic's slug), each with the user-ordered part that would hold user `$1`;
+/// the caller adds the `WHERE` and `ORDER BY`. The part is a subquery per run, so the plan
+/// starts from the few runs asked for (as a join, SQLite without statistics scanned every part).
 const RUNS_WITH_PART: &str = "SELECT r.id, r.topic_id, r.computed_at, r.users, r.endorsements, \
-        r.iterations, r.params, r.is_current, r.is_snapshot, t.slug, p.entries \
+        r.iterations, r.params, r.is_current, r.is_snapshot, t.slug, \
+        (SELECT p.entries FROM reputation_parts p \
+            WHERE p.run_id = r.id AND p.by_rank = false AND p.first_rank = 0 \
+                AND p.first_user <= $1 \
+            ORDER BY p.first_user DESC LIMIT 1) AS entries \
     FROM reputation_runs r \
-    JOIN topics t ON t.id = r.topic_id \
-    JOIN reputation_parts p ON p.run_id = r.id AND p.by_rank = false AND p.first_rank = 0 \
-        AND p.first_user = (SELECT max(q.first_user) FROM reputation_parts q \
-            WHERE q.run_id = r.id AND q.by_rank = false AND q.first_rank = 0 \
-                AND q.first_user <= $1) ";
+    JOIN topics t ON t.id = r.topic_id ";
 
 /// The user's score in each of the runs, where the run scored them.
 fn user_in(rows: Vec<RunPart>, user: i32) -> QueryResult<Vec<(Score, String, Run)>> {
     let mut out = Vec::new();
     for row in rows {
-        if let Some(s) = decode(&row.entries)?
-            .into_iter()
-            .find(|s| s.user_id == user)
-        {
+        let Some(entries) = row.entries else {
+            continue;
+        };
+        if let Some(s) = find(&entries, user)? {
             out.push((s, row.slug, row.run));
         }
     }
@@ -328,7 +363,9 @@ pub fn leaderboard(
     // The page starts in the last part whose first row is not after the cursor.
     let start: Option<(i32, i32)> = match after {
         None => None,
+        // `first_rank <= rank` says again what the OR says, as a range the key can seek.
         Some((rank, user)) => ranked
+            .filter(p::first_rank.le(rank))
             .filter(
                 p::first_rank
                     .lt(rank)
@@ -341,7 +378,7 @@ pub fn leaderboard(
     };
     let mut q = ranked.into_boxed();
     if let Some((rank, user)) = start {
-        q = q.filter(
+        q = q.filter(p::first_rank.ge(rank)).filter(
             p::first_rank
                 .gt(rank)
                 .or(p::first_rank.eq(rank).and(p::first_user.ge(user))),
@@ -427,5 +464,27 @@ mod tests {
         }
         assert_eq!(got, want, "rank order, ties by user");
         assert!(parts_of(Vec::new()).is_empty());
+    }
+
+    #[test]
+    fn one_row_is_found_without_decoding_the_part_and_absent_users_are_not() {
+        let rows: Vec<Score> = (1..=40)
+            .map(|u| score(u * 10, u, 0.1 / f64::from(u)))
+            .collect();
+        let part = &parts_of(rows.clone())[0];
+        for r in &rows {
+            assert_eq!(find(&part.entries, r.user_id).unwrap(), Some(*r));
+        }
+        // 1 and 100 are prefixes and suffixes of held ids (10, 100 is held, 1000 is not).
+        for absent in [1, 11, 1000, 0] {
+            assert_eq!(find(&part.entries, absent).unwrap(), None, "{absent}");
+        }
+        // Spacing as PostgreSQL's jsonb prints it still has `[400,`; a space after `[` does
+        // not, and the fallback decodes the part.
+        let jsonb = part.entries.replace(',', ", ");
+        assert_eq!(find(&jsonb, 400).unwrap(), Some(rows[39]));
+        let spaced = part.entries.replace('[', "[ ");
+        assert_eq!(find(&spaced, 400).unwrap(), Some(rows[39]));
+        assert_eq!(find(&spaced, 1000).unwrap(), None);
     }
 }

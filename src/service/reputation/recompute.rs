@@ -227,8 +227,11 @@ fn recompute_claimed(
             started.elapsed().as_secs_f64()
         });
         let stored = store_stream(conn, &mut holds, computed, now, &params_json, &mut report);
-        (stored, computing.join().unwrap_or_default())
+        (stored, computing.join())
     });
+    // A topic whose computation panicked was never stored: the recompute did not finish.
+    let compute_seconds =
+        compute_seconds.map_err(|_| Error::Internal("computing the scores failed".into()))?;
     report.store_seconds = stored?;
     report.write_transactions = holds.count;
     report.longest_write_ms = holds.longest.as_secs_f64() * 1e3;

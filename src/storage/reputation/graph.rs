@@ -37,8 +37,9 @@ fn graph_rows() -> endorsements::BoxedQuery<'static, crate::db::MultiBackend> {
 }
 
 /// Endorsements that are not revoked with id above `after_id`, by id, `limit` at most, each
-/// handed to `each` as it is read (a page of a million rows is never held at once): the whole
-/// graph read in pages, sequentially. Returns how many were read and the last id.
+/// handed to `each` as it is read (SQLite steps through them; PostgreSQL's client holds the
+/// page): the whole graph read in pages, sequentially. Returns how many were read and the last
+/// id.
 pub fn graph_page(
     conn: &mut DbConn,
     after_id: i64,

@@ -1,7 +1,7 @@
 //! The `reputation_parts` table: each run's scores as parts of [`PART`] rows in JSON, written
 //! once in user order and once in rank order. A recompute writes a few thousand text values
-//! where one row per user cost a million B-tree inserts; a read decodes the one or two parts it
-//! needs, found by key (a part is keyed by its first row).
+//! where one row per user cost a million B-tree inserts. A read finds the parts it needs by key
+//! (a part is keyed by its first row), and parses one user's row without the rest of its part.
 
 use diesel::prelude::*;
 use diesel::sql_types::{Integer, Text};

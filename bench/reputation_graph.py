@@ -193,17 +193,45 @@ def load_sqlite(path, users, topics, topic, endorser, endorsee, age_us):
     conn.close()
 
 
+def write_ndjson(path, topic, endorser, endorsee, age_us):
+    """The graph as a history `plusk import` reads: one endorsement a line, oldest first, with
+    the handles and topic slugs the database form uses."""
+    anchor = np.datetime64(dt.datetime.now(dt.timezone.utc).date(), "us")
+    order = np.argsort(-age_us, kind="stable")
+    with open(path, "w") as f:
+        for lo in range(0, order.size, ROWS_PER_BATCH):
+            sel = order[lo : lo + ROWS_PER_BATCH]
+            at = np.datetime_as_string(anchor - age_us[sel].astype("timedelta64[us]"), unit="us")
+            for t, a, b, when in zip(
+                topic[sel].tolist(), endorser[sel].tolist(), endorsee[sel].tolist(), at.tolist()
+            ):
+                f.write(
+                    f'{{"endorser":"user-{a}","endorsee":"user-{b}","topic":"topic-{t}",'
+                    f'"created_at":"{when}Z"}}\n'
+                )
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--users", type=int, required=True)
     ap.add_argument("--edges", type=int, required=True)
     ap.add_argument("--topics", type=int, required=True)
     ap.add_argument("--seed", type=int, default=42)
-    ap.add_argument("--npz", required=True, help="edge list for the references")
-    ap.add_argument("--db", required=True, help="SQLite file, already migrated by plusk")
+    ap.add_argument("--npz", help="edge list for the references")
+    ap.add_argument("--db", help="SQLite file, already migrated by plusk")
+    ap.add_argument("--ndjson", help="instead: a history for `plusk import`, oldest first")
     args = ap.parse_args()
     if args.users < 2 or args.topics < 1 or args.edges < args.topics:
         ap.error("need USERS >= 2, TOPICS >= 1 and EDGES >= TOPICS")
+    if args.ndjson:
+        topic, endorser, endorsee, age_us, _ = generate(
+            args.users, args.edges, args.topics, args.seed
+        )
+        write_ndjson(args.ndjson, topic, endorser, endorsee, age_us)
+        print(json.dumps({"users": args.users, "edges": int(topic.size)}))
+        return
+    if not (args.npz and args.db):
+        ap.error("need --npz and --db, or --ndjson")
 
     started = time.perf_counter()
     topic, endorser, endorsee, age_us, drawn = generate(

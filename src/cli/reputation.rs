@@ -8,7 +8,8 @@ use clap::Subcommand;
 use crate::db::DbConn;
 use crate::domain::reputation::Params;
 use crate::domain::topic::TopicSlug;
-use crate::service::reputation::worker::{Schedule, KEEP_SNAPSHOT_DAYS};
+use crate::service::reputation::cache;
+use crate::service::reputation::worker::{Memory, Schedule, KEEP_SNAPSHOT_DAYS};
 use crate::service::reputation::{recompute, topic_ids, Scope};
 
 /// The score's parameters and when the server recomputes.
@@ -33,6 +34,11 @@ pub struct ReputationArgs {
     /// endpoint's reach); older ones are deleted after each full recompute. 0 keeps them all.
     #[arg(long, env = "PLUSK_SNAPSHOT_DAYS", default_value_t = KEEP_SNAPSHOT_DAYS, value_parser = clap::value_parser!(u32).range(0..=36500))]
     pub snapshot_days: u32,
+    /// Endorsements of large topics the server keeps in memory between recomputes, so that a
+    /// topic that changed a little is recomputed without reading it whole (about 40 bytes
+    /// each; 0 keeps none).
+    #[arg(long, env = "PLUSK_REPUTATION_MEMORY_ENDORSEMENTS", default_value_t = cache::DEFAULT_BUDGET)]
+    pub memory_endorsements: usize,
 }
 
 impl ReputationArgs {
@@ -56,6 +62,10 @@ impl ReputationArgs {
             every: Duration::from_secs(self.recompute_every_mins * 60),
             keep_snapshots: (self.snapshot_days > 0)
                 .then(|| chrono::Duration::days(self.snapshot_days.into())),
+            memory: Memory {
+                endorsements: self.memory_endorsements,
+                ..Memory::default()
+            },
         })
     }
 }

@@ -436,12 +436,11 @@ pub fn created_between(conn: &mut DbConn, from: i64, to: i64) -> QueryResult<Vec
         .collect())
 }
 
-/// The topics of the given endorsements, each once.
-pub fn topics_of(conn: &mut DbConn, ids: &[i64]) -> QueryResult<Vec<i32>> {
+/// The topic of each of the given endorsements that exists, as (endorsement, topic).
+pub fn topics_of(conn: &mut DbConn, ids: &[i64]) -> QueryResult<Vec<(i64, i32)>> {
     endorsements::table
         .filter(endorsements::id.eq_any(ids))
-        .select(endorsements::topic_id)
-        .distinct()
+        .select((endorsements::id, endorsements::topic_id))
         .load(conn)
 }
 

@@ -32,6 +32,7 @@ async fn world() -> TestApp {
             max_delay: hour,
             every: hour,
             keep_snapshots: None,
+            ..Default::default()
         },
         ..Options::default()
     };

@@ -9,7 +9,7 @@ use diesel::sql_types::{Double, Integer, Text};
 use plusk::db::DbConn;
 use plusk::domain::keys::Role;
 use plusk::domain::reputation::Params;
-use plusk::service::reputation::worker::Schedule;
+use plusk::service::reputation::worker::{Memory, Schedule};
 use plusk::service::reputation::Scope;
 use serde_json::{json, Value};
 
@@ -30,6 +30,7 @@ both_backends!(
     a_heavy_users_explanation_follows_changes_from_any_instance,
     old_snapshots_are_pruned_by_the_worker,
     scores_spread_over_many_parts_read_back_whole,
+    a_topic_kept_in_memory_follows_every_change,
 );
 
 #[derive(QueryableByName)]
@@ -68,6 +69,7 @@ pub fn quiet(params: Params) -> Options {
             max_delay: hour,
             every: hour,
             keep_snapshots: None,
+            ..Schedule::default()
         },
         ..Options::default()
     }
@@ -813,6 +815,7 @@ async fn old_snapshots_are_pruned_by_the_worker(b: Backend) {
             max_delay: hour,
             every: hour,
             keep_snapshots: Some(chrono::Duration::days(400)),
+            ..Schedule::default()
         },
         ..Options::default()
     };
@@ -938,4 +941,172 @@ async fn scores_spread_over_many_parts_read_back_whole(b: Backend) {
     assert!(counted
         .iter()
         .all(|c| c["contribution"].as_f64().unwrap() > 0.0));
+}
+
+/// Every user's (rank, raw, counted, discounted) in a topic, from its leaderboard.
+async fn standings(
+    app: &TestApp,
+    base: &str,
+    topic: &str,
+) -> HashMap<String, (i64, f64, i64, i64)> {
+    let r = read(
+        app.client
+            .get(format!("{base}/v1/topics/{topic}/leaderboard?limit=1000"))
+            .bearer_auth(&app.admin)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    r.json["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            let n = |f: &str| i[f].as_i64().unwrap();
+            let user = i["user"].as_str().unwrap().to_string();
+            (
+                user,
+                (
+                    n("rank"),
+                    i["raw"].as_f64().unwrap(),
+                    n("counted"),
+                    n("discounted"),
+                ),
+            )
+        })
+        .collect()
+}
+
+/// Forces a recompute of `topics` through `base` and returns its report.
+async fn recompute_at(app: &TestApp, base: &str, topics: &[&str]) -> Value {
+    let r = read(
+        app.client
+            .post(format!("{base}/v1/reputation/recompute"))
+            .bearer_auth(&app.admin)
+            .json(&json!({ "topics": topics }))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    r.json
+}
+
+/// A topic the worker keeps in memory is recomputed from it plus what changed since, made
+/// through any instance: new endorsements, a revoke, a flag, a void. The scores come out as a
+/// recompute that reads the topic whole computes them.
+async fn a_topic_kept_in_memory_follows_every_change(b: Backend) {
+    let mut opts = quiet(Params::default());
+    opts.reputation.memory = Memory {
+        endorsements: 10_000,
+        min_topic: 1,
+    };
+    let Some(app) = spawn_with(b, opts.clone()).await else {
+        return;
+    };
+    let here = app.url("");
+    let here = here.trim_end_matches('/');
+    endorse_pairs(&app, "writing", &community()).await;
+    let first = recompute_at(&app, here, &["writing"]).await;
+    assert_eq!(
+        first["from_memory"], 0,
+        "read whole the first time: {first}"
+    );
+
+    // Changes through another instance sharing the database, and through this one.
+    let (other, _) = spawn_instance(&app.db, opts.clone());
+    let r = read(
+        app.client
+            .post(format!("{other}/v1/endorsements"))
+            .bearer_auth(&app.app_key)
+            .json(&json!({"endorser": "newcomer", "endorsee": "h3", "topic": "writing"}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    endorse_all(&app, "writing", &[("h5", "h20"), ("h6", "h20"), ("x", "y")]).await;
+    let gone = app.endorse("h7", "h21", "writing").await;
+    assert_eq!(gone.status, 201, "{}", gone.text);
+    let id = gone.json["id"].as_i64().unwrap();
+    let r = app
+        .delete(&format!("/v1/endorsements/{id}"), &app.app_key)
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let ask = json!({"requester": "beggar", "target": "h1", "topic": "writing", "text": "please +K me on writing, I need it!"});
+    let r = app.post("/v1/solicitations", &app.app_key, &ask).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let begged = app.endorse("h1", "beggar", "writing").await;
+    assert_eq!(begged.json["status"], "flagged", "{}", begged.text);
+    let ask = json!({"requester": "beggar2", "target": "h2", "topic": "writing", "text": "please +K me on writing, I need it!"});
+    assert_eq!(
+        app.post("/v1/solicitations", &app.app_key, &ask)
+            .await
+            .status,
+        201
+    );
+    let voided = app.endorse("h2", "beggar2", "writing").await;
+    assert_eq!(voided.json["status"], "flagged", "{}", voided.text);
+    let moderator = create_key(&mut app.db.conn(), "mod", Role::Moderator);
+    let flags = app.get("/v1/flags", &moderator).await;
+    let flag = flags.json["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["endorsement_id"] == voided.json["id"])
+        .unwrap_or_else(|| panic!("{}", flags.text))["id"]
+        .as_i64()
+        .unwrap();
+    let r = app
+        .post(
+            &format!("/v1/flags/{flag}/review"),
+            &moderator,
+            &json!({"decision": "uphold"}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+
+    let warm = recompute_at(&app, here, &["writing"]).await;
+    assert_eq!(warm["from_memory"], 1, "{warm}");
+    let kept = standings(&app, here, "writing").await;
+    // A server keeping nothing reads the topic whole.
+    let mut cold_opts = opts.clone();
+    cold_opts.reputation.memory.endorsements = 0;
+    let (cold, _) = spawn_instance(&app.db, cold_opts);
+    // A topic just recomputed stays claimed for two seconds.
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    let read_whole = recompute_at(&app, &cold, &["writing"]).await;
+    assert_eq!(read_whole["from_memory"], 0, "{read_whole}");
+    let whole = standings(&app, &cold, "writing").await;
+    assert_eq!(kept.len(), whole.len());
+    for (user, (rank, raw, counted, discounted)) in &whole {
+        let (k_rank, k_raw, k_counted, k_discounted) = kept[user];
+        assert_eq!(
+            (k_rank, k_counted, k_discounted),
+            (*rank, *counted, *discounted),
+            "{user}"
+        );
+        assert!((k_raw - raw).abs() < 1e-9, "{user}: {k_raw} vs {raw}");
+    }
+    assert_eq!(
+        whole["beggar"].3, 1,
+        "the flagged endorsement is discounted"
+    );
+    assert_eq!(
+        whole["beggar2"].3, 1,
+        "the voided endorsement is discounted"
+    );
+    assert!(whole.contains_key("newcomer"));
+
+    // A full pass reads every topic whole, and keeps the large ones again.
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    let full = recompute_at(&app, here, &[]).await;
+    assert_eq!(full["from_memory"], 0, "{full}");
+    endorse_all(&app, "writing", &[("h9", "h15")]).await;
+    let after = recompute_at(&app, here, &["writing"]).await;
+    assert_eq!(after["from_memory"], 1, "{after}");
 }

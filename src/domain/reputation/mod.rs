@@ -7,7 +7,7 @@ mod pagerank;
 mod scale;
 
 pub use graph::{Edge, TopicGraph};
-pub use pagerank::{rank, Ranked};
+pub use pagerank::{rank, rank_from, Ranked};
 pub use scale::{display_score, standings, Standing};
 
 use chrono::{DateTime, Utc};

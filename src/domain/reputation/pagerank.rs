@@ -22,6 +22,14 @@ pub struct Ranked {
 /// discounted part), `D` is the score not passed on (all of it for users who endorse nobody, as
 /// in networkx, and the held part of the others'), and `p` is the teleport distribution.
 pub fn rank(g: &TopicGraph, params: &Params) -> Ranked {
+    rank_from(g, params, None)
+}
+
+/// [`rank`] from `start` (by compact id; any non-negative scores, rescaled to sum to 1)
+/// rather than from the teleport distribution: from last run's scores, a topic that changed a
+/// little converges in fewer steps to the same fixed point. A start of the wrong length or with
+/// nothing in it is ignored.
+pub fn rank_from(g: &TopicGraph, params: &Params, start: Option<&[f64]>) -> Ranked {
     let n = g.len();
     if n == 0 {
         return Ranked {
@@ -37,7 +45,9 @@ pub fn rank(g: &TopicGraph, params: &Params) -> Ranked {
         .iter()
         .map(|w| if *w > 0.0 { 1.0 / w } else { 0.0 })
         .collect();
-    let mut x = p.clone();
+    let mut x = start
+        .and_then(|s| normalised(s, n))
+        .unwrap_or_else(|| p.clone());
     let mut share = vec![0.0; n];
     let mut next = vec![0.0; n];
     for iteration in 1..=params.max_iterations {
@@ -83,6 +93,13 @@ pub fn rank(g: &TopicGraph, params: &Params) -> Ranked {
     }
 }
 
+/// `s` rescaled to sum to 1, if it has `n` finite, non-negative entries and some weight.
+fn normalised(s: &[f64], n: usize) -> Option<Vec<f64>> {
+    let total: f64 = s.iter().sum();
+    let usable = s.len() == n && total > 0.0 && s.iter().all(|x| x.is_finite() && *x >= 0.0);
+    usable.then(|| s.iter().map(|x| x / total).collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::Edge;
@@ -119,5 +136,34 @@ mod tests {
         // 4 is reached by nobody and is no seed: nothing.
         let four = g.users.iter().position(|u| *u == 4).unwrap();
         assert_eq!(r.raw[four], 0.0);
+    }
+
+    #[test]
+    fn a_warm_start_reaches_the_same_scores_in_fewer_steps() {
+        // A ring of 60 with chords, then the same with a few endorsements more.
+        let mut edges: Vec<(i32, i32)> = (1..=60).map(|u| (u, u % 60 + 1)).collect();
+        edges.extend((1..=60).step_by(7).map(|u| (u, (u * 13) % 60 + 1)));
+        let before = rank(&graph(&edges, &[]), &Params::default());
+        edges.extend([(5, 9), (17, 9), (33, 40)]);
+        let g = graph(&edges, &[]);
+        let cold = rank(&g, &Params::default());
+        let warm = rank_from(&g, &Params::default(), Some(&before.raw));
+        assert!(cold.converged && warm.converged);
+        assert!(
+            warm.iterations < cold.iterations,
+            "{} vs {}",
+            warm.iterations,
+            cold.iterations
+        );
+        let gap = cold
+            .raw
+            .iter()
+            .zip(&warm.raw)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0, f64::max);
+        assert!(gap < 1e-9, "{gap}");
+        // A start that cannot be one is ignored.
+        let ignored = rank_from(&g, &Params::default(), Some(&[f64::NAN; 60]));
+        assert_eq!(ignored, cold);
     }
 }

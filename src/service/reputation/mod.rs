@@ -1,7 +1,9 @@
 //! Reputation as analysts see it: a user's topics, a topic's leaderboard, a score's history, a
 //! topic's parameters and seeds; and, in submodules, recomputing and explaining scores.
 
+pub mod cache;
 pub mod explain;
+mod load;
 pub mod recompute;
 pub mod worker;
 

@@ -10,15 +10,14 @@ use chrono::{DateTime, Duration, Utc};
 use rayon::prelude::*;
 use serde::Serialize;
 
+use super::cache::GraphCache;
+use super::load::{load, Loaded, TopicInput};
 use crate::db::{side_tx, snapshot_tx, DbConn};
-use crate::domain::endorsement::Status;
-use crate::domain::reputation::{rank, standings, Edge, Params, TopicGraph};
+use crate::domain::reputation::{rank_from, standings, Params, TopicGraph};
 use crate::domain::time::to_db;
 use crate::service::{Error, Result};
 use crate::storage::reputation::{self as store, Part, Score};
 
-/// Endorsements read per query when the whole graph is read.
-const PAGE: i64 = 250_000;
 /// Users' scores written (or deleted) per transaction. On SQLite each such transaction holds the
 /// one write lock, so endorsement writes queue behind it. Scores go in parts of 128 in JSON, so
 /// this many are a few megabytes of text: a few milliseconds (with one row per user, 20,000 had
@@ -66,18 +65,9 @@ pub struct Report {
     /// Topics asked for that another instance was recomputing (claimed in the database): left
     /// to it.
     pub held_elsewhere: usize,
-}
-
-/// What one topic's recompute starts from.
-#[derive(Debug, Default)]
-struct TopicInput {
-    edges: Vec<Edge>,
-    /// Each endorser's decayed total given, in f64 as explain computes it (the graph keeps
-    /// f32 weights).
-    out: HashMap<i32, f64>,
-    seeds: Vec<i32>,
-    /// Voided endorsements per endorsee.
-    voided: HashMap<i32, i64>,
+    /// Topics rebuilt from the endorsements the server keeps in memory, reading only those that
+    /// changed, rather than read whole.
+    pub from_memory: usize,
 }
 
 /// What one topic's recompute produced, ready to store.
@@ -90,10 +80,10 @@ struct TopicOutput {
     endorsements: usize,
     iterations: u32,
     converged: bool,
+    /// Raw scores by user, for a topic kept in memory.
+    scores: Option<Scores>,
 }
 
-/// Up to this many topics are read one query each; more, in one pass over the whole graph.
-const QUERY_EACH_UP_TO: usize = 64;
 /// Topics claimed (or let go) per transaction.
 const CLAIMS_PER_TX: usize = 500;
 /// How long a claim on a topic lasts if its instance dies before letting it go.
@@ -109,13 +99,14 @@ pub fn recompute(
     params: &Params,
     now: DateTime<Utc>,
 ) -> Result<Report> {
-    recompute_shared(conn, scope, params, now, None, instance()).map(|(report, _)| report)
+    recompute_shared(conn, scope, params, now, None, instance(), None).map(|(report, _)| report)
 }
 
 /// [`recompute`] as the claimer `me` (one name per worker), for work shared with other
 /// instances: topics are claimed in the database first, and those another claimer holds are
 /// returned (to try again later). With `fresh_since`, topics whose current run is newer are left
-/// out: another instance's scheduled pass has just done them.
+/// out: another instance's scheduled pass has just done them. Topics `cache` keeps are rebuilt
+/// from it (see [`load`]), and large topics are kept there once computed.
 pub fn recompute_shared(
     conn: &mut DbConn,
     scope: &Scope,
@@ -123,6 +114,7 @@ pub fn recompute_shared(
     now: DateTime<Utc>,
     fresh_since: Option<DateTime<Utc>>,
     me: &str,
+    cache: Option<&mut GraphCache>,
 ) -> Result<(Report, Vec<i32>)> {
     params.check().map_err(Error::Internal)?;
     let mut wanted = match scope {
@@ -160,7 +152,7 @@ pub fn recompute_shared(
     } else {
         Scope::Topics(claimed.clone())
     };
-    let outcome = recompute_claimed(conn, &mine, params, now);
+    let outcome = recompute_claimed(conn, &mine, params, now, cache);
     // Let them go, done or not (a topic that failed is free to try again at once).
     let hold = if outcome.is_ok() {
         FRESH
@@ -202,9 +194,17 @@ fn recompute_claimed(
     scope: &Scope,
     params: &Params,
     now: DateTime<Utc>,
+    mut cache: Option<&mut GraphCache>,
 ) -> Result<Report> {
     let started = Instant::now();
-    let (inputs, max_user) = snapshot_tx(conn, |conn| load(conn, scope, params, now))?;
+    let Loaded {
+        inputs,
+        max_user,
+        keep,
+        from_memory,
+    } = snapshot_tx(conn, |conn| {
+        load(conn, scope, params, now, cache.as_deref_mut())
+    })?;
     let load_seconds = started.elapsed().as_secs_f64();
 
     // Topics are stored as they are computed, so the two overlap and only the topics computed
@@ -232,7 +232,17 @@ fn recompute_claimed(
     // A topic whose computation panicked was never stored: the recompute did not finish.
     let compute_seconds =
         compute_seconds.map_err(|_| Error::Internal("computing the scores failed".into()))?;
-    report.store_seconds = stored?;
+    let (store_seconds, mut scores) = stored?;
+    // Only now, stored: a topic whose store failed is read whole next time.
+    if let Some(cache) = cache {
+        for (topic, rows) in keep {
+            if let Some(prior) = scores.remove(&topic) {
+                cache.put(topic, rows, prior);
+            }
+        }
+    }
+    report.store_seconds = store_seconds;
+    report.from_memory = from_memory;
     report.write_transactions = holds.count;
     report.longest_write_ms = holds.longest.as_secs_f64() * 1e3;
     report.load_seconds = load_seconds;
@@ -241,132 +251,11 @@ fn recompute_claimed(
     Ok(report)
 }
 
+/// Raw scores by user.
+type Scores = HashMap<i32, f64>;
+
 /// Topics computed and waiting for the store, at most (each holds its encoded scores).
 const QUEUED: usize = 4;
-
-/// Rows handed from the reading thread to the adding one at a time.
-const ROWS_PER_BATCH: usize = 16_384;
-
-/// One endorsement into its topic's input, if the topic is being recomputed.
-fn add(
-    inputs: &mut HashMap<i32, TopicInput>,
-    row: store::GraphRow,
-    params: &Params,
-    now: DateTime<Utc>,
-) {
-    let store::GraphRow {
-        topic,
-        endorser,
-        endorsee,
-        flagged: held,
-        voided,
-        created_at,
-        ..
-    } = row;
-    let Some(input) = inputs.get_mut(&topic) else {
-        return;
-    };
-    if voided {
-        *input.voided.entry(endorsee).or_default() += 1;
-        return;
-    }
-    let status = if held {
-        Status::Flagged
-    } else {
-        Status::Active
-    };
-    let decay = params.decay(created_at.utc(), now);
-    *input.out.entry(endorser).or_default() += decay;
-    input.edges.push(Edge {
-        endorser,
-        endorsee,
-        weight: (params.status_weight(status) * decay) as f32,
-        full: decay as f32,
-        held,
-    });
-}
-
-/// Hands every row of the graph `scope` needs to `each`.
-fn read_graph(
-    conn: &mut DbConn,
-    scope: &Scope,
-    each: &mut dyn FnMut(store::GraphRow),
-) -> Result<()> {
-    match scope {
-        // Many topics: one pass over the whole graph, keeping theirs, beats a query each.
-        Scope::Topics(topics) if topics.len() <= QUERY_EACH_UP_TO => {
-            for t in topics {
-                store::graph_of_topic(conn, *t, each)?;
-            }
-        }
-        _ => {
-            let mut after = 0;
-            loop {
-                let (read, last) = store::graph_page(conn, after, PAGE, each)?;
-                after = last;
-                if read < PAGE {
-                    break;
-                }
-            }
-        }
-    }
-    Ok(())
-}
-
-/// Reads every input on one snapshot.
-fn load(
-    conn: &mut DbConn,
-    scope: &Scope,
-    params: &Params,
-    now: DateTime<Utc>,
-) -> Result<(Vec<(i32, TopicInput)>, i32)> {
-    let max_user = store::max_user_id(conn)?;
-    let topics = match scope {
-        Scope::All => store::topic_ids(conn)?,
-        Scope::Topics(t) => t.clone(),
-    };
-    let mut inputs: HashMap<i32, TopicInput> =
-        topics.iter().map(|t| (*t, TopicInput::default())).collect();
-    // Two threads: this one reads rows out of the database, the other adds them up by topic
-    // (decay, out-weights, edges), so the read is not slowed by the arithmetic.
-    let (send, rows) = std::sync::mpsc::sync_channel::<Vec<store::GraphRow>>(4);
-    let read = std::thread::scope(|s| {
-        let adding = s.spawn(|| {
-            for batch in rows {
-                for row in batch {
-                    add(&mut inputs, row, params, now);
-                }
-            }
-        });
-        let mut batch = Vec::with_capacity(ROWS_PER_BATCH);
-        let mut each = |row: store::GraphRow| {
-            batch.push(row);
-            if batch.len() == ROWS_PER_BATCH {
-                // The adder stops only by panicking; then its join below reports it.
-                let _ = send.send(std::mem::replace(
-                    &mut batch,
-                    Vec::with_capacity(ROWS_PER_BATCH),
-                ));
-            }
-        };
-        let read = read_graph(conn, scope, &mut each);
-        let _ = send.send(batch);
-        drop(send);
-        let added = adding.join();
-        read.and_then(|()| added.map_err(|_| Error::Internal("adding up the graph failed".into())))
-    });
-    read?;
-    let one = match scope {
-        Scope::Topics(t) if t.len() == 1 => Some(t[0]),
-        _ => None,
-    };
-    for (topic, user) in store::seeds(conn, one)? {
-        if let Some(input) = inputs.get_mut(&topic) {
-            input.seeds.push(user);
-        }
-    }
-    Ok((inputs.into_iter().collect(), max_user))
-}
 
 fn compute(topic: i32, input: TopicInput, params: &Params, max_user: i32) -> TopicOutput {
     let mut voided: Vec<i32> = input.voided.keys().copied().collect();
@@ -374,7 +263,23 @@ fn compute(topic: i32, input: TopicInput, params: &Params, max_user: i32) -> Top
     voided.sort_unstable();
     let graph = TopicGraph::build(&input.edges, &input.seeds, &voided, max_user);
     drop(input.edges);
-    let ranked = rank(&graph, params);
+    // Last time's scores, where there are any: the same fixed point in fewer steps.
+    let start = input.prior.map(|prior| {
+        graph
+            .users
+            .iter()
+            .map(|u| prior.get(u).copied().unwrap_or(0.0))
+            .collect::<Vec<f64>>()
+    });
+    let ranked = rank_from(&graph, params, start.as_deref());
+    let scores = input.keep.then(|| {
+        graph
+            .users
+            .iter()
+            .copied()
+            .zip(ranked.raw.iter().copied())
+            .collect()
+    });
     let standing = standings(&ranked.raw);
     let mut discounted: Vec<i64> = graph.discounted.iter().map(|d| i64::from(*d)).collect();
     if !input.voided.is_empty() {
@@ -412,6 +317,7 @@ fn compute(topic: i32, input: TopicInput, params: &Params, max_user: i32) -> Top
         endorsements: graph.edges(),
         iterations: ranked.iterations,
         converged: ranked.converged,
+        scores,
     }
 }
 
@@ -450,6 +356,7 @@ fn weight(out: &TopicOutput) -> usize {
 /// made current at once), so 50,000 topics of a few users take some hundred short write
 /// transactions, not a quarter of a million. A topic larger than that is written in chunks and
 /// switched on its own. Replaced runs are deleted afterwards, in groups of the same size.
+/// Returns the seconds spent writing, and the raw scores of the topics kept in memory.
 fn store_stream(
     conn: &mut DbConn,
     holds: &mut Holds,
@@ -457,7 +364,8 @@ fn store_stream(
     now: DateTime<Utc>,
     params: &str,
     report: &mut Report,
-) -> Result<f64> {
+) -> Result<(f64, HashMap<i32, Scores>)> {
+    let mut scores = HashMap::default();
     let mut writing = std::time::Duration::ZERO;
     let mut store = |conn: &mut DbConn, holds: &mut Holds, group: &[TopicOutput]| {
         let began = Instant::now();
@@ -466,7 +374,10 @@ fn store_stream(
         out
     };
     let (mut pending, mut weighs) = (Vec::new(), 0);
-    for out in computed {
+    for mut out in computed {
+        if let Some(kept) = out.scores.take() {
+            scores.insert(out.topic, kept);
+        }
         report.topics += 1;
         report.scores += out.users;
         report.endorsements += out.endorsements;
@@ -486,7 +397,7 @@ fn store_stream(
     if !pending.is_empty() {
         store(conn, holds, &pending)?;
     }
-    Ok(writing.as_secs_f64())
+    Ok((writing.as_secs_f64(), scores))
 }
 
 /// Writes a group of topics (or one large topic), then deletes the runs they replaced.
@@ -611,7 +522,7 @@ fn remove_stale(conn: &mut DbConn, holds: &mut Holds, before: DateTime<Utc>) -> 
     delete_runs(conn, holds, &stale)
 }
 
-/// Deletes runs and their scores, small runs together (as [`store_all`] writes them), a large
+/// Deletes runs and their scores, small runs together (as [`store_small`] writes them), a large
 /// one in chunks.
 fn delete_runs(conn: &mut DbConn, holds: &mut Holds, runs: &[store::Run]) -> Result<()> {
     for group in groups(runs, |r| r.users.max(0) as usize + 1) {

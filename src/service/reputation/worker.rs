@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+use super::cache::{self, GraphCache};
 use super::recompute::{prune_snapshots, recompute_shared, Report, Scope};
 use crate::db::{DbConn, DbPool};
 use crate::domain::ledger::{
@@ -32,6 +33,26 @@ pub struct Schedule {
     pub every: Duration,
     /// Daily snapshots older than this are deleted after each full pass; `None` keeps them all.
     pub keep_snapshots: Option<chrono::Duration>,
+    /// Large topics kept in memory between recomputes.
+    pub memory: Memory,
+}
+
+/// Which topics the worker keeps in memory between recomputes (see [`super::cache`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Memory {
+    /// Endorsements kept in all (0: none).
+    pub endorsements: usize,
+    /// A topic is kept from this many endorsements up.
+    pub min_topic: usize,
+}
+
+impl Default for Memory {
+    fn default() -> Memory {
+        Memory {
+            endorsements: cache::DEFAULT_BUDGET,
+            min_topic: cache::MIN_ENDORSEMENTS,
+        }
+    }
 }
 
 /// Daily snapshots kept by default: a year and a bit, so a year-on-year comparison still works.
@@ -45,6 +66,7 @@ impl Default for Schedule {
             max_delay: Duration::from_secs(30),
             every: Duration::from_secs(3600),
             keep_snapshots: Some(chrono::Duration::days(KEEP_SNAPSHOT_DAYS.into())),
+            memory: Memory::default(),
         }
     }
 }
@@ -111,6 +133,8 @@ struct Loop {
     /// This worker's name in recompute claims (one per worker: several servers may share a
     /// process in tests).
     name: String,
+    /// Large topics' endorsements and scores as last computed.
+    cache: GraphCache,
 }
 
 impl Loop {
@@ -127,6 +151,7 @@ impl Loop {
             rest_until: Instant::now(),
             topic_ids: HashMap::new(),
             after,
+            cache: GraphCache::new(schedule.memory.endorsements, schedule.memory.min_topic),
             name: {
                 static WORKERS: std::sync::atomic::AtomicUsize =
                     std::sync::atomic::AtomicUsize::new(0);
@@ -199,6 +224,7 @@ impl Loop {
                 time::now(),
                 fresh_since,
                 &self.name,
+                Some(&mut self.cache),
             )
         });
         let outcome = outcome.and_then(|done| {
@@ -244,10 +270,19 @@ impl Loop {
 
     /// A forced recompute: the topics of `scope` no other instance is recomputing.
     fn recompute(&mut self, scope: &Scope) -> Result<Report> {
+        // Topics kept in memory catch up with every change the ledger holds so far.
+        self.watch()?;
         let mut conn = self.pool.get()?;
         let params = &self.schedule.params;
-        let (report, _) =
-            recompute_shared(&mut conn, scope, params, time::now(), None, &self.name)?;
+        let (report, _) = recompute_shared(
+            &mut conn,
+            scope,
+            params,
+            time::now(),
+            None,
+            &self.name,
+            Some(&mut self.cache),
+        )?;
         observe(&report);
         Ok(report)
     }
@@ -275,6 +310,10 @@ impl Loop {
                     .as_deref()
                     .and_then(|p| serde_json::from_str(p).ok())
                     .unwrap_or(Value::Null);
+                if e.kind == TOPIC_MERGED {
+                    // Endorsements moved between topics under the kept ones.
+                    self.cache.clear();
+                }
                 match e.kind.as_str() {
                     SEEDS_SET | TOPIC_MERGED => {
                         let field = if e.kind == SEEDS_SET { "topic" } else { "into" };
@@ -289,7 +328,10 @@ impl Loop {
                     _ => {}
                 }
             }
-            self.dirty.extend(topics_of(&mut conn, &ids)?);
+            for (id, topic) in topics_of(&mut conn, &ids)? {
+                self.dirty.insert(topic);
+                self.cache.changed(topic, id);
+            }
             let now = Instant::now();
             self.first_change.get_or_insert(now);
             self.last_change = Some(now);
@@ -316,7 +358,7 @@ fn observe(report: &Report) {
     metrics.recompute_topics.inc_by(report.topics as u64);
 }
 
-fn topics_of(conn: &mut DbConn, endorsements: &[i64]) -> Result<Vec<i32>> {
+fn topics_of(conn: &mut DbConn, endorsements: &[i64]) -> Result<Vec<(i64, i32)>> {
     let mut out = Vec::new();
     for chunk in endorsements.chunks(500) {
         out.extend(storage::endorsements::topics_of(conn, chunk)?);

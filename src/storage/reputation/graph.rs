@@ -10,7 +10,7 @@ use crate::db::DbConn;
 use crate::domain::endorsement::Status;
 
 /// One endorsement as the graph needs it.
-#[derive(Debug, Clone, Queryable)]
+#[derive(Debug, Clone, Copy, Queryable)]
 pub struct GraphRow {
     pub id: i64,
     pub topic: i32,
@@ -76,6 +76,22 @@ pub fn graph_of_topic(
         each(row?);
     }
     Ok(())
+}
+
+/// The endorsements `ids` as they stand now: each with its row, or `None` if it is revoked or
+/// gone (what a topic kept in memory needs to catch up with them).
+pub fn rows_now(conn: &mut DbConn, ids: &[i64]) -> QueryResult<Vec<(i64, Option<GraphRow>)>> {
+    let mut out = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(500) {
+        let found: Vec<GraphRow> = graph_rows()
+            .filter(endorsements::id.eq_any(chunk))
+            .select(graph_columns())
+            .load(conn)?;
+        let found: std::collections::HashMap<i64, GraphRow> =
+            found.into_iter().map(|r| (r.id, r)).collect();
+        out.extend(chunk.iter().map(|id| (*id, found.get(id).cloned())));
+    }
+    Ok(out)
 }
 
 #[allow(clippy::type_complexity)]

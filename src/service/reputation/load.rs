@@ -1,0 +1,242 @@
+//! What a recompute starts from: each topic's endorsements as weighted edges, its seeds and its
+//! voided counts, read from the database on one snapshot, or, for a topic the worker keeps in
+//! memory, rebuilt from what it keeps and the endorsements that changed since.
+
+// foldhash: the load hashes two ids per endorsement read, where SipHash showed in the profile.
+use foldhash::HashMap;
+
+use chrono::{DateTime, Utc};
+
+use super::cache::{self, GraphCache};
+use super::recompute::Scope;
+use crate::db::DbConn;
+use crate::domain::endorsement::Status;
+use crate::domain::reputation::{Edge, Params};
+use crate::service::{Error, Result};
+use crate::storage::reputation::{self as store, GraphRow};
+
+/// Endorsements read per query when the whole graph is read.
+const PAGE: i64 = 250_000;
+/// Up to this many topics are read one query each; more, in one pass over the whole graph.
+const QUERY_EACH_UP_TO: usize = 64;
+/// Rows handed from the reading thread to the adding one at a time.
+const ROWS_PER_BATCH: usize = 16_384;
+
+/// What one topic's recompute starts from.
+#[derive(Debug, Default)]
+pub struct TopicInput {
+    pub edges: Vec<Edge>,
+    /// Each endorser's decayed total given, in f64 as explain computes it (the graph keeps
+    /// f32 weights).
+    pub out: HashMap<i32, f64>,
+    pub seeds: Vec<i32>,
+    /// Voided endorsements per endorsee.
+    pub voided: HashMap<i32, i64>,
+    /// The scores the topic came to last time, by user: the iteration starts there.
+    pub prior: Option<HashMap<i32, f64>>,
+    /// The worker keeps this topic in memory: its scores are wanted back.
+    pub keep: bool,
+}
+
+/// Every input of a recompute.
+pub struct Loaded {
+    pub inputs: Vec<(i32, TopicInput)>,
+    pub max_user: i32,
+    /// Topics to keep in memory once stored, with their endorsements by id.
+    pub keep: Vec<(i32, Vec<GraphRow>)>,
+    /// Topics rebuilt from memory rather than read.
+    pub from_memory: usize,
+}
+
+/// Reads every input of `scope` (on the caller's snapshot). Topics `cache` keeps are rebuilt
+/// from it, but in a full pass, which reads them again from the database so that the memory
+/// never drifts from the tables for longer than one period.
+pub fn load(
+    conn: &mut DbConn,
+    scope: &Scope,
+    params: &Params,
+    now: DateTime<Utc>,
+    mut cache: Option<&mut GraphCache>,
+) -> Result<Loaded> {
+    let max_user = store::max_user_id(conn)?;
+    let topics = match scope {
+        Scope::All => store::topic_ids(conn)?,
+        Scope::Topics(t) => t.clone(),
+    };
+    let mut inputs: HashMap<i32, TopicInput> =
+        topics.iter().map(|t| (*t, TopicInput::default())).collect();
+    let (mut memory, mut keep, mut capture) = (Vec::new(), Vec::new(), HashMap::default());
+    if let Some(cache) = cache.as_deref_mut() {
+        for t in &topics {
+            let Some(mut kept) = cache.take(*t) else {
+                continue;
+            };
+            let input = inputs
+                .get_mut(t)
+                .expect("every topic of the scope has an input");
+            input.keep = true;
+            if *scope == Scope::All {
+                input.prior = Some(kept.prior);
+                capture.insert(*t, Vec::new());
+                continue;
+            }
+            let mut input = inputs.remove(t).expect("taken above");
+            input.prior = Some(std::mem::take(&mut kept.prior));
+            let rows = caught_up(conn, kept)?;
+            for row in &rows {
+                add_to(&mut input, row, params, now);
+            }
+            memory.push((*t, input));
+            keep.push((*t, rows));
+        }
+    }
+    let from_memory = memory.len();
+    let rest = match scope {
+        Scope::All => Scope::All,
+        Scope::Topics(_) => {
+            let mut rest: Vec<i32> = inputs.keys().copied().collect();
+            rest.sort_unstable();
+            if cache.is_some() && rest.len() <= QUERY_EACH_UP_TO {
+                // Each read alone: any of them may be large enough to keep.
+                capture.extend(rest.iter().map(|t| (*t, Vec::new())));
+            }
+            Scope::Topics(rest)
+        }
+    };
+    if rest != Scope::Topics(Vec::new()) {
+        read_into(conn, &rest, params, now, &mut inputs, &mut capture)?;
+    }
+    if let Some(cache) = cache {
+        for (t, mut rows) in capture {
+            if cache.wants(rows.len()) {
+                rows.sort_unstable_by_key(|r| r.id);
+                inputs.get_mut(&t).expect("captured topics are read").keep = true;
+                keep.push((t, rows));
+            }
+        }
+    }
+    let mut inputs: Vec<(i32, TopicInput)> = inputs.into_iter().chain(memory).collect();
+    let one = match scope {
+        Scope::Topics(t) if t.len() == 1 => Some(t[0]),
+        _ => None,
+    };
+    let mut seeds: HashMap<i32, Vec<i32>> = HashMap::default();
+    for (topic, user) in store::seeds(conn, one)? {
+        seeds.entry(topic).or_default().push(user);
+    }
+    for (topic, input) in &mut inputs {
+        input.seeds = seeds.remove(topic).unwrap_or_default();
+    }
+    Ok(Loaded {
+        inputs,
+        max_user,
+        keep,
+        from_memory,
+    })
+}
+
+/// A kept topic's endorsements brought up to date with those that changed since it was kept.
+fn caught_up(conn: &mut DbConn, kept: cache::Kept) -> Result<Vec<GraphRow>> {
+    let cache::Kept {
+        topic,
+        mut changed,
+        mut rows,
+        ..
+    } = kept;
+    changed.sort_unstable();
+    changed.dedup();
+    cache::apply(&mut rows, topic, store::rows_now(conn, &changed)?);
+    Ok(rows)
+}
+
+/// Reads `scope`'s rows into `inputs` (topics not in it are skipped), copying those of the
+/// topics in `capture` there as well.
+fn read_into(
+    conn: &mut DbConn,
+    scope: &Scope,
+    params: &Params,
+    now: DateTime<Utc>,
+    inputs: &mut HashMap<i32, TopicInput>,
+    capture: &mut HashMap<i32, Vec<GraphRow>>,
+) -> Result<()> {
+    // Two threads: this one reads rows out of the database, the other adds them up by topic
+    // (decay, out-weights, edges), so the read is not slowed by the arithmetic.
+    let (send, rows) = std::sync::mpsc::sync_channel::<Vec<GraphRow>>(4);
+    std::thread::scope(|s| {
+        let adding = s.spawn(|| {
+            for batch in rows {
+                for row in &batch {
+                    if let Some(input) = inputs.get_mut(&row.topic) {
+                        add_to(input, row, params, now);
+                    }
+                }
+            }
+        });
+        let mut batch = Vec::with_capacity(ROWS_PER_BATCH);
+        let mut each = |row: GraphRow| {
+            if !capture.is_empty() {
+                if let Some(rows) = capture.get_mut(&row.topic) {
+                    rows.push(row);
+                }
+            }
+            batch.push(row);
+            if batch.len() == ROWS_PER_BATCH {
+                // The adder stops only by panicking; then its join below reports it.
+                let _ = send.send(std::mem::replace(
+                    &mut batch,
+                    Vec::with_capacity(ROWS_PER_BATCH),
+                ));
+            }
+        };
+        let read = read_graph(conn, scope, &mut each);
+        let _ = send.send(batch);
+        drop(send);
+        let added = adding.join();
+        read.and_then(|()| added.map_err(|_| Error::Internal("adding up the graph failed".into())))
+    })
+}
+
+/// One endorsement into its topic's input.
+fn add_to(input: &mut TopicInput, row: &GraphRow, params: &Params, now: DateTime<Utc>) {
+    if row.voided {
+        *input.voided.entry(row.endorsee).or_default() += 1;
+        return;
+    }
+    let status = if row.flagged {
+        Status::Flagged
+    } else {
+        Status::Active
+    };
+    let decay = params.decay(row.created_at.utc(), now);
+    *input.out.entry(row.endorser).or_default() += decay;
+    input.edges.push(Edge {
+        endorser: row.endorser,
+        endorsee: row.endorsee,
+        weight: (params.status_weight(status) * decay) as f32,
+        full: decay as f32,
+        held: row.flagged,
+    });
+}
+
+/// Hands every row of the graph `scope` needs to `each`.
+fn read_graph(conn: &mut DbConn, scope: &Scope, each: &mut dyn FnMut(GraphRow)) -> Result<()> {
+    match scope {
+        // Many topics: one pass over the whole graph, keeping theirs, beats a query each.
+        Scope::Topics(topics) if topics.len() <= QUERY_EACH_UP_TO => {
+            for t in topics {
+                store::graph_of_topic(conn, *t, each)?;
+            }
+        }
+        _ => {
+            let mut after = 0;
+            loop {
+                let (read, last) = store::graph_page(conn, after, PAGE, each)?;
+                after = last;
+                if read < PAGE {
+                    break;
+                }
+            }
+        }
+    }
+    Ok(())
+}

@@ -9,8 +9,9 @@ prepares the database; this script, for each `--plusk` binary in turn, on its ow
   2. forces a recompute of the topic (`POST /v1/reputation/recompute {"topics": [...]}`): read
      whole, as every recompute did before the worker kept large topics in memory;
   3. `--rounds` times: writes `--batch` new endorsements in the topic (8 clients, random pairs
-     of the topic's users), then forces the topic's recompute and records its report (seconds,
-     load / compute / store, iterations, from_memory) and the server's resident memory.
+     of the topic's users), then forces the topic's recompute and records its report (seconds;
+     current_seconds, when the topic switched to its new run, before the old run is deleted;
+     load / compute / store; iterations; from_memory) and the server's resident memory.
 
 Prints one JSON line per round and a summary per binary (median of the rounds after the first).
 
@@ -96,8 +97,8 @@ def one(binary, args, workdir):
             r = recompute(port, admin, args.topic)
             row = {"binary": binary, "round": i, "new": args.batch if i else 0,
                    "failures": failures, "rss_mb": rss_mb(proc.pid)}
-            row.update({k: r.get(k) for k in ("seconds", "load_seconds", "compute_seconds",
-                                                "store_seconds", "max_iterations", "scores",
+            row.update({k: r.get(k) for k in ("seconds", "current_seconds", "load_seconds", "compute_seconds",
+                                                "store_seconds", "max_iterations", "topics", "held_elsewhere", "scores",
                                                 "endorsements", "from_memory")})
             print(json.dumps(row), flush=True)
             rounds.append(row)
@@ -106,9 +107,16 @@ def one(binary, args, workdir):
         proc.wait()
         os.remove(db)
     later = rounds[1:]
-    med = lambda k: round(statistics.median(r[k] for r in later), 3)  # noqa: E731
+
+    def med(k):
+        # An older build's report may not have the field.
+        values = [r[k] for r in later if r.get(k) is not None]
+        return round(statistics.median(values), 3) if values else None
+
     return {"binary": binary, "first_seconds": rounds[0]["seconds"],
-            "median_seconds": med("seconds"), "median_load": med("load_seconds"),
+            "median_seconds": med("seconds"), "median_current": med("current_seconds"),
+            "max_current": max((r["current_seconds"] or 0 for r in later), default=None),
+            "median_load": med("load_seconds"),
             "median_compute": med("compute_seconds"), "median_store": med("store_seconds"),
             "median_iterations": med("max_iterations"), "max_seconds": max(r["seconds"] for r in later),
             "rss_mb": rounds[-1]["rss_mb"]}

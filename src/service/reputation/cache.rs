@@ -62,10 +62,16 @@ impl GraphCache {
         self.topics.contains_key(&topic)
     }
 
-    /// Notes that endorsement `id` of `topic` changed, if the topic is kept.
+    /// Notes that endorsement `id` of `topic` changed, if the topic is kept. A topic whose
+    /// changes pile up unused (another instance keeps winning its recomputes) is let go once
+    /// they would take longer to read than the topic: its next recompute reads it whole.
     pub fn changed(&mut self, topic: i32, id: i64) {
-        if let Some(t) = self.topics.get_mut(&topic) {
-            t.changed.push(id);
+        let Some(t) = self.topics.get_mut(&topic) else {
+            return;
+        };
+        t.changed.push(id);
+        if t.changed.len() > t.rows.len() / 4 {
+            self.topics.remove(&topic);
         }
     }
 
@@ -219,5 +225,23 @@ mod tests {
         cache.changed(2, 98); // taken out: not noted
         assert!(kept.changed.is_empty());
         assert_eq!(cache.take(3).unwrap().changed, [99]);
+    }
+
+    #[test]
+    fn a_topic_whose_changes_pile_up_is_let_go() {
+        let mut cache = GraphCache::new(1000, 8);
+        cache.put(
+            1,
+            (0..8).map(|i| row(i, 1, false)).collect(),
+            HashMap::new(),
+        );
+        cache.changed(1, 20);
+        cache.changed(1, 21);
+        assert!(cache.holds(1));
+        cache.changed(1, 22);
+        assert!(
+            !cache.holds(1),
+            "three changes of eight rows: read it whole"
+        );
     }
 }

@@ -62,6 +62,9 @@ pub struct Report {
     /// this overlaps `compute_seconds`, and the three add up to more than `seconds`.
     pub store_seconds: f64,
     pub seconds: f64,
+    /// When the last topic switched to its new run: from then on every topic reads current.
+    /// What follows is deleting the runs they replaced.
+    pub current_seconds: f64,
     /// Topics asked for that another instance was recomputing (claimed in the database): left
     /// to it.
     pub held_elsewhere: usize,
@@ -248,6 +251,9 @@ fn recompute_claimed(
     report.load_seconds = load_seconds;
     report.compute_seconds = compute_seconds;
     report.seconds = started.elapsed().as_secs_f64();
+    report.current_seconds = holds
+        .switched
+        .map_or(report.seconds, |t| (t - started).as_secs_f64());
     Ok(report)
 }
 
@@ -326,6 +332,8 @@ fn compute(topic: i32, input: TopicInput, params: &Params, max_user: i32) -> Top
 struct Holds {
     count: usize,
     longest: std::time::Duration,
+    /// When a topic last switched to its new run.
+    switched: Option<Instant>,
 }
 
 impl Holds {
@@ -412,6 +420,7 @@ fn store_group(
         [one] if one.users > USERS_PER_TX => store_large(conn, holds, one, now, params)?,
         _ => store_small(conn, holds, group, now, params)?,
     };
+    holds.switched = Some(Instant::now());
     let old: Vec<store::Run> = replaced.into_iter().filter(|r| !r.is_snapshot).collect();
     delete_runs(conn, holds, &old)
 }

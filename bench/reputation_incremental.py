@@ -27,6 +27,7 @@ import shutil
 import statistics
 import tempfile
 import threading
+import time
 
 from topics_lockout import request, run, serve
 
@@ -78,7 +79,9 @@ def recompute(port, key, topic):
 
 
 def one(binary, args, workdir):
-    db = os.path.join(workdir, "plusk.db")
+    # A file of its own per binary: a WAL left beside a reused name would be replayed into the
+    # next copy.
+    db = os.path.join(workdir, f"plusk-{time.time_ns()}.db")
     shutil.copyfile(args.db, db)
     env = dict(os.environ, DATABASE_URL=f"sqlite://{db}", PLUSK_DAILY_BUDGET="0",
                PLUSK_RATE_WRITE_PER_SEC="0", PLUSK_RATE_READ_PER_SEC="0",
@@ -105,7 +108,9 @@ def one(binary, args, workdir):
     finally:
         proc.terminate()
         proc.wait()
-        os.remove(db)
+        for suffix in ("", "-wal", "-shm"):
+            if os.path.exists(db + suffix):
+                os.remove(db + suffix)
     later = rounds[1:]
 
     def med(k):

@@ -345,9 +345,21 @@ impl TestApp {
         key: &str,
         body: Option<&Value>,
     ) -> Resp {
+        self.send_to(&self.base, method, path, key, body).await
+    }
+
+    /// [`TestApp::send`] to another instance on the same database, at `base`.
+    pub async fn send_to(
+        &self,
+        base: &str,
+        method: reqwest::Method,
+        path: &str,
+        key: &str,
+        body: Option<&Value>,
+    ) -> Resp {
         let mut req = self
             .client
-            .request(method.clone(), self.url(path))
+            .request(method.clone(), format!("{base}{path}"))
             .bearer_auth(key);
         if let Some(body) = body {
             req = req.json(body);

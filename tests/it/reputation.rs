@@ -11,6 +11,7 @@ use plusk::domain::keys::Role;
 use plusk::domain::reputation::Params;
 use plusk::service::reputation::worker::{Memory, Schedule};
 use plusk::service::reputation::Scope;
+use reqwest::Method;
 use serde_json::{json, Value};
 
 use crate::both_backends;
@@ -949,15 +950,10 @@ async fn standings(
     base: &str,
     topic: &str,
 ) -> HashMap<String, (i64, f64, i64, i64)> {
-    let r = read(
-        app.client
-            .get(format!("{base}/v1/topics/{topic}/leaderboard?limit=1000"))
-            .bearer_auth(&app.admin)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let path = format!("/v1/topics/{topic}/leaderboard?limit=1000");
+    let r = app
+        .send_to(base, Method::GET, &path, &app.admin, None)
+        .await;
     assert_eq!(r.status, 200, "{}", r.text);
     r.json["items"]
         .as_array()
@@ -981,16 +977,11 @@ async fn standings(
 
 /// Forces a recompute of `topics` through `base` and returns its report.
 async fn recompute_at(app: &TestApp, base: &str, topics: &[&str]) -> Value {
-    let r = read(
-        app.client
-            .post(format!("{base}/v1/reputation/recompute"))
-            .bearer_auth(&app.admin)
-            .json(&json!({ "topics": topics }))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let body = json!({ "topics": topics });
+    let path = "/v1/reputation/recompute";
+    let r = app
+        .send_to(base, Method::POST, path, &app.admin, Some(&body))
+        .await;
     assert_eq!(r.status, 200, "{}", r.text);
     r.json
 }
@@ -1018,16 +1009,16 @@ async fn a_topic_kept_in_memory_follows_every_change(b: Backend) {
 
     // Changes through another instance sharing the database, and through this one.
     let (other, _) = spawn_instance(&app.db, opts.clone());
-    let r = read(
-        app.client
-            .post(format!("{other}/v1/endorsements"))
-            .bearer_auth(&app.app_key)
-            .json(&json!({"endorser": "newcomer", "endorsee": "h3", "topic": "writing"}))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let body = json!({"endorser": "newcomer", "endorsee": "h3", "topic": "writing"});
+    let r = app
+        .send_to(
+            &other,
+            Method::POST,
+            "/v1/endorsements",
+            &app.app_key,
+            Some(&body),
+        )
+        .await;
     assert_eq!(r.status, 201, "{}", r.text);
     endorse_all(&app, "writing", &[("h5", "h20"), ("h6", "h20"), ("x", "y")]).await;
     let gone = app.endorse("h7", "h21", "writing").await;

@@ -10,7 +10,8 @@ use crate::storage::reputation::GraphRow;
 /// A topic is kept when it has at least this many endorsements: a smaller one reads in
 /// milliseconds through the topic index.
 pub const MIN_ENDORSEMENTS: usize = 50_000;
-/// Endorsements kept in all, by default: about 40 bytes each with the scores, so some 160 MB.
+/// Endorsements kept in all, by default: 32 bytes each, plus about 16 per user scored in a kept
+/// topic (a topic has about half as many users as endorsements), so some 160 MB.
 pub const DEFAULT_BUDGET: usize = 4_000_000;
 
 /// One topic as last computed.

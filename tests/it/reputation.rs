@@ -1100,4 +1100,13 @@ async fn a_topic_kept_in_memory_follows_every_change(b: Backend) {
     endorse_all(&app, "writing", &[("h9", "h15")]).await;
     let after = recompute_at(&app, here, &["writing"]).await;
     assert_eq!(after["from_memory"], 1, "{after}");
+
+    // A server that never computed the topic on its own keeps it from its first full pass.
+    let (fresh, _) = spawn_instance(&app.db, opts);
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    let full = recompute_at(&app, &fresh, &[]).await;
+    assert_eq!(full["from_memory"], 0, "{full}");
+    endorse_all(&app, "writing", &[("h11", "h16")]).await;
+    let after = recompute_at(&app, &fresh, &["writing"]).await;
+    assert_eq!(after["from_memory"], 1, "{after}");
 }

@@ -92,6 +92,11 @@ impl GraphCache {
         })
     }
 
+    /// Endorsements it may keep in all.
+    pub fn budget(&self) -> usize {
+        self.budget
+    }
+
     /// Whether a topic of `rows` endorsements is worth keeping and fits at all.
     pub fn wants(&self, rows: usize) -> bool {
         rows >= self.min_topic && rows <= self.budget

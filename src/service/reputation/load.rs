@@ -50,7 +50,7 @@ pub struct Loaded {
 
 /// Reads every input of `scope` (on the caller's snapshot). Topics `cache` keeps are rebuilt
 /// from it, but in a full pass, which reads them again from the database so that the memory
-/// never drifts from the tables for longer than one period.
+/// never drifts from the tables for longer than one period, and keeps the largest topics.
 pub fn load(
     conn: &mut DbConn,
     scope: &Scope,
@@ -66,29 +66,27 @@ pub fn load(
     let mut inputs: HashMap<i32, TopicInput> =
         topics.iter().map(|t| (*t, TopicInput::default())).collect();
     let (mut memory, mut keep, mut capture) = (Vec::new(), Vec::new(), HashMap::default());
-    if let Some(cache) = cache.as_deref_mut() {
-        for t in &topics {
-            let Some(mut kept) = cache.take(*t) else {
-                continue;
-            };
-            let input = inputs
-                .get_mut(t)
-                .expect("every topic of the scope has an input");
-            input.keep = true;
-            if *scope == Scope::All {
-                input.prior = Some(kept.prior);
-                capture.insert(*t, Vec::new());
-                continue;
+    match (scope, cache.as_deref_mut()) {
+        (Scope::All, Some(cache)) => keep_largest(conn, cache, &mut inputs, &mut capture)?,
+        (Scope::Topics(_), Some(cache)) => {
+            for t in &topics {
+                let Some(mut kept) = cache.take(*t) else {
+                    continue;
+                };
+                let mut input = inputs
+                    .remove(t)
+                    .expect("every topic of the scope has an input");
+                input.keep = true;
+                input.prior = Some(std::mem::take(&mut kept.prior));
+                let rows = caught_up(conn, kept)?;
+                for row in &rows {
+                    add_to(&mut input, row, params, now);
+                }
+                memory.push((*t, input));
+                keep.push((*t, rows));
             }
-            let mut input = inputs.remove(t).expect("taken above");
-            input.prior = Some(std::mem::take(&mut kept.prior));
-            let rows = caught_up(conn, kept)?;
-            for row in &rows {
-                add_to(&mut input, row, params, now);
-            }
-            memory.push((*t, input));
-            keep.push((*t, rows));
         }
+        (_, None) => {}
     }
     let from_memory = memory.len();
     let rest = match scope {
@@ -133,6 +131,33 @@ pub fn load(
         keep,
         from_memory,
     })
+}
+
+/// Before a full pass: the largest topics (by their current run) that fit in `cache` are to be
+/// kept from what the pass reads, starting from the scores the cache had for them; the rest of
+/// the cache goes, as the pass reads everything again anyway. So after the server's first full
+/// pass, large topics are already in memory.
+fn keep_largest(
+    conn: &mut DbConn,
+    cache: &mut GraphCache,
+    inputs: &mut HashMap<i32, TopicInput>,
+    capture: &mut HashMap<i32, Vec<GraphRow>>,
+) -> Result<()> {
+    let mut room = cache.budget();
+    for (topic, size) in store::current_sizes(conn)? {
+        let size = usize::try_from(size).unwrap_or(0);
+        let Some(input) = inputs.get_mut(&topic) else {
+            continue;
+        };
+        if cache.wants(size) && size <= room {
+            room -= size;
+            input.keep = true;
+            input.prior = cache.take(topic).map(|kept| kept.prior);
+            capture.insert(topic, Vec::with_capacity(size));
+        }
+    }
+    cache.clear();
+    Ok(())
 }
 
 /// A kept topic's endorsements brought up to date with those that changed since it was kept.

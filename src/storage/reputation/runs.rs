@@ -129,3 +129,12 @@ pub fn delete_runs(conn: &mut DbConn, ids: &[i32]) -> QueryResult<()> {
         .execute(conn)
         .map(drop)
 }
+
+/// Each topic's size in its current run (endorsements that counted), largest first.
+pub fn current_sizes(conn: &mut DbConn) -> QueryResult<Vec<(i32, i64)>> {
+    reputation_runs::table
+        .filter(reputation_runs::is_current.eq(true))
+        .select((reputation_runs::topic_id, reputation_runs::endorsements))
+        .order(reputation_runs::endorsements.desc())
+        .load(conn)
+}

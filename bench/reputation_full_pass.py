@@ -19,7 +19,7 @@ import os
 import shutil
 import time
 
-from topics_lockout import request, run, serve
+from topics_lockout import remove_db, request, run, serve
 
 
 def peak_rss_mb(pid):
@@ -53,9 +53,7 @@ def one(binary, source, passes):
     finally:
         proc.terminate()
         proc.wait()
-        for suffix in ("", "-wal", "-shm"):
-            if os.path.exists(db + suffix):
-                os.remove(db + suffix)
+        remove_db(db)
 
 
 def main():

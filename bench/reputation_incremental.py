@@ -29,7 +29,7 @@ import tempfile
 import threading
 import time
 
-from topics_lockout import request, run, serve
+from topics_lockout import remove_db, request, run, serve
 
 
 def rss_mb(pid):
@@ -108,9 +108,7 @@ def one(binary, args, workdir):
     finally:
         proc.terminate()
         proc.wait()
-        for suffix in ("", "-wal", "-shm"):
-            if os.path.exists(db + suffix):
-                os.remove(db + suffix)
+        remove_db(db)
     later = rounds[1:]
 
     def med(k):

@@ -62,6 +62,14 @@ def serve(binary, env):
     sys.exit("serve did not report its port")
 
 
+def remove_db(path):
+    """Deletes a SQLite file with its WAL and shared-memory files: a WAL left beside a reused
+    name would be replayed into the next database of that name."""
+    for suffix in ("", "-wal", "-shm"):
+        if os.path.exists(path + suffix):
+            os.remove(path + suffix)
+
+
 def pct(sorted_ms, p):
     if not sorted_ms:
         return float("nan")

@@ -47,6 +47,21 @@ pub const MAX_MENTIONS: usize = 8;
 /// [`MAX_MENTIONS`]. A sentence's full stop after a handle is not part of it.
 pub fn mentioned(text: &str) -> Vec<Handle> {
     let mut out: Vec<Handle> = Vec::new();
+    for (_, handle) in mentions(text) {
+        if !out.contains(&handle) {
+            out.push(handle);
+        }
+        if out.len() == MAX_MENTIONS {
+            break;
+        }
+    }
+    out
+}
+
+/// Every mention in a text, in order and with repeats: the byte range of `@handle` and the
+/// handle it names.
+pub fn mentions(text: &str) -> Vec<(std::ops::Range<usize>, Handle)> {
+    let mut out = Vec::new();
     let mut prev: Option<char> = None;
     for (i, c) in text.char_indices() {
         let glued = prev.is_some_and(|p| p.is_alphanumeric() || p == '_');
@@ -59,14 +74,8 @@ pub fn mentioned(text: &str) -> Vec<Handle> {
             .find(|ch: char| !is_handle_char(ch))
             .unwrap_or(rest.len());
         let raw = rest[..end].trim_end_matches(['.', '-']);
-        let Ok(handle) = Handle::parse("mention", raw) else {
-            continue;
-        };
-        if !out.contains(&handle) {
-            out.push(handle);
-        }
-        if out.len() == MAX_MENTIONS {
-            break;
+        if let Ok(handle) = Handle::parse("mention", raw) {
+            out.push((i..i + 1 + raw.len(), handle));
         }
     }
     out

@@ -3,10 +3,11 @@
 
 use super::tx::Tx;
 use super::{Error, Result};
-use crate::domain::detect::solicited_finding_for;
+use crate::domain::detect::{solicited_finding, solicited_finding_for};
 use crate::domain::endorsement::Status;
 use crate::domain::flag::{status_after_flag, Detection, Finding, FlagStatus, Reason};
 use crate::domain::ledger::FlagRaised;
+use crate::domain::model::Ask;
 use crate::domain::time::{self, from_db, to_db};
 use crate::storage;
 
@@ -107,31 +108,36 @@ fn raise(
     Ok(after)
 }
 
-/// A begging ask reported late: flags the endorsements it may have prompted in the window after.
+/// A begging ask reported late: flags the endorsements it may have prompted in the window after,
+/// for its requester and for each user it begs for by name. `model_ask` is the row as the model
+/// keeps it.
 pub fn after_solicitation(
     tx: &mut Tx<'_>,
     ask: &storage::solicitations::Row,
-    reported_by: Option<&str>,
+    model_ask: &Ask,
     d: &Detection,
 ) -> Result<usize> {
-    if !ask.begging || !d.enabled {
+    if !d.enabled {
         return Ok(0);
     }
     let seen = from_db(ask.observed_at);
-    let model_ask = super::model::ask_of(ask, reported_by.map(str::to_string))?;
-    // The requester, then each user the ask names who has been seen (one not yet seen has
+    // The requester, then each user the ask begs for who has been seen (one not yet seen has
     // received nothing to flag).
-    let mut beneficiaries = vec![(ask.requester_id, None)];
-    for name in &model_ask.for_handles {
+    let mut beneficiaries = Vec::new();
+    if model_ask.for_requester() {
+        beneficiaries.push((ask.requester_id, solicited_finding(model_ask)));
+    }
+    for named in &model_ask.begged_for {
+        let name = named.handle.as_str();
         if let Some(id) = storage::users::find_id(tx.conn()?, name)? {
             if id != ask.requester_id {
-                beneficiaries.push((id, Some(name.as_str())));
+                let finding = solicited_finding_for(&model_ask.as_named(named), Some(name));
+                beneficiaries.push((id, finding));
             }
         }
     }
     let mut raised = 0;
-    for (user, on_behalf_of) in beneficiaries {
-        let finding = solicited_finding_for(&model_ask, on_behalf_of);
+    for (user, finding) in beneficiaries {
         let received =
             storage::endorsements::received_between(tx.conn()?, user, seen, seen + d.window)?;
         for (id, endorser, topic, status) in received {

@@ -110,7 +110,7 @@ fn load_in(conn: &mut DbConn, d: &Detection) -> Result<Model> {
             .into_iter()
             .map(|k| (k.id, k.name))
             .collect();
-        for row in storage::solicitations::begging_since(conn, from)? {
+        for row in storage::solicitations::asks_since(conn, from)? {
             let by = row.created_by.and_then(|id| names.get(&id).cloned());
             m.apply(Event::Asked(ask_of(&row, by)?));
         }
@@ -134,16 +134,14 @@ pub fn ask_of(row: &storage::solicitations::Row, reported_by: Option<String>) ->
         cues: serde_json::from_str(&row.cues)
             .map_err(|e| Error::Internal(format!("stored cues: {e}")))?,
         reported_by,
-        for_handles: named(&row.text),
+        begged_for: begged_for(&row.text),
     })
 }
 
-/// The handles an ask's text names, as the model keeps them.
-fn named(text: &str) -> Vec<String> {
-    crate::domain::handle::mentioned(text)
-        .into_iter()
-        .map(|h| h.as_str().to_string())
-        .collect()
+/// The users an ask's text begs for by name. Reading an ask for each user it names costs a
+/// classification each, paid once per ask (when it is recorded, loaded or caught up on).
+fn begged_for(text: &str) -> Vec<crate::domain::solicitation::on_behalf::Named> {
+    crate::domain::solicitation::on_behalf::begged_for(text)
 }
 
 /// Applies the entries other writers committed since the model's head. Call under the write
@@ -234,20 +232,19 @@ fn apply_entry(conn: &mut DbConn, m: &mut Model, e: &Entry) -> Result<()> {
             let requester = user(conn, m, &s.requester)?;
             let target = s.target.as_deref().map(|t| user(conn, m, t)).transpose()?;
             let topic = s.topic.as_deref().map(|t| topic(conn, m, t)).transpose()?;
-            if s.begging {
-                m.apply(Event::Asked(Ask {
-                    id: s.id,
-                    requester,
-                    target,
-                    topic,
-                    observed_at: micros(s.observed_at),
-                    score: s.score,
-                    for_handles: named(&s.text),
-                    text: s.text,
-                    cues: s.cues,
-                    reported_by: s.reported_by,
-                }));
-            }
+            // The model keeps the ask if it begs for anyone, the requester or a user it names.
+            m.apply(Event::Asked(Ask {
+                id: s.id,
+                requester,
+                target,
+                topic,
+                observed_at: micros(s.observed_at),
+                score: s.score,
+                begged_for: begged_for(&s.text),
+                text: s.text,
+                cues: s.cues,
+                reported_by: s.reported_by,
+            }));
         }
         SEEDS_SET => {
             let s: SeedsSet = serde_json::from_str(&e.payload).map_err(|x| parse(&e.kind, x))?;

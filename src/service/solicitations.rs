@@ -87,12 +87,11 @@ pub fn record(
         created_by: by.map(|p| p.key_id),
     };
     storage::solicitations::insert(tx.conn()?, &row)?;
-    if row.begging {
-        let ask = super::model::ask_of(&row, by.map(|p| p.name.clone()))?;
-        tx.model_mut().apply(Event::Asked(ask));
-    }
+    // The model keeps it if it begs for the requester or for someone it names.
+    let ask = super::model::ask_of(&row, by.map(|p| p.name.clone()))?;
+    tx.model_mut().apply(Event::Asked(ask.clone()));
     // An ask reported after the endorsements it prompted still flags them.
-    super::detect::after_solicitation(tx, &row, by.map(|p| p.name.as_str()), detection)?;
+    super::detect::after_solicitation(tx, &row, &ask, detection)?;
     Ok(Solicitation::from_parts(
         payload.id,
         req,

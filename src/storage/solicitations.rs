@@ -32,10 +32,16 @@ pub fn insert(conn: &mut DbConn, row: &Row) -> QueryResult<()> {
         .map(drop)
 }
 
-/// Begging asks observed at or after `from`, oldest first: what the writer's model keeps.
-pub fn begging_since(conn: &mut DbConn, from: NaiveDateTime) -> QueryResult<Vec<Row>> {
+/// Asks observed at or after `from` that beg or name someone (they may beg for them), oldest
+/// first: what the writer's model keeps of them.
+pub fn asks_since(conn: &mut DbConn, from: NaiveDateTime) -> QueryResult<Vec<Row>> {
     solicitations::table
-        .filter(solicitations::begging.eq(true))
+        // Begging for the requester, or naming someone it may beg for.
+        .filter(
+            solicitations::begging
+                .eq(true)
+                .or(solicitations::text.like("%@%")),
+        )
         .filter(solicitations::observed_at.ge(from))
         .order(solicitations::observed_at.asc())
         .select(Row::as_select())

@@ -20,6 +20,7 @@ both_backends!(
     an_upheld_flag_cannot_be_laundered,
     a_report_is_dismissed_in_one_action,
     an_ask_for_a_friend_counts_for_the_friend,
+    a_plea_that_begs_only_for_the_friend_counts_for_the_friend,
 );
 
 async fn ask(
@@ -671,6 +672,58 @@ async fn an_ask_for_a_friend_counts_for_the_friend(b: Backend) {
         detail.json["evidence"]["on_behalf_of"], "gina",
         "{}",
         detail.text
+    );
+    assert_eq!(app.verify().await["ok"], true);
+}
+
+/// A friend's campaign that does not beg for its writer ("give @bob a +K, he deserves it") is
+/// read as bob's own ask: endorsements of bob after it are flagged as solicited, the writer's
+/// are not, and an instance that loads the ask from the database at start-up does the same.
+async fn a_plea_that_begs_only_for_the_friend_counts_for_the_friend(b: Backend) {
+    let Some(app) = spawn(b).await else { return };
+    let plea = json!({"requester": "carol", "observed_at": ago(2), "topic": "baking",
+        "text": "Please everyone, give @bob a +K for baking, he really deserves it!"});
+    let r = app.post("/v1/solicitations", &app.app_key, &plea).await;
+    assert_eq!(
+        (r.status, r.json["begging"].as_bool()),
+        (201, Some(false)),
+        "the ask does not beg for carol herself: {}",
+        r.text
+    );
+
+    let e = app.endorse("alice", "bob", "baking").await;
+    assert_eq!(e.json["status"], "flagged", "{}", e.text);
+    let flags = flags_of(&app, e.json["id"].as_i64().unwrap()).await;
+    assert_eq!(flags.len(), 1, "{flags:?}");
+    let detail = app
+        .get(&format!("/v1/flags/{}", flags[0]["id"]), &app.app_key)
+        .await;
+    assert_eq!(detail.json["reason"], "solicited", "{}", detail.text);
+    assert_eq!(detail.json["evidence"]["on_behalf_of"], "bob");
+    assert_eq!(detail.json["evidence"]["solicitation_id"], r.json["id"]);
+    assert_eq!(
+        app.endorse("dave", "carol", "baking").await.json["status"],
+        "active",
+        "carol asked for bob, not for herself"
+    );
+
+    // Another instance builds its model from the database: the ask is kept for bob there too.
+    let (other, _) = crate::common::spawn_instance(&app.db, crate::common::Options::default());
+    let body = json!({"endorser": "erin", "endorsee": "bob", "topic": "baking"});
+    let e = app
+        .send_to(
+            &other,
+            reqwest::Method::POST,
+            "/v1/endorsements",
+            &app.app_key,
+            Some(&body),
+        )
+        .await;
+    assert_eq!(
+        (e.status, e.json["status"].as_str()),
+        (201, Some("flagged")),
+        "{}",
+        e.text
     );
     assert_eq!(app.verify().await["ok"], true);
 }

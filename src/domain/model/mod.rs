@@ -20,6 +20,7 @@ pub use names::Names;
 use triples::{Latest, Triples};
 
 use super::rules::{BudgetUse, TripleHistory, BUDGET_WINDOW};
+use super::solicitation::{on_behalf::Named, THRESHOLD};
 
 /// The model's hash maps: foldhash, several times faster than the standard SipHash on these small
 /// integer keys, and seeded at random per map so handles chosen by clients cannot force collisions.
@@ -52,9 +53,27 @@ pub struct Ask {
     pub cues: Vec<String>,
     /// Name of the API key that reported it: a moderator sees which app an ask came from.
     pub reported_by: Option<String>,
-    /// Users the ask's text names (`@handle`): a plea on a friend's behalf counts for the friend
-    /// too. Handles, not ids, since the friend may not have been seen yet.
-    pub for_handles: Vec<String>,
+    /// Users the ask's text begs for by name (`@handle`), with its verdict read as theirs: a
+    /// plea on a friend's behalf counts for the friend. Handles, not ids, since the friend may
+    /// not have been seen yet.
+    pub begged_for: Vec<Named>,
+}
+
+impl Ask {
+    /// The ask as seen by the user it names: their score and cues.
+    pub fn as_named(&self, named: &Named) -> Ask {
+        Ask {
+            score: named.verdict.score,
+            cues: named.verdict.cues.clone(),
+            begged_for: Vec::new(),
+            ..self.clone()
+        }
+    }
+
+    /// Whether the ask begs for its requester (it may beg only for someone it names).
+    pub fn for_requester(&self) -> bool {
+        self.score >= THRESHOLD
+    }
 }
 
 /// The last ledger entry applied.
@@ -76,7 +95,7 @@ pub enum Event {
         id: i64,
         triple: Triple,
     },
-    /// A reported ask; only begging ones are kept.
+    /// A reported ask; kept when it begs for its requester or for someone it names.
     Asked(Ask),
 }
 
@@ -196,10 +215,16 @@ impl Model {
     fn asked(&mut self, ask: Ask) {
         // An ask's time is the reporting app's word and may lie in the future; only endorsement
         // times (never after the clock) move `newest`, so a report cannot make pruning forget.
-        for name in &ask.for_handles {
-            let list = self.asks_naming.entry(name.as_str().into()).or_default();
+        for named in &ask.begged_for {
+            let list = self
+                .asks_naming
+                .entry(named.handle.as_str().into())
+                .or_default();
             let at = list.partition_point(|a| a.observed_at <= ask.observed_at);
-            list.insert(at, ask.clone());
+            list.insert(at, ask.as_named(named));
+        }
+        if !ask.for_requester() {
+            return;
         }
         let list = self.asks.entry(ask.requester).or_default();
         let at = list.partition_point(|a| a.observed_at <= ask.observed_at);
@@ -363,7 +388,7 @@ mod tests {
             text: "please".into(),
             cues: vec![],
             reported_by: None,
-            for_handles: vec![],
+            begged_for: vec![],
         }));
         m.prune();
         assert_eq!(m.given(1, now, now).len(), 1);

@@ -9,6 +9,7 @@ pub mod features;
 pub mod lexicon;
 pub mod model;
 pub mod normalize;
+pub mod on_behalf;
 pub mod request;
 
 use serde::Serialize;

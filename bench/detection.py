@@ -5,6 +5,7 @@ daily budget of 5), and reports how the detectors treated each kind.
 
     bench/detection.py                      # the tuning seeds
     bench/detection.py --held-out           # the evaluation seeds (do not tune on these)
+    bench/detection.py --fresh              # a second evaluation set, seeds 201-205
     bench/detection.py --seeds 7 --keep DIR # one seed; keep the NDJSON, labels and database
 
 Per seed: an organic background (a power-law graph with a daily rhythm: ~2,000 users, each
@@ -41,6 +42,9 @@ import tempfile
 
 TUNING_SEEDS = [1, 2, 3, 4, 5]
 HELD_OUT_SEEDS = [101, 102, 103, 104, 105]
+# A second evaluation set with the held-out shapes, first run on 2026-12-06 after the graded ring
+# score had been chosen looking at a miss on seeds 101-105 (docs/DETECTION.md).
+FRESH_SEEDS = [201, 202, 203, 204, 205]
 START = datetime.datetime(2025, 1, 1, tzinfo=datetime.timezone.utc)
 DAYS = 40
 HOUR = 3600.0
@@ -302,7 +306,7 @@ def friend_ask(tr, users, expertise, held_out):
 
 
 def generate(seed):
-    held_out = seed in HELD_OUT_SEEDS
+    held_out = seed in HELD_OUT_SEEDS or seed in FRESH_SEEDS
     rng = random.Random(seed)
     tr = Traffic(rng)
     users = [tr.new_user() for _ in range(2000)]
@@ -444,6 +448,8 @@ def report(total, seeds, refused):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--held-out", action="store_true", help="the evaluation seeds")
+    ap.add_argument("--fresh", action="store_true",
+                    help="the second evaluation seeds (held-out shapes, seeds 201-205)")
     ap.add_argument("--seeds", type=int, nargs="*", help="these seeds instead")
     ap.add_argument("--plusk", default="target/release/plusk", help="the plusk binary")
     ap.add_argument("--keep", help="keep files and database here (one seed)")
@@ -453,7 +459,8 @@ def main():
     ap.add_argument("--batches", action="store_true",
                     help="import in batches, not --bulk (for builds before --bulk existed)")
     args = ap.parse_args()
-    seeds = args.seeds or (HELD_OUT_SEEDS if args.held_out else TUNING_SEEDS)
+    seeds = args.seeds or (FRESH_SEEDS if args.fresh else
+                           HELD_OUT_SEEDS if args.held_out else TUNING_SEEDS)
     total = collections.defaultdict(lambda: collections.Counter())
     refused = 0
     for seed in seeds:

@@ -186,11 +186,17 @@ const OUTSIDE_SUPPORT: usize = 3;
 /// them in the topic in the last month has standing there (see [`standing`]).
 const STANDING: usize = 2;
 
+/// The score of a cycle most of whose members have standing in the topic but one or more do
+/// not: below the hold threshold, so moderators see it and the endorsements keep counting.
+/// Cycles arise by themselves among people known in a topic; a ring among them is told apart
+/// only by a moderator who knows them.
+pub const WEAK_RING: f64 = 0.3;
+
 /// The endorsement closes a cycle of 3 to `s.max_len` among the topic's live endorsements of
 /// the last `s.window`, following each user's most recent endorsements. Cycles arise by
-/// themselves among people known in a topic, so one counts only when most of its members
-/// have little support in the topic from outside it: a ring props up people nobody else
-/// endorses there.
+/// themselves among people known in a topic, so one whose every member has support in the
+/// topic from outside it is not a finding, and one where most members have it is a weak one
+/// ([`WEAK_RING`]): a ring props up people nobody else endorses there.
 pub fn ring(m: &Model, e: &Fresh<'_>, s: &RingSearch) -> Option<Finding> {
     let (from, topic) = (e.at - s.window, Some(e.topic));
     let out = |user: i32| -> Vec<(i64, i32)> {
@@ -209,17 +215,22 @@ pub fn ring(m: &Model, e: &Fresh<'_>, s: &RingSearch) -> Option<Finding> {
         .iter()
         .filter(|u| outside_support(m, **u, topic, &members, from, e.at) >= OUTSIDE_SUPPORT)
         .count();
-    if 2 * supported > members.len() {
+    if supported == members.len() {
         return None;
     }
     let group: Vec<i64> = path.iter().map(|(id, _)| *id).collect();
     let mut cycle = group.clone();
     cycle.push(e.id);
+    // 0.9 for three down to 0.5 for seven (held), 0.4 for eight; in tenths, so seven lands on
+    // the hold threshold exactly rather than a rounding below it.
+    let strong = (12.0 - cycle.len() as f64).clamp(0.0, 9.0) / 10.0;
     Some(Finding {
         reason: Reason::Ring,
-        // 0.9 for three down to 0.5 for seven (held), 0.4 for eight; in tenths, so seven lands
-        // on the hold threshold exactly rather than a rounding below it.
-        score: (12.0 - cycle.len() as f64).clamp(0.0, 9.0) / 10.0,
+        score: if 2 * supported > members.len() {
+            WEAK_RING.min(strong)
+        } else {
+            strong
+        },
         evidence: json!({ "cycle_endorsement_ids": cycle, "length": cycle.len(), "members_with_outside_support": supported }),
         group,
     })

@@ -220,6 +220,29 @@ mod tests {
         assert!(cases[0].finding.evidence["sweep"].is_object());
     }
 
+    /// A 3-cycle scores by how many members others endorse in the topic: none or one of
+    /// three, a ring (held); two, a weak finding (flagged, not held); all three, nothing.
+    #[test]
+    fn a_cycle_scores_by_its_members_outside_support() {
+        let score = |supported: i32| {
+            let mut h = History::new();
+            for member in 0..supported {
+                for fan in 0..3 {
+                    h.endorse(1000 + member * 10 + fan, 100 + member, 1);
+                }
+            }
+            h.endorse(100, 101, 2);
+            h.endorse(101, 102, 3);
+            h.endorse(102, 100, 4);
+            let last = h.edges.last().unwrap().fresh();
+            super::ring(&h.m, &last, &RingSearch::WRITE).map(|f| f.score)
+        };
+        assert_eq!(score(0), Some(0.9));
+        assert_eq!(score(1), Some(0.9));
+        assert_eq!(score(2), Some(super::super::WEAK_RING));
+        assert_eq!(score(3), None);
+    }
+
     #[test]
     fn two_fresh_accounts_on_six_people_over_26_hours_are_one_group() {
         let mut h = History::new();

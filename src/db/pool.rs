@@ -34,12 +34,9 @@ pub enum ConnectError {
 /// SQLite: WAL so readers never block the writer; FULL sync so a commit survives power loss
 /// (a 201 means durable); a busy timeout so writers queue instead of failing; a 64 MiB page
 /// cache and memory-mapped reads so a growing database is not re-read through system calls;
-/// temporary storage in memory, so a multi-row insert's statement journal never spills to a file;
-/// a write-ahead log started over is trimmed to 64 MiB (the writer starts it over under load:
-/// `service::writer`), so a burst of writes does not leave a log of gigabytes on disk.
+/// temporary storage in memory, so a multi-row insert's statement journal never spills to a file.
 const SQLITE_SETUP: &str = "PRAGMA busy_timeout = 10000;
 PRAGMA journal_mode = WAL;
-PRAGMA journal_size_limit = 67108864;
 PRAGMA synchronous = FULL;
 PRAGMA foreign_keys = ON;
 PRAGMA cache_size = -65536;

@@ -12,6 +12,9 @@ use crate::domain::ledger::{
     ENDORSEMENT_REVOKED, SEEDS_SET, SOLICITATION_RECORDED, TOPIC_MERGED,
 };
 use crate::domain::model::{micros, Ask, Event, Model};
+// Reading an ask for each user it names costs a classification each, paid once per ask (when
+// it is recorded, loaded or caught up on).
+use crate::domain::solicitation::on_behalf::begged_for;
 use crate::domain::time::{from_db, to_db};
 use crate::storage;
 
@@ -136,12 +139,6 @@ pub fn ask_of(row: &storage::solicitations::Row, reported_by: Option<String>) ->
         reported_by,
         begged_for: begged_for(&row.text),
     })
-}
-
-/// The users an ask's text begs for by name. Reading an ask for each user it names costs a
-/// classification each, paid once per ask (when it is recorded, loaded or caught up on).
-fn begged_for(text: &str) -> Vec<crate::domain::solicitation::on_behalf::Named> {
-    crate::domain::solicitation::on_behalf::begged_for(text)
 }
 
 /// Applies the entries other writers committed since the model's head. Call under the write

@@ -218,11 +218,11 @@ fn run(pool: &DbPool, jobs: &Receiver<Job>, detection: &Detection, started: &Ato
             model.as_mut().map(Model::prune);
             pruned = Instant::now();
         }
-        if rewound.elapsed() >= REWIND_EVERY {
-            rewind_wal(pool);
+        let rewind = rewound.elapsed() >= REWIND_EVERY;
+        if rewind {
             rewound = Instant::now();
         }
-        if !commit_batch(pool, &mut model, detection, batch) {
+        if !commit_batch(pool, &mut model, detection, batch, rewind) {
             // No connection: the database is down. Everything queued meanwhile would wait a
             // whole checkout timeout per batch; answer it now (dropped jobs answer
             // `Unavailable`) so no write waits much longer than one timeout.
@@ -255,13 +255,12 @@ fn checkpoint_loop(pool: &DbPool, alive: &Weak<()>) {
 /// grew without end (1 GB in ten seconds at 10,000 writes/s, and as large on disk after). Once
 /// in [`REWIND_EVERY`], between two batches, the writer copies back the little the
 /// checkpointer left (PASSIVE: it waits on no one), so its next write starts the log over
-/// unless a reader still uses it; `journal_size_limit` then trims the file.
-fn rewind_wal(pool: &DbPool) {
-    let Ok(mut conn) = pool.get() else { return };
-    if let DbConn::Sqlite(c) = &mut *conn {
-        if let Err(e) = c.batch_execute("PRAGMA wal_checkpoint(PASSIVE)") {
-            tracing::debug!(error = %e, "checkpoint skipped");
-        }
+/// unless a reader still uses it. The file keeps its size and is written over from the start:
+/// trimming it (`journal_size_limit`) made every restart grow it again, block by block, and
+/// cost a sixth of the gain (docs/BENCHMARKS.md).
+fn rewind_wal(c: &mut diesel::SqliteConnection) {
+    if let Err(e) = c.batch_execute("PRAGMA wal_checkpoint(PASSIVE)") {
+        tracing::debug!(error = %e, "checkpoint skipped");
     }
 }
 
@@ -278,7 +277,8 @@ fn load(pool: &DbPool, detection: &Detection) -> Option<Model> {
     }
 }
 
-/// Runs and commits one batch; false when there was no connection to run it on. Jobs dropped
+/// Runs and commits one batch, on SQLite after [`rewind_wal`] when `rewind`; false when there
+/// was no connection to run it on. Jobs dropped
 /// unrun (no connection, a panic) answer their callers `Unavailable` through their closed
 /// channels. A batch rolled back drops the model, which its jobs may have changed.
 fn commit_batch(
@@ -286,6 +286,7 @@ fn commit_batch(
     model: &mut Option<Model>,
     detection: &Detection,
     batch: Vec<Job>,
+    rewind: bool,
 ) -> bool {
     let mut conn = match pool.get() {
         Ok(conn) => conn,
@@ -297,6 +298,9 @@ fn commit_batch(
     if let DbConn::Sqlite(c) = &mut *conn {
         // Checkpoints run on their own thread (see `checkpoint_loop`).
         let _ = c.batch_execute("PRAGMA wal_autocheckpoint = 0");
+        if rewind {
+            rewind_wal(c);
+        }
     }
     let mut delivers = Vec::with_capacity(batch.len());
     let outcome = write_tx(&mut conn, |c| {

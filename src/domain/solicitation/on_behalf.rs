@@ -10,7 +10,7 @@ pub struct Named {
     pub verdict: Verdict,
 }
 
-/// The least score a reading for a named user must reach: above [`THRESHOLD`], because the
+/// The least score a reading for a named user must reach: above [`super::THRESHOLD`], because the
 /// reading puts "me" into a sentence written about someone else, and where the writer speaks of
 /// their own deed ("I gave @ann a +K" read as "I gave me a +K") the model sees an ask for
 /// oneself that nobody made. On the written set (`tests/data/named`), asks for a friend read at

@@ -254,10 +254,10 @@ fn checkpoint_loop(pool: &DbPool, alive: &Weak<()>) {
 /// starts the log over at a write that finds it wholly copied back, so under sustained load it
 /// grew without end (1 GB in ten seconds at 10,000 writes/s, and as large on disk after). Once
 /// in [`REWIND_EVERY`], between two batches, the writer copies back the little the
-/// checkpointer left (PASSIVE: it waits on no one), so its next write starts the log over
+/// checkpointer left (PASSIVE: it waits on no one), so the batch's write starts the log over
 /// unless a reader still uses it. The file keeps its size and is written over from the start:
 /// trimming it (`journal_size_limit`) made every restart grow it again, block by block, and
-/// cost a sixth of the gain (docs/BENCHMARKS.md).
+/// cost about half of the gain (docs/BENCHMARKS.md).
 fn rewind_wal(c: &mut diesel::SqliteConnection) {
     if let Err(e) = c.batch_execute("PRAGMA wal_checkpoint(PASSIVE)") {
         tracing::debug!(error = %e, "checkpoint skipped");

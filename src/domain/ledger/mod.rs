@@ -211,10 +211,15 @@ pub struct KeyChanged {
     pub state: String,
 }
 
+/// RFC 8785 canonical JSON of a JSON value.
+pub fn canonical_value(value: &Value) -> String {
+    jcs::to_string(value)
+}
+
 /// RFC 8785 canonical JSON of any serialisable value.
 pub fn canonical_json<T: Serialize>(value: &T) -> String {
     // Serialising our own payload types cannot fail: they hold no maps with non-string keys.
-    serde_jcs::to_string(value).unwrap_or_else(|_| "null".to_string())
+    serde_json::to_value(value).map_or_else(|_| "null".to_string(), |v| jcs::to_string(&v))
 }
 
 /// The hash of an entry with the given fields.
@@ -225,7 +230,7 @@ pub fn entry_hash(
     at: DateTime<Utc>,
     payload: &Value,
 ) -> String {
-    hash_with_payload(prev_hash, seq, kind, at, &canonical_json(payload))
+    hash_with_payload(prev_hash, seq, kind, at, &canonical_value(payload))
 }
 
 /// [`entry_hash`] with the payload already in canonical form. The hashed body is the canonical
@@ -239,11 +244,16 @@ pub fn hash_with_payload(
     at: DateTime<Utc>,
     payload_jcs: &str,
 ) -> String {
-    let body = format!(
-        "{{\"at\":{},\"kind\":{},\"payload\":{payload_jcs},\"seq\":{seq}}}",
-        canonical_json(&time::format(at)),
-        canonical_json(&kind),
-    );
+    let mut body = String::with_capacity(payload_jcs.len() + 96);
+    body.push_str("{\"at\":");
+    jcs::write_str(&mut body, &time::format(at));
+    body.push_str(",\"kind\":");
+    jcs::write_str(&mut body, kind);
+    body.push_str(",\"payload\":");
+    body.push_str(payload_jcs);
+    body.push_str(",\"seq\":");
+    body.push_str(&seq.to_string());
+    body.push('}');
     let mut hasher = Sha256::new();
     hasher.update(prev_hash.as_bytes());
     hasher.update(b"\n");
@@ -257,7 +267,7 @@ pub fn next_entry<T: Payload>(prev: Option<(i64, &str)>, at: DateTime<Utc>, payl
     let (prev_seq, prev_hash) = prev.unwrap_or((0, GENESIS_HASH));
     let value = serde_json::to_value(payload).unwrap_or(Value::Null);
     let seq = prev_seq + 1;
-    let payload = canonical_json(&value);
+    let payload = canonical_value(&value);
     Entry {
         seq,
         kind: kind.to_string(),
@@ -268,6 +278,7 @@ pub fn next_entry<T: Payload>(prev: Option<(i64, &str)>, at: DateTime<Utc>, payl
     }
 }
 
+mod jcs;
 mod replay;
 
 pub use replay::{compare_row, first_difference, Break, Chain, FirstSeen, FlagState, Replay};

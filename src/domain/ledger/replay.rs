@@ -8,10 +8,10 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::{
-    canonical_json, entry_hash, Created, Entry, FlagRaised, FlagReviewed, KeyChanged, Revoked,
-    SeedsSet, SolicitationRecorded, TopicCreated, TopicMerged, ENDORSEMENT_CREATED,
-    ENDORSEMENT_REVOKED, FLAG_RAISED, FLAG_REVIEWED, GENESIS_HASH, KEY_CHANGED, SEEDS_SET,
-    SOLICITATION_RECORDED, TOPIC_CREATED, TOPIC_MERGED,
+    canonical_json, canonical_value, entry_hash, Created, Entry, FlagRaised, FlagReviewed,
+    KeyChanged, Revoked, SeedsSet, SolicitationRecorded, TopicCreated, TopicMerged,
+    ENDORSEMENT_CREATED, ENDORSEMENT_REVOKED, FLAG_RAISED, FLAG_REVIEWED, GENESIS_HASH,
+    KEY_CHANGED, SEEDS_SET, SOLICITATION_RECORDED, TOPIC_CREATED, TOPIC_MERGED,
 };
 use crate::domain::endorsement::{EndorsementState, Status};
 
@@ -47,7 +47,7 @@ fn check_link(last_seq: i64, head: &str, e: &Entry) -> Result<Value, Break> {
     }
     let value: Value =
         serde_json::from_str(&e.payload).map_err(|_| broken(e.seq, "payload is not valid JSON"))?;
-    if canonical_json(&value) != e.payload {
+    if canonical_value(&value) != e.payload {
         return Err(broken(e.seq, "payload is not in canonical form"));
     }
     if entry_hash(&e.prev_hash, e.seq, &e.kind, e.at, &value) != e.hash {

@@ -34,10 +34,15 @@ pub const MAX_BATCH: usize = 256;
 /// Writes waiting beyond this are refused at once with 503 rather than queued without bound.
 pub const QUEUE: usize = 8192;
 
+mod sync;
+
 /// How the batch a write belonged to ended.
 enum BatchEnd<'a> {
+    /// Committed and on disk.
     Committed,
     Aborted(&'a str),
+    /// Committed, but the disk did not confirm it (see [`sync`]): it may not survive a power cut.
+    Unsynced(&'a str),
 }
 
 type Deliver = Box<dyn FnOnce(BatchEnd<'_>) + Send>;
@@ -173,6 +178,11 @@ impl Writer {
             let deliver: Deliver = Box::new(move |end| {
                 let result = match end {
                     BatchEnd::Committed => result,
+                    BatchEnd::Unsynced(why) => result.and_then(|_| {
+                        Err(Error::Unavailable(format!(
+                            "{why}; the write may not survive a power cut"
+                        )))
+                    }),
                     BatchEnd::Aborted(_) if faulted => result,
                     BatchEnd::Aborted(why) if super::is_full(why) => {
                         Err(Error::StorageFull(why.to_string()))
@@ -200,6 +210,7 @@ impl Writer {
 
 fn run(pool: &DbPool, jobs: &Receiver<Job>, detection: &Detection, started: &AtomicBool) {
     let mut model = load(pool, detection);
+    let syncer = syncer(pool);
     started.store(true, Ordering::Release);
     let (mut pruned, mut rewound) = (Instant::now(), Instant::now());
     while let Ok(first) = jobs.recv() {
@@ -222,7 +233,7 @@ fn run(pool: &DbPool, jobs: &Receiver<Job>, detection: &Detection, started: &Ato
         if rewind {
             rewound = Instant::now();
         }
-        if !commit_batch(pool, &mut model, detection, batch, rewind) {
+        if !commit_batch(pool, &mut model, detection, batch, rewind, syncer.as_ref()) {
             // No connection: the database is down. Everything queued meanwhile would wait a
             // whole checkout timeout per batch; answer it now (dropped jobs answer
             // `Unavailable`) so no write waits much longer than one timeout.
@@ -264,6 +275,15 @@ fn rewind_wal(c: &mut diesel::SqliteConnection) {
     }
 }
 
+/// On SQLite, the thread that makes batches durable (see [`sync`]); `None` on PostgreSQL, whose
+/// commit waits for its own log.
+fn syncer(pool: &DbPool) -> Option<sync::Syncer> {
+    match &mut *pool.get().ok()? {
+        DbConn::Sqlite(c) => sync::Syncer::start(c),
+        DbConn::Pg(_) => None,
+    }
+}
+
 /// The model at start; `None` (loaded by the first batch instead) when the database is out of
 /// reach now.
 fn load(pool: &DbPool, detection: &Detection) -> Option<Model> {
@@ -287,6 +307,7 @@ fn commit_batch(
     detection: &Detection,
     batch: Vec<Job>,
     rewind: bool,
+    syncer: Option<&sync::Syncer>,
 ) -> bool {
     let mut conn = match pool.get() {
         Ok(conn) => conn,
@@ -300,6 +321,9 @@ fn commit_batch(
         let _ = c.batch_execute("PRAGMA wal_autocheckpoint = 0");
         if rewind {
             rewind_wal(c);
+        }
+        if syncer.is_some() {
+            let _ = c.batch_execute("PRAGMA synchronous = NORMAL");
         }
     }
     let mut delivers = Vec::with_capacity(batch.len());
@@ -320,10 +344,15 @@ fn commit_batch(
     if !matches!(outcome, Ok(false)) {
         *model = None;
     }
+    if let (DbConn::Sqlite(c), Some(_)) = (&mut *conn, syncer) {
+        // The connection goes back to the pool, whose other users commit durably themselves.
+        let _ = c.batch_execute("PRAGMA synchronous = FULL");
+    }
     let outcome = outcome.map(drop);
-    match outcome {
-        Ok(()) => delivers.into_iter().for_each(|d| d(BatchEnd::Committed)),
-        Err(e) => {
+    match (outcome, syncer) {
+        (Ok(()), Some(syncer)) => syncer.answer(delivers),
+        (Ok(()), None) => delivers.into_iter().for_each(|d| d(BatchEnd::Committed)),
+        (Err(e), _) => {
             tracing::warn!(error = %e, writes = delivers.len(), "a batch of writes was rolled back");
             let why = e.to_string();
             delivers

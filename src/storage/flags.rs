@@ -82,9 +82,27 @@ fn typed_all(rows: Vec<Stored>) -> QueryResult<Vec<Row>> {
     rows.into_iter().map(Stored::typed).collect()
 }
 
+/// Column by column rather than through [`Stored`]: its `Option` fields would make every
+/// statement one diesel cannot cache (`DEFAULT` for a `None`), parsed again on every batch.
 pub fn insert_many(conn: &mut DbConn, rows: &[Row]) -> QueryResult<()> {
     for chunk in super::chunks(rows) {
-        let values: Vec<Stored> = chunk.iter().map(Stored::of).collect();
+        let values: Vec<_> = chunk
+            .iter()
+            .map(|r| {
+                (
+                    flags::id.eq(r.id),
+                    flags::endorsement_id.eq(r.endorsement_id),
+                    flags::reason.eq(r.reason.as_str()),
+                    flags::score.eq(r.score),
+                    flags::evidence.eq(r.evidence.clone()),
+                    flags::status.eq(r.status.as_str()),
+                    flags::created_at.eq(r.created_at),
+                    flags::reviewed_at.eq(r.reviewed_at),
+                    flags::review_note.eq(r.review_note.clone()),
+                    flags::reviewed_by.eq(r.reviewed_by),
+                )
+            })
+            .collect();
         super::insert_rows!(conn, flags::table, values)?;
     }
     Ok(())

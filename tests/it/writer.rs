@@ -71,3 +71,29 @@ async fn a_faulting_write_is_rolled_back_and_the_writer_goes_on(b: Backend) {
         "every acknowledged write is committed"
     );
 }
+
+/// The server's writer answers a SQLite write only once the write-ahead log holding it is
+/// synced (see `service::writer::sync`). When the log can no longer be synced, the write is
+/// not acknowledged (503, never 201), and neither is any later one: a failed fsync may have
+/// lost pages that later frames build on.
+#[tokio::test]
+async fn a_write_whose_log_cannot_be_synced_is_not_acknowledged() {
+    let app = crate::common::spawn(Backend::Sqlite).await.unwrap();
+    let first = app.endorse("ann", "bob", "rust").await;
+    assert_eq!(first.status, 201, "{}", first.text);
+
+    // SQLite keeps writing to the log through the handle it holds; the name now leads
+    // nowhere (a link to itself), so opening it to sync fails.
+    let db = app.db.url.trim_start_matches("sqlite://").to_string();
+    let wal = std::path::PathBuf::from(format!("{db}-wal"));
+    assert!(wal.exists(), "the server's database runs in WAL mode");
+    std::fs::remove_file(&wal).unwrap();
+    std::os::unix::fs::symlink(&wal, &wal).unwrap();
+
+    app.endorse("cy", "bob", "rust")
+        .await
+        .assert_problem(503, "database_unavailable");
+    app.endorse("dee", "bob", "rust")
+        .await
+        .assert_problem(503, "database_unavailable");
+}

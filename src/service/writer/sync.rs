@@ -65,21 +65,43 @@ fn wal_path(conn: &mut SqliteConnection) -> Option<PathBuf> {
     (!main.file.is_empty()).then(|| PathBuf::from(format!("{}-wal", main.file)))
 }
 
+/// After a failed fsync no later one is trusted: the kernel may have dropped the pages it could
+/// not write and report the next fsync clean, and SQLite's recovery stops at the first missing
+/// frame, so later batches would be acknowledged on a log that lost what precedes them. Like
+/// PostgreSQL, which stops on such a failure, every later batch is answered `Unavailable` until
+/// plusk is restarted (its recovery then keeps what truly reached the disk).
 fn sync_loop(wal: &PathBuf, committed: &Receiver<Vec<Deliver>>) {
+    let mut failed: Option<String> = None;
     while let Ok(mut delivers) = committed.recv() {
         // Every batch committed by now is in the file: one sync answers them all.
         while let Ok(more) = committed.try_recv() {
             delivers.extend(more);
         }
-        match File::open(wal).and_then(|f| f.sync_data()) {
-            Ok(()) => delivers.into_iter().for_each(|d| d(BatchEnd::Committed)),
-            Err(e) => {
-                tracing::error!(error = %e, writes = delivers.len(), "the write-ahead log could not be synced");
-                let why = format!("the write-ahead log could not be synced: {e}");
-                delivers
-                    .into_iter()
-                    .for_each(|d| d(BatchEnd::Unsynced(&why)));
+        if failed.is_none() {
+            if let Err(e) = sync(wal) {
+                tracing::error!(error = %e, writes = delivers.len(), "the write-ahead log could not be synced; writes are refused until plusk is restarted");
+                failed = Some(format!(
+                    "the write-ahead log could not be synced ({e}); restart plusk"
+                ));
             }
         }
+        match &failed {
+            None => delivers.into_iter().for_each(|d| d(BatchEnd::Committed)),
+            Some(why) => delivers
+                .into_iter()
+                .for_each(|d| d(BatchEnd::Unsynced(why))),
+        }
+    }
+}
+
+/// Syncs the log file. Opened by name each time: when the last connection closes, SQLite
+/// checkpoints, syncs the database and deletes the log, and the next connection makes a new
+/// one, so a kept handle could sync a file no longer in use. A log found missing was therefore
+/// copied back and synced by SQLite itself.
+fn sync(wal: &PathBuf) -> std::io::Result<()> {
+    match File::open(wal) {
+        Ok(f) => f.sync_data(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(e),
     }
 }

@@ -90,10 +90,9 @@ async fn a_write_whose_log_cannot_be_synced_is_not_acknowledged() {
     std::fs::remove_file(&wal).unwrap();
     std::os::unix::fs::symlink(&wal, &wal).unwrap();
 
-    app.endorse("cy", "bob", "rust")
-        .await
-        .assert_problem(503, "database_unavailable");
-    app.endorse("dee", "bob", "rust")
-        .await
-        .assert_problem(503, "database_unavailable");
+    for endorser in ["cy", "dee"] {
+        app.endorse(endorser, "bob", "rust")
+            .await
+            .assert_problem(503, "database_unavailable");
+    }
 }

@@ -249,6 +249,8 @@ impl Loop {
                 scores = r.scores,
                 endorsements = r.endorsements,
                 seconds = r.seconds,
+                write_transactions = r.write_transactions,
+                longest_write_ms = r.longest_write_ms,
                 "reputation recomputed"
             ),
             Err(e) => tracing::warn!(error = %e, "reputation recompute failed"),

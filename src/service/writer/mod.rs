@@ -2,9 +2,10 @@
 //!
 //! Requests hand their write to the writer as a closure and wait for its result. The writer
 //! takes every write that is waiting (up to [`MAX_BATCH`]), runs them one after another in a
-//! single write transaction, commits once, and only then answers each caller. So the ledger stays
-//! one chain, each rule still sees every earlier write, one fsync serves a whole batch, and no
-//! caller hears "done" before its write is durable.
+//! single write transaction, commits once, and only then answers each caller (on SQLite once the
+//! log holding the commit is synced, by a thread beside the writer: see [`sync`]). So the ledger
+//! stays one chain, each rule still sees every earlier write, one fsync serves a whole batch or
+//! more, and no caller hears "done" before its write is durable.
 //!
 //! The writer owns the [`Model`] the rules and detectors read: loaded at start, caught up with
 //! other writers' ledger entries at the start of every batch (under the write lock), changed by

@@ -25,6 +25,7 @@ use super::{BatchEnd, Deliver};
 /// Hands committed batches to the syncing thread.
 pub struct Syncer {
     batches: Sender<Vec<Deliver>>,
+    wal: PathBuf,
 }
 
 impl Syncer {
@@ -33,20 +34,29 @@ impl Syncer {
     pub fn start(conn: &mut SqliteConnection) -> Option<Syncer> {
         let wal = wal_path(conn)?;
         let (batches, committed) = channel();
+        let path = wal.clone();
         std::thread::Builder::new()
             .name("plusk-wal-sync".into())
-            .spawn(move || sync_loop(&wal, &committed))
+            .spawn(move || sync_loop(&path, &committed))
             .ok()?;
-        Some(Syncer { batches })
+        Some(Syncer { batches, wal })
     }
 
     /// Answers a committed batch once the log holding it is on disk.
     pub fn answer(&self, delivers: Vec<Deliver>) {
         if let Err(e) = self.batches.send(delivers) {
             // The thread is gone (it cannot fail short of a panic): answer here, after a sync.
+            tracing::error!("the log-syncing thread has stopped; syncing on the writer's");
             let delivers = e.0;
-            tracing::error!("the log-syncing thread has stopped; answering unsynced");
-            delivers.into_iter().for_each(|d| d(BatchEnd::Committed));
+            match sync(&self.wal) {
+                Ok(()) => delivers.into_iter().for_each(|d| d(BatchEnd::Committed)),
+                Err(e) => {
+                    let why = format!("the write-ahead log could not be synced ({e})");
+                    delivers
+                        .into_iter()
+                        .for_each(|d| d(BatchEnd::Unsynced(&why)));
+                }
+            }
         }
     }
 }

@@ -16,8 +16,10 @@ pub fn truncate(t: DateTime<Utc>) -> DateTime<Utc> {
 }
 
 /// RFC 3339 in UTC with exactly six fractional digits: `2026-11-25T17:53:47.123456Z`.
+/// (chrono's RFC 3339 writer, not `format`: that parses its pattern again on every call, and
+/// the writer formats two times for each endorsement it hashes.)
 pub fn format(t: DateTime<Utc>) -> String {
-    t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+    t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
 }
 
 /// Parses RFC 3339 with any offset, into UTC. An instant whose UTC year falls outside
@@ -101,5 +103,33 @@ mod tests {
         assert_eq!(format(t), "2026-11-25T17:53:47.123456Z");
         assert_eq!(parse(&format(t)), Some(t));
         assert_eq!(parse("yesterday"), None);
+    }
+
+    /// The same text as the pattern the ledger's hashes were first made with, over years
+    /// 0000–9999, every kind of fraction and leap seconds.
+    #[test]
+    fn formats_as_the_strftime_pattern_did() {
+        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let (lo, hi) = (-62_167_219_200_i64, 253_402_300_799_i64);
+        for i in 0..20_000 {
+            let secs = lo + (next() % (hi - lo + 1) as u64) as i64;
+            let nanos = match i % 4 {
+                0 => 0,
+                1 => (next() % 1_000_000) as u32 * 1000,
+                2 => (next() % 1_000_000_000) as u32,
+                _ => 1_000_000_000 + (next() % 1_000_000) as u32 * 1000,
+            };
+            let Some(t) = DateTime::from_timestamp(secs, nanos) else {
+                continue;
+            };
+            let old = t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string();
+            assert_eq!(format(t), old, "{secs} {nanos}");
+        }
     }
 }

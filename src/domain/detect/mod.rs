@@ -339,8 +339,11 @@ pub fn burst(m: &Model, e: &Fresh<'_>, hindsight: Option<DateTime<Utc>>) -> Opti
         .find_map(|s| scale_burst(m, e, s).map(|stats| (s, stats)))?;
     let since = e.at - scale.period;
     let lifeless = |u: i32, end| lived(m, u, since - RING_WINDOW, end, &[e.endorsee]) == 0;
-    let thin = |u: i32| match hindsight {
-        None => is_thin(m, u, since),
+    let since_us = micros(since);
+    // `given` is what `u` gave from a month before `since` to the endorsement: thin at write
+    // time is fewer than THIN_GIVEN of them up to `since` (as `is_thin` counts).
+    let thin = |u: i32, given: &[Half]| match hindsight {
+        None => given.partition_point(|h| h.at <= since_us) < THIN_GIVEN,
         Some(end) => lifeless(u, end),
     };
     let who = arrivals(m, e, since, thin);
@@ -405,15 +408,19 @@ fn micros_of(d: Duration) -> i64 {
 }
 
 /// Who endorsed the endorsee since `since` (the most recent, up to [`MAX_NEIGHBOURS`]): how
-/// many were thin (by `thin`: at write time fewer than [`THIN_GIVEN`] endorsements given in
-/// the month before `since`) and how many endorsements they gave each other in the month.
+/// many were thin (by `thin`, given each endorser and what it gave from a month before `since`
+/// to the endorsement: at write time fewer than [`THIN_GIVEN`] endorsements given in the month
+/// before `since`) and how many endorsements they gave each other in the month.
+///
+/// On a crowded endorsee this runs for fifty endorsers on every write: each endorser's list is
+/// looked up once, in microseconds, all of them together ([`Model::given_spans`]).
 fn arrivals(
     m: &Model,
     e: &Fresh<'_>,
     since: DateTime<Utc>,
-    thin: impl Fn(i32) -> bool,
+    thin: impl Fn(i32, &[Half]) -> bool,
 ) -> Arrivals {
-    let month = since - RING_WINDOW;
+    let (month, at) = (micros(since - RING_WINDOW), micros(e.at));
     let mut endorsers: Vec<i32> = Vec::with_capacity(MAX_NEIGHBOURS);
     for h in m.received(e.endorsee, since, e.at).iter().rev() {
         if endorsers.len() == MAX_NEIGHBOURS {
@@ -424,17 +431,17 @@ fn arrivals(
         }
     }
     endorsers.sort_unstable();
-    let thin = endorsers.iter().filter(|u| thin(**u)).count();
-    let (mut given, mut links) = (0, 0);
-    for u in &endorsers {
-        for h in live_in(m.given(*u, month, e.at), None) {
+    let (mut thin_count, mut given, mut links) = (0, 0, 0);
+    for (u, theirs) in endorsers.iter().zip(m.given_spans(&endorsers, month, at)) {
+        thin_count += usize::from(thin(*u, theirs));
+        for h in live_in(theirs, None) {
             given += 1;
             links += usize::from(endorsers.binary_search(&h.other).is_ok());
         }
     }
     Arrivals {
         endorsers: endorsers.len(),
-        thin,
+        thin: thin_count,
         given,
         links,
     }

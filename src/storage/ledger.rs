@@ -127,6 +127,31 @@ pub fn page(conn: &mut DbConn, after: i64, limit: i64) -> QueryResult<Vec<Stored
     Ok(out)
 }
 
+/// An entry as a reader of changes needs it: no hashes, no time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    pub seq: i64,
+    pub kind: String,
+    /// `None` where it is rebuilt from a row (see `domain::ledger::stores_payload`).
+    pub payload: Option<String>,
+}
+
+/// Up to `limit` entries with `seq > after`, in order, without their hashes: for readers that
+/// follow what changed (the reputation worker reads every entry any instance writes, and
+/// spelling each hash twice in hex was most of its reading).
+pub fn changes(conn: &mut DbConn, after: i64, limit: i64) -> QueryResult<Vec<Change>> {
+    let rows: Vec<(i64, String, Option<String>)> = ledger::table
+        .filter(ledger::seq.gt(after))
+        .order(ledger::seq.asc())
+        .limit(limit.clamp(0, super::MAX_PAGE))
+        .select((ledger::seq, ledger::kind, ledger::payload))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(seq, kind, payload)| Change { seq, kind, payload })
+        .collect())
+}
+
 /// What a filtered page of the ledger keeps.
 #[derive(Debug, Clone, Default)]
 pub struct Filter {

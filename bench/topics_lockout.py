@@ -119,7 +119,7 @@ def one(binary, history, workdir):
     return {
         "binary": binary,
         "recompute": {k: report.get(k) for k in
-                      ("topics", "write_transactions", "longest_write_ms", "store_seconds",
+                      ("topics", "write_transactions", "longest_write_ms", "load_seconds", "compute_seconds", "store_seconds",
                        "seconds", "wall_seconds", "status")},
         "writes": len(ms),
         "failures": failures,

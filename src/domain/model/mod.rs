@@ -311,9 +311,15 @@ impl Model {
     /// not depend on each other, so the processor fetches them all at once.
     pub fn given_spans(&self, users: &[i32], from: Micros, to: Micros) -> Vec<&[Half]> {
         let lists: Vec<&[Half]> = users.iter().map(|u| self.edges.given(*u)).collect();
-        let newest = lists.iter().filter_map(|l| l.last()).fold(0, |a, h| a ^ h.at);
+        let newest = lists
+            .iter()
+            .filter_map(|l| l.last())
+            .fold(0, |a, h| a ^ h.at);
         std::hint::black_box(newest);
-        lists.into_iter().map(|l| edges::span(l, from, to)).collect()
+        lists
+            .into_iter()
+            .map(|l| edges::span(l, from, to))
+            .collect()
     }
 
     /// Endorsements `user` received with `from <= at <= to`, oldest first.

@@ -37,16 +37,44 @@ pub struct TopicGraph {
     pub discounted: Vec<u32>,
 }
 
+/// Global user id → 1 + the graph's own number (0: not numbered yet). An array over every id is
+/// one lookup each, but costs the whole id range to allocate and zero: for a topic of a few
+/// users among a hundred thousand, fifty thousand such topics spent most of a recompute
+/// zeroing. A topic that small uses a map.
+enum Renumbering {
+    Dense(Vec<u32>),
+    Sparse(std::collections::HashMap<i32, u32>),
+}
+
+impl Renumbering {
+    /// For up to `ids` ids (with repeats) out of `0..=max_user_id`.
+    fn new(ids: usize, max_user_id: i32) -> Renumbering {
+        let range = max_user_id.max(0) as usize + 1;
+        if ids.saturating_mul(16) >= range {
+            Renumbering::Dense(vec![0; range])
+        } else {
+            Renumbering::Sparse(std::collections::HashMap::with_capacity(ids))
+        }
+    }
+
+    fn slot(&mut self, global: i32) -> &mut u32 {
+        match self {
+            Renumbering::Dense(v) => &mut v[global as usize],
+            Renumbering::Sparse(m) => m.entry(global).or_insert(0),
+        }
+    }
+}
+
 impl TopicGraph {
     /// Builds the graph of `edges` (weights of 0 or less are dropped) with `seeds` as the
     /// teleport set, and `members` as users of the topic even without a counted endorsement
     /// (whose endorsements were all voided, say); `max_user_id` bounds every id, so renumbering
     /// is one array lookup.
     pub fn build(edges: &[Edge], seeds: &[i32], members: &[i32], max_user_id: i32) -> TopicGraph {
-        let mut compact = vec![0u32; max_user_id.max(0) as usize + 1];
+        let mut compact = Renumbering::new(edges.len() + seeds.len() + members.len(), max_user_id);
         let mut users = Vec::new();
         let mut id_of = |global: i32| -> u32 {
-            let slot = &mut compact[global as usize];
+            let slot = compact.slot(global);
             if *slot == 0 {
                 users.push(global);
                 *slot = users.len() as u32;
@@ -152,7 +180,24 @@ mod tests {
             full: 1.0,
             held: w < 1.0,
         };
-        let g = TopicGraph::build(&[e(7, 3, 1.0), e(5, 3, 0.5), e(3, 9, 0.0)], &[9], &[], 10);
+        let edges = [e(7, 3, 1.0), e(5, 3, 0.5), e(3, 9, 0.0)];
+        let g = TopicGraph::build(&edges, &[9], &[], 10);
+        assert!(matches!(Renumbering::new(4, 10), Renumbering::Dense(_)));
+        // Among a million ids the same few are numbered through a map, the same way.
+        assert!(matches!(
+            Renumbering::new(4, 1_000_000),
+            Renumbering::Sparse(_)
+        ));
+        let sparse = TopicGraph::build(&edges, &[9], &[], 1_000_000);
+        assert_eq!(
+            (
+                &sparse.users,
+                &sparse.in_start,
+                &sparse.in_src,
+                &sparse.passed
+            ),
+            (&g.users, &g.in_start, &g.in_src, &g.passed)
+        );
         assert_eq!((g.counted[1], g.discounted[1]), (1, 1));
         // 9 is only reached through a zero-weight edge, but it is a seed.
         assert_eq!(g.users, vec![7, 3, 5, 9]);

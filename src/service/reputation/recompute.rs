@@ -458,21 +458,22 @@ fn new_run(out: &TopicOutput, run_id: i32, at: chrono::NaiveDateTime, params: &s
     }
 }
 
-fn insert_run(
-    conn: &mut DbConn,
-    out: &TopicOutput,
+fn new_runs<'a>(
+    group: &[TopicOutput],
     at: chrono::NaiveDateTime,
-    params: &str,
-) -> Result<i32> {
-    Ok(store::insert_run(
-        conn,
-        out.topic,
-        at,
-        out.users as i32,
-        out.endorsements as i64,
-        out.iterations as i32,
-        params,
-    )?)
+    params: &'a str,
+) -> Vec<store::NewRun<'a>> {
+    group
+        .iter()
+        .map(|out| store::NewRun {
+            topic_id: out.topic,
+            computed_at: at,
+            users: out.users as i32,
+            endorsements: out.endorsements as i64,
+            iterations: out.iterations as i32,
+            params,
+        })
+        .collect()
 }
 
 /// Writes a group of small topics and switches each to its new run, in one transaction.
@@ -485,16 +486,19 @@ fn store_small(
 ) -> Result<Vec<store::Run>> {
     let at = to_db(now);
     holds.tx(conn, |conn| {
-        let mut replaced = Vec::new();
-        for out in group {
-            let run_id = insert_run(conn, out, at, params)?;
-            store::insert_parts(conn, run_id, &out.parts)?;
-            replaced.extend(store::make_current(
-                conn,
-                &new_run(out, run_id, at, params),
-            )?);
-        }
-        Ok(replaced)
+        let ids = store::insert_runs(conn, &new_runs(group, at, params))?;
+        let runs: Vec<store::Run> = group
+            .iter()
+            .zip(ids)
+            .map(|(out, id)| new_run(out, id, at, params))
+            .collect();
+        let parts: Vec<(i32, &[Part])> = runs
+            .iter()
+            .zip(group)
+            .map(|(run, out)| (run.id, out.parts.as_slice()))
+            .collect();
+        store::insert_parts_of(conn, &parts)?;
+        Ok(store::make_current_all(conn, &runs)?)
     })
 }
 
@@ -507,7 +511,8 @@ fn store_large(
     params: &str,
 ) -> Result<Vec<store::Run>> {
     let at = to_db(now);
-    let run_id = holds.tx(conn, |conn| insert_run(conn, out, at, params))?;
+    let new = new_runs(std::slice::from_ref(out), at, params);
+    let run_id = holds.tx(conn, |conn| Ok(store::insert_runs(conn, &new)?[0]))?;
     for chunk in out.parts.chunks(PARTS_PER_TX) {
         holds.tx(conn, |conn| Ok(store::insert_parts(conn, run_id, chunk)?))?;
     }

@@ -163,16 +163,27 @@ const PARTS_PER_INSERT: usize = 64;
 
 /// Writes `run`'s parts: by binary `COPY` on PostgreSQL, many per statement on SQLite.
 pub fn insert_parts(conn: &mut DbConn, run: i32, parts: &[Part]) -> QueryResult<()> {
-    let rows: Vec<NewPart> = parts
+    insert_parts_of(conn, &[(run, parts)])
+}
+
+/// [`insert_parts`] for several runs at once: one `COPY`, or INSERTs of many parts whatever
+/// run they belong to (a recompute of many small topics writes one or two parts for each).
+pub fn insert_parts_of(conn: &mut DbConn, runs: &[(i32, &[Part])]) -> QueryResult<()> {
+    let rows: Vec<NewPart> = runs
         .iter()
-        .map(|p| NewPart {
-            run_id: run,
-            by_rank: p.by_rank,
-            first_rank: p.first_rank,
-            first_user: p.first_user,
-            entries: &p.entries,
+        .flat_map(|(run, parts)| {
+            parts.iter().map(|p| NewPart {
+                run_id: *run,
+                by_rank: p.by_rank,
+                first_rank: p.first_rank,
+                first_user: p.first_user,
+                entries: &p.entries,
+            })
         })
         .collect();
+    if rows.is_empty() {
+        return Ok(());
+    }
     match conn {
         DbConn::Pg(c) => diesel::copy_from(reputation_parts::table)
             .from_insertable(&rows)

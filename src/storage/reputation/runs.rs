@@ -21,29 +21,57 @@ pub struct Run {
     pub is_snapshot: bool,
 }
 
-/// A run being written: not current, not a snapshot, until `make_current`.
-pub fn insert_run(
-    conn: &mut DbConn,
-    topic: i32,
-    computed_at: NaiveDateTime,
-    users: i32,
-    endorsements: i64,
-    iterations: i32,
-    params: &str,
-) -> QueryResult<i32> {
-    diesel::insert_into(reputation_runs::table)
-        .values((
-            reputation_runs::topic_id.eq(topic),
-            reputation_runs::computed_at.eq(computed_at),
-            reputation_runs::users.eq(users),
-            reputation_runs::endorsements.eq(endorsements),
-            reputation_runs::iterations.eq(iterations),
-            reputation_runs::params.eq(params),
-            reputation_runs::is_current.eq(false),
-            reputation_runs::is_snapshot.eq(false),
-        ))
-        .returning(reputation_runs::id)
-        .get_result(conn)
+/// A run to write: not current, not a snapshot, until `make_current`.
+#[derive(Debug, Clone, Copy)]
+pub struct NewRun<'a> {
+    pub topic_id: i32,
+    pub computed_at: NaiveDateTime,
+    pub users: i32,
+    pub endorsements: i64,
+    pub iterations: i32,
+    pub params: &'a str,
+}
+
+/// Runs per INSERT (eight values each).
+const RUNS_PER_INSERT: usize = 128;
+
+/// Writes runs of distinct topics, a few statements for many runs; returns their ids, in order.
+pub fn insert_runs(conn: &mut DbConn, runs: &[NewRun<'_>]) -> QueryResult<Vec<i32>> {
+    let mut ids = std::collections::HashMap::with_capacity(runs.len());
+    for chunk in runs.chunks(RUNS_PER_INSERT) {
+        let values: Vec<_> = chunk
+            .iter()
+            .map(|r| {
+                (
+                    reputation_runs::topic_id.eq(r.topic_id),
+                    reputation_runs::computed_at.eq(r.computed_at),
+                    reputation_runs::users.eq(r.users),
+                    reputation_runs::endorsements.eq(r.endorsements),
+                    reputation_runs::iterations.eq(r.iterations),
+                    reputation_runs::params.eq(r.params),
+                    reputation_runs::is_current.eq(false),
+                    reputation_runs::is_snapshot.eq(false),
+                )
+            })
+            .collect();
+        // Rows come back in no promised order: each names its topic.
+        let written: Vec<(i32, i32)> = crate::storage::per_backend!(&mut *conn, |c| {
+            diesel::insert_into(reputation_runs::table)
+                .values(values)
+                .returning((reputation_runs::topic_id, reputation_runs::id))
+                .get_results(c)
+        })?;
+        ids.extend(written);
+    }
+    runs.iter()
+        .map(|r| {
+            ids.get(&r.topic_id).copied().ok_or_else(|| {
+                diesel::result::Error::DeserializationError(
+                    format!("no run came back for topic {}", r.topic_id).into(),
+                )
+            })
+        })
+        .collect()
 }
 
 /// The topic's current run, if it has been computed.
@@ -59,29 +87,57 @@ pub fn current_run(conn: &mut DbConn, topic: i32) -> QueryResult<Option<Run>> {
 /// Makes `run` the topic's current run; the one it replaces is returned, and kept as a snapshot
 /// when `snapshot` says so. The new run is a snapshot when it is the topic's first of its day.
 pub fn make_current(conn: &mut DbConn, run: &Run) -> QueryResult<Option<Run>> {
-    let old = current_run(conn, run.topic_id)?;
-    let day_start = run
+    Ok(make_current_all(conn, std::slice::from_ref(run))?.pop())
+}
+
+/// [`make_current`] for runs of distinct topics computed at the same time, in a handful of
+/// statements whatever their number (a full recompute switches tens of thousands of small
+/// topics, a group per transaction); returns the runs they replace.
+pub fn make_current_all(conn: &mut DbConn, runs: &[Run]) -> QueryResult<Vec<Run>> {
+    use std::collections::HashSet;
+    let Some(first) = runs.first() else {
+        return Ok(Vec::new());
+    };
+    let topics: Vec<i32> = runs.iter().map(|r| r.topic_id).collect();
+    let old: Vec<Run> = reputation_runs::table
+        .filter(reputation_runs::topic_id.eq_any(&topics))
+        .filter(reputation_runs::is_current.eq(true))
+        .select(Run::as_select())
+        .load(conn)?;
+    let day_start = first
         .computed_at
         .date()
         .and_hms_opt(0, 0, 0)
-        .unwrap_or(run.computed_at);
-    let snapshot_today: i64 = reputation_runs::table
-        .filter(reputation_runs::topic_id.eq(run.topic_id))
+        .unwrap_or(first.computed_at);
+    let snapshot_today: HashSet<i32> = reputation_runs::table
+        .filter(reputation_runs::topic_id.eq_any(&topics))
         .filter(reputation_runs::is_snapshot.eq(true))
         .filter(reputation_runs::computed_at.ge(day_start))
-        .count()
-        .get_result(conn)?;
-    if let Some(old) = &old {
-        diesel::update(reputation_runs::table.find(old.id))
+        .select(reputation_runs::topic_id)
+        .load::<i32>(conn)?
+        .into_iter()
+        .collect();
+    // The old runs stop being current first: a topic has one current run at a time.
+    let old_ids: Vec<i32> = old.iter().map(|r| r.id).collect();
+    if !old_ids.is_empty() {
+        diesel::update(reputation_runs::table.filter(reputation_runs::id.eq_any(&old_ids)))
             .set(reputation_runs::is_current.eq(false))
             .execute(conn)?;
     }
-    diesel::update(reputation_runs::table.find(run.id))
-        .set((
-            reputation_runs::is_current.eq(true),
-            reputation_runs::is_snapshot.eq(snapshot_today == 0),
-        ))
-        .execute(conn)?;
+    let (first_today, later): (Vec<&Run>, Vec<&Run>) = runs
+        .iter()
+        .partition(|r| !snapshot_today.contains(&r.topic_id));
+    for (group, snapshot) in [(first_today, true), (later, false)] {
+        let ids: Vec<i32> = group.iter().map(|r| r.id).collect();
+        if !ids.is_empty() {
+            diesel::update(reputation_runs::table.filter(reputation_runs::id.eq_any(&ids)))
+                .set((
+                    reputation_runs::is_current.eq(true),
+                    reputation_runs::is_snapshot.eq(snapshot),
+                ))
+                .execute(conn)?;
+        }
+    }
     Ok(old)
 }
 

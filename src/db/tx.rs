@@ -56,6 +56,12 @@ where
 /// Runs `f` in a transaction for derived data that needs no order with the ledger (reputation
 /// scores): on SQLite it still takes the write lock up front, on PostgreSQL it takes no lock, so
 /// it never queues behind or ahead of endorsement writes there.
+///
+/// On SQLite it commits with `synchronous = NORMAL`: without waiting for an fsync of the log,
+/// which it would do holding the one write lock, with endorsement writes queued behind it (a
+/// recompute's transaction carries megabytes of scores). A crash may lose such a commit, never
+/// half of one, and scores are computed again; the log is synced by the writer's next batch
+/// (see `service::writer`) or the next checkpoint, and every other commit keeps `FULL`.
 pub fn side_tx<T, E, F>(conn: &mut DbConn, f: F) -> Result<T, E>
 where
     F: FnOnce(&mut DbConn) -> Result<T, E>,
@@ -63,10 +69,21 @@ where
 {
     let _gate = gate(conn);
     match conn {
-        DbConn::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?,
+        DbConn::Sqlite(c) => {
+            c.batch_execute("PRAGMA synchronous = NORMAL")?;
+            if let Err(e) = AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE") {
+                c.batch_execute("PRAGMA synchronous = FULL")?;
+                return Err(e.into());
+            }
+        }
         DbConn::Pg(c) => AnsiTransactionManager::begin_transaction(c)?,
     }
-    finish(conn, f)
+    let out = finish(conn, f);
+    if let DbConn::Sqlite(c) = conn {
+        // The connection goes back to the pool: every other commit on it syncs.
+        c.batch_execute("PRAGMA synchronous = FULL")?;
+    }
+    out
 }
 
 /// Runs `f` on one consistent snapshot of the database, read-only.

@@ -80,8 +80,12 @@ where
     }
     let out = finish(conn, f);
     if let DbConn::Sqlite(c) = conn {
-        // The connection goes back to the pool: every other commit on it syncs.
-        c.batch_execute("PRAGMA synchronous = FULL")?;
+        // The connection goes back to the pool: every other commit on it syncs. (A failed
+        // transaction's own error says more than this one would.)
+        let restored = c.batch_execute("PRAGMA synchronous = FULL");
+        if out.is_ok() {
+            restored?;
+        }
     }
     out
 }

@@ -293,16 +293,10 @@ impl Model {
 
     /// Endorsements `user` gave with `from <= at <= to`, oldest first.
     pub fn given(&self, user: i32, from: DateTime<Utc>, to: DateTime<Utc>) -> &[Half] {
-        self.given_span(user, micros(from), micros(to))
+        edges::span(self.edges.given(user), micros(from), micros(to))
     }
 
-    /// [`Model::given`] with the bounds in microseconds, for detectors that look up many users
-    /// over one span.
-    pub fn given_span(&self, user: i32, from: Micros, to: Micros) -> &[Half] {
-        edges::span(self.edges.given(user), from, to)
-    }
-
-    /// [`Model::given_span`] for each of `users`, in their order.
+    /// [`Model::given`] for each of `users`, in their order, the bounds in microseconds.
     ///
     /// Each user's list is its own allocation, and a detector looking at fifty recent
     /// endorsers of someone finds few of them in cache: looked up one after another, every

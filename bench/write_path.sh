@@ -8,6 +8,9 @@
 #   bench/write_path.sh                               # 32 connections, 15 s per run
 #   CONNECTIONS=32 DURATION=30 BACKENDS=sqlite bench/write_path.sh
 #   BASELINE_BIN=/path/to/older/plusk bench/write_path.sh   # an older build beside this one
+#   ROUNDS=3 BACKENDS=sqlite bench/write_path.sh       # the whole sequence three times over,
+#                                                     # a ratio per round (runs of one build
+#                                                     # vary by about ±10% on a shared machine)
 #
 # Needs: cargo, a local PostgreSQL (PLUSK_BENCH_POSTGRES, default postgres://postgres@127.0.0.1:5432),
 # wrk (installed from Debian's packages if missing) and pgbench (ships with PostgreSQL).
@@ -91,7 +94,7 @@ bench() {
     echo "| $backend | $label | detection $detection | distinct endorsees | ${distinct// / | } |"
     echo "| $backend | $label | detection $detection | 997 endorsees | ${crowd// / | } |"
     echo "| $backend | $label | detection $detection | half load (${delay_ms} ms between requests per connection) | ${half// / | } |"
-    echo "RATE $backend $label $detection distinct=${distinct%% *} crowd=${crowd%% *}" >>"$WORK/ratios"
+    echo "RATE $backend $label $detection distinct=${distinct%% *} crowd=${crowd%% *} round=$ROUND" >>"$WORK/ratios"
     LAST_MAX="${distinct%% *}"
     stop_server
 }
@@ -106,12 +109,14 @@ echo "| --- | --- | --- | --- | --- | --- | --- | --- |"
 BUILDS=("this:$PWD/target/release/plusk")
 [ -n "${BASELINE_BIN:-}" ] && BUILDS+=("baseline:$BASELINE_BIN")
 BACKENDS="${BACKENDS:-sqlite postgres}"
-for backend in $BACKENDS; do
-    for build in "${BUILDS[@]}"; do
-        BIN="${build#*:}"
-        bench "$backend" "${build%%:*}" on
-        [ "$backend" = postgres ] && [ "${build%%:*}" = this ] && PG_MAX="$LAST_MAX"
-        [ "${build%%:*}" = this ] && bench "$backend" "${build%%:*}" off
+for ROUND in $(seq 1 "${ROUNDS:-1}"); do
+    for backend in $BACKENDS; do
+        for build in "${BUILDS[@]}"; do
+            BIN="${build#*:}"
+            bench "$backend" "${build%%:*}" on
+            [ "$backend" = postgres ] && [ "${build%%:*}" = this ] && PG_MAX="$LAST_MAX"
+            [ "${build%%:*}" = this ] && bench "$backend" "${build%%:*}" off
+        done
     done
 done
 if [[ " $BACKENDS " == *" postgres "* ]]; then
@@ -126,11 +131,13 @@ if [[ " $BACKENDS " == *" postgres "* ]]; then
 fi
 echo
 cat "$WORK/ratios"
-awk '$1 == "RATE" { split($5, d, "="); split($6, c, "="); r[$2" "$3" "$4] = d[2]; k[$2" "$3" "$4] = c[2] }
-     END { for (b in r) { split(b, p, " ");
-             if (p[3] == "on" && (p[1]" "p[2]" off") in r)
-               printf "RATIO %s %s detection_kept distinct=%.2f crowd=%.2f (target >= 0.85)\n", p[1], p[2], r[b] / r[p[1]" "p[2]" off"], k[b] / k[p[1]" "p[2]" off"];
-             if (p[2] == "this" && (p[1]" baseline "p[3]) in r)
-               printf "RATIO %s detection_%s this/baseline distinct=%.2f crowd=%.2f\n", p[1], p[3], r[b] / r[p[1]" baseline "p[3]], k[b] / k[p[1]" baseline "p[3]] } }' "$WORK/ratios"
+# One ratio per round: the runs of a round are minutes apart, the rounds further.
+awk '$1 == "RATE" { split($5, d, "="); split($6, c, "="); split($7, n, "=");
+                    key = $2" "$3" "$4" "n[2]; r[key] = d[2]; k[key] = c[2] }
+     END { for (b in r) { split(b, p, " "); off = p[1]" "p[2]" off "p[4]; base = p[1]" baseline "p[3]" "p[4];
+             if (p[3] == "on" && off in r)
+               printf "RATIO round %s %s %s detection_kept distinct=%.2f crowd=%.2f (target >= 0.85)\n", p[4], p[1], p[2], r[b] / r[off], k[b] / k[off];
+             if (p[2] == "this" && base in r)
+               printf "RATIO round %s %s detection_%s this/baseline distinct=%.2f crowd=%.2f\n", p[4], p[1], p[3], r[b] / r[base], k[b] / k[base] } }' "$WORK/ratios" | sort
 [ -n "${PGBENCH_TPS:-}" ] && echo "RATIO postgres_vs_pgbench=$(awk -v a="$PG_MAX" -v b="$PGBENCH_TPS" 'BEGIN { printf "%.2f", a / b }') (target >= 1.0)"
 true

@@ -444,20 +444,6 @@ fn groups<T>(items: &[T], size: impl Fn(&T) -> usize) -> Vec<&[T]> {
     out
 }
 
-fn new_run(out: &TopicOutput, run_id: i32, at: chrono::NaiveDateTime, params: &str) -> store::Run {
-    store::Run {
-        id: run_id,
-        topic_id: out.topic,
-        computed_at: at,
-        users: out.users as i32,
-        endorsements: out.endorsements as i64,
-        iterations: out.iterations as i32,
-        params: params.to_string(),
-        is_current: false,
-        is_snapshot: false,
-    }
-}
-
 fn new_runs<'a>(
     group: &[TopicOutput],
     at: chrono::NaiveDateTime,
@@ -486,12 +472,9 @@ fn store_small(
 ) -> Result<Vec<store::Run>> {
     let at = to_db(now);
     holds.tx(conn, |conn| {
-        let ids = store::insert_runs(conn, &new_runs(group, at, params))?;
-        let runs: Vec<store::Run> = group
-            .iter()
-            .zip(ids)
-            .map(|(out, id)| new_run(out, id, at, params))
-            .collect();
+        let new = new_runs(group, at, params);
+        let ids = store::insert_runs(conn, &new)?;
+        let runs: Vec<store::Run> = new.iter().zip(ids).map(|(r, id)| r.stored(id)).collect();
         let parts: Vec<(i32, &[Part])> = runs
             .iter()
             .zip(group)
@@ -516,7 +499,7 @@ fn store_large(
     for chunk in out.parts.chunks(PARTS_PER_TX) {
         holds.tx(conn, |conn| Ok(store::insert_parts(conn, run_id, chunk)?))?;
     }
-    let run = new_run(out, run_id, at, params);
+    let run = new[0].stored(run_id);
     let replaced = holds.tx(conn, |conn| Ok(store::make_current(conn, &run)?))?;
     Ok(replaced.into_iter().collect())
 }

@@ -32,6 +32,23 @@ pub struct NewRun<'a> {
     pub params: &'a str,
 }
 
+impl NewRun<'_> {
+    /// The run as the table holds it once written with `id`.
+    pub fn stored(&self, id: i32) -> Run {
+        Run {
+            id,
+            topic_id: self.topic_id,
+            computed_at: self.computed_at,
+            users: self.users,
+            endorsements: self.endorsements,
+            iterations: self.iterations,
+            params: self.params.to_string(),
+            is_current: false,
+            is_snapshot: false,
+        }
+    }
+}
+
 /// Runs per INSERT (eight values each).
 const RUNS_PER_INSERT: usize = 128;
 

@@ -15,8 +15,6 @@ use crate::domain::reputation::{Edge, Params};
 use crate::service::{Error, Result};
 use crate::storage::reputation::{self as store, GraphRow};
 
-/// Endorsements read per query when the whole graph is read.
-const PAGE: i64 = 250_000;
 /// Up to this many topics are read one query each; more, in one pass over the whole graph.
 const QUERY_EACH_UP_TO: usize = 64;
 /// Rows handed from the reading thread to the adding one at a time.
@@ -249,19 +247,10 @@ fn read_graph(conn: &mut DbConn, scope: &Scope, each: &mut dyn FnMut(GraphRow)) 
         // Many topics: one pass over the whole graph, keeping theirs, beats a query each.
         Scope::Topics(topics) if topics.len() <= QUERY_EACH_UP_TO => {
             for t in topics {
-                store::graph_of_topic(conn, *t, each)?;
+                store::read_graph(conn, Some(*t), each)?;
             }
         }
-        _ => {
-            let mut after = 0;
-            loop {
-                let (read, last) = store::graph_page(conn, after, PAGE, each)?;
-                after = last;
-                if read < PAGE {
-                    break;
-                }
-            }
-        }
+        _ => store::read_graph(conn, None, each)?,
     }
     Ok(())
 }

@@ -36,11 +36,36 @@ fn graph_rows() -> endorsements::BoxedQuery<'static, crate::db::MultiBackend> {
         .into_boxed()
 }
 
+/// Endorsements read per query when SQLite reads the whole graph.
+const PAGE: i64 = 250_000;
+
+/// Hands every endorsement that is not revoked (of `topic` alone, if given) to `each` as it is
+/// read, in id order for the whole graph. PostgreSQL streams them with one `COPY`; SQLite steps
+/// through pages by id, or through the topic index for one topic.
+pub fn read_graph(
+    conn: &mut DbConn,
+    topic: Option<i32>,
+    each: &mut dyn FnMut(GraphRow),
+) -> QueryResult<()> {
+    match (conn, topic) {
+        (DbConn::Pg(c), topic) => super::graph_copy::graph_copy(c, topic, each),
+        (conn, Some(t)) => graph_of_topic(conn, t, each),
+        (conn, None) => {
+            let mut after = 0;
+            loop {
+                let (read, last) = graph_page(conn, after, PAGE, each)?;
+                after = last;
+                if read < PAGE {
+                    return Ok(());
+                }
+            }
+        }
+    }
+}
+
 /// Endorsements that are not revoked with id above `after_id`, by id, `limit` at most, each
-/// handed to `each` as it is read (SQLite steps through them; PostgreSQL's client holds the
-/// page): the whole graph read in pages, sequentially. Returns how many were read and the last
-/// id.
-pub fn graph_page(
+/// handed to `each` as it is read. Returns how many were read and the last id.
+fn graph_page(
     conn: &mut DbConn,
     after_id: i64,
     limit: i64,
@@ -63,7 +88,7 @@ pub fn graph_page(
 
 /// Endorsements of one topic that are not revoked, through the topic index, each handed to
 /// `each` as it is read.
-pub fn graph_of_topic(
+fn graph_of_topic(
     conn: &mut DbConn,
     topic: i32,
     each: &mut dyn FnMut(GraphRow),

@@ -3,6 +3,7 @@
 
 pub mod claims;
 mod graph;
+mod graph_copy;
 mod parts;
 mod runs;
 mod seeds;

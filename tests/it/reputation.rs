@@ -32,6 +32,8 @@ both_backends!(
     old_snapshots_are_pruned_by_the_worker,
     scores_spread_over_many_parts_read_back_whole,
     a_topic_kept_in_memory_follows_every_change,
+    a_server_started_after_a_pass_keeps_what_it_left_out,
+    a_scheduled_pass_over_many_topics_keeps_the_large_ones,
 );
 
 #[derive(QueryableByName)]
@@ -1109,4 +1111,80 @@ async fn a_topic_kept_in_memory_follows_every_change(b: Backend) {
     endorse_all(&app, "writing", &[("h11", "h16")]).await;
     let after = recompute_at(&app, &fresh, &["writing"]).await;
     assert_eq!(after["from_memory"], 1, "{after}");
+}
+
+/// Ranks and raw scores alike, to the iteration's tolerance.
+fn assert_same_standings(
+    a: &HashMap<String, (i64, f64, i64, i64)>,
+    b: &HashMap<String, (i64, f64, i64, i64)>,
+) {
+    assert_eq!(a.len(), b.len());
+    for (user, (rank, raw, counted, discounted)) in a {
+        let (b_rank, b_raw, b_counted, b_discounted) = b[user];
+        assert_eq!(
+            (*rank, *counted, *discounted),
+            (b_rank, b_counted, b_discounted),
+            "{user}"
+        );
+        assert!((raw - b_raw).abs() < 1e-9, "{user}: {raw} vs {b_raw}");
+    }
+}
+
+/// Memory for topics of `min_topic` endorsements or more, and a first scheduled pass 0.3 s
+/// after start.
+fn keeping(min_topic: usize) -> Options {
+    let mut opts = quiet(Params::default());
+    opts.reputation.memory = Memory {
+        endorsements: 10_000,
+        min_topic,
+    };
+    opts.reputation.debounce = Duration::from_millis(300);
+    opts
+}
+
+/// A server started within half a period of another's pass leaves out of its first pass the
+/// topics that pass computed, and reads the large ones into memory instead, so that their next
+/// recompute starts from there rather than reading them whole.
+async fn a_server_started_after_a_pass_keeps_what_it_left_out(b: Backend) {
+    let Some(app) = spawn_with(b, quiet(Params::default())).await else {
+        return;
+    };
+    let here = app.url("");
+    let here = here.trim_end_matches('/');
+    endorse_pairs(&app, "writing", &community()).await;
+    recompute_at(&app, here, &["writing"]).await;
+    let computed = standings(&app, here, "writing").await;
+
+    let (started, _) = spawn_instance(&app.db, keeping(1));
+    // Its first pass, and the two seconds the topic stays claimed after the recompute above.
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    let next = recompute_at(&app, &started, &["writing"]).await;
+    assert_eq!(next["from_memory"], 1, "{next}");
+    assert_same_standings(&standings(&app, &started, "writing").await, &computed);
+}
+
+/// A scheduled pass over more topics than are read one query each reads the whole graph in one
+/// pass, and still keeps the topics large enough (by their last run) in memory.
+async fn a_scheduled_pass_over_many_topics_keeps_the_large_ones(b: Backend) {
+    let Some(app) = spawn_with(b, quiet(Params::default())).await else {
+        return;
+    };
+    let here = app.url("");
+    let here = here.trim_end_matches('/');
+    endorse_pairs(&app, "writing", &community()).await;
+    for i in 0..70 {
+        endorse_all(&app, &format!("small-{i}"), &[("x", "y")]).await;
+    }
+    recompute_at(&app, here, &[]).await;
+    let computed = standings(&app, here, "writing").await;
+    // Past the claims' two seconds, and past half the new server's period (one second), so its
+    // first pass computes all 71 topics again.
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    let mut opts = keeping(20);
+    opts.reputation.every = Duration::from_secs(2);
+    let (started, _) = spawn_instance(&app.db, opts);
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    let next = recompute_at(&app, &started, &["writing"]).await;
+    assert_eq!(next["from_memory"], 1, "{next}");
+    assert_same_standings(&standings(&app, &started, "writing").await, &computed);
 }

@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 
 use super::cache::{self, GraphCache};
 use super::recompute::Scope;
-use crate::db::DbConn;
+use crate::db::{snapshot_tx, DbConn};
 use crate::domain::endorsement::Status;
 use crate::domain::reputation::{Edge, Params};
 use crate::service::{Error, Result};
@@ -92,9 +92,21 @@ pub fn load(
         Scope::Topics(_) => {
             let mut rest: Vec<i32> = inputs.keys().copied().collect();
             rest.sort_unstable();
-            if cache.is_some() && rest.len() <= QUERY_EACH_UP_TO {
-                // Each read alone: any of them may be large enough to keep.
-                capture.extend(rest.iter().map(|t| (*t, Vec::new())));
+            if let Some(cache) = cache.as_deref() {
+                if rest.len() <= QUERY_EACH_UP_TO {
+                    // Each read alone: any of them may be large enough to keep.
+                    capture.extend(rest.iter().map(|t| (*t, Vec::new())));
+                } else {
+                    // One pass over the whole graph: only those whose last run says they fit
+                    // are copied aside, or the copy could be the whole graph.
+                    let fit = largest_fitting(conn, cache, cache.budget(), |t| {
+                        rest.binary_search(&t).is_ok()
+                    })?;
+                    capture.extend(
+                        fit.into_iter()
+                            .map(|(t, size)| (t, Vec::with_capacity(size))),
+                    );
+                }
             }
             Scope::Topics(rest)
         }
@@ -141,21 +153,64 @@ fn keep_largest(
     inputs: &mut HashMap<i32, TopicInput>,
     capture: &mut HashMap<i32, Vec<GraphRow>>,
 ) -> Result<()> {
-    let mut room = cache.budget();
-    for (topic, size) in store::current_sizes(conn)? {
-        let size = usize::try_from(size).unwrap_or(0);
-        let Some(input) = inputs.get_mut(&topic) else {
-            continue;
-        };
-        if cache.wants(size) && size <= room {
-            room -= size;
-            input.keep = true;
-            input.prior = cache.take(topic).map(|kept| kept.prior);
-            capture.insert(topic, Vec::with_capacity(size));
-        }
+    let fit = largest_fitting(conn, cache, cache.budget(), |t| inputs.contains_key(&t))?;
+    for (topic, size) in fit {
+        let input = inputs.get_mut(&topic).expect("only topics with inputs fit");
+        input.keep = true;
+        input.prior = cache.take(topic).map(|kept| kept.prior);
+        capture.insert(topic, Vec::with_capacity(size));
     }
     cache.clear();
     Ok(())
+}
+
+/// The topics `among` that `cache` would keep, with their sizes in their current runs: the
+/// largest first, as many as fit in `room` endorsements.
+fn largest_fitting(
+    conn: &mut DbConn,
+    cache: &GraphCache,
+    mut room: usize,
+    among: impl Fn(i32) -> bool,
+) -> Result<Vec<(i32, usize)>> {
+    let mut fit = Vec::new();
+    for (topic, size) in store::current_sizes(conn)? {
+        let size = usize::try_from(size).unwrap_or(0);
+        // The cheap tests first: a pass can leave out tens of thousands of small topics.
+        if cache.wants(size) && size <= room && among(topic) {
+            room -= size;
+            fit.push((topic, size));
+        }
+    }
+    Ok(fit)
+}
+
+/// A scheduled pass leaves out the topics some instance computed in the last half period. Those
+/// of `topics` that `cache` would keep but does not hold (this server has just started, or
+/// another instance computes them) are read into it here, each on a snapshot of its own, with
+/// its current run's scores as where the next iteration starts; they are not computed. So their
+/// next recompute starts from memory. Topics fill only the room the cache has free. `topics` is
+/// sorted. Returns how many were read.
+pub fn adopt(conn: &mut DbConn, cache: &mut GraphCache, topics: &[i32]) -> Result<usize> {
+    let room = cache.budget().saturating_sub(cache.held());
+    let fit = largest_fitting(conn, cache, room, |t| {
+        topics.binary_search(&t).is_ok() && !cache.holds(t)
+    })?;
+    for (topic, size) in &fit {
+        let read = snapshot_tx(conn, |conn| -> Result<_> {
+            let Some(run) = store::current_run(conn, *topic)? else {
+                return Ok(None);
+            };
+            let mut rows = Vec::with_capacity(*size);
+            store::read_graph(conn, Some(*topic), &mut |row| rows.push(row))?;
+            let prior: HashMap<i32, f64> = store::raw_scores(conn, run.id)?.into_iter().collect();
+            Ok(Some((rows, prior)))
+        })?;
+        if let Some((mut rows, prior)) = read {
+            rows.sort_unstable_by_key(|r| r.id);
+            cache.put(*topic, rows, prior);
+        }
+    }
+    Ok(fit.len())
 }
 
 /// A kept topic's endorsements brought up to date with those that changed since it was kept.

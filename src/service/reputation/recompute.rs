@@ -71,6 +71,9 @@ pub struct Report {
     /// Topics rebuilt from the endorsements the server keeps in memory, reading only those that
     /// changed, rather than read whole.
     pub from_memory: usize,
+    /// A scheduled pass only: topics some instance had just computed, so left out, read into
+    /// the server's memory (not computed) because it did not hold them yet. Not in `seconds`.
+    pub adopted: usize,
 }
 
 /// What one topic's recompute produced, ready to store.
@@ -117,19 +120,18 @@ pub fn recompute_shared(
     now: DateTime<Utc>,
     fresh_since: Option<DateTime<Utc>>,
     me: &str,
-    cache: Option<&mut GraphCache>,
+    mut cache: Option<&mut GraphCache>,
 ) -> Result<(Report, Vec<i32>)> {
     params.check().map_err(Error::Internal)?;
     let mut wanted = match scope {
         Scope::All => store::topic_ids(conn)?,
         Scope::Topics(t) => t.clone(),
     };
+    let mut fresh = Vec::new();
     if let Some(since) = fresh_since {
-        let fresh: std::collections::HashSet<i32> =
-            store::claims::computed_since(conn, to_db(since))?
-                .into_iter()
-                .collect();
-        wanted.retain(|t| !fresh.contains(t));
+        fresh = store::claims::computed_since(conn, to_db(since))?;
+        fresh.sort_unstable();
+        wanted.retain(|t| fresh.binary_search(t).is_err());
     }
     let clock = |d: std::time::Duration| {
         crate::domain::time::now().timestamp_micros() + d.as_micros() as i64
@@ -155,7 +157,7 @@ pub fn recompute_shared(
     } else {
         Scope::Topics(claimed.clone())
     };
-    let outcome = recompute_claimed(conn, &mine, params, now, cache);
+    let outcome = recompute_claimed(conn, &mine, params, now, cache.as_deref_mut());
     // Let them go, done or not (a topic that failed is free to try again at once).
     let hold = if outcome.is_ok() {
         FRESH
@@ -169,6 +171,9 @@ pub fn recompute_shared(
     }
     let mut report = outcome?;
     report.held_elsewhere = held.len();
+    if let Some(cache) = cache.filter(|_| !fresh.is_empty()) {
+        report.adopted = super::load::adopt(conn, cache, &fresh)?;
+    }
     Ok((report, held))
 }
 

@@ -316,6 +316,22 @@ pub fn scores_in_run(conn: &mut DbConn, run: i32, users: &[i32]) -> QueryResult<
     Ok(out)
 }
 
+/// Every user's raw score in `run`: what a topic kept in memory starts its next iteration
+/// from.
+pub fn raw_scores(conn: &mut DbConn, run: i32) -> QueryResult<Vec<(i32, f64)>> {
+    use reputation_parts::dsl as p;
+    let parts: Vec<String> = p::reputation_parts
+        .filter(p::run_id.eq(run))
+        .filter(p::by_rank.eq(false))
+        .select(p::entries)
+        .load(conn)?;
+    let mut out = Vec::new();
+    for part in parts {
+        out.extend(decode(&part)?.into_iter().map(|s| (s.user_id, s.raw)));
+    }
+    Ok(out)
+}
+
 /// A run with the part that would hold one user.
 #[derive(QueryableByName)]
 struct RunPart {

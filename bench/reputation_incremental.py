@@ -13,6 +13,12 @@ prepares the database; this script, for each `--plusk` binary in turn, on its ow
      current_seconds, when the topic switched to its new run, before the old run is deleted;
      load / compute / store; iterations; from_memory) and the server's resident memory.
 
+With `--restart`, the server is stopped after step 2 and started again with a scheduled pass
+2 s after start (and the default hourly period), as a server restarted within half an hour of
+the topic's last recompute: that pass leaves the topic out as fresh. After 15 s, the rounds
+follow as above (each batch's recompute forced at once, ahead of the debounced one); the first
+of them shows whether the restarted server had the topic in memory.
+
 Prints one JSON line per round and a summary per binary (median of the rounds after the first).
 
     python3 bench/reputation_incremental.py --db base.db --topic topic-1 --users 1000000 \\
@@ -96,6 +102,12 @@ def one(binary, args, workdir):
     rounds = []
     try:
         for i in range(args.rounds + 1):
+            if i == 1 and args.restart:
+                proc.terminate()
+                proc.wait()
+                proc, port = serve(binary, dict(env, PLUSK_REPUTATION_EVERY_MINS="60",
+                                                PLUSK_REPUTATION_DEBOUNCE_SECS="2"))
+                time.sleep(15)
             failures = write_batch(port, app, args.topic, args.users, args.batch, rng) if i else {}
             r = recompute(port, admin, args.topic)
             row = {"binary": binary, "round": i, "new": args.batch if i else 0,
@@ -133,6 +145,8 @@ def main():
     p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--batch", type=int, default=1000)
     p.add_argument("--plusk", action="append", help="binary to measure (repeatable)")
+    p.add_argument("--restart", action="store_true",
+                   help="restart the server after the first recompute (see above)")
     args = p.parse_args()
     summaries = []
     with tempfile.TemporaryDirectory(dir=os.path.dirname(os.path.abspath(args.db))) as workdir:

@@ -13,6 +13,8 @@
 #   BATCH    new endorsements per batch            (default 1000)
 #   OUT      output folder                         (default target/bench-incremental)
 #   BASELINE_BIN  an older build, measured after this one on its own copy of the database
+#   RESTART  if set, the server restarts after the first recompute: the rounds then show what a
+#            server started within half an hour of the topic's last recompute does
 #
 # What it does: builds, makes a Python venv with numpy, generates the topic with
 # bench/reputation_graph.py as an NDJSON history, imports it with `plusk import --bulk` (once;
@@ -59,4 +61,5 @@ fi
 
 python3 bench/reputation_incremental.py --db "$DB" --topic topic-1 --users "$USERS" \
     --rounds "$ROUNDS" --batch "$BATCH" --plusk "$BIN" ${BASELINE_BIN:+--plusk "$BASELINE_BIN"} \
+    ${RESTART:+--restart} \
     | tee "$OUT/results.txt"

@@ -80,6 +80,9 @@ pub struct Part {
     entries: String,
 }
 
+/// Where one row's text starts and ends in its part.
+type Span = (usize, usize);
+
 /// A run's scores as parts: in user order, then in rank order (ties by user). Each row is
 /// encoded once, straight into its user-ordered part; the rank order copies its text from
 /// there. Sorting and encoding run on every core: at 765,000 users they took most of a second
@@ -90,7 +93,7 @@ pub fn parts_of(mut rows: Vec<Score>) -> Vec<Part> {
     // starts and ends in it, so that the rank order can copy rows out of it. (Encoding rows
     // apart and joining them for both orders allocated a third more, and a recompute's fresh
     // memory is paid for in page faults.)
-    let encoded: Vec<(Vec<u8>, Vec<(usize, usize)>)> = rows
+    let encoded: Vec<(Vec<u8>, Vec<Span>)> = rows
         .par_chunks(PART)
         .map(|chunk| {
             // About 80 bytes a row: sized once rather than grown by doubling.

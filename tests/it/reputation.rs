@@ -977,6 +977,22 @@ async fn standings(
         .collect()
 }
 
+/// Each counted endorser's contribution to `user`'s score in `writing`, explained by `base`.
+async fn contributions(app: &TestApp, base: &str, user: &str) -> HashMap<String, f64> {
+    let path = format!("/v1/users/{user}/reputation/writing/explain?limit=500");
+    let r = app.send_to(base, Method::GET, &path, &app.admin, None).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    r.json["counted"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            let endorser = c["endorser"].as_str().unwrap().to_string();
+            (endorser, c["contribution"].as_f64().unwrap())
+        })
+        .collect()
+}
+
 /// Forces a recompute of `topics` through `base` and returns its report.
 async fn recompute_at(app: &TestApp, base: &str, topics: &[&str]) -> Value {
     let body = json!({ "topics": topics });
@@ -1066,6 +1082,8 @@ async fn a_topic_kept_in_memory_follows_every_change(b: Backend) {
     let warm = recompute_at(&app, here, &["writing"]).await;
     assert_eq!(warm["from_memory"], 1, "{warm}");
     let kept = standings(&app, here, "writing").await;
+    // What each endorser passed on rests on their out-weight, added up from memory here.
+    let kept_explained = contributions(&app, here, "h20").await;
     // A server keeping nothing reads the topic whole.
     let mut cold_opts = opts.clone();
     cold_opts.reputation.memory.endorsements = 0;
@@ -1075,6 +1093,12 @@ async fn a_topic_kept_in_memory_follows_every_change(b: Backend) {
     let read_whole = recompute_at(&app, &cold, &["writing"]).await;
     assert_eq!(read_whole["from_memory"], 0, "{read_whole}");
     let whole = standings(&app, &cold, "writing").await;
+    let explained = contributions(&app, &cold, "h20").await;
+    assert_eq!(kept_explained.len(), explained.len(), "{explained:?}");
+    for (endorser, c) in &explained {
+        let k = kept_explained[endorser];
+        assert!((k - c).abs() < 1e-9, "{endorser}: {k} vs {c}");
+    }
     assert_eq!(kept.len(), whole.len());
     for (user, (rank, raw, counted, discounted)) in &whole {
         let (k_rank, k_raw, k_counted, k_discounted) = kept[user];

@@ -318,7 +318,7 @@ fn compute(topic: i32, input: TopicInput, params: &Params, max_user: i32) -> Top
             percentile: standing[i].percentile,
             counted: graph.counted[i] as i32,
             discounted: discounted[i] as i32,
-            out_weight: Some(input.out.get(user).copied().unwrap_or(0.0)),
+            out_weight: Some(input.out.get(*user)),
         })
         .collect();
     TopicOutput {

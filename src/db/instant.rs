@@ -36,6 +36,11 @@ impl Stamp {
         Stamp(t.timestamp_micros())
     }
 
+    /// A PostgreSQL TIMESTAMP's value as it travels in binary: microseconds since 2000-01-01.
+    pub fn from_pg_micros(pg: i64) -> Stamp {
+        Stamp(pg + PG_EPOCH_MICROS)
+    }
+
     /// The time it holds (out-of-range values, which plusk never writes, read as the epoch).
     pub fn utc(self) -> DateTime<Utc> {
         DateTime::from_timestamp_micros(self.0).unwrap_or_default()
@@ -68,7 +73,7 @@ impl ToSql<Instant, Pg> for Stamp {
 impl FromSql<Instant, Pg> for Stamp {
     fn from_sql(value: <Pg as Backend>::RawValue<'_>) -> deserialize::Result<Self> {
         let pg = <i64 as FromSql<BigInt, Pg>>::from_sql(value)?;
-        Ok(Stamp(pg + PG_EPOCH_MICROS))
+        Ok(Stamp::from_pg_micros(pg))
     }
 }
 

@@ -980,7 +980,9 @@ async fn standings(
 /// Each counted endorser's contribution to `user`'s score in `writing`, explained by `base`.
 async fn contributions(app: &TestApp, base: &str, user: &str) -> HashMap<String, f64> {
     let path = format!("/v1/users/{user}/reputation/writing/explain?limit=500");
-    let r = app.send_to(base, Method::GET, &path, &app.admin, None).await;
+    let r = app
+        .send_to(base, Method::GET, &path, &app.admin, None)
+        .await;
     assert_eq!(r.status, 200, "{}", r.text);
     r.json["counted"]
         .as_array()

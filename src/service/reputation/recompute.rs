@@ -172,7 +172,14 @@ pub fn recompute_shared(
     let mut report = outcome?;
     report.held_elsewhere = held.len();
     if let Some(cache) = cache.filter(|_| !fresh.is_empty()) {
-        report.adopted = super::load::adopt(conn, cache, &fresh)?;
+        // The scores are stored whatever happens here: a read that fails only leaves those
+        // topics to be read whole by their next recompute.
+        match super::load::adopt(conn, cache, &fresh) {
+            Ok(n) => report.adopted = n,
+            Err(e) => {
+                tracing::warn!(error = %e, "reading recently computed topics into memory failed")
+            }
+        }
     }
     Ok((report, held))
 }

@@ -16,8 +16,6 @@ use crate::db::instant::Stamp;
 use crate::db::schema::endorsements;
 use crate::domain::endorsement::Status;
 
-/// PostgreSQL counts timestamps from 2000-01-01, 946,684,800 seconds after the Unix epoch.
-const PG_EPOCH_MICROS: i64 = 946_684_800_000_000;
 /// The binary format's signature, which opens the stream.
 const SIGNATURE: &[u8; 11] = b"PGCOPY\n\xff\r\n\0";
 /// Columns of each row, in the order the query selects them.
@@ -133,7 +131,7 @@ fn read_rows(mut out: impl BufRead, each: &mut dyn FnMut(GraphRow)) -> std::io::
             endorsee: i32::from_be_bytes(field(&mut out)?),
             flagged: field::<1>(&mut out)? == [1],
             voided: field::<1>(&mut out)? == [1],
-            created_at: Stamp(i64::from_be_bytes(field(&mut out)?) + PG_EPOCH_MICROS),
+            created_at: Stamp::from_pg_micros(i64::from_be_bytes(field(&mut out)?)),
         });
     }
 }
@@ -195,7 +193,10 @@ mod tests {
         let r = rows[0];
         assert_eq!((r.id, r.topic, r.endorser, r.endorsee), (7, 3, 11, 12));
         assert!(r.flagged && !r.voided);
-        assert_eq!(r.created_at, Stamp(PG_EPOCH_MICROS - 5));
+        assert_eq!(
+            crate::domain::time::format(r.created_at.utc()),
+            "1999-12-31T23:59:59.999995Z"
+        );
     }
 
     #[test]

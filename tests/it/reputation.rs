@@ -946,6 +946,13 @@ async fn scores_spread_over_many_parts_read_back_whole(b: Backend) {
         .all(|c| c["contribution"].as_f64().unwrap() > 0.0));
 }
 
+/// `path` read through `base` with the admin key: the answer's JSON, which must be a 200.
+async fn admin_get(app: &TestApp, base: &str, path: &str) -> Value {
+    let r = app.send_to(base, Method::GET, path, &app.admin, None).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    r.json
+}
+
 /// Every user's (rank, raw, counted, discounted) in a topic, from its leaderboard.
 async fn standings(
     app: &TestApp,
@@ -953,11 +960,7 @@ async fn standings(
     topic: &str,
 ) -> HashMap<String, (i64, f64, i64, i64)> {
     let path = format!("/v1/topics/{topic}/leaderboard?limit=1000");
-    let r = app
-        .send_to(base, Method::GET, &path, &app.admin, None)
-        .await;
-    assert_eq!(r.status, 200, "{}", r.text);
-    r.json["items"]
+    admin_get(app, base, &path).await["items"]
         .as_array()
         .unwrap()
         .iter()
@@ -980,11 +983,7 @@ async fn standings(
 /// Each counted endorser's contribution to `user`'s score in `writing`, explained by `base`.
 async fn contributions(app: &TestApp, base: &str, user: &str) -> HashMap<String, f64> {
     let path = format!("/v1/users/{user}/reputation/writing/explain?limit=500");
-    let r = app
-        .send_to(base, Method::GET, &path, &app.admin, None)
-        .await;
-    assert_eq!(r.status, 200, "{}", r.text);
-    r.json["counted"]
+    admin_get(app, base, &path).await["counted"]
         .as_array()
         .unwrap()
         .iter()

@@ -1100,16 +1100,7 @@ async fn a_topic_kept_in_memory_follows_every_change(b: Backend) {
         let k = kept_explained[endorser];
         assert!((k - c).abs() < 1e-9, "{endorser}: {k} vs {c}");
     }
-    assert_eq!(kept.len(), whole.len());
-    for (user, (rank, raw, counted, discounted)) in &whole {
-        let (k_rank, k_raw, k_counted, k_discounted) = kept[user];
-        assert_eq!(
-            (k_rank, k_counted, k_discounted),
-            (*rank, *counted, *discounted),
-            "{user}"
-        );
-        assert!((k_raw - raw).abs() < 1e-9, "{user}: {k_raw} vs {raw}");
-    }
+    assert_same_standings(&whole, &kept);
     assert_eq!(
         whole["beggar"].3, 1,
         "the flagged endorsement is discounted"

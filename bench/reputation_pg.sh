@@ -40,16 +40,22 @@ load() {
         psql -q "$URL" -c "\\copy users (id, handle, created_at) FROM STDIN CSV"
     sqlite3 -csv "$SRC" "SELECT id, slug, created_at FROM topics" |
         psql -q "$URL" -c "\\copy topics (id, slug, created_at) FROM STDIN CSV"
-    sqlite3 -csv "$SRC" "SELECT id, endorser_id, endorsee_id, topic_id, status, created_at, ledger_seq
+    # Builds before migration 18 keep each endorsement's ledger_seq (its id again).
+    local seq=""
+    if [ "$(psql -qtA "$URL" -c "SELECT count(*) FROM information_schema.columns
+            WHERE table_name = 'endorsements' AND column_name = 'ledger_seq'")" = 1 ]; then
+        seq=", ledger_seq"
+    fi
+    sqlite3 -csv "$SRC" "SELECT id, endorser_id, endorsee_id, topic_id, status, created_at
         FROM endorsements" |
         psql -q "$URL" \
             -c "CREATE UNLOGGED TABLE stage (id BIGINT, endorser_id INT, endorsee_id INT,
-                topic_id INT, status TEXT, micros BIGINT, ledger_seq BIGINT)" \
+                topic_id INT, status TEXT, micros BIGINT)" \
             -c "\\copy stage FROM STDIN CSV" \
             -c "SET session_replication_role = replica" \
-            -c "INSERT INTO endorsements (id, endorser_id, endorsee_id, topic_id, status, created_at,
-                ledger_seq) SELECT id, endorser_id, endorsee_id, topic_id, status,
-                timestamp 'epoch' + micros * interval '1 microsecond', ledger_seq FROM stage" \
+            -c "INSERT INTO endorsements (id, endorser_id, endorsee_id, topic_id, status, created_at
+                $seq) SELECT id, endorser_id, endorsee_id, topic_id, status,
+                timestamp 'epoch' + micros * interval '1 microsecond' ${seq:+, id} FROM stage" \
             -c "DROP TABLE stage" \
             -c "ANALYZE"
     echo "copied in $(($(date +%s) - start)) s:" \

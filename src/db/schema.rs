@@ -28,9 +28,10 @@ diesel::table! {
         status -> Text,
         created_at -> Instant,
         revoked_at -> Nullable<Instant>,
-        ledger_seq -> BigInt,
         created_by -> Nullable<Integer>,
         origin_topic_id -> Nullable<Integer>,
+        entry_hash -> Nullable<Binary>,
+        entry_at -> Nullable<Instant>,
     }
 }
 
@@ -158,7 +159,6 @@ diesel::table! {
 }
 
 diesel::joinable!(endorsements -> api_keys (created_by));
-diesel::joinable!(endorsements -> ledger (ledger_seq));
 diesel::joinable!(endorsements -> topics (topic_id));
 diesel::joinable!(topics -> api_keys (created_by));
 diesel::joinable!(flags -> api_keys (reviewed_by));

@@ -25,6 +25,9 @@ pub struct Record<'a> {
     pub req: &'a NewEndorsement,
     /// When it was given: now for API calls, the original time for imports. Rules are judged then.
     pub created_at: DateTime<Utc>,
+    /// When its ledger entry is written: `created_at` for API calls (one reading of the clock,
+    /// so its row stores one time), now for imports.
+    pub logged_at: DateTime<Utc>,
     /// Daily budget in force; `None` lifts it.
     pub budget: Option<u32>,
     /// The API key creating it; `None` for imports.
@@ -74,7 +77,7 @@ pub fn record(tx: &mut Tx<'_>, r: &Record<'_>) -> Result<Endorsement> {
     let topic_id = tx.topic_id(req.topic.as_str(), at, r.by.map(|p| p.key_id));
     // The endorsement's id is the seq of the entry that creates it: unique, increasing, and
     // known before the entry is hashed.
-    let (seq, payload) = tx.append(time::now(), |seq| Created {
+    let (seq, payload) = tx.append(r.logged_at, |seq| Created {
         id: seq,
         endorser: req.endorser.to_string(),
         endorsee: req.endorsee.to_string(),
@@ -83,6 +86,8 @@ pub fn record(tx: &mut Tx<'_>, r: &Record<'_>) -> Result<Endorsement> {
         created_at: at,
         created_by: r.by.map(|p| p.name.clone()),
     });
+    // Kept on the row (`storage::ledger`): the detectors below append entries after it.
+    let entry_hash = tx.head_hash();
     let triple = (endorser_id, endorsee_id, topic_id);
     tx.model_mut().apply(Event::Created {
         id: seq,
@@ -113,8 +118,9 @@ pub fn record(tx: &mut Tx<'_>, r: &Record<'_>) -> Result<Endorsement> {
         note: req.note.clone(),
         status,
         created_at: at,
-        ledger_seq: seq,
         created_by: r.by.map(|p| p.key_id),
+        entry_hash,
+        entry_at: (r.logged_at != at).then_some(r.logged_at),
     });
     detect::raise_on_groups(tx, &groups, r.detection)?;
     Ok(Endorsement {
@@ -180,6 +186,7 @@ pub fn create(
     let rec = Record {
         req,
         created_at: now,
+        logged_at: now,
         budget,
         by: Some(by),
         detection,

@@ -219,6 +219,7 @@ impl Importer {
                     &Record {
                         req,
                         created_at: p.created_at,
+                        logged_at: time::now(),
                         budget,
                         by: None,
                         detection: &detection,

@@ -132,6 +132,14 @@ impl<'a> Tx<'a> {
         (seq, payload)
     }
 
+    /// The hash of the last entry appended (empty before the first).
+    pub fn head_hash(&self) -> String {
+        self.model
+            .head()
+            .map(|h| h.hash.clone())
+            .unwrap_or_default()
+    }
+
     pub fn insert_endorsement(&mut self, row: storage::endorsements::NewRow) {
         self.pending.endorsements.push(row);
     }

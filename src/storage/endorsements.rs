@@ -19,7 +19,6 @@ struct Row {
     status: String,
     created_at: Stamp,
     revoked_at: Option<Stamp>,
-    ledger_seq: i64,
     created_by: Option<i32>,
 }
 
@@ -34,7 +33,6 @@ pub struct View {
     status: Status,
     created_at: Stamp,
     revoked_at: Option<Stamp>,
-    ledger_seq: i64,
     /// Id of the API key that created it (`None` for imports).
     pub created_by: Option<i32>,
 }
@@ -55,7 +53,8 @@ impl View {
             status: self.status,
             created_at: self.created_at.utc(),
             revoked_at: self.revoked_at.map(Stamp::utc),
-            ledger_seq: self.ledger_seq,
+            // The entry that created a row has the row's id as its seq.
+            ledger_seq: self.row_id,
         }
     }
 
@@ -70,7 +69,8 @@ impl View {
             status: self.status.as_str().to_string(),
             created_at: self.created_at.utc(),
             revoked_at: self.revoked_at.map(Stamp::utc),
-            ledger_seq: self.ledger_seq,
+            // The entry that created a row has the row's id as its seq.
+            ledger_seq: self.row_id,
         }
     }
 }
@@ -85,8 +85,11 @@ pub struct NewRow {
     pub note: Option<String>,
     pub status: Status,
     pub created_at: DateTime<Utc>,
-    pub ledger_seq: i64,
     pub created_by: Option<i32>,
+    /// The `endorsement.created` entry (seq = `id`), kept on its row: its hash, hex-encoded, and
+    /// its time, `None` when it is `created_at`.
+    pub entry_hash: String,
+    pub entry_at: Option<DateTime<Utc>>,
 }
 
 pub fn insert_many(conn: &mut DbConn, rows: &[NewRow]) -> QueryResult<()> {
@@ -102,8 +105,10 @@ pub fn insert_many(conn: &mut DbConn, rows: &[NewRow]) -> QueryResult<()> {
                     endorsements::note.eq(r.note.clone()),
                     endorsements::status.eq(r.status.as_str()),
                     endorsements::created_at.eq(db_stamp(r.created_at)),
-                    endorsements::ledger_seq.eq(r.ledger_seq),
                     endorsements::created_by.eq(r.created_by),
+                    // Our own hashes are always 64 hex digits.
+                    endorsements::entry_hash.eq(hex::decode(&r.entry_hash).ok()),
+                    endorsements::entry_at.eq(r.entry_at.map(db_stamp)),
                 )
             })
             .collect();
@@ -366,7 +371,6 @@ pub fn select(conn: &mut DbConn, f: &Filter) -> QueryResult<Vec<View>> {
                 note: r.note,
                 created_at: r.created_at,
                 revoked_at: r.revoked_at,
-                ledger_seq: r.ledger_seq,
                 created_by: r.created_by,
             })
         })

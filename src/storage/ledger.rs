@@ -1,18 +1,22 @@
-//! The `ledger` table: append and read hash-chained entries.
+//! The ledger: append and read hash-chained entries.
 //!
 //! Stored compactly: the hash as 32 bytes, no `prev_hash` (it is the previous entry's hash, filled
 //! in on reading), and no payload for the kinds whose payload is rebuilt from a row
-//! ([`stores_payload`]); the service puts those back (`service::ledger::page`).
+//! ([`stores_payload`]); the service puts those back (`service::ledger::page`). Entries live in
+//! two places, read as one chain by seq: `endorsement.created` entries on the endorsement rows
+//! they created ([`in_table`]), every other kind in the `ledger` table.
+
+use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use diesel::dsl::max;
+use diesel::dsl::{max, sql};
 use diesel::prelude::*;
 
 use super::db_stamp;
-use crate::db::instant::Stamp;
-use crate::db::schema::ledger;
+use crate::db::instant::{Instant, Stamp};
+use crate::db::schema::{endorsements, ledger};
 use crate::db::DbConn;
-use crate::domain::ledger::{stores_payload, Entry, GENESIS_HASH};
+use crate::domain::ledger::{stores_payload, Entry, ENDORSEMENT_CREATED, GENESIS_HASH};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = ledger)]
@@ -49,31 +53,88 @@ impl Stored {
     }
 }
 
-/// The last entry's (seq, hash), if the ledger is not empty. On PostgreSQL one round-trip with
-/// `ORDER BY seq DESC LIMIT 1`; on SQLite, where a bound LIMIT costs a re-prepare (see the
-/// module note) and a query costs no round-trip, two indexed lookups.
+/// The last entry's (seq, hash), if the ledger is not empty: the later of the ledger table's
+/// last entry and the last endorsement row's.
 pub fn head(conn: &mut DbConn) -> QueryResult<Option<(i64, String)>> {
-    let found: Option<(i64, Vec<u8>)> = if let DbConn::Pg(_) = conn {
-        ledger::table
-            .order(ledger::seq.desc())
-            .select((ledger::seq, ledger::hash))
-            .first(conn)
-            .optional()?
+    let found = if let DbConn::Pg(_) = conn {
+        pg_head(conn)?
     } else {
-        let last: Option<i64> = ledger::table.select(max(ledger::seq)).get_result(conn)?;
-        let Some(seq) = last else { return Ok(None) };
-        ledger::table
-            .find(seq)
-            .select((ledger::seq, ledger::hash))
-            .get_result(conn)
-            .optional()?
+        table_head(conn)?.max(rows_head(conn)?)
     };
     Ok(found.map(|(seq, hash)| (seq, hex::encode(hash))))
 }
 
-/// Appends entries already chained, in as few statements as the chunk size allows.
+#[derive(QueryableByName)]
+struct Head {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    seq: i64,
+    #[diesel(sql_type = diesel::sql_types::Binary)]
+    hash: Vec<u8>,
+}
+
+/// On PostgreSQL, both halves in one round trip: the writer reads the head before every batch.
+fn pg_head(conn: &mut DbConn) -> QueryResult<Option<(i64, Vec<u8>)>> {
+    let found: Option<Head> = diesel::sql_query(
+        "(SELECT seq, hash FROM ledger ORDER BY seq DESC LIMIT 1) \
+         UNION ALL \
+         (SELECT id, entry_hash FROM endorsements WHERE entry_hash IS NOT NULL \
+          ORDER BY id DESC LIMIT 1) \
+         ORDER BY 1 DESC LIMIT 1",
+    )
+    .get_result(conn)
+    .optional()?;
+    Ok(found.map(|h| (h.seq, h.hash)))
+}
+
+/// The ledger table's last entry, on SQLite, where a bound LIMIT costs a re-prepare (see the
+/// module note) and a query costs no round trip: two indexed lookups.
+fn table_head(conn: &mut DbConn) -> QueryResult<Option<(i64, Vec<u8>)>> {
+    let last: Option<i64> = ledger::table.select(max(ledger::seq)).get_result(conn)?;
+    let Some(seq) = last else { return Ok(None) };
+    ledger::table
+        .find(seq)
+        .select((ledger::seq, ledger::hash))
+        .get_result(conn)
+        .optional()
+}
+
+/// The last endorsement row that holds its created entry, on SQLite. Every row the writer
+/// inserts holds one, so the last row is looked at first; only a row without one (written by
+/// hand: `ledger verify` reports it) sends the search down the table.
+fn rows_head(conn: &mut DbConn) -> QueryResult<Option<(i64, Vec<u8>)>> {
+    let last: Option<i64> = endorsements::table
+        .select(max(endorsements::id))
+        .get_result(conn)?;
+    let Some(id) = last else { return Ok(None) };
+    let hash: Option<Vec<u8>> = endorsements::table
+        .find(id)
+        .select(endorsements::entry_hash)
+        .get_result(conn)?;
+    if let Some(hash) = hash {
+        return Ok(Some((id, hash)));
+    }
+    endorsements::table
+        .filter(endorsements::entry_hash.is_not_null())
+        .order(endorsements::id.desc())
+        .select((endorsements::id, endorsements::entry_hash.assume_not_null()))
+        .first(conn)
+        .optional()
+}
+
+/// Whether entries of `kind` are rows of the ledger table. `endorsement.created` entries are
+/// kept on the endorsement row they created (its hash in `entry_hash`, its time in `entry_at`
+/// when it is not the row's `created_at`), written with that row by
+/// `storage::endorsements::insert_many`: they are most of the chain, and a row of their own
+/// cost a second row and index entry for each endorsement.
+fn in_table(kind: &str) -> bool {
+    kind != ENDORSEMENT_CREATED
+}
+
+/// Appends entries already chained, in as few statements as the chunk size allows; created
+/// entries go with their rows (see [`in_table`]).
 pub fn insert_many(conn: &mut DbConn, entries: &[Entry]) -> QueryResult<()> {
-    for chunk in super::chunks(entries) {
+    let entries: Vec<&Entry> = entries.iter().filter(|e| in_table(&e.kind)).collect();
+    for chunk in super::chunks(&entries) {
         let values: Vec<_> = chunk
             .iter()
             .map(|e| {
@@ -92,18 +153,68 @@ pub fn insert_many(conn: &mut DbConn, entries: &[Entry]) -> QueryResult<()> {
     Ok(())
 }
 
+/// A created entry as its endorsement row keeps it: id (= seq), created_at, entry_at, hash.
+type RowEntry = (i64, Stamp, Option<Stamp>, Vec<u8>);
+
+fn row_entry((seq, created_at, entry_at, hash): RowEntry) -> Row {
+    Row {
+        seq,
+        kind: ENDORSEMENT_CREATED.to_string(),
+        at: entry_at.unwrap_or(created_at),
+        payload: None,
+        hash,
+    }
+}
+
+/// Up to `limit` created entries kept on endorsement rows with `seq >= from`, in order.
+fn row_entries(conn: &mut DbConn, from: i64, limit: i64) -> QueryResult<Vec<Row>> {
+    let rows: Vec<RowEntry> = endorsements::table
+        .filter(endorsements::id.ge(from))
+        .filter(endorsements::entry_hash.is_not_null())
+        .order(endorsements::id.asc())
+        .limit(limit)
+        .select((
+            endorsements::id,
+            endorsements::created_at,
+            endorsements::entry_at,
+            endorsements::entry_hash.assume_not_null(),
+        ))
+        .load(conn)?;
+    Ok(rows.into_iter().map(row_entry).collect())
+}
+
+/// Merges two lists ordered by seq into one, keeping the first `limit`.
+fn merged<T>(a: Vec<T>, b: Vec<T>, limit: usize, seq: impl Fn(&T) -> i64) -> Vec<T> {
+    let mut out = Vec::with_capacity(limit.min(a.len() + b.len()));
+    let (mut a, mut b) = (a.into_iter().peekable(), b.into_iter().peekable());
+    while out.len() < limit {
+        let next = match (a.peek(), b.peek()) {
+            (Some(x), Some(y)) if seq(x) <= seq(y) => a.next(),
+            (Some(_), Some(_)) | (None, _) => b.next(),
+            (Some(_), None) => a.next(),
+        };
+        match next {
+            Some(r) => out.push(r),
+            None => break,
+        }
+    }
+    out
+}
+
 /// Up to `limit` entries with `seq > after`, in order, each with the hash of the entry stored
 /// before it as `prev_hash` (64 zeros for the first entry; empty when nothing is stored before
 /// it, which `ledger verify` reports as a break).
 pub fn page(conn: &mut DbConn, after: i64, limit: i64) -> QueryResult<Vec<Stored>> {
     let limit = limit.clamp(0, super::MAX_PAGE);
     // One row more, from `after` itself, supplies the first entry's prev_hash.
-    let rows: Vec<Row> = ledger::table
+    let in_ledger: Vec<Row> = ledger::table
         .filter(ledger::seq.ge(after))
         .order(ledger::seq.asc())
         .limit(limit + 1)
         .select(Row::as_select())
         .load(conn)?;
+    let from_rows = row_entries(conn, after, limit + 1)?;
+    let rows = merged(in_ledger, from_rows, limit as usize + 1, |r| r.seq);
     let mut prev = match rows.first() {
         Some(r) if r.seq == after => Some(hex::encode(&r.hash)),
         _ => None,
@@ -140,16 +251,31 @@ pub struct Change {
 /// follow what changed (the reputation worker reads every entry any instance writes, and
 /// spelling each hash twice in hex was most of its reading).
 pub fn changes(conn: &mut DbConn, after: i64, limit: i64) -> QueryResult<Vec<Change>> {
-    let rows: Vec<(i64, String, Option<String>)> = ledger::table
+    let limit = limit.clamp(0, super::MAX_PAGE);
+    let in_ledger: Vec<Change> = ledger::table
         .filter(ledger::seq.gt(after))
         .order(ledger::seq.asc())
-        .limit(limit.clamp(0, super::MAX_PAGE))
+        .limit(limit)
         .select((ledger::seq, ledger::kind, ledger::payload))
-        .load(conn)?;
-    Ok(rows
+        .load::<(i64, String, Option<String>)>(conn)?
         .into_iter()
         .map(|(seq, kind, payload)| Change { seq, kind, payload })
-        .collect())
+        .collect();
+    let on_rows: Vec<Change> = endorsements::table
+        .filter(endorsements::id.gt(after))
+        .filter(endorsements::entry_hash.is_not_null())
+        .order(endorsements::id.asc())
+        .limit(limit)
+        .select(endorsements::id)
+        .load::<i64>(conn)?
+        .into_iter()
+        .map(|seq| Change {
+            seq,
+            kind: ENDORSEMENT_CREATED.to_string(),
+            payload: None,
+        })
+        .collect();
+    Ok(merged(in_ledger, on_rows, limit as usize, |c| c.seq))
 }
 
 /// What a filtered page of the ledger keeps.
@@ -174,34 +300,28 @@ pub fn filtered_page(
     limit: i64,
     filter: &Filter,
 ) -> QueryResult<Vec<Stored>> {
-    let mut q = ledger::table
-        .filter(ledger::seq.gt(after))
-        .order(ledger::seq.asc())
-        .limit(limit.clamp(0, super::MAX_PAGE))
-        .select(Row::as_select())
-        .into_boxed();
-    if let Some(kind) = &filter.kind {
-        q = q.filter(ledger::kind.eq(kind.clone()));
-        if kind != crate::domain::ledger::ENDORSEMENT_CREATED {
-            // Spelled out so that SQLite, too, sees that `ledger_other_kinds` (migration 10)
-            // holds every row asked for: rare kinds are found without scanning the chain.
-            q = q.filter(ledger::kind.ne(crate::domain::ledger::ENDORSEMENT_CREATED));
-        }
-    }
-    if let Some(since) = filter.since {
-        q = q.filter(ledger::at.ge(db_stamp(since)));
-    }
-    if let Some(until) = filter.until {
-        q = q.filter(ledger::at.lt(db_stamp(until)));
-    }
-    let rows: Vec<Row> = q.load(conn)?;
+    let limit = limit.clamp(0, super::MAX_PAGE);
+    let kind = filter.kind.as_deref();
+    let in_ledger = table_filtered(conn, after, limit, filter)?;
+    let on_rows = match kind {
+        None | Some(ENDORSEMENT_CREATED) => rows_filtered(conn, after, limit, filter)?,
+        Some(_) => Vec::new(),
+    };
+    let rows = merged(in_ledger, on_rows, limit as usize, |r| r.seq);
     let before: Vec<i64> = rows.iter().map(|r| r.seq - 1).collect();
-    let prev: std::collections::HashMap<i64, Vec<u8>> = ledger::table
+    let mut prev: HashMap<i64, Vec<u8>> = ledger::table
         .filter(ledger::seq.eq_any(&before))
         .select((ledger::seq, ledger::hash))
         .load::<(i64, Vec<u8>)>(conn)?
         .into_iter()
         .collect();
+    prev.extend(
+        endorsements::table
+            .filter(endorsements::id.eq_any(&before))
+            .filter(endorsements::entry_hash.is_not_null())
+            .select((endorsements::id, endorsements::entry_hash.assume_not_null()))
+            .load::<(i64, Vec<u8>)>(conn)?,
+    );
     Ok(rows
         .into_iter()
         .map(|r| {
@@ -222,12 +342,73 @@ pub fn filtered_page(
         .collect())
 }
 
+/// The ledger table's entries that `filter` keeps.
+fn table_filtered(
+    conn: &mut DbConn,
+    after: i64,
+    limit: i64,
+    filter: &Filter,
+) -> QueryResult<Vec<Row>> {
+    let mut q = ledger::table
+        .filter(ledger::seq.gt(after))
+        .order(ledger::seq.asc())
+        .limit(limit)
+        .select(Row::as_select())
+        .into_boxed();
+    if let Some(kind) = &filter.kind {
+        q = q.filter(ledger::kind.eq(kind.clone()));
+        if kind != ENDORSEMENT_CREATED {
+            // Spelled out so that SQLite, too, sees that `ledger_other_kinds` (migration 10)
+            // holds every row asked for: rare kinds are found without scanning the chain.
+            q = q.filter(ledger::kind.ne(ENDORSEMENT_CREATED));
+        }
+    }
+    if let Some(since) = filter.since {
+        q = q.filter(ledger::at.ge(db_stamp(since)));
+    }
+    if let Some(until) = filter.until {
+        q = q.filter(ledger::at.lt(db_stamp(until)));
+    }
+    q.load(conn)
+}
+
+/// The created entries kept on endorsement rows that `filter`'s times keep.
+fn rows_filtered(
+    conn: &mut DbConn,
+    after: i64,
+    limit: i64,
+    filter: &Filter,
+) -> QueryResult<Vec<Row>> {
+    // The entry's time: its own where it has one, else the row's creation.
+    let at = || sql::<Instant>("COALESCE(endorsements.entry_at, endorsements.created_at)");
+    let mut q = endorsements::table
+        .filter(endorsements::id.gt(after))
+        .filter(endorsements::entry_hash.is_not_null())
+        .order(endorsements::id.asc())
+        .limit(limit)
+        .select((
+            endorsements::id,
+            endorsements::created_at,
+            endorsements::entry_at,
+            endorsements::entry_hash.assume_not_null(),
+        ))
+        .into_boxed();
+    if let Some(since) = filter.since {
+        q = q.filter(at().ge(db_stamp(since)));
+    }
+    if let Some(until) = filter.until {
+        q = q.filter(at().lt(db_stamp(until)));
+    }
+    let rows: Vec<RowEntry> = q.load(conn)?;
+    Ok(rows.into_iter().map(row_entry).collect())
+}
+
 /// Whether any entry is of `kind`, one that is not `endorsement.created` (`ledger_other_kinds`,
 /// migration 10, covers those).
 pub fn has_kind(conn: &mut DbConn, kind: &str) -> QueryResult<bool> {
     Ok(ledger::table
         .filter(ledger::kind.eq(kind))
-        .filter(ledger::kind.ne(crate::domain::ledger::ENDORSEMENT_CREATED))
+        .filter(ledger::kind.ne(ENDORSEMENT_CREATED))
         .select(ledger::seq)
         .first::<i64>(conn)
         .optional()?

@@ -48,7 +48,7 @@ async fn create_returns_the_endorsement(b: Backend) {
     assert_eq!(got.status, 200);
     assert_eq!(&got.json, e, "a read returns what the write acknowledged");
     assert_eq!(app.count("endorsements"), 1);
-    assert_eq!(app.count("ledger"), KEY_ENTRIES + 1);
+    assert_eq!(app.ledger_entries(), KEY_ENTRIES + 1);
 }
 
 async fn handles_and_topics_are_normalised(b: Backend) {
@@ -73,7 +73,7 @@ async fn self_endorsement_is_422(b: Backend) {
         .await
         .assert_problem(422, "self_endorsement");
     assert_eq!(app.count("endorsements"), 0);
-    assert_eq!(app.count("ledger"), KEY_ENTRIES, "nothing but the keys");
+    assert_eq!(app.ledger_entries(), KEY_ENTRIES, "nothing but the keys");
     assert_eq!(app.count("users"), 0, "a refused request creates no user");
 }
 
@@ -209,7 +209,7 @@ async fn idempotent_retry_returns_the_original(b: Backend) {
     assert_eq!(second.header("idempotent-replayed"), Some("true"));
     assert_eq!(first.header("idempotent-replayed"), None);
     assert_eq!(app.count("endorsements"), 1);
-    assert_eq!(app.count("ledger"), KEY_ENTRIES + 1);
+    assert_eq!(app.ledger_entries(), KEY_ENTRIES + 1);
     // Without the key, the same body is an ordinary duplicate.
     app.endorse("alice", "bob", "writing")
         .await
@@ -274,7 +274,7 @@ async fn revoke_by_owner_or_admin_only(b: Backend) {
         .await
         .assert_problem(404, "not_found");
     assert_eq!(
-        app.count("ledger"),
+        app.ledger_entries(),
         KEY_ENTRIES + 2 + 4,
         "two more keys, two creations and two revocations"
     );

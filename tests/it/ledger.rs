@@ -167,7 +167,8 @@ async fn verify_catches_a_rehashed_entry(b: Backend) {
         .exec("UPDATE users SET handle = 'mallory' WHERE handle = 'carol'");
     expect_broken(
         &app,
-        &format!("UPDATE ledger SET hash = {blob} WHERE seq = 4"),
+        // A created entry's hash is kept on the row it created (migration 18).
+        &format!("UPDATE endorsements SET entry_hash = {blob} WHERE id = 4"),
         5,
     )
     .await;
@@ -175,9 +176,10 @@ async fn verify_catches_a_rehashed_entry(b: Backend) {
 
 async fn verify_catches_a_row_without_ledger_entry(b: Backend) {
     let Some(app) = seeded(b).await else { return };
-    let sql = "INSERT INTO endorsements (id, endorser_id, endorsee_id, topic_id, note, status, created_at, ledger_seq) \
-               SELECT 99, endorsee_id, endorser_id, topic_id, NULL, 'active', created_at, 3 FROM endorsements WHERE id = 3";
-    expect_broken(&app, sql, 3).await;
+    // No entry created it (its `entry_hash` is empty): the break is reported at the row, by id.
+    let sql = "INSERT INTO endorsements (id, endorser_id, endorsee_id, topic_id, note, status, created_at) \
+               SELECT 99, endorsee_id, endorser_id, topic_id, NULL, 'active', created_at FROM endorsements WHERE id = 3";
+    expect_broken(&app, sql, 99).await;
 }
 
 async fn verify_catches_a_deleted_entry(b: Backend) {
@@ -374,8 +376,13 @@ async fn verify_over_http_is_incremental_and_one_at_a_time(b: Backend) {
 
     // An entry below the last good head is not read again by the quick verify; the full one,
     // an admin's, finds it.
-    app.db
-        .exec("UPDATE ledger SET kind = 'endorsement.revoked' WHERE seq = 4");
+    // Entry 4 (a creation, kept on its row) given another time.
+    app.db.exec(match b {
+        Backend::Sqlite => "UPDATE endorsements SET entry_at = created_at + 1 WHERE id = 4",
+        Backend::Postgres => {
+            "UPDATE endorsements SET entry_at = created_at + interval '1 microsecond' WHERE id = 4"
+        }
+    });
     assert_eq!(
         quick(&app).await.json["ok"],
         true,
@@ -397,7 +404,7 @@ async fn verify_over_http_is_incremental_and_one_at_a_time(b: Backend) {
     // A broken chain is not a good head: the next quick verify starts from the top again.
     assert_eq!(quick(&app).await.json["first_bad_seq"], 4);
     app.db
-        .exec("UPDATE ledger SET kind = 'endorsement.created' WHERE seq = 4");
+        .exec("UPDATE endorsements SET entry_at = NULL WHERE id = 4");
     assert_eq!(quick(&app).await.json["ok"], true);
     // The head verified before must still be there: a ledger cut below it is caught.
     let head = quick(&app).await.json["entries"].as_i64().unwrap();

@@ -53,8 +53,9 @@ fn plant(db: &TestDb, endorser: &str, endorsee: &str, slug: &str) {
             note: None,
             status: Status::Active,
             created_at: at,
-            ledger_seq: seq,
             created_by: None,
+            entry_hash: tx.head_hash(),
+            entry_at: None,
         });
         tx.flush()
     })

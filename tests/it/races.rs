@@ -117,7 +117,7 @@ async fn sixty_four_retries_of_one_key_create_once(b: Backend) {
         1
     );
     assert_eq!(app.count("endorsements"), 1);
-    assert_eq!(app.count("ledger"), crate::common::KEY_ENTRIES + 1);
+    assert_eq!(app.ledger_entries(), crate::common::KEY_ENTRIES + 1);
 }
 
 async fn two_moderators_racing_review_a_flag_once(b: Backend) {

@@ -16,7 +16,8 @@ use crate::common::{spawn, Backend, TestDb};
 both_backends!(
     schema_rs_matches_the_migrated_database,
     migrations_revert_and_reapply,
-    the_compact_ledger_migration_round_trips
+    the_compact_ledger_migration_round_trips,
+    the_created_entries_migration_round_trips
 );
 
 const SQLITE: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
@@ -291,6 +292,61 @@ async fn the_compact_ledger_migration_round_trips(b: Backend) {
         plusk::service::ledger::page(&mut conn, 0, 100).unwrap(),
         before
     );
+}
+
+#[derive(QueryableByName, Debug, PartialEq)]
+struct Seq {
+    #[diesel(sql_type = BigInt)]
+    seq: i64,
+}
+
+/// Migration 18 keeps each created entry on its endorsement row. Reverting it puts every entry
+/// back in the ledger table, an import's with the time of the import rather than the
+/// endorsement's; applying it again gives the same chain, which verifies.
+async fn the_created_entries_migration_round_trips(b: Backend) {
+    let Some(app) = spawn(b).await else { return };
+    let r = app.endorse("ann", "dan", "t").await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let line = serde_json::json!({"endorser": "bea", "endorsee": "dan", "topic": "t",
+        "created_at": "2025-01-01T00:00:00Z"})
+    .to_string();
+    let now = plusk::domain::time::now();
+    let lines = vec![plusk::service::import::parse_line(1, &line, now).unwrap()];
+    plusk::service::import::import_batch(&mut app.db.conn(), &lines, None, &Default::default())
+        .unwrap();
+    let mut conn = plusk::db::establish(&app.db.db_url()).unwrap();
+    let before = plusk::service::ledger::page(&mut conn, 0, 100).unwrap();
+    let seqs: Vec<i64> = before.iter().map(|e| e.seq).collect();
+    assert_eq!(seqs, vec![1, 2, 3, 4], "the harness's keys, a write, an import");
+    let imported = &before[3];
+    assert_eq!(imported.kind, "endorsement.created");
+    assert!(imported.payload.contains("2025-01-01T00:00:00"), "{imported:?}");
+    assert!(imported.at >= now, "written at the time of the import: {imported:?}");
+    assert_eq!(app.count("ledger"), 2, "creations are kept on their rows");
+    assert_eq!(
+        app.count("endorsements WHERE entry_at IS NULL"),
+        1,
+        "the API write's entry has the endorsement's own time"
+    );
+
+    match &mut conn {
+        DbConn::Sqlite(c) => c.revert_last_migration(SQLITE).map(drop),
+        DbConn::Pg(c) => c.revert_last_migration(POSTGRES).map(drop),
+    }
+    .unwrap();
+    let old: Vec<Seq> = diesel::sql_query("SELECT seq FROM ledger ORDER BY seq")
+        .load(&mut conn)
+        .unwrap();
+    assert_eq!(
+        old.iter().map(|r| r.seq).collect::<Vec<_>>(),
+        seqs,
+        "every entry back in the ledger table"
+    );
+
+    plusk::db::run_migrations(&mut conn).unwrap();
+    assert_eq!(plusk::service::ledger::page(&mut conn, 0, 100).unwrap(), before);
+    let verdict = plusk::service::ledger::verify(&mut conn).unwrap();
+    assert!(verdict.is_ok(), "{verdict:?}");
 }
 
 #[derive(QueryableByName, Debug, PartialEq)]

@@ -166,6 +166,23 @@ fn row_entry((seq, created_at, entry_at, hash): RowEntry) -> Row {
     }
 }
 
+type RowEntryColumns = (
+    endorsements::id,
+    endorsements::created_at,
+    endorsements::entry_at,
+    diesel::dsl::AssumeNotNull<endorsements::entry_hash>,
+);
+
+/// The columns of a [`RowEntry`].
+fn row_entry_columns() -> RowEntryColumns {
+    (
+        endorsements::id,
+        endorsements::created_at,
+        endorsements::entry_at,
+        endorsements::entry_hash.assume_not_null(),
+    )
+}
+
 /// Up to `limit` created entries kept on endorsement rows with `seq >= from`, in order.
 fn row_entries(conn: &mut DbConn, from: i64, limit: i64) -> QueryResult<Vec<Row>> {
     let rows: Vec<RowEntry> = endorsements::table
@@ -173,12 +190,7 @@ fn row_entries(conn: &mut DbConn, from: i64, limit: i64) -> QueryResult<Vec<Row>
         .filter(endorsements::entry_hash.is_not_null())
         .order(endorsements::id.asc())
         .limit(limit)
-        .select((
-            endorsements::id,
-            endorsements::created_at,
-            endorsements::entry_at,
-            endorsements::entry_hash.assume_not_null(),
-        ))
+        .select(row_entry_columns())
         .load(conn)?;
     Ok(rows.into_iter().map(row_entry).collect())
 }
@@ -386,12 +398,7 @@ fn rows_filtered(
         .filter(endorsements::entry_hash.is_not_null())
         .order(endorsements::id.asc())
         .limit(limit)
-        .select((
-            endorsements::id,
-            endorsements::created_at,
-            endorsements::entry_at,
-            endorsements::entry_hash.assume_not_null(),
-        ))
+        .select(row_entry_columns())
         .into_boxed();
     if let Some(since) = filter.since {
         q = q.filter(at().ge(db_stamp(since)));

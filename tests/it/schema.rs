@@ -317,11 +317,21 @@ async fn the_created_entries_migration_round_trips(b: Backend) {
     let mut conn = plusk::db::establish(&app.db.db_url()).unwrap();
     let before = plusk::service::ledger::page(&mut conn, 0, 100).unwrap();
     let seqs: Vec<i64> = before.iter().map(|e| e.seq).collect();
-    assert_eq!(seqs, vec![1, 2, 3, 4], "the harness's keys, a write, an import");
+    assert_eq!(
+        seqs,
+        vec![1, 2, 3, 4],
+        "the harness's keys, a write, an import"
+    );
     let imported = &before[3];
     assert_eq!(imported.kind, "endorsement.created");
-    assert!(imported.payload.contains("2025-01-01T00:00:00"), "{imported:?}");
-    assert!(imported.at >= now, "written at the time of the import: {imported:?}");
+    assert!(
+        imported.payload.contains("2025-01-01T00:00:00"),
+        "{imported:?}"
+    );
+    assert!(
+        imported.at >= now,
+        "written at the time of the import: {imported:?}"
+    );
     assert_eq!(app.count("ledger"), 2, "creations are kept on their rows");
     assert_eq!(
         app.count("endorsements WHERE entry_at IS NULL"),
@@ -344,7 +354,10 @@ async fn the_created_entries_migration_round_trips(b: Backend) {
     );
 
     plusk::db::run_migrations(&mut conn).unwrap();
-    assert_eq!(plusk::service::ledger::page(&mut conn, 0, 100).unwrap(), before);
+    assert_eq!(
+        plusk::service::ledger::page(&mut conn, 0, 100).unwrap(),
+        before
+    );
     let verdict = plusk::service::ledger::verify(&mut conn).unwrap();
     assert!(verdict.is_ok(), "{verdict:?}");
 }

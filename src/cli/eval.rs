@@ -65,28 +65,7 @@ pub fn run(args: &EvalArgs) -> anyhow::Result<ExitCode> {
                 }
             );
             let by = args.group_by;
-            if crate::domain::solicitation::model::knob("PLUSK_WRITTEN_CV", 0.0) > 0.0 {
-                // EXPERIMENT: written files scored as the classifier meets them: each fold by
-                // the built-in model (real tuning lines included) without that fold's lines.
-                let mut scores = vec![0.0; examples.len()];
-                for fold in 0..k {
-                    let texts: Vec<String> = examples
-                        .iter()
-                        .enumerate()
-                        .filter(|(i, _)| i % k == fold)
-                        .map(|(_, e)| e.text.clone())
-                        .collect();
-                    let m = Model::built_in_excluding(&texts);
-                    for (i, e) in examples.iter().enumerate() {
-                        if i % k == fold {
-                            scores[i] = m.score(&features_of(&e.text)).0;
-                        }
-                    }
-                }
-                scores
-            } else {
-                Evaluation::cross_validated_scores(&examples, k, move |i, e| group_key(by, k, i, e))
-            }
+            Evaluation::cross_validated_scores(&examples, k, move |i, e| group_key(by, k, i, e))
         }
         None => {
             let model = Model::get();

@@ -27,6 +27,11 @@ pub struct EvalArgs {
     /// the source URL: no site is ever in both training and test).
     #[arg(long, value_enum, default_value_t = GroupBy::Line, requires = "cross_validate")]
     pub group_by: GroupBy,
+    /// With `--cross-validate` on written tuning files (the ones the built-in model learns):
+    /// score each fold (every K-th line) by the built-in model, real tuning sentences
+    /// included, trained without that fold, as the classifier meets text.
+    #[arg(long, requires = "cross_validate")]
+    pub as_built_in: bool,
 }
 
 /// How lines are kept together in cross-validation.
@@ -65,7 +70,11 @@ pub fn run(args: &EvalArgs) -> anyhow::Result<ExitCode> {
                 }
             );
             let by = args.group_by;
-            Evaluation::cross_validated_scores(&examples, k, move |i, e| group_key(by, k, i, e))
+            if args.as_built_in {
+                Evaluation::cross_validated_built_in_scores(&examples, k)
+            } else {
+                Evaluation::cross_validated_scores(&examples, k, move |i, e| group_key(by, k, i, e))
+            }
         }
         None => {
             let model = Model::get();

@@ -35,6 +35,12 @@ const SYNTHETIC_HELD_OUT_F1_FLOOR: f64 = 0.9;
 /// before the real-text work).
 const CROSS_VALIDATED_F1_FLOOR: f64 = 0.90;
 
+/// The four written tuning files scored as the classifier meets text (5 folds by line, each by
+/// the built-in model, real tuning sentences included, trained without it): measured 0.889
+/// (2026-12-07). A change that read 0.835 here (real-text copies of the features) also fell
+/// under the written held-out floor, which the cross-validations above did not show.
+const WRITTEN_AS_BUILT_IN_F1_FLOOR: f64 = 0.88;
+
 fn evaluation(examples: &[Example], scores: &[f64]) -> Evaluation {
     Evaluation::of_scores(
         examples
@@ -174,6 +180,27 @@ fn cross_validated_f1_stays_above_its_floor() {
     assert!(
         e.f1() >= CROSS_VALIDATED_F1_FLOOR,
         "5-fold F1 {:.3} ({e:?})",
+        e.f1()
+    );
+}
+
+#[test]
+fn written_files_as_the_classifier_meets_them_stay_above_their_floor() {
+    let mut examples = Vec::new();
+    for text in [
+        include_str!("../data/written/asks-and-lookalikes-tuning.tsv"),
+        include_str!("../data/written/platforms-and-phrasings-tuning.tsv"),
+        include_str!("../data/written/hints-goals-and-agreement-tuning.tsv"),
+        include_str!("../data/written/contests-reviews-and-kudos-tuning.tsv"),
+    ] {
+        examples.extend(parse_examples(text));
+    }
+    assert!(examples.len() >= 1000);
+    let scores = Evaluation::cross_validated_built_in_scores(&examples, 5);
+    let e = evaluation(&examples, &scores);
+    assert!(
+        e.f1() >= WRITTEN_AS_BUILT_IN_F1_FLOOR,
+        "F1 {:.3} ({e:?})",
         e.f1()
     );
 }

@@ -213,6 +213,31 @@ impl Evaluation {
         scores
     }
 
+    /// Cross-validation of the written tuning files as the classifier meets them: each fold
+    /// (every `k`-th line) is scored by the built-in model, which learns the real tuning
+    /// sentences as well, trained without that fold's lines. [`Evaluation::cross_validated`]
+    /// trains on the written files alone, and `--cross-validate` on a written file learns its
+    /// other folds as real text; neither shows what learning the real sentences does to
+    /// written text (docs/DETECTION.md, round of 2026-12-07).
+    pub fn cross_validated_built_in_scores(examples: &[model::Example], k: usize) -> Vec<f64> {
+        let mut scores = vec![0.0; examples.len()];
+        for fold in 0..k {
+            let left_out: Vec<String> = examples
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| i % k == fold)
+                .map(|(_, e)| e.text.clone())
+                .collect();
+            let m = model::Model::built_in_excluding(&left_out);
+            for (i, e) in examples.iter().enumerate() {
+                if i % k == fold {
+                    scores[i] = m.score(&model::features_of(&e.text)).0;
+                }
+            }
+        }
+        scores
+    }
+
     /// The confusion table of `scores` (one per example) against the labels.
     pub fn of_scores(labels: impl IntoIterator<Item = (bool, f64)>) -> Evaluation {
         let mut e = Evaluation::default();

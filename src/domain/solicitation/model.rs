@@ -192,6 +192,13 @@ impl Model {
         model
     }
 
+    /// The built-in model (see [`Model::get`]) trained without the written examples whose
+    /// text is in `exclude`: what scores a written tuning file's fold the way the classifier
+    /// meets text, after learning the real sentences too.
+    pub fn built_in_excluding(exclude: &[String]) -> Model {
+        Model::train_with_base_excluding(&parse_corpus(TUNING_REAL), exclude)
+    }
+
     /// [`Model::train_with_base_excluding`] with nothing excluded.
     pub fn train_with_base(extra: &[(bool, String)]) -> Model {
         Model::train_with_base_excluding(extra, &[])

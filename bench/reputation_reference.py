@@ -129,7 +129,7 @@ def current_raw(conn, topic):
     rows = []
     for (entries,) in conn.execute(
         "SELECT p.entries FROM reputation_parts p JOIN reputation_runs r ON r.id = p.run_id"
-        " WHERE r.is_current = 1 AND r.topic_id = ? AND p.by_rank = 0",
+        " WHERE r.is_current = 1 AND r.topic_id = ? AND p.by_rank = 1",
         (topic,),
     ):
         rows.extend((e[0], e[1]) for e in json.loads(entries))

@@ -626,15 +626,17 @@ async fn explanations_come_in_pages_largest_first(b: Backend) {
         .collect();
 
     // Runs stored before out-weights were kept: explain adds up what each endorser gave, and
-    // says the same.
+    // says the same. (Whole rows are in the rank order; the user order holds their keys.)
     app.db.exec(if app.db.is_postgres() {
         "UPDATE reputation_parts SET entries = (\
              SELECT json_agg(jsonb_set(e.value::jsonb, '{7}', 'null') ORDER BY e.n)::text \
-             FROM json_array_elements(entries::json) WITH ORDINALITY AS e(value, n))"
+             FROM json_array_elements(entries::json) WITH ORDINALITY AS e(value, n)) \
+         WHERE by_rank"
     } else {
         "UPDATE reputation_parts SET entries = (\
              SELECT json_group_array(json(json_set(e.value, '$[7]', json('null')))) \
-             FROM json_each(reputation_parts.entries) AS e)"
+             FROM json_each(reputation_parts.entries) AS e) \
+         WHERE by_rank"
     });
     let older = app.get(base, &app.admin).await;
     for (new, old) in whole.json["counted"]

@@ -17,7 +17,8 @@ both_backends!(
     schema_rs_matches_the_migrated_database,
     migrations_revert_and_reapply,
     the_compact_ledger_migration_round_trips,
-    the_created_entries_migration_round_trips
+    the_created_entries_migration_round_trips,
+    the_user_order_keys_migration_round_trips
 );
 
 const SQLITE: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
@@ -226,14 +227,18 @@ struct OldEntry {
 
 /// Reverts migrations, newest first, until the compact-ledger migration is undone too.
 fn revert_compact_ledger(conn: &mut DbConn) {
-    const COMPACT_LEDGER: &str = "20261201000008";
+    revert_through(conn, "20261201000008");
+}
+
+/// Reverts migrations, newest first, until `version` is undone too.
+fn revert_through(conn: &mut DbConn, version: &str) {
     loop {
         let applied = match conn {
             DbConn::Sqlite(c) => c.applied_migrations(),
             DbConn::Pg(c) => c.applied_migrations(),
         }
         .unwrap();
-        if !applied.iter().any(|v| v.to_string() == COMPACT_LEDGER) {
+        if !applied.iter().any(|v| v.to_string() == version) {
             return;
         }
         match conn {
@@ -339,11 +344,7 @@ async fn the_created_entries_migration_round_trips(b: Backend) {
         "the API write's entry has the endorsement's own time"
     );
 
-    match &mut conn {
-        DbConn::Sqlite(c) => c.revert_last_migration(SQLITE).map(drop),
-        DbConn::Pg(c) => c.revert_last_migration(POSTGRES).map(drop),
-    }
-    .unwrap();
+    revert_through(&mut conn, "20261207000018");
     let old: Vec<Seq> = diesel::sql_query("SELECT seq FROM ledger ORDER BY seq")
         .load(&mut conn)
         .unwrap();
@@ -360,6 +361,112 @@ async fn the_created_entries_migration_round_trips(b: Backend) {
     );
     let verdict = plusk::service::ledger::verify(&mut conn).unwrap();
     assert!(verdict.is_ok(), "{verdict:?}");
+}
+
+#[derive(QueryableByName)]
+struct Entries {
+    #[diesel(sql_type = Text)]
+    entries: String,
+}
+
+/// The lengths of the rows of every user-ordered part: 2 for `[user, rank]`, 8 for whole rows.
+fn user_order_row_lengths(conn: &mut DbConn) -> std::collections::BTreeSet<usize> {
+    let parts: Vec<Entries> =
+        diesel::sql_query("SELECT entries FROM reputation_parts WHERE NOT by_rank")
+            .load(conn)
+            .unwrap();
+    assert!(!parts.is_empty());
+    parts
+        .iter()
+        .flat_map(|p| serde_json::from_str::<Vec<Vec<serde_json::Value>>>(&p.entries).unwrap())
+        .map(|row| row.len())
+        .collect()
+}
+
+/// What readers see of a topic's scores: the whole leaderboard, some users' scores, histories
+/// and explanations, and the analysts' SQL view.
+async fn scores_as_read(app: &crate::common::TestApp, conn: &mut DbConn) -> Vec<serde_json::Value> {
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let url = match &cursor {
+            Some(c) => format!("/v1/topics/t/leaderboard?limit=50&cursor={c}"),
+            None => "/v1/topics/t/leaderboard?limit=50".to_string(),
+        };
+        let r = app.get(&url, &app.admin).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        seen.push(r.json["items"].clone());
+        match r.json["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_string()),
+            None => break,
+        }
+    }
+    for who in ["fan0", "fan149", "fan77", "star0", "star19"] {
+        for path in [
+            format!("/v1/users/{who}/reputation"),
+            format!("/v1/users/{who}/reputation/t/history"),
+            format!("/v1/users/{who}/reputation/t/explain"),
+        ] {
+            let r = app.get(&path, &app.admin).await;
+            assert_eq!(r.status, 200, "{path}: {}", r.text);
+            seen.push(r.json);
+        }
+    }
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = Text)]
+        handle: String,
+        #[diesel(sql_type = Integer)]
+        rank: i32,
+        #[diesel(sql_type = diesel::sql_types::Double)]
+        raw: f64,
+    }
+    let view: Vec<Row> = diesel::sql_query(
+        "SELECT handle, rank, raw FROM current_scores WHERE topic = 't' ORDER BY rank, handle",
+    )
+    .load(conn)
+    .unwrap();
+    seen.push(serde_json::json!(view
+        .iter()
+        .map(|r| (r.handle.as_str(), r.rank, r.raw))
+        .collect::<Vec<_>>()));
+    seen
+}
+
+/// Migration 19 keeps only `[user, rank]` in a run's user order. Reverting it writes whole rows
+/// back there, and every reader (API and SQL view) reads the same scores in both layouts, and
+/// again once it is applied anew.
+async fn the_user_order_keys_migration_round_trips(b: Backend) {
+    let mut opts = crate::reputation::quiet(Default::default());
+    opts.detection.enabled = false;
+    let Some(app) = crate::common::spawn_with(b, opts).await else {
+        return;
+    };
+    // 170 users: two parts in each order, so rows are found across part boundaries.
+    let fans: Vec<String> = (0..150).map(|i| format!("fan{i}")).collect();
+    let stars: Vec<String> = (0..20).map(|i| format!("star{i}")).collect();
+    let edges: Vec<(&str, &str)> = fans
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (f.as_str(), stars[i % 20].as_str()))
+        .collect();
+    crate::reputation::endorse_all(&app, "t", &edges).await;
+    crate::reputation::recompute(&app).await;
+    let mut conn = plusk::db::establish(&app.db.db_url()).unwrap();
+    assert_eq!(user_order_row_lengths(&mut conn), [2].into());
+    let before = scores_as_read(&app, &mut conn).await;
+
+    revert_through(&mut conn, "20261207000019");
+    assert_eq!(
+        user_order_row_lengths(&mut conn),
+        [8].into(),
+        "whole rows back"
+    );
+    assert_eq!(scores_as_read(&app, &mut conn).await, before);
+
+    plusk::db::run_migrations(&mut conn).unwrap();
+    assert_eq!(user_order_row_lengths(&mut conn), [2].into());
+    assert_eq!(scores_as_read(&app, &mut conn).await, before);
 }
 
 #[derive(QueryableByName, Debug, PartialEq)]

@@ -7,6 +7,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{Integer, Text};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
+use std::fmt::Write;
 
 use super::Run;
 use crate::db::schema::{reputation_parts, users};
@@ -80,85 +81,64 @@ pub struct Part {
     entries: String,
 }
 
-/// Where one row's text starts and ends in its part.
-type Span = (usize, usize);
+/// What a user-ordered part holds for one user: `[user, rank]`, which says where the user's
+/// row is in the rank order. Runs stored before 2026-12-07 hold the whole row there instead.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(untagged)]
+enum Held {
+    Rank(i32, i32),
+    Row(Score),
+}
 
-/// A run's scores as parts: in user order, then in rank order (ties by user). Each row is
-/// encoded once, straight into its user-ordered part; the rank order copies its text from
-/// there. Sorting and encoding run on every core: at 765,000 users they took most of a second
-/// on one.
+/// A run's scores as parts: each row in full in rank order (ties by user), and in user order
+/// only `[user, rank]`, the key of the user's row in the rank order. Writing every row twice
+/// was most of a recompute's store (1.1 GB at 10M endorsements); a `[user, rank]` part is
+/// about 1.8 KB, small enough for PostgreSQL to keep in the table's page rather than in TOAST
+/// chunks. Sorting and encoding run on every core: at 765,000 users they took most of a
+/// second on one.
 pub fn parts_of(mut rows: Vec<Score>) -> Vec<Part> {
-    rows.par_sort_unstable_by_key(|r| r.user_id);
-    // Each chunk of PART rows is one part in user order, encoded whole, with where each row
-    // starts and ends in it, so that the rank order can copy rows out of it. (Encoding rows
-    // apart and joining them for both orders allocated a third more, and a recompute's fresh
-    // memory is paid for in page faults.)
-    let encoded: Vec<(Vec<u8>, Vec<Span>)> = rows
+    // Sorted by (rank, user) packed in one key: comparing fields through the rows reads them
+    // all over memory.
+    rows.par_sort_unstable_by_key(|r| (i64::from(r.rank) << 32) | i64::from(r.user_id as u32));
+    let mut parts: Vec<Part> = rows
         .par_chunks(PART)
         .map(|chunk| {
             // About 80 bytes a row: sized once rather than grown by doubling.
             let mut text = Vec::with_capacity(chunk.len() * 96 + 2);
-            let mut spans = Vec::with_capacity(chunk.len());
             for (k, r) in chunk.iter().enumerate() {
                 text.push(if k == 0 { b'[' } else { b',' });
-                let start = text.len();
                 // Numbers only, and finite (the recompute's), so this cannot fail; a NaN
                 // would be written as null and refused on reading rather than taken for a score.
                 let _ = serde_json::to_writer(&mut text, r);
-                spans.push((start, text.len()));
             }
             text.push(b']');
-            (text, spans)
-        })
-        .collect();
-    let row_text = |i: usize| {
-        let (text, spans) = &encoded[i / PART];
-        let (start, end) = spans[i % PART];
-        &text[start..end]
-    };
-    let n = rows.len();
-    // Sorted by (rank, user) packed in one key, not through the index: reading `rows` all over
-    // made this sort most of the encoding's time.
-    let mut keyed: Vec<(i64, usize)> = (0..n)
-        .map(|i| {
-            (
-                (i64::from(rows[i].rank) << 32) | i64::from(rows[i].user_id as u32),
-                i,
-            )
-        })
-        .collect();
-    keyed.par_sort_unstable();
-    let by_rank: Vec<usize> = keyed.into_iter().map(|(_, i)| i).collect();
-    let ranked: Vec<Part> = by_rank
-        .par_chunks(PART)
-        .map(|chunk| {
-            let mut entries = Vec::with_capacity(PART * 96 + 2);
-            for (k, i) in chunk.iter().enumerate() {
-                entries.push(if k == 0 { b'[' } else { b',' });
-                entries.extend_from_slice(row_text(*i));
-            }
-            entries.push(b']');
-            let first = &rows[chunk[0]];
             Part {
                 by_rank: true,
-                first_rank: first.rank,
-                first_user: first.user_id,
-                // serde_json writes UTF-8, and the parts are cut between rows.
-                entries: String::from_utf8(entries).unwrap_or_default(),
+                first_rank: chunk[0].rank,
+                first_user: chunk[0].user_id,
+                // serde_json writes UTF-8.
+                entries: String::from_utf8(text).unwrap_or_default(),
             }
         })
         .collect();
-    let mut parts: Vec<Part> = encoded
-        .into_par_iter()
-        .zip(rows.par_chunks(PART))
-        .map(|((text, _), chunk)| Part {
+    let mut keys: Vec<(i32, i32)> = rows.iter().map(|r| (r.user_id, r.rank)).collect();
+    drop(rows);
+    keys.par_sort_unstable();
+    parts.par_extend(keys.par_chunks(PART).map(|chunk| {
+        let mut text = String::with_capacity(chunk.len() * 16 + 2);
+        for (k, (user, rank)) in chunk.iter().enumerate() {
+            text.push_str(if k == 0 { "[[" } else { ",[" });
+            // Writing to a String cannot fail.
+            let _ = write!(text, "{user},{rank}]");
+        }
+        text.push(']');
+        Part {
             by_rank: false,
             first_rank: 0,
-            first_user: chunk[0].user_id,
-            entries: String::from_utf8(text).unwrap_or_default(),
-        })
-        .collect();
-    parts.extend(ranked);
+            first_user: chunk[0].0,
+            entries: text,
+        }
+    }));
     parts
 }
 
@@ -244,21 +224,56 @@ fn decode(entries: &str) -> QueryResult<Vec<Score>> {
     serde_json::from_str(entries).map_err(|e| diesel::result::Error::DeserializationError(e.into()))
 }
 
+/// A user-ordered part, whichever way its run wrote it.
+fn decode_held(entries: &str) -> QueryResult<Vec<Held>> {
+    match serde_json::from_str::<Vec<(i32, i32)>>(entries) {
+        Ok(keys) => Ok(keys.into_iter().map(|(u, r)| Held::Rank(u, r)).collect()),
+        Err(_) => Ok(decode(entries)?.into_iter().map(Held::Row).collect()),
+    }
+}
+
+impl Held {
+    fn user(&self) -> i32 {
+        match self {
+            Held::Rank(user, _) => *user,
+            Held::Row(s) => s.user_id,
+        }
+    }
+}
+
 /// One user's row in a part, parsing that row only: a row is the only place where `[` is
-/// followed by a number, so `[<user>,` finds it. Anything else (a part written with other
-/// spacing, a user it does not hold) falls back to decoding the whole part.
-fn find(entries: &str, user: i32) -> QueryResult<Option<Score>> {
+/// followed by a number, so `[<user>,` finds it (in a part of either order). Anything else (a
+/// part written with other spacing, a user it does not hold) falls back to decoding the whole
+/// part.
+fn find_in<T: serde::de::DeserializeOwned>(
+    entries: &str,
+    user: i32,
+    user_of: fn(&T) -> i32,
+    decode_all: fn(&str) -> QueryResult<Vec<T>>,
+) -> QueryResult<Option<T>> {
     let key = format!("[{user},");
     if let Some(start) = entries.find(&key) {
         if let Some(len) = entries[start..].find(']') {
-            if let Ok(score) = serde_json::from_str::<Score>(&entries[start..=start + len]) {
-                if score.user_id == user {
-                    return Ok(Some(score));
+            if let Ok(row) = serde_json::from_str::<T>(&entries[start..=start + len]) {
+                if user_of(&row) == user {
+                    return Ok(Some(row));
                 }
             }
         }
     }
-    Ok(decode(entries)?.into_iter().find(|s| s.user_id == user))
+    Ok(decode_all(entries)?
+        .into_iter()
+        .find(|r| user_of(r) == user))
+}
+
+/// A user's row in a rank-ordered part.
+fn find(entries: &str, user: i32) -> QueryResult<Option<Score>> {
+    find_in(entries, user, |s: &Score| s.user_id, decode)
+}
+
+/// What a user-ordered part holds for a user.
+fn find_held(entries: &str, user: i32) -> QueryResult<Option<Held>> {
+    find_in(entries, user, Held::user, decode_held)
 }
 
 /// The user-ordered part of `run` that would hold `user`.
@@ -275,14 +290,179 @@ fn part_holding(conn: &mut DbConn, run: i32, user: i32) -> QueryResult<Option<St
         .optional()
 }
 
+/// The rank-ordered part of `run` that would hold the row keyed `(rank, user)`.
+fn rank_part_holding(
+    conn: &mut DbConn,
+    run: i32,
+    (rank, user): (i32, i32),
+) -> QueryResult<Option<String>> {
+    use reputation_parts::dsl as p;
+    p::reputation_parts
+        .filter(p::run_id.eq(run))
+        .filter(p::by_rank.eq(true))
+        // `first_rank <= rank` says again what the OR says, as a range the key can seek.
+        .filter(p::first_rank.le(rank))
+        .filter(
+            p::first_rank
+                .lt(rank)
+                .or(p::first_rank.eq(rank).and(p::first_user.le(user))),
+        )
+        .order((p::first_rank.desc(), p::first_user.desc()))
+        .select(p::entries)
+        .first(conn)
+        .optional()
+}
+
+/// The rows of `run` keyed `(rank, user)` in its rank order (those it holds).
+fn rows_by_rank(
+    conn: &mut DbConn,
+    run: i32,
+    mut wanted: Vec<(i32, i32)>,
+) -> QueryResult<Vec<Score>> {
+    use reputation_parts::dsl as p;
+    if let [one] = wanted[..] {
+        return Ok(match rank_part_holding(conn, run, one)? {
+            Some(entries) => find(&entries, one.1)?.into_iter().collect(),
+            None => Vec::new(),
+        });
+    }
+    if wanted.is_empty() {
+        return Ok(Vec::new());
+    }
+    wanted.sort_unstable();
+    wanted.dedup();
+    let keys: Vec<(i32, i32)> = p::reputation_parts
+        .filter(p::run_id.eq(run))
+        .filter(p::by_rank.eq(true))
+        .order((p::first_rank.asc(), p::first_user.asc()))
+        .select((p::first_rank, p::first_user))
+        .load(conn)?;
+    let needed = holding_keys(&keys, &wanted);
+    let mut out = Vec::with_capacity(wanted.len());
+    for chunk in needed.chunks(500) {
+        // Parts whose first rank and first user are both among the chunk's: the chunk's
+        // parts, and rarely one more (kept out below).
+        let ranks: Vec<i32> = chunk.iter().map(|k| k.0).collect();
+        let users: Vec<i32> = chunk.iter().map(|k| k.1).collect();
+        let parts: Vec<(i32, i32, String)> = p::reputation_parts
+            .filter(p::run_id.eq(run))
+            .filter(p::by_rank.eq(true))
+            .filter(p::first_rank.eq_any(&ranks))
+            .filter(p::first_user.eq_any(&users))
+            .select((p::first_rank, p::first_user, p::entries))
+            .load(conn)?;
+        for (rank, user, part) in parts {
+            let first = (rank, user);
+            if chunk.binary_search(&first).is_err() {
+                continue;
+            }
+            out.extend(rows_in(
+                &part,
+                in_part(&keys, &wanted, first),
+                |k| k.1,
+                find,
+            )?);
+        }
+    }
+    Ok(out)
+}
+
+/// The keys of the parts (keyed by their first row, sorted) that would hold `wanted` (sorted),
+/// each once, in order.
+fn holding_keys<K: Ord + Copy>(keys: &[K], wanted: &[K]) -> Vec<K> {
+    let mut needed: Vec<K> = wanted
+        .iter()
+        .filter_map(|w| keys.partition_point(|k| k <= w).checked_sub(1))
+        .map(|i| keys[i])
+        .collect();
+    needed.dedup();
+    needed
+}
+
+/// Those of `wanted` (sorted) that the part keyed `first` would hold: from its key up to the
+/// next part's.
+fn in_part<'w, K: Ord + Copy>(keys: &[K], wanted: &'w [K], first: K) -> &'w [K] {
+    let next = keys.partition_point(|k| *k <= first);
+    let end = keys
+        .get(next)
+        .map_or(wanted.len(), |k| wanted.partition_point(|w| w < k));
+    &wanted[wanted.partition_point(|w| *w < first)..end]
+}
+
+/// The rows of `mine` in one part: looked up one by one when they are few, else the part
+/// decoded whole.
+fn rows_in<K, T>(
+    part: &str,
+    mine: &[K],
+    user: fn(&K) -> i32,
+    find_one: fn(&str, i32) -> QueryResult<Option<T>>,
+) -> QueryResult<Vec<T>>
+where
+    T: serde::de::DeserializeOwned + Rowed,
+{
+    if mine.len() <= FIND_UP_TO {
+        let mut out = Vec::with_capacity(mine.len());
+        for k in mine {
+            out.extend(find_one(part, user(k))?);
+        }
+        return Ok(out);
+    }
+    let mut ids: Vec<i32> = mine.iter().map(user).collect();
+    ids.sort_unstable();
+    Ok(T::decode_part(part)?
+        .into_iter()
+        .filter(|r| ids.binary_search(&r.user_id()).is_ok())
+        .collect())
+}
+
+/// A row of either order's parts.
+trait Rowed: Sized {
+    fn user_id(&self) -> i32;
+    fn decode_part(part: &str) -> QueryResult<Vec<Self>>;
+}
+
+impl Rowed for Score {
+    fn user_id(&self) -> i32 {
+        self.user_id
+    }
+    fn decode_part(part: &str) -> QueryResult<Vec<Score>> {
+        decode(part)
+    }
+}
+
+impl Rowed for Held {
+    fn user_id(&self) -> i32 {
+        self.user()
+    }
+    fn decode_part(part: &str) -> QueryResult<Vec<Held>> {
+        decode_held(part)
+    }
+}
+
+/// Rows as they were found in user-ordered parts, made whole: those that hold only the rank
+/// are read from the rank order.
+fn resolve(conn: &mut DbConn, run: i32, held: Vec<Held>) -> QueryResult<Vec<Score>> {
+    let mut out = Vec::with_capacity(held.len());
+    let mut keys = Vec::new();
+    for h in held {
+        match h {
+            Held::Row(s) => out.push(s),
+            Held::Rank(user, rank) => keys.push((rank, user)),
+        }
+    }
+    out.extend(rows_by_rank(conn, run, keys)?);
+    Ok(out)
+}
+
 /// Scores of the given users in one run (those it scored).
 pub fn scores_in_run(conn: &mut DbConn, run: i32, users: &[i32]) -> QueryResult<Vec<Score>> {
     use reputation_parts::dsl as p;
     if let [one] = users {
-        return Ok(match part_holding(conn, run, *one)? {
-            Some(entries) => find(&entries, *one)?.into_iter().collect(),
+        let held = match part_holding(conn, run, *one)? {
+            Some(entries) => find_held(&entries, *one)?.into_iter().collect(),
             None => Vec::new(),
-        });
+        };
+        return resolve(conn, run, held);
     }
     let keys: Vec<i32> = p::reputation_parts
         .filter(p::run_id.eq(run))
@@ -293,13 +473,8 @@ pub fn scores_in_run(conn: &mut DbConn, run: i32, users: &[i32]) -> QueryResult<
     let mut wanted: Vec<i32> = users.to_vec();
     wanted.sort_unstable();
     wanted.dedup();
-    let mut needed: Vec<i32> = wanted
-        .iter()
-        .filter_map(|u| keys.partition_point(|k| k <= u).checked_sub(1))
-        .map(|i| keys[i])
-        .collect();
-    needed.dedup();
-    let mut out = Vec::with_capacity(wanted.len());
+    let needed = holding_keys(&keys, &wanted);
+    let mut held = Vec::with_capacity(wanted.len());
     for chunk in needed.chunks(500) {
         let parts: Vec<(i32, String)> = p::reputation_parts
             .filter(p::run_id.eq(run))
@@ -309,36 +484,24 @@ pub fn scores_in_run(conn: &mut DbConn, run: i32, users: &[i32]) -> QueryResult<
             .select((p::first_user, p::entries))
             .load(conn)?;
         for (first, part) in parts {
-            // The wanted users this part holds, if it holds them: those from its first user
-            // up to the next part's.
-            let next = keys.partition_point(|k| *k <= first);
-            let end = keys
-                .get(next)
-                .map_or(wanted.len(), |k| wanted.partition_point(|u| u < k));
-            let mine = &wanted[wanted.partition_point(|u| *u < first)..end];
-            if mine.len() <= FIND_UP_TO {
-                for u in mine {
-                    out.extend(find(&part, *u)?);
-                }
-            } else {
-                out.extend(
-                    decode(&part)?
-                        .into_iter()
-                        .filter(|s| mine.binary_search(&s.user_id).is_ok()),
-                );
-            }
+            held.extend(rows_in(
+                &part,
+                in_part(&keys, &wanted, first),
+                |u| *u,
+                find_held,
+            )?);
         }
     }
-    Ok(out)
+    resolve(conn, run, held)
 }
 
 /// Every user's raw score in `run`: what a topic kept in memory starts its next iteration
-/// from.
+/// from. Read from the rank order, which holds every row in full.
 pub fn raw_scores(conn: &mut DbConn, run: i32) -> QueryResult<Vec<(i32, f64)>> {
     use reputation_parts::dsl as p;
     let parts: Vec<String> = p::reputation_parts
         .filter(p::run_id.eq(run))
-        .filter(p::by_rank.eq(false))
+        .filter(p::by_rank.eq(true))
         .select(p::entries)
         .load(conn)?;
     let mut out = Vec::new();
@@ -373,13 +536,20 @@ const RUNS_WITH_PART: &str = "SELECT r.id, r.topic_id, r.computed_at, r.users, r
     JOIN topics t ON t.id = r.topic_id ";
 
 /// The user's score in each of the runs, where the run scored them.
-fn user_in(rows: Vec<RunPart>, user: i32) -> QueryResult<Vec<(Score, String, Run)>> {
+fn user_in(
+    conn: &mut DbConn,
+    rows: Vec<RunPart>,
+    user: i32,
+) -> QueryResult<Vec<(Score, String, Run)>> {
     let mut out = Vec::new();
     for row in rows {
         let Some(entries) = row.entries else {
             continue;
         };
-        if let Some(s) = find(&entries, user)? {
+        let Some(held) = find_held(&entries, user)? else {
+            continue;
+        };
+        if let Some(s) = resolve(conn, row.run.id, vec![held])?.pop() {
             out.push((s, row.slug, row.run));
         }
     }
@@ -392,7 +562,7 @@ pub fn of_user(conn: &mut DbConn, user: i32) -> QueryResult<Vec<(Score, String, 
     let sql =
         format!("{RUNS_WITH_PART} WHERE r.is_current AND t.merged_into IS NULL ORDER BY t.slug");
     let rows: Vec<RunPart> = diesel::sql_query(sql).bind::<Integer, _>(user).load(conn)?;
-    user_in(rows, user)
+    user_in(conn, rows, user)
 }
 
 /// One user's score in each kept run of a topic, oldest first.
@@ -405,7 +575,7 @@ pub fn history(conn: &mut DbConn, topic: i32, user: i32) -> QueryResult<Vec<(Sco
         .bind::<Integer, _>(user)
         .bind::<Integer, _>(topic)
         .load(conn)?;
-    Ok(user_in(rows, user)?
+    Ok(user_in(conn, rows, user)?
         .into_iter()
         .map(|(s, _, run)| (s, run))
         .collect())
@@ -495,7 +665,7 @@ mod tests {
     }
 
     #[test]
-    fn parts_hold_every_row_in_both_orders_bit_for_bit() {
+    fn rank_parts_hold_every_row_and_user_parts_the_key_to_it() {
         // 300 users (three parts each way), ranks tied in runs of five, awkward floats.
         let rows: Vec<Score> = (0..300)
             .rev()
@@ -506,15 +676,6 @@ mod tests {
         assert_eq!((by_user.len(), by_rank.len()), (3, 3));
 
         let mut want = rows.clone();
-        want.sort_by_key(|r| r.user_id);
-        let mut got = Vec::new();
-        for p in &by_user {
-            let decoded = decode(&p.entries).unwrap();
-            assert_eq!((p.first_rank, p.first_user), (0, decoded[0].user_id));
-            got.extend(decoded);
-        }
-        assert_eq!(got, want, "user order, every float exact");
-
         want.sort_by_key(|r| (r.rank, r.user_id));
         let mut got = Vec::new();
         for p in &by_rank {
@@ -525,7 +686,18 @@ mod tests {
             );
             got.extend(decoded);
         }
-        assert_eq!(got, want, "rank order, ties by user");
+        assert_eq!(got, want, "rank order, ties by user, every float exact");
+
+        want.sort_by_key(|r| r.user_id);
+        let keys: Vec<Held> = want.iter().map(|r| Held::Rank(r.user_id, r.rank)).collect();
+        let mut got = Vec::new();
+        for p in &by_user {
+            let decoded = decode_held(&p.entries).unwrap();
+            assert_eq!((p.first_rank, p.first_user), (0, decoded[0].user()));
+            assert!(p.entries.len() < 2000, "small enough to stay in the page");
+            got.extend(decoded);
+        }
+        assert_eq!(got, keys, "user order: each user's rank");
         assert!(parts_of(Vec::new()).is_empty());
     }
 
@@ -534,20 +706,52 @@ mod tests {
         let rows: Vec<Score> = (1..=40)
             .map(|u| score(u * 10, u, 0.1 / f64::from(u)))
             .collect();
-        let part = &parts_of(rows.clone())[0];
+        let parts = parts_of(rows.clone());
+        let ranked = parts.iter().find(|p| p.by_rank).unwrap();
+        let keyed = parts.iter().find(|p| !p.by_rank).unwrap();
         for r in &rows {
-            assert_eq!(find(&part.entries, r.user_id).unwrap(), Some(*r));
+            assert_eq!(find(&ranked.entries, r.user_id).unwrap(), Some(*r));
+            assert_eq!(
+                find_held(&keyed.entries, r.user_id).unwrap(),
+                Some(Held::Rank(r.user_id, r.rank))
+            );
         }
         // 1 and 100 are prefixes and suffixes of held ids (10, 100 is held, 1000 is not).
         for absent in [1, 11, 1000, 0] {
-            assert_eq!(find(&part.entries, absent).unwrap(), None, "{absent}");
+            assert_eq!(find(&ranked.entries, absent).unwrap(), None, "{absent}");
+            assert_eq!(find_held(&keyed.entries, absent).unwrap(), None, "{absent}");
         }
         // Spacing as PostgreSQL's jsonb prints it still has `[400,`; a space after `[` does
         // not, and the fallback decodes the part.
-        let jsonb = part.entries.replace(',', ", ");
+        let jsonb = ranked.entries.replace(',', ", ");
         assert_eq!(find(&jsonb, 400).unwrap(), Some(rows[39]));
-        let spaced = part.entries.replace('[', "[ ");
+        let spaced = ranked.entries.replace('[', "[ ");
         assert_eq!(find(&spaced, 400).unwrap(), Some(rows[39]));
         assert_eq!(find(&spaced, 1000).unwrap(), None);
+        let spaced = keyed.entries.replace('[', "[ ");
+        assert_eq!(find_held(&spaced, 400).unwrap(), Some(Held::Rank(400, 40)));
+        // A run stored before 2026-12-07 has whole rows in its user order: they are read as
+        // they are.
+        for r in &rows {
+            assert_eq!(
+                find_held(&ranked.entries, r.user_id).unwrap(),
+                Some(Held::Row(*r))
+            );
+        }
+        assert_eq!(decode_held(&spaced).unwrap().len(), 40);
+        assert_eq!(decode_held(&ranked.entries).unwrap()[0], Held::Row(rows[0]));
+    }
+
+    #[test]
+    fn the_parts_that_hold_keys_are_found_by_their_first_keys() {
+        // Parts starting at (1,1), (1,9), (3,2): rank 1 tied across two parts.
+        let keys = [(1, 1), (1, 9), (3, 2)];
+        let wanted = [(1, 1), (1, 5), (1, 9), (2, 4), (3, 2), (7, 7)];
+        assert_eq!(holding_keys(&keys, &wanted), keys);
+        assert_eq!(in_part(&keys, &wanted, (1, 1)), &wanted[..2]);
+        assert_eq!(in_part(&keys, &wanted, (1, 9)), &wanted[2..4]);
+        assert_eq!(in_part(&keys, &wanted, (3, 2)), &wanted[4..]);
+        // Before the first part: held by none.
+        assert!(holding_keys(&keys, &[(0, 5)]).is_empty());
     }
 }

@@ -187,7 +187,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
         }
         Command::Import(args) => import::run(&mut open(&cli, &url)?, args),
         Command::EvalClassifier(args) => eval::run(args),
-        Command::Reputation(cmd) => reputation::run(&mut open(&cli, &url)?, cmd),
+        Command::Reputation(cmd) => reputation::run(&mut open(&cli, &url)?, &url, cmd),
         Command::Topics(cmd) => topics::run(&mut open(&cli, &url)?, cmd),
         Command::Sweep(args) => sweep::run(&mut open(&cli, &url)?, args),
         Command::Doctor => {

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use clap::Subcommand;
 
-use crate::db::DbConn;
+use crate::db::{DbConn, DbUrl};
 use crate::domain::reputation::Params;
 use crate::domain::topic::TopicSlug;
 use crate::service::reputation::cache;
@@ -82,7 +82,7 @@ pub enum ReputationCommand {
     },
 }
 
-pub fn run(conn: &mut DbConn, cmd: &ReputationCommand) -> anyhow::Result<ExitCode> {
+pub fn run(conn: &mut DbConn, url: &DbUrl, cmd: &ReputationCommand) -> anyhow::Result<ExitCode> {
     let ReputationCommand::Recompute { topics, settings } = cmd;
     let scope = if topics.is_empty() {
         Scope::All
@@ -93,11 +93,18 @@ pub fn run(conn: &mut DbConn, cmd: &ReputationCommand) -> anyhow::Result<ExitCod
             .collect::<Result<Vec<_>, _>>()?;
         Scope::Topics(topic_ids(conn, &slugs)?)
     };
+    // On PostgreSQL the scores are stored through a second connection as well; without one,
+    // through the first alone.
+    let mut spare = match url {
+        DbUrl::Postgres(_) => crate::db::establish(url).ok(),
+        DbUrl::Sqlite(_) => None,
+    };
     let report = recompute(
         conn,
         &scope,
         &settings.params()?,
         crate::domain::time::now(),
+        spare.as_mut(),
     )?;
     println!("{}", serde_json::to_string(&report)?);
     Ok(ExitCode::SUCCESS)

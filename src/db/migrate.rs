@@ -1,5 +1,7 @@
 //! The embedded migrations of both backends.
 
+use diesel::connection::SimpleConnection;
+use diesel::RunQueryDsl;
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
 use super::DbConn;
@@ -10,11 +12,38 @@ const POSTGRES: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 /// Applies every pending migration; returns the versions applied, oldest first.
 pub fn run_migrations(conn: &mut DbConn) -> anyhow::Result<Vec<String>> {
     let applied = match conn {
-        DbConn::Sqlite(c) => c.run_pending_migrations(SQLITE),
-        DbConn::Pg(c) => c.run_pending_migrations(POSTGRES),
+        DbConn::Sqlite(c) => c
+            .run_pending_migrations(SQLITE)
+            .map(|v| v.iter().map(|v| v.to_string()).collect()),
+        DbConn::Pg(c) => without_statement_timeout(c, |c| {
+            c.run_pending_migrations(POSTGRES)
+                .map(|v| v.iter().map(|v| v.to_string()).collect())
+        }),
+    };
+    applied.map_err(|e| anyhow::anyhow!("migration failed: {e}"))
+}
+
+type MigrationResult<T> = diesel::migration::Result<T>;
+
+/// Runs `f` with no statement timeout, then puts the session's back. A migration that rewrites
+/// a table (the scores of every run, say) runs as long as the table is large: on a database of
+/// 10M endorsements one took longer than the 30 s every other statement is held to, and failed.
+fn without_statement_timeout<T>(
+    c: &mut diesel::PgConnection,
+    f: impl FnOnce(&mut diesel::PgConnection) -> MigrationResult<T>,
+) -> MigrationResult<T> {
+    #[derive(diesel::QueryableByName)]
+    struct Setting {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        statement_timeout: String,
     }
-    .map_err(|e| anyhow::anyhow!("migration failed: {e}"))?;
-    Ok(applied.iter().map(|v| v.to_string()).collect())
+    let was: Setting = diesel::sql_query("SHOW statement_timeout").get_result(c)?;
+    c.batch_execute("SET statement_timeout = 0")?;
+    let out = f(c);
+    diesel::sql_query("SELECT set_config('statement_timeout', $1, false)")
+        .bind::<diesel::sql_types::Text, _>(&was.statement_timeout)
+        .execute(c)?;
+    out
 }
 
 /// The versions of the migrations not yet applied, oldest first.

@@ -783,7 +783,7 @@ async fn old_snapshots_are_pruned_by_the_worker(b: Backend) {
     let mut conn = app.db.conn();
     for days in [500, 399, 10] {
         let at = now - chrono::Duration::days(days);
-        plusk::service::reputation::recompute(&mut conn, &Scope::All, &Params::default(), at)
+        plusk::service::reputation::recompute(&mut conn, &Scope::All, &Params::default(), at, None)
             .expect("recompute in the past");
     }
     let days_ago = |history: &Value| -> Vec<i64> {

@@ -98,20 +98,32 @@ const CLAIM_TTL: std::time::Duration = std::time::Duration::from_secs(15 * 60);
 /// moment later leaves it.
 const FRESH: std::time::Duration = std::time::Duration::from_secs(2);
 
+/// What a recompute may use besides its connection.
+#[derive(Default)]
+pub struct Aids<'a> {
+    /// Large topics kept in memory between recomputes (the worker's).
+    pub cache: Option<&'a mut GraphCache>,
+    /// A second connection to the same database. On PostgreSQL the scores are stored through
+    /// both at once; on SQLite, which writes through one lock, it is not used.
+    pub spare: Option<&'a mut DbConn>,
+}
+
 /// Recomputes `scope` as of `now`: the topics of it that no other instance is recomputing.
 pub fn recompute(
     conn: &mut DbConn,
     scope: &Scope,
     params: &Params,
     now: DateTime<Utc>,
+    spare: Option<&mut DbConn>,
 ) -> Result<Report> {
-    recompute_shared(conn, scope, params, now, None, instance(), None).map(|(report, _)| report)
+    let aids = Aids { cache: None, spare };
+    recompute_shared(conn, scope, params, now, None, instance(), aids).map(|(report, _)| report)
 }
 
 /// [`recompute`] as the claimer `me` (one name per worker), for work shared with other
 /// instances: topics are claimed in the database first, and those another claimer holds are
 /// returned (to try again later). With `fresh_since`, topics whose current run is newer are left
-/// out: another instance's scheduled pass has just done them. Topics `cache` keeps are rebuilt
+/// out: another instance's scheduled pass has just done them. Topics the cache keeps are rebuilt
 /// from it (see [`load`]), and large topics are kept there once computed.
 pub fn recompute_shared(
     conn: &mut DbConn,
@@ -120,8 +132,9 @@ pub fn recompute_shared(
     now: DateTime<Utc>,
     fresh_since: Option<DateTime<Utc>>,
     me: &str,
-    mut cache: Option<&mut GraphCache>,
+    aids: Aids<'_>,
 ) -> Result<(Report, Vec<i32>)> {
+    let Aids { mut cache, spare } = aids;
     params.check().map_err(Error::Internal)?;
     let mut wanted = match scope {
         Scope::All => store::topic_ids(conn)?,
@@ -157,7 +170,7 @@ pub fn recompute_shared(
     } else {
         Scope::Topics(claimed.clone())
     };
-    let outcome = recompute_claimed(conn, &mine, params, now, cache.as_deref_mut());
+    let outcome = recompute_claimed(conn, &mine, params, now, cache.as_deref_mut(), spare);
     // Let them go, done or not (a topic that failed is free to try again at once).
     let hold = if outcome.is_ok() {
         FRESH
@@ -210,6 +223,7 @@ fn recompute_claimed(
     params: &Params,
     now: DateTime<Utc>,
     mut cache: Option<&mut GraphCache>,
+    spare: Option<&mut DbConn>,
 ) -> Result<Report> {
     let started = Instant::now();
     let Loaded {
@@ -241,13 +255,29 @@ fn recompute_claimed(
                 });
             started.elapsed().as_secs_f64()
         });
-        let stored = store_stream(conn, &mut holds, computed, now, &params_json, &mut report);
+        let mut conns = vec![&mut *conn];
+        conns.extend(spare.filter(|c| matches!(c, DbConn::Pg(_))));
+        let stored = store_stream(conns, computed, now, &params_json);
         (stored, computing.join())
     });
     // A topic whose computation panicked was never stored: the recompute did not finish.
     let compute_seconds =
         compute_seconds.map_err(|_| Error::Internal("computing the scores failed".into()))?;
-    let (store_seconds, mut scores) = stored?;
+    let mut scores = HashMap::default();
+    let mut store_seconds = 0.0_f64;
+    for done in stored? {
+        holds.count += done.holds.count;
+        holds.longest = holds.longest.max(done.holds.longest);
+        holds.switched = holds.switched.max(done.holds.switched);
+        store_seconds = store_seconds.max(done.writing.as_secs_f64());
+        scores.extend(done.scores);
+        let t = done.tally;
+        report.topics += t.topics;
+        report.scores += t.scores;
+        report.endorsements += t.endorsements;
+        report.max_iterations = report.max_iterations.max(t.max_iterations);
+        report.unconverged += t.unconverged;
+    }
     // Only now, stored: a topic whose store failed is read whole next time.
     if let Some(cache) = cache {
         for (topic, rows) in keep {
@@ -370,54 +400,91 @@ fn weight(out: &TopicOutput) -> usize {
     out.users + 200
 }
 
-/// Writes each topic's run as it comes from the computation and switches the topic to it;
-/// returns the seconds spent writing. Small topics go together, as many as fit in
-/// `USERS_PER_TX` users' scores, each group in one transaction (its runs inserted, filled and
-/// made current at once), so 50,000 topics of a few users take some hundred short write
-/// transactions, not a quarter of a million. A topic larger than that is written in chunks and
-/// switched on its own. Replaced runs are deleted afterwards, in groups of the same size.
-/// Returns the seconds spent writing, and the raw scores of the topics kept in memory.
+/// What one store connection did with the topics it took.
+#[derive(Default)]
+struct Stored {
+    holds: Holds,
+    /// Seconds spent writing.
+    writing: std::time::Duration,
+    /// Raw scores of the topics kept in memory.
+    scores: HashMap<i32, Scores>,
+    /// The counts of the report for those topics.
+    tally: Report,
+}
+
+/// Writes each topic's run as it comes from the computation and switches the topic to it, on
+/// each of `conns` at once (on PostgreSQL a second connection is a second server process
+/// writing: one process alone kept a core busy while a third of the machine sat idle). Small
+/// topics go together, as many as fit in `USERS_PER_TX` users' scores, each group in one
+/// transaction (its runs inserted, filled and made current at once), so 50,000 topics of a few
+/// users take some hundred short write transactions, not a quarter of a million. A topic
+/// larger than that is written in chunks and switched on its own. Replaced runs are deleted
+/// afterwards, in groups of the same size. Topics are disjoint between connections, so their
+/// transactions touch different rows.
 fn store_stream(
-    conn: &mut DbConn,
-    holds: &mut Holds,
+    conns: Vec<&mut DbConn>,
     computed: std::sync::mpsc::Receiver<TopicOutput>,
     now: DateTime<Utc>,
     params: &str,
-    report: &mut Report,
-) -> Result<(f64, HashMap<i32, Scores>)> {
-    let mut scores = HashMap::default();
-    let mut writing = std::time::Duration::ZERO;
-    let mut store = |conn: &mut DbConn, holds: &mut Holds, group: &[TopicOutput]| {
+) -> Result<Vec<Stored>> {
+    // One receiver shared: whichever connection is free takes the next topic computed.
+    let computed = std::sync::Mutex::new(computed);
+    let next = || computed.lock().ok().and_then(|rx| rx.recv().ok());
+    std::thread::scope(|s| {
+        let storing: Vec<_> = conns
+            .into_iter()
+            .map(|conn| s.spawn(|| store_from(conn, &next, now, params)))
+            .collect();
+        storing
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .map_err(|_| Error::Internal("storing the scores failed".into()))?
+            })
+            .collect()
+    })
+}
+
+/// One connection's part of [`store_stream`]: topics from `next` until there are none.
+fn store_from(
+    conn: &mut DbConn,
+    next: &dyn Fn() -> Option<TopicOutput>,
+    now: DateTime<Utc>,
+    params: &str,
+) -> Result<Stored> {
+    let mut done = Stored::default();
+    let mut store = |done: &mut Stored, group: &[TopicOutput]| {
         let began = Instant::now();
-        let out = store_group(conn, holds, group, now, params);
-        writing += began.elapsed();
+        let out = store_group(conn, &mut done.holds, group, now, params);
+        done.writing += began.elapsed();
         out
     };
     let (mut pending, mut weighs) = (Vec::new(), 0);
-    for mut out in computed {
+    while let Some(mut out) = next() {
         if let Some(kept) = out.scores.take() {
-            scores.insert(out.topic, kept);
+            done.scores.insert(out.topic, kept);
         }
-        report.topics += 1;
-        report.scores += out.users;
-        report.endorsements += out.endorsements;
-        report.max_iterations = report.max_iterations.max(out.iterations);
-        report.unconverged += usize::from(!out.converged);
+        let tally = &mut done.tally;
+        tally.topics += 1;
+        tally.scores += out.users;
+        tally.endorsements += out.endorsements;
+        tally.max_iterations = tally.max_iterations.max(out.iterations);
+        tally.unconverged += usize::from(!out.converged);
         if out.users > USERS_PER_TX {
-            store(conn, holds, std::slice::from_ref(&out))?;
+            store(&mut done, std::slice::from_ref(&out))?;
             continue;
         }
         if !pending.is_empty() && weighs + weight(&out) > USERS_PER_TX {
-            store(conn, holds, &pending)?;
+            store(&mut done, &pending)?;
             (pending, weighs) = (Vec::new(), 0);
         }
         weighs += weight(&out);
         pending.push(out);
     }
     if !pending.is_empty() {
-        store(conn, holds, &pending)?;
+        store(&mut done, &pending)?;
     }
-    Ok((writing.as_secs_f64(), scores))
+    Ok(done)
 }
 
 /// Writes a group of topics (or one large topic), then deletes the runs they replaced.

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use super::cache::{self, GraphCache};
-use super::recompute::{prune_snapshots, recompute_shared, Report, Scope};
+use super::recompute::{prune_snapshots, recompute_shared, Aids, Report, Scope};
 use crate::db::{DbConn, DbPool};
 use crate::domain::ledger::{
     ENDORSEMENT_CREATED, ENDORSEMENT_REVOKED, FLAG_RAISED, FLAG_REVIEWED, SEEDS_SET, TOPIC_MERGED,
@@ -217,6 +217,11 @@ impl Loop {
         });
         let outcome = self.pool.get().map_err(Error::from).and_then(|mut conn| {
             let params = &self.schedule.params;
+            let mut spare = spare_for(&self.pool, &conn);
+            let aids = Aids {
+                cache: Some(&mut self.cache),
+                spare: spare.as_deref_mut(),
+            };
             recompute_shared(
                 &mut conn,
                 scope,
@@ -224,7 +229,7 @@ impl Loop {
                 time::now(),
                 fresh_since,
                 &self.name,
-                Some(&mut self.cache),
+                aids,
             )
         });
         let outcome = outcome.and_then(|done| {
@@ -276,6 +281,11 @@ impl Loop {
         self.watch()?;
         let mut conn = self.pool.get()?;
         let params = &self.schedule.params;
+        let mut spare = spare_for(&self.pool, &conn);
+        let aids = Aids {
+            cache: Some(&mut self.cache),
+            spare: spare.as_deref_mut(),
+        };
         let (report, _) = recompute_shared(
             &mut conn,
             scope,
@@ -283,7 +293,7 @@ impl Loop {
             time::now(),
             None,
             &self.name,
-            Some(&mut self.cache),
+            aids,
         )?;
         observe(&report);
         Ok(report)
@@ -376,4 +386,12 @@ fn topics_of(conn: &mut DbConn, endorsements: &[i64]) -> Result<Vec<(i64, i32)>>
         out.extend(storage::endorsements::topics_of(conn, chunk)?);
     }
     Ok(out)
+}
+
+/// A second connection for a recompute's store on PostgreSQL, if the pool has one idle (it
+/// does not wait for one: a busy server lends it none, and the store uses one connection).
+fn spare_for(pool: &DbPool, conn: &DbConn) -> Option<impl std::ops::DerefMut<Target = DbConn>> {
+    matches!(conn, DbConn::Pg(_))
+        .then(|| pool.try_get())
+        .flatten()
 }

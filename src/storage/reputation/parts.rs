@@ -340,31 +340,50 @@ fn rows_by_rank(
     let needed = holding_keys(&keys, &wanted);
     let mut out = Vec::with_capacity(wanted.len());
     for chunk in needed.chunks(500) {
-        // Parts whose first rank and first user are both among the chunk's: the chunk's
-        // parts, and rarely one more (kept out below).
-        let ranks: Vec<i32> = chunk.iter().map(|k| k.0).collect();
-        let users: Vec<i32> = chunk.iter().map(|k| k.1).collect();
-        let parts: Vec<(i32, i32, String)> = p::reputation_parts
-            .filter(p::run_id.eq(run))
-            .filter(p::by_rank.eq(true))
-            .filter(p::first_rank.eq_any(&ranks))
-            .filter(p::first_user.eq_any(&users))
-            .select((p::first_rank, p::first_user, p::entries))
-            .load(conn)?;
-        for (rank, user, part) in parts {
-            let first = (rank, user);
-            if chunk.binary_search(&first).is_err() {
-                continue;
-            }
-            out.extend(rows_in(
-                &part,
-                in_part(&keys, &wanted, first),
-                |k| k.1,
-                find,
-            )?);
+        for KeyedPart {
+            first_rank,
+            first_user,
+            entries,
+        } in rank_parts_keyed(conn, run, chunk)?
+        {
+            let mine = in_part(&keys, &wanted, (first_rank, first_user));
+            out.extend(rows_in(&entries, mine, |k| k.1, find)?);
         }
     }
     Ok(out)
+}
+
+/// A rank-ordered part with its key.
+#[derive(QueryableByName)]
+struct KeyedPart {
+    #[diesel(sql_type = Integer)]
+    first_rank: i32,
+    #[diesel(sql_type = Integer)]
+    first_user: i32,
+    #[diesel(sql_type = Text)]
+    entries: String,
+}
+
+/// The rank-ordered parts of `run` with the given keys, by their key pairs. (Separate `IN`
+/// lists for the two key columns made SQLite seek every pair of the two lists: a cold
+/// explanation of a 4,700-endorser user took 84 ms where it had taken 32.) The keys are
+/// integers read from the database, written into the statement.
+fn rank_parts_keyed(
+    conn: &mut DbConn,
+    run: i32,
+    keys: &[(i32, i32)],
+) -> QueryResult<Vec<KeyedPart>> {
+    let mut pairs = String::with_capacity(keys.len() * 16);
+    for (i, (rank, user)) in keys.iter().enumerate() {
+        let sep = if i == 0 { "" } else { "," };
+        let _ = write!(pairs, "{sep}({rank},{user})");
+    }
+    diesel::sql_query(format!(
+        "SELECT first_rank, first_user, entries FROM reputation_parts \
+         WHERE run_id = $1 AND by_rank = true AND (first_rank, first_user) IN (VALUES {pairs})"
+    ))
+    .bind::<Integer, _>(run)
+    .load(conn)
 }
 
 /// The keys of the parts (keyed by their first row, sorted) that would hold `wanted` (sorted),

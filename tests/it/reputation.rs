@@ -34,6 +34,7 @@ both_backends!(
     a_topic_kept_in_memory_follows_every_change,
     a_server_started_after_a_pass_keeps_what_it_left_out,
     a_scheduled_pass_over_many_topics_keeps_the_large_ones,
+    a_user_in_hundreds_of_topics_reads_every_one,
 );
 
 #[derive(QueryableByName)]
@@ -1205,4 +1206,44 @@ async fn a_scheduled_pass_over_many_topics_keeps_the_large_ones(b: Backend) {
     let next = recompute_at(&app, &started, &["writing"]).await;
     assert_eq!(next["from_memory"], 1, "{next}");
     assert_same_standings(&standings(&app, &started, "writing").await, &computed);
+}
+
+/// A user's reputation reads the row of each topic out of its rank order in statements of a
+/// few hundred topics: a user in more topics than one statement holds still gets every one,
+/// each with its own rank.
+async fn a_user_in_hundreds_of_topics_reads_every_one(b: Backend) {
+    let mut opts = quiet(Params::default());
+    opts.detection.enabled = false;
+    const TOPICS: usize = 205;
+    opts.topics.per_key = None;
+    let Some(app) = spawn_with(b, opts).await else {
+        return;
+    };
+    for t in 0..TOPICS {
+        let topic = format!("t{t:03}");
+        // Topic t has t % 3 more endorsements: ranks differ from topic to topic.
+        let mut edges = vec![("fan", "pat")];
+        edges.extend([("ola", "fan"), ("uma", "ola")].into_iter().take(t % 3));
+        endorse_all(&app, &topic, &edges).await;
+    }
+    recompute(&app).await;
+    let me = app.get("/v1/users/pat/reputation", &app.admin).await;
+    assert_eq!(me.status, 200, "{}", me.text);
+    let topics = me.json["topics"].as_array().unwrap();
+    assert_eq!(topics.len(), TOPICS, "{}", me.text);
+    for (t, got) in topics.iter().enumerate() {
+        let slug = format!("t{t:03}");
+        assert_eq!(got["topic"], slug.as_str());
+        let board = app
+            .get(&format!("/v1/topics/{slug}/leaderboard"), &app.admin)
+            .await;
+        let listed = board.json["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["user"] == "pat")
+            .unwrap_or_else(|| panic!("{}", board.text));
+        assert_eq!(got["rank"], listed["rank"], "{slug}");
+        assert_eq!(got["score"], listed["score"], "{slug}");
+    }
 }

@@ -560,17 +560,72 @@ fn user_in(
     rows: Vec<RunPart>,
     user: i32,
 ) -> QueryResult<Vec<(Score, String, Run)>> {
-    let mut out = Vec::new();
+    let mut found = Vec::with_capacity(rows.len());
     for row in rows {
         let Some(entries) = row.entries else {
             continue;
         };
-        let Some(held) = find_held(&entries, user)? else {
-            continue;
-        };
-        if let Some(s) = resolve(conn, row.run.id, vec![held])?.pop() {
-            out.push((s, row.slug, row.run));
+        if let Some(held) = find_held(&entries, user)? {
+            found.push((held, row.slug, row.run));
         }
+    }
+    let keyed: Vec<(i32, i32)> = found
+        .iter()
+        .filter_map(|(held, _, run)| match held {
+            Held::Rank(_, rank) => Some((run.id, *rank)),
+            Held::Row(_) => None,
+        })
+        .collect();
+    let ranked = rank_parts_holding(conn, &keyed, user)?;
+    let mut out = Vec::with_capacity(found.len());
+    for (held, slug, run) in found {
+        let score = match held {
+            Held::Row(s) => Some(s),
+            Held::Rank(..) => match ranked.iter().find(|p| p.run_id == run.id) {
+                Some(p) => find(&p.entries, user)?,
+                None => None,
+            },
+        };
+        out.extend(score.map(|s| (s, slug, run)));
+    }
+    Ok(out)
+}
+
+/// A rank-ordered part, with its run.
+#[derive(QueryableByName)]
+struct RunRankPart {
+    #[diesel(sql_type = Integer)]
+    run_id: i32,
+    #[diesel(sql_type = Text)]
+    entries: String,
+}
+
+/// For each `(run, rank)`, the rank-ordered part of that run that would hold `user`'s row at
+/// that rank: one statement for them all (a user's reputation reads one part in each topic,
+/// and a query each put one round trip per topic on every read). The numbers are integers
+/// read from the database, written into the statement.
+fn rank_parts_holding(
+    conn: &mut DbConn,
+    runs: &[(i32, i32)],
+    user: i32,
+) -> QueryResult<Vec<RunRankPart>> {
+    let mut out = Vec::with_capacity(runs.len());
+    // SQLite allows 500 terms in a compound SELECT.
+    for chunk in runs.chunks(200) {
+        let mut sql = String::new();
+        for (i, (run, rank)) in chunk.iter().enumerate() {
+            if i > 0 {
+                sql.push_str(" UNION ALL ");
+            }
+            let _ = write!(
+                sql,
+                "SELECT * FROM (SELECT run_id, entries FROM reputation_parts \
+                 WHERE run_id = {run} AND by_rank = true AND first_rank <= {rank} \
+                 AND (first_rank < {rank} OR (first_rank = {rank} AND first_user <= {user})) \
+                 ORDER BY first_rank DESC, first_user DESC LIMIT 1) AS p{i}"
+            );
+        }
+        out.extend(diesel::sql_query(sql).load::<RunRankPart>(conn)?);
     }
     Ok(out)
 }

@@ -296,6 +296,18 @@ fn rank_part_holding(
     run: i32,
     (rank, user): (i32, i32),
 ) -> QueryResult<Option<String>> {
+    holding_first(run, (rank, user))
+        .select(reputation_parts::entries)
+        .first(conn)
+        .optional()
+}
+
+/// `run`'s rank-ordered parts up to the one that would hold the row keyed `(rank, user)`,
+/// that one first.
+fn holding_first(
+    run: i32,
+    (rank, user): (i32, i32),
+) -> reputation_parts::BoxedQuery<'static, crate::db::MultiBackend> {
     use reputation_parts::dsl as p;
     p::reputation_parts
         .filter(p::run_id.eq(run))
@@ -308,9 +320,7 @@ fn rank_part_holding(
                 .or(p::first_rank.eq(rank).and(p::first_user.le(user))),
         )
         .order((p::first_rank.desc(), p::first_user.desc()))
-        .select(p::entries)
-        .first(conn)
-        .optional()
+        .into_boxed()
 }
 
 /// The rows of `run` keyed `(rank, user)` in its rank order (those it holds).
@@ -670,15 +680,7 @@ pub fn leaderboard(
     // The page starts in the last part whose first row is not after the cursor.
     let start: Option<(i32, i32)> = match after {
         None => None,
-        // `first_rank <= rank` says again what the OR says, as a range the key can seek.
-        Some((rank, user)) => ranked
-            .filter(p::first_rank.le(rank))
-            .filter(
-                p::first_rank
-                    .lt(rank)
-                    .or(p::first_rank.eq(rank).and(p::first_user.le(user))),
-            )
-            .order((p::first_rank.desc(), p::first_user.desc()))
+        Some(key) => holding_first(run, key)
             .select((p::first_rank, p::first_user))
             .first(conn)
             .optional()?,

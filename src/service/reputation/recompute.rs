@@ -58,8 +58,9 @@ pub struct Report {
     pub load_seconds: f64,
     /// Ranking every topic and encoding its scores, on all cores.
     pub compute_seconds: f64,
-    /// Writing scores and switching runs. Each topic is written as soon as it is computed, so
-    /// this overlaps `compute_seconds`, and the three add up to more than `seconds`.
+    /// Writing scores and switching runs (on PostgreSQL, which writes through two connections,
+    /// the busier one's). Each topic is written as soon as it is computed, so this overlaps
+    /// `compute_seconds`, and the three add up to more than `seconds`.
     pub store_seconds: f64,
     pub seconds: f64,
     /// When the last topic switched to its new run: from then on every topic reads current.

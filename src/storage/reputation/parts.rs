@@ -82,7 +82,8 @@ pub struct Part {
 }
 
 /// What a user-ordered part holds for one user: `[user, rank]`, which says where the user's
-/// row is in the rank order. Runs stored before 2026-12-07 hold the whole row there instead.
+/// row is in the rank order. A run written by a build before migration 19 holds the whole row
+/// there instead.
 #[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
 #[serde(untagged)]
 enum Held {
@@ -93,8 +94,7 @@ enum Held {
 /// A run's scores as parts: each row in full in rank order (ties by user), and in user order
 /// only `[user, rank]`, the key of the user's row in the rank order. Writing every row twice
 /// was most of a recompute's store (1.1 GB at 10M endorsements); a `[user, rank]` part is
-/// about 1.8 KB, small enough for PostgreSQL to keep in the table's page rather than in TOAST
-/// chunks. Sorting and encoding run on every core: at 765,000 users they took most of a
+/// 1.9 KB on average, about a quarter of a whole-row part (7.1 KB). Sorting and encoding run on every core: at 765,000 users they took most of a
 /// second on one.
 pub fn parts_of(mut rows: Vec<Score>) -> Vec<Part> {
     // Sorted by (rank, user) packed in one key: comparing fields through the rows reads them
@@ -232,48 +232,24 @@ fn decode_held(entries: &str) -> QueryResult<Vec<Held>> {
     }
 }
 
-impl Held {
-    fn user(&self) -> i32 {
-        match self {
-            Held::Rank(user, _) => *user,
-            Held::Row(s) => s.user_id,
-        }
-    }
-}
-
 /// One user's row in a part, parsing that row only: a row is the only place where `[` is
 /// followed by a number, so `[<user>,` finds it (in a part of either order). Anything else (a
 /// part written with other spacing, a user it does not hold) falls back to decoding the whole
 /// part.
-fn find_in<T: serde::de::DeserializeOwned>(
-    entries: &str,
-    user: i32,
-    user_of: fn(&T) -> i32,
-    decode_all: fn(&str) -> QueryResult<Vec<T>>,
-) -> QueryResult<Option<T>> {
+fn find<T: Rowed>(entries: &str, user: i32) -> QueryResult<Option<T>> {
     let key = format!("[{user},");
     if let Some(start) = entries.find(&key) {
         if let Some(len) = entries[start..].find(']') {
             if let Ok(row) = serde_json::from_str::<T>(&entries[start..=start + len]) {
-                if user_of(&row) == user {
+                if row.user_id() == user {
                     return Ok(Some(row));
                 }
             }
         }
     }
-    Ok(decode_all(entries)?
+    Ok(T::decode_part(entries)?
         .into_iter()
-        .find(|r| user_of(r) == user))
-}
-
-/// A user's row in a rank-ordered part.
-fn find(entries: &str, user: i32) -> QueryResult<Option<Score>> {
-    find_in(entries, user, |s: &Score| s.user_id, decode)
-}
-
-/// What a user-ordered part holds for a user.
-fn find_held(entries: &str, user: i32) -> QueryResult<Option<Held>> {
-    find_in(entries, user, Held::user, decode_held)
+        .find(|r| r.user_id() == user))
 }
 
 /// The user-ordered part of `run` that would hold `user`.
@@ -357,7 +333,7 @@ fn rows_by_rank(
         } in rank_parts_keyed(conn, run, chunk)?
         {
             let mine = in_part(&keys, &wanted, (first_rank, first_user));
-            out.extend(rows_in(&entries, mine, |k| k.1, find)?);
+            out.extend(rows_in::<_, Score>(&entries, mine, |k| k.1)?);
         }
     }
     Ok(out)
@@ -420,19 +396,11 @@ fn in_part<'w, K: Ord + Copy>(keys: &[K], wanted: &'w [K], first: K) -> &'w [K] 
 
 /// The rows of `mine` in one part: looked up one by one when they are few, else the part
 /// decoded whole.
-fn rows_in<K, T>(
-    part: &str,
-    mine: &[K],
-    user: fn(&K) -> i32,
-    find_one: fn(&str, i32) -> QueryResult<Option<T>>,
-) -> QueryResult<Vec<T>>
-where
-    T: serde::de::DeserializeOwned + Rowed,
-{
+fn rows_in<K, T: Rowed>(part: &str, mine: &[K], user: fn(&K) -> i32) -> QueryResult<Vec<T>> {
     if mine.len() <= FIND_UP_TO {
         let mut out = Vec::with_capacity(mine.len());
         for k in mine {
-            out.extend(find_one(part, user(k))?);
+            out.extend(find::<T>(part, user(k))?);
         }
         return Ok(out);
     }
@@ -445,7 +413,7 @@ where
 }
 
 /// A row of either order's parts.
-trait Rowed: Sized {
+trait Rowed: serde::de::DeserializeOwned {
     fn user_id(&self) -> i32;
     fn decode_part(part: &str) -> QueryResult<Vec<Self>>;
 }
@@ -461,7 +429,10 @@ impl Rowed for Score {
 
 impl Rowed for Held {
     fn user_id(&self) -> i32 {
-        self.user()
+        match self {
+            Held::Rank(user, _) => *user,
+            Held::Row(s) => s.user_id,
+        }
     }
     fn decode_part(part: &str) -> QueryResult<Vec<Held>> {
         decode_held(part)
@@ -488,7 +459,7 @@ pub fn scores_in_run(conn: &mut DbConn, run: i32, users: &[i32]) -> QueryResult<
     use reputation_parts::dsl as p;
     if let [one] = users {
         let held = match part_holding(conn, run, *one)? {
-            Some(entries) => find_held(&entries, *one)?.into_iter().collect(),
+            Some(entries) => find::<Held>(&entries, *one)?.into_iter().collect(),
             None => Vec::new(),
         };
         return resolve(conn, run, held);
@@ -513,11 +484,10 @@ pub fn scores_in_run(conn: &mut DbConn, run: i32, users: &[i32]) -> QueryResult<
             .select((p::first_user, p::entries))
             .load(conn)?;
         for (first, part) in parts {
-            held.extend(rows_in(
+            held.extend(rows_in::<_, Held>(
                 &part,
                 in_part(&keys, &wanted, first),
                 |u| *u,
-                find_held,
             )?);
         }
     }
@@ -575,7 +545,7 @@ fn user_in(
         let Some(entries) = row.entries else {
             continue;
         };
-        if let Some(held) = find_held(&entries, user)? {
+        if let Some(held) = find::<Held>(&entries, user)? {
             found.push((held, row.slug, row.run));
         }
     }
@@ -769,7 +739,7 @@ mod tests {
         let mut got = Vec::new();
         for p in &by_user {
             let decoded = decode_held(&p.entries).unwrap();
-            assert_eq!((p.first_rank, p.first_user), (0, decoded[0].user()));
+            assert_eq!((p.first_rank, p.first_user), (0, decoded[0].user_id()));
             assert!(p.entries.len() < 2000, "small enough to stay in the page");
             got.extend(decoded);
         }
@@ -788,14 +758,22 @@ mod tests {
         for r in &rows {
             assert_eq!(find(&ranked.entries, r.user_id).unwrap(), Some(*r));
             assert_eq!(
-                find_held(&keyed.entries, r.user_id).unwrap(),
+                find::<Held>(&keyed.entries, r.user_id).unwrap(),
                 Some(Held::Rank(r.user_id, r.rank))
             );
         }
         // 1 and 100 are prefixes and suffixes of held ids (10, 100 is held, 1000 is not).
         for absent in [1, 11, 1000, 0] {
-            assert_eq!(find(&ranked.entries, absent).unwrap(), None, "{absent}");
-            assert_eq!(find_held(&keyed.entries, absent).unwrap(), None, "{absent}");
+            assert_eq!(
+                find::<Score>(&ranked.entries, absent).unwrap(),
+                None,
+                "{absent}"
+            );
+            assert_eq!(
+                find::<Held>(&keyed.entries, absent).unwrap(),
+                None,
+                "{absent}"
+            );
         }
         // Spacing as PostgreSQL's jsonb prints it still has `[400,`; a space after `[` does
         // not, and the fallback decodes the part.
@@ -803,14 +781,17 @@ mod tests {
         assert_eq!(find(&jsonb, 400).unwrap(), Some(rows[39]));
         let spaced = ranked.entries.replace('[', "[ ");
         assert_eq!(find(&spaced, 400).unwrap(), Some(rows[39]));
-        assert_eq!(find(&spaced, 1000).unwrap(), None);
+        assert_eq!(find::<Score>(&spaced, 1000).unwrap(), None);
         let spaced = keyed.entries.replace('[', "[ ");
-        assert_eq!(find_held(&spaced, 400).unwrap(), Some(Held::Rank(400, 40)));
+        assert_eq!(
+            find::<Held>(&spaced, 400).unwrap(),
+            Some(Held::Rank(400, 40))
+        );
         // A run stored before 2026-12-07 has whole rows in its user order: they are read as
         // they are.
         for r in &rows {
             assert_eq!(
-                find_held(&ranked.entries, r.user_id).unwrap(),
+                find::<Held>(&ranked.entries, r.user_id).unwrap(),
                 Some(Held::Row(*r))
             );
         }

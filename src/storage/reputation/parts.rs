@@ -94,8 +94,8 @@ enum Held {
 /// A run's scores as parts: each row in full in rank order (ties by user), and in user order
 /// only `[user, rank]`, the key of the user's row in the rank order. Writing every row twice
 /// was most of a recompute's store (1.1 GB at 10M endorsements); a `[user, rank]` part is
-/// 1.9 KB on average, about a quarter of a whole-row part (7.1 KB). Sorting and encoding run on every core: at 765,000 users they took most of a
-/// second on one.
+/// 1.9 KB on average, about a quarter of a whole-row part (7.1 KB). Sorting and encoding run
+/// on every core: at 765,000 users they took most of a second on one.
 pub fn parts_of(mut rows: Vec<Score>) -> Vec<Part> {
     // Sorted by (rank, user) packed in one key: comparing fields through the rows reads them
     // all over memory.

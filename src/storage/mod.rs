@@ -25,6 +25,7 @@ pub mod indexes;
 pub mod key_usage;
 pub mod keys;
 pub mod ledger;
+pub mod prepared;
 pub mod reputation;
 pub mod solicitations;
 pub mod topic_merge;

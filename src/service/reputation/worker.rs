@@ -120,6 +120,9 @@ struct Loop {
     schedule: Schedule,
     /// The last ledger entry looked at.
     seen: Option<i64>,
+    /// The last endorsement row there was when the worker started (see
+    /// `storage::ledger::last_row`).
+    rows_seen: i64,
     dirty: BTreeSet<i32>,
     first_change: Option<Instant>,
     last_change: Option<Instant>,
@@ -143,6 +146,7 @@ impl Loop {
             pool,
             schedule,
             seen: None,
+            rows_seen: 0,
             dirty: BTreeSet::new(),
             first_change: None,
             last_change: None,
@@ -304,10 +308,11 @@ impl Loop {
         let mut conn = self.pool.get()?;
         let Some(mut after) = self.seen else {
             self.seen = Some(storage::ledger::head(&mut conn)?.map_or(0, |(seq, _)| seq));
+            self.rows_seen = storage::ledger::last_row(&mut conn)?;
             return Ok(());
         };
         loop {
-            let entries = storage::ledger::changes(&mut conn, after, 1000)?;
+            let entries = storage::ledger::changes(&mut conn, after, self.rows_seen, 1000)?;
             let Some(last) = entries.last() else { break };
             after = last.seq;
             let mut ids = Vec::new();

@@ -12,6 +12,7 @@ use std::fmt::Write;
 use super::Run;
 use crate::db::schema::{reputation_parts, users};
 use crate::db::DbConn;
+use crate::storage::prepared::Prepared;
 
 /// Rows per part: a leaderboard page or one user's score decodes a few kilobytes.
 pub const PART: usize = 128;
@@ -252,18 +253,28 @@ fn find<T: Rowed>(entries: &str, user: i32) -> QueryResult<Option<T>> {
         .find(|r| r.user_id() == user))
 }
 
-/// The user-ordered part of `run` that would hold `user`.
+/// The user-ordered part of `run` that would hold `user`. (Written out with `LIMIT 1` in its
+/// text: SQLite plans with a bound `LIMIT`'s value, so diesel's `.first()` made it prepare the
+/// statement again on every call.)
 fn part_holding(conn: &mut DbConn, run: i32, user: i32) -> QueryResult<Option<String>> {
-    use reputation_parts::dsl as p;
-    p::reputation_parts
-        .filter(p::run_id.eq(run))
-        .filter(p::by_rank.eq(false))
-        .filter(p::first_rank.eq(0))
-        .filter(p::first_user.le(user))
-        .order(p::first_user.desc())
-        .select(p::entries)
-        .first(conn)
-        .optional()
+    let found: Option<Entries> = Prepared::new(
+        "SELECT entries FROM reputation_parts \
+         WHERE by_rank = false AND first_rank = 0 AND run_id = ",
+    )
+    .int(run)
+    .sql(" AND first_user <= ")
+    .int(user)
+    .sql(" ORDER BY first_user DESC LIMIT 1")
+    .get_result(conn)
+    .optional()?;
+    Ok(found.map(|e| e.entries))
+}
+
+/// A part's rows, alone.
+#[derive(QueryableByName)]
+struct Entries {
+    #[diesel(sql_type = Text)]
+    entries: String,
 }
 
 /// The rank-ordered part of `run` that would hold the row keyed `(rank, user)`.
@@ -272,10 +283,9 @@ fn rank_part_holding(
     run: i32,
     (rank, user): (i32, i32),
 ) -> QueryResult<Option<String>> {
-    holding_first(run, (rank, user))
-        .select(reputation_parts::entries)
-        .first(conn)
-        .optional()
+    Ok(rank_parts_holding(conn, &[(run, rank)], user)?
+        .pop()
+        .map(|p| p.entries))
 }
 
 /// `run`'s rank-ordered parts up to the one that would hold the row keyed `(rank, user)`,
@@ -522,17 +532,25 @@ struct RunPart {
     entries: Option<String>,
 }
 
-/// Runs (with their topic's slug), each with the user-ordered part that would hold user `$1`;
-/// the caller adds the `WHERE` and `ORDER BY`. The part is a subquery per run, so the plan
-/// starts from the few runs asked for (as a join, SQLite without statistics scanned every part).
-const RUNS_WITH_PART: &str = "SELECT r.id, r.topic_id, r.computed_at, r.users, r.endorsements, \
-        r.iterations, r.params, r.is_current, r.is_snapshot, t.slug, \
-        (SELECT p.entries FROM reputation_parts p \
-            WHERE p.run_id = r.id AND p.by_rank = false AND p.first_rank = 0 \
-                AND p.first_user <= $1 \
-            ORDER BY p.first_user DESC LIMIT 1) AS entries \
-    FROM reputation_runs r \
-    JOIN topics t ON t.id = r.topic_id ";
+/// Runs (with their topic's slug), each with the user-ordered part that would hold `user`; `tail`
+/// adds the `WHERE` and `ORDER BY`. The part is a subquery per run, so the plan starts from the
+/// few runs asked for (as a join, SQLite without statistics scanned every part).
+fn runs_with_part(user: i32, tail: &'static str) -> Prepared {
+    Prepared::new(
+        "SELECT r.id, r.topic_id, r.computed_at, r.users, r.endorsements, \
+            r.iterations, r.params, r.is_current, r.is_snapshot, t.slug, \
+            (SELECT p.entries FROM reputation_parts p \
+                WHERE p.run_id = r.id AND p.by_rank = false AND p.first_rank = 0 \
+                    AND p.first_user <= ",
+    )
+    .int(user)
+    .sql(
+        " ORDER BY p.first_user DESC LIMIT 1) AS entries \
+        FROM reputation_runs r \
+        JOIN topics t ON t.id = r.topic_id ",
+    )
+    .sql(tail)
+}
 
 /// The user's score in each of the runs, where the run scored them.
 fn user_in(
@@ -582,8 +600,7 @@ struct RunRankPart {
 
 /// For each `(run, rank)`, the rank-ordered part of that run that would hold `user`'s row at
 /// that rank: one statement for them all (a user's reputation reads one part in each topic,
-/// and a query each put one round trip per topic on every read). The numbers are integers
-/// read from the database, written into the statement.
+/// and a query each put one round trip per topic on every read on PostgreSQL).
 fn rank_parts_holding(
     conn: &mut DbConn,
     runs: &[(i32, i32)],
@@ -591,43 +608,53 @@ fn rank_parts_holding(
 ) -> QueryResult<Vec<RunRankPart>> {
     let mut out = Vec::with_capacity(runs.len());
     // SQLite allows 500 terms in a compound SELECT.
-    for chunk in runs.chunks(200) {
-        let mut sql = String::new();
-        for (i, (run, rank)) in chunk.iter().enumerate() {
-            if i > 0 {
-                sql.push_str(" UNION ALL ");
-            }
-            let _ = write!(
-                sql,
-                "SELECT * FROM (SELECT run_id, entries FROM reputation_parts \
-                 WHERE run_id = {run} AND by_rank = true AND first_rank <= {rank} \
-                 AND (first_rank < {rank} OR (first_rank = {rank} AND first_user <= {user})) \
-                 ORDER BY first_rank DESC, first_user DESC LIMIT 1) AS p{i}"
-            );
+    for chunk in runs.chunks(256) {
+        // Padded to a power of two with a run that does not exist, so that the few texts there
+        // are stay prepared (see `storage::prepared`).
+        let arms = chunk.len().next_power_of_two();
+        let mut q = Prepared::default();
+        for i in 0..arms {
+            let (run, rank) = chunk.get(i).copied().unwrap_or((NO_RUN, 0));
+            q = q
+                .sql(if i == 0 { "" } else { " UNION ALL " })
+                .sql(
+                    "SELECT * FROM (SELECT run_id, entries FROM reputation_parts \
+                     WHERE run_id = ",
+                )
+                .int(run)
+                .sql(" AND by_rank = true AND first_rank <= ")
+                .int(rank)
+                .sql(" AND (first_rank < ")
+                .int(rank)
+                .sql(" OR (first_rank = ")
+                .int(rank)
+                .sql(" AND first_user <= ")
+                .int(user)
+                .sql(")) ORDER BY first_rank DESC, first_user DESC LIMIT 1) AS p");
         }
-        out.extend(diesel::sql_query(sql).load::<RunRankPart>(conn)?);
+        out.extend(q.load::<RunRankPart>(conn)?);
     }
     Ok(out)
 }
 
-/// A user's scores in the current run of every topic, with the topic slug and the run.
+/// A run id no run has (ids start at 1).
+const NO_RUN: i32 = 0;
+
 pub fn of_user(conn: &mut DbConn, user: i32) -> QueryResult<Vec<(Score, String, Run)>> {
     // A recompute that raced a merge can leave a run for the merged topic.
-    let sql =
-        format!("{RUNS_WITH_PART} WHERE r.is_current AND t.merged_into IS NULL ORDER BY t.slug");
-    let rows: Vec<RunPart> = diesel::sql_query(sql).bind::<Integer, _>(user).load(conn)?;
+    let rows: Vec<RunPart> = runs_with_part(
+        user,
+        "WHERE r.is_current AND t.merged_into IS NULL ORDER BY t.slug",
+    )
+    .load(conn)?;
     user_in(conn, rows, user)
 }
 
 /// One user's score in each kept run of a topic, oldest first.
 pub fn history(conn: &mut DbConn, topic: i32, user: i32) -> QueryResult<Vec<(Score, Run)>> {
-    let sql = format!(
-        "{RUNS_WITH_PART} WHERE r.topic_id = $2 AND (r.is_current OR r.is_snapshot) \
-         ORDER BY r.computed_at"
-    );
-    let rows: Vec<RunPart> = diesel::sql_query(sql)
-        .bind::<Integer, _>(user)
-        .bind::<Integer, _>(topic)
+    let rows: Vec<RunPart> = runs_with_part(user, "WHERE r.topic_id = ")
+        .int(topic)
+        .sql(" AND (r.is_current OR r.is_snapshot) ORDER BY r.computed_at")
         .load(conn)?;
     Ok(user_in(conn, rows, user)?
         .into_iter()

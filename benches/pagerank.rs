@@ -38,7 +38,13 @@ fn topic(users: i32, edges: usize) -> Vec<Edge> {
 fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("reputation");
     group.sample_size(10);
-    for (users, edges) in [(10_000, 100_000), (100_000, 1_000_000)] {
+    // The last: as many users as bench/reputation_incremental.sh's topic scores (about two
+    // endorsements each), where the passes over every user weigh as much as the pull.
+    for (users, edges) in [
+        (10_000, 100_000),
+        (100_000, 1_000_000),
+        (765_000, 1_500_000),
+    ] {
         let input = topic(users, edges);
         let graph = TopicGraph::build(&input, &[], &[], users);
         let params = Params::default();

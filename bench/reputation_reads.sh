@@ -12,7 +12,8 @@
 # nothing recomputes during the runs). Per build: explain of the largest topic's top user
 # (one request, its time and size), then 16 connections for DURATION seconds each on: explain
 # of the top user, explain of random scored users of that topic, a leaderboard page of 50, and
-# a random user's reputation. Prints requests/s and p50/p99 per run. With DELAY_MS, each
+# a random user's reputation. Prints requests/s, p50/p99 and the server's CPU time per request
+# per run. With DELAY_MS, each
 # connection waits that long after each answer, so 16 connections and 15 ms offer a little under
 # 1,000 requests a second (wrk, not wrk2: the wait follows the answer, so a slow answer delays
 # the next request rather than counting against it; the p99 shown is of the answers).
@@ -39,6 +40,8 @@ cleanup() {
     rm -rf "$WORK"
 }
 trap cleanup EXIT
+# A process's CPU time so far, in clock ticks (utime + stime from /proc).
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 
 # The largest topic, its top user, and 1,000 of its scored users for the random runs.
 TOPIC="$(sqlite3 "$OUT/plusk.db" "SELECT t.slug FROM reputation_runs r JOIN topics t ON t.id = r.topic_id
@@ -82,8 +85,8 @@ echo "machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 10485
 echo "database: $OUT/plusk.db ($(sqlite3 "$OUT/plusk.db" 'SELECT count(*) FROM endorsements') endorsements); topic $TOPIC, top user $TOP"
 echo "load: wrk -t1 -c$CONNECTIONS -d${DURATION}s per row, ${DELAY_MS} ms between requests per connection"
 echo
-echo "| build | read | requests/s | p50 ms | p99 ms | errors |"
-echo "| --- | --- | --- | --- | --- | --- |"
+echo "| build | read | requests/s | p50 ms | p99 ms | errors | server CPU ms per request |"
+echo "| --- | --- | --- | --- | --- | --- | --- |"
 BUILDS=("this:$PWD/target/release/plusk")
 [ -n "${BASELINE_BIN:-}" ] && BUILDS+=("baseline:$BASELINE_BIN")
 for build in "${BUILDS[@]}"; do
@@ -102,9 +105,14 @@ for build in "${BUILDS[@]}"; do
         "$BASE/v1/users/$TOP/reputation/$TOPIC/explain")"
     echo "| $name | one explain of the top user (s, bytes) | ${one// / | } | | |"
     for read in explain-top explain-random leaderboard user; do
+        before="$(cpu_ticks "$SERVER_PID")"
         r="$(PLUSK_USERS="$WORK/users" PLUSK_KEY="$KEY" PLUSK_READ="$read" PLUSK_DELAY_MS="$DELAY_MS" PLUSK_TOPIC="$TOPIC" PLUSK_TOP="$TOP" \
             wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$WORK/reads.lua" "$BASE" | awk '/^RESULT/ { print $2, $3, $4, $5 }')"
-        echo "| $name | $read | ${r// / | } |"
+        ticks=$(($(cpu_ticks "$SERVER_PID") - before))
+        # The server's CPU time over the run (user + system), per request answered.
+        cpu="$(awk -v t="$ticks" -v hz="$(getconf CLK_TCK)" -v rps="${r%% *}" -v d="$DURATION" \
+            'BEGIN { printf "%.3f", (rps > 0 ? 1000 * t / hz / (rps * d) : 0) }')"
+        echo "| $name | $read | ${r// / | } | $cpu |"
     done
     kill "$SERVER_PID" && wait "$SERVER_PID" 2>/dev/null || true
     SERVER_PID=""

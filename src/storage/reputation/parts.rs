@@ -640,6 +640,7 @@ fn rank_parts_holding(
 /// A run id no run has (ids start at 1).
 const NO_RUN: i32 = 0;
 
+/// A user's scores in the current run of every topic, with the topic slug and the run.
 pub fn of_user(conn: &mut DbConn, user: i32) -> QueryResult<Vec<(Score, String, Run)>> {
     // A recompute that raced a merge can leave a run for the merged topic.
     let rows: Vec<RunPart> = runs_with_part(

@@ -289,7 +289,8 @@ fn rank_part_holding(
 }
 
 /// `run`'s rank-ordered parts up to the one that would hold the row keyed `(rank, user)`,
-/// that one first.
+/// that one first: where a leaderboard page after a cursor starts. `rank_parts_holding` spells
+/// the same seek in SQL text, for the reads that want the part itself; change both together.
 fn holding_first(
     run: i32,
     (rank, user): (i32, i32),

@@ -26,6 +26,10 @@ pub struct TopicGraph {
     pub(super) in_start: Vec<u32>,
     pub(super) in_src: Vec<u32>,
     pub(super) in_weight: Vec<f32>,
+    /// Each edge's full weight and whether a flag holds it: what the per-user totals below are
+    /// made from, kept so that a patched graph makes them again (see `patch`).
+    pub(super) in_full: Vec<f32>,
+    pub(super) in_held: Vec<bool>,
     /// Total full weight each user gives: what their endorsements are shares of.
     pub out_weight: Vec<f64>,
     /// Part of each user's score passed on through endorsements (1 when nothing is held,
@@ -41,14 +45,14 @@ pub struct TopicGraph {
 /// one lookup each, but costs the whole id range to allocate and zero: for a topic of a few
 /// users among a hundred thousand, fifty thousand such topics spent most of a recompute
 /// zeroing. A topic that small uses a map.
-enum Renumbering {
+pub(super) enum Renumbering {
     Dense(Vec<u32>),
     Sparse(std::collections::HashMap<i32, u32>),
 }
 
 impl Renumbering {
     /// For up to `ids` ids (with repeats) out of `0..=max_user_id`.
-    fn new(ids: usize, max_user_id: i32) -> Renumbering {
+    pub(super) fn new(ids: usize, max_user_id: i32) -> Renumbering {
         let range = max_user_id.max(0) as usize + 1;
         if ids.saturating_mul(16) >= range {
             Renumbering::Dense(vec![0; range])
@@ -57,13 +61,26 @@ impl Renumbering {
         }
     }
 
-    fn slot(&mut self, global: i32) -> &mut u32 {
+    pub(super) fn slot(&mut self, global: i32) -> &mut u32 {
         match self {
             Renumbering::Dense(v) => &mut v[global as usize],
             Renumbering::Sparse(m) => m.entry(global).or_insert(0),
         }
     }
+
+    /// The graph's number of `global`, if it has one.
+    pub(super) fn get(&self, global: i32) -> Option<u32> {
+        let slot = match self {
+            Renumbering::Dense(v) => usize::try_from(global).ok().and_then(|i| v.get(i)).copied(),
+            Renumbering::Sparse(m) => m.get(&global).copied(),
+        };
+        slot.filter(|s| *s > 0).map(|s| s - 1)
+    }
 }
+
+/// One edge on its way into the rows: endorsee, endorser (compact ids), weight, full weight,
+/// held.
+pub(super) type Entry = (u32, u32, f32, f32, bool);
 
 impl TopicGraph {
     /// Builds the graph of `edges` (weights of 0 or less are dropped) with `seeds` as the
@@ -81,13 +98,14 @@ impl TopicGraph {
             }
             *slot - 1
         };
-        let kept: Vec<(u32, u32, f32, f32, bool)> = edges
+        let kept: Vec<Entry> = edges
             .iter()
             .filter(|e| e.weight > 0.0)
             .map(|e| {
+                let src = id_of(e.endorser);
                 (
-                    id_of(e.endorser),
                     id_of(e.endorsee),
+                    src,
                     e.weight,
                     e.full.max(e.weight),
                     e.held,
@@ -100,43 +118,60 @@ impl TopicGraph {
         }
         let n = users.len();
         let mut in_start = vec![0u32; n + 1];
+        for (dst, ..) in &kept {
+            in_start[*dst as usize + 1] += 1;
+        }
+        for v in 0..n {
+            in_start[v + 1] += in_start[v];
+        }
+        let mut next = in_start.clone();
+        let mut g = TopicGraph {
+            users,
+            seeds,
+            in_src: vec![0; kept.len()],
+            in_weight: vec![0.0; kept.len()],
+            in_full: vec![0.0; kept.len()],
+            in_held: vec![false; kept.len()],
+            ..TopicGraph::default()
+        };
+        for (dst, src, w, full, held) in kept {
+            let at = &mut next[dst as usize];
+            let e = *at as usize;
+            (g.in_src[e], g.in_weight[e], g.in_full[e], g.in_held[e]) = (src, w, full, held);
+            *at += 1;
+        }
+        g.in_start = in_start;
+        g.derive();
+        g
+    }
+
+    /// Each user's totals (given, passed on, received) from the edges.
+    pub(super) fn derive(&mut self) {
+        let n = self.len();
         let mut out_weight = vec![0f64; n];
         let mut passed = vec![0f64; n];
         let mut counted = vec![0u32; n];
         let mut discounted = vec![0u32; n];
-        for (src, dst, w, full, held) in &kept {
-            in_start[*dst as usize + 1] += 1;
-            out_weight[*src as usize] += f64::from(*full);
-            passed[*src as usize] += f64::from(*w);
-            let tally = if *held { &mut discounted } else { &mut counted };
-            tally[*dst as usize] += 1;
-        }
         for v in 0..n {
-            in_start[v + 1] += in_start[v];
-            if out_weight[v] > 0.0 {
-                passed[v] /= out_weight[v];
+            for e in self.in_start[v] as usize..self.in_start[v + 1] as usize {
+                let src = self.in_src[e] as usize;
+                out_weight[src] += f64::from(self.in_full[e]);
+                passed[src] += f64::from(self.in_weight[e]);
+                let tally = if self.in_held[e] {
+                    &mut discounted
+                } else {
+                    &mut counted
+                };
+                tally[v] += 1;
             }
         }
-        let mut next = in_start.clone();
-        let mut in_src = vec![0u32; kept.len()];
-        let mut in_weight = vec![0f32; kept.len()];
-        for (src, dst, w, _, _) in kept {
-            let at = &mut next[dst as usize];
-            in_src[*at as usize] = src;
-            in_weight[*at as usize] = w;
-            *at += 1;
+        for (p, out) in passed.iter_mut().zip(&out_weight) {
+            if *out > 0.0 {
+                *p /= out;
+            }
         }
-        TopicGraph {
-            users,
-            seeds,
-            in_start,
-            in_src,
-            in_weight,
-            out_weight,
-            passed,
-            counted,
-            discounted,
-        }
+        (self.out_weight, self.passed) = (out_weight, passed);
+        (self.counted, self.discounted) = (counted, discounted);
     }
 
     pub fn len(&self) -> usize {

@@ -4,10 +4,12 @@
 
 mod graph;
 mod pagerank;
+mod patch;
 mod scale;
 
 pub use graph::{Edge, TopicGraph};
 pub use pagerank::{rank, rank_from, Ranked};
+pub use patch::Renumbered;
 pub use scale::{display_score, standings, Standing};
 
 use chrono::{DateTime, Utc};

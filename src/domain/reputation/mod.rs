@@ -54,13 +54,20 @@ impl Params {
         }
     }
 
-    /// The decay factor of an endorsement made at `created_at`, seen at `now`.
+    /// The decay factor of an endorsement made at `created_at`, seen at `now` (1 if it seems
+    /// to come from the future).
     pub fn decay(&self, created_at: DateTime<Utc>, now: DateTime<Utc>) -> f64 {
+        self.decay_to(created_at, now.max(created_at))
+    }
+
+    /// The factor by which a weight decays from `from` to `to`, above 1 when `to` is earlier:
+    /// weights all decayed to one time keep the ratios they have at any other.
+    pub fn decay_to(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> f64 {
         let Some(half_life) = self.half_life_days else {
             return 1.0;
         };
-        let age_days = (now - created_at).num_seconds().max(0) as f64 / 86_400.0;
-        0.5f64.powf(age_days / half_life)
+        let days = (to - from).num_seconds() as f64 / 86_400.0;
+        0.5f64.powf(days / half_life)
     }
 
     /// The full weight of one endorsement.
@@ -108,6 +115,9 @@ mod tests {
         assert_eq!(p.weight(Status::Revoked, now, now), 0.0);
         let year_ago = now - Duration::days(365);
         assert!((p.weight(Status::Active, year_ago, now) - 0.5).abs() < 1e-12);
+        // Seen from before it was made, a weight is larger: ratios stay whatever the time.
+        assert!((p.decay_to(now, year_ago) - 2.0).abs() < 1e-12);
+        assert_eq!(p.decay(now, year_ago), 1.0);
         let off = Params {
             half_life_days: None,
             ..p

@@ -9,10 +9,11 @@ use super::Edge;
 /// An edge taken out.
 const GONE: u32 = u32::MAX;
 
-/// What a patch did to the numbering of the users the graph had.
-#[derive(Debug, Clone, PartialEq)]
+/// What a patch did to the numbering of the users.
 pub struct Renumbered {
-    /// Each old number's new one (`None`: the user left the topic); `None` as a whole when
+    /// Each user's number before anyone left.
+    numbers: Renumbering,
+    /// Each of those numbers' new one (`None`: the user left the topic); `None` as a whole when
     /// nobody left, so every user kept their number.
     moved: Option<Vec<Option<u32>>>,
     /// Users in the graph now; those without an old number come after the rest.
@@ -20,6 +21,15 @@ pub struct Renumbered {
 }
 
 impl Renumbered {
+    /// The number of user `global` in the graph, if they are in it.
+    pub fn number(&self, global: i32) -> Option<usize> {
+        let n = self.numbers.get(global)?;
+        match &self.moved {
+            None => Some(n as usize),
+            Some(moved) => moved[n as usize].map(|to| to as usize),
+        }
+    }
+
     /// `old`, a value per user by the old numbering, by the new one; `fill` for new users.
     pub fn carry<T: Copy>(&self, old: &[T], fill: T) -> Vec<T> {
         match &self.moved {
@@ -103,6 +113,7 @@ impl TopicGraph {
         let moved = self.drop_unlinked(&members);
         self.derive();
         Renumbered {
+            numbers: compact,
             moved,
             len: self.len(),
         }
@@ -265,10 +276,11 @@ mod tests {
             let moved = g.patch(&removed, &added, &seeds, &members, 300);
             let cold = TopicGraph::build(&edges, &seeds, &members, 300);
             assert_same(&g, &cold);
-            // What was carried sits with the same users.
+            // What was carried sits with the same users, and numbers name them.
             let carried = moved.carry(&before, -1);
             for (i, u) in carried.iter().enumerate() {
                 assert!(*u == -1 || *u == g.users[i], "round {round}");
+                assert_eq!(moved.number(g.users[i]), Some(i));
             }
         }
     }
@@ -279,6 +291,8 @@ mod tests {
         let moved = g.patch(&[(1, 2)], &[edge(5, 4, 1.0)], &[], &[], 10);
         assert_eq!(g.users, vec![3, 4, 5]);
         assert_eq!(moved.carry(&[10, 20, 30, 40], 0), vec![30, 40, 0]);
+        let numbers: Vec<_> = [1, 2, 3, 4, 5, 6].map(|u| moved.number(u)).into();
+        assert_eq!(numbers, [None, None, Some(0), Some(1), Some(2), None]);
         assert_same(
             &g,
             &TopicGraph::build(&[edge(3, 4, 1.0), edge(5, 4, 1.0)], &[], &[], 10),

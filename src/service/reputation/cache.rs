@@ -1,26 +1,73 @@
-//! Large topics' endorsements and last scores, kept in memory between recomputes by the worker:
-//! a topic that changed a little is recomputed from what it holds plus the endorsements that
-//! changed, and its iteration starts from the last scores, instead of reading the topic whole
-//! (at 1.5M endorsements, the read alone is most of a second or more).
+//! Large topics' endorsements, graphs and last scores, kept in memory between recomputes by the
+//! worker: a topic that changed a little is recomputed from what it holds plus the endorsements
+//! that changed, its graph patched rather than built again, and its iteration starts from the
+//! last scores, instead of reading the topic whole (at 1.5M endorsements, the read alone is most
+//! of a second or more).
 
+use chrono::{DateTime, Utc};
 use foldhash::{HashMap, HashMapExt};
 
+use crate::domain::reputation::{Params, TopicGraph};
 use crate::storage::reputation::GraphRow;
 
 /// A topic is kept when it has at least this many endorsements: a smaller one reads in
 /// milliseconds through the topic index.
 pub const MIN_ENDORSEMENTS: usize = 50_000;
-/// Endorsements kept in all, by default: 32 bytes each, plus about 16 per user scored in a kept
-/// topic (a topic has about half as many users as endorsements), so some 160 MB.
+/// Endorsements kept in all, by default: each takes 32 bytes as a row and 17 in the graph, and
+/// each user scored in a kept topic (a topic has about half as many users as endorsements) some
+/// 60 in the graph and its scores, so some 320 MB.
 pub const DEFAULT_BUDGET: usize = 4_000_000;
+
+/// Where a kept topic's next recompute starts.
+#[derive(Debug)]
+pub enum Prior {
+    /// The last scores by user: the graph is built again.
+    ByUser(HashMap<i32, f64>),
+    /// The graph as last computed, to patch.
+    Built(Box<Built>),
+}
+
+impl Default for Prior {
+    fn default() -> Prior {
+        Prior::ByUser(HashMap::new())
+    }
+}
+
+impl Prior {
+    /// The last scores by user.
+    pub fn by_user(self) -> HashMap<i32, f64> {
+        match self {
+            Prior::ByUser(scores) => scores,
+            Prior::Built(b) => b.graph.users.iter().copied().zip(b.raw).collect(),
+        }
+    }
+}
+
+/// A topic's graph as last computed, with what its next recompute needs besides.
+#[derive(Debug)]
+pub struct Built {
+    /// Its weights decayed to `at`. Later, every weight is smaller by the same factor, which
+    /// leaves every share, and so the ranking, as it is.
+    pub graph: TopicGraph,
+    /// Each user's raw score, by the graph's numbering.
+    pub raw: Vec<f64>,
+    /// What each user gave in all (decayed to `at`, in f64 as explain adds it up), by the
+    /// graph's numbering.
+    pub out: Vec<f64>,
+    /// Voided endorsements per endorsee.
+    pub voided: HashMap<i32, i64>,
+    pub at: DateTime<Utc>,
+    /// The parameters the weights were made with.
+    pub params: Params,
+}
 
 /// One topic as last computed.
 #[derive(Debug, Default)]
 struct Topic {
     /// Its endorsements that are not revoked, by id.
     rows: Vec<GraphRow>,
-    /// Each user's last raw score: where the next iteration starts.
-    prior: HashMap<i32, f64>,
+    /// Where the next recompute starts.
+    prior: Prior,
     /// Endorsements that changed since (created, revoked, flagged, reviewed): read again by id
     /// before the topic is next computed.
     changed: Vec<i64>,
@@ -43,7 +90,7 @@ pub struct Kept {
     pub topic: i32,
     pub changed: Vec<i64>,
     pub rows: Vec<GraphRow>,
-    pub prior: HashMap<i32, f64>,
+    pub prior: Prior,
 }
 
 impl GraphCache {
@@ -102,9 +149,9 @@ impl GraphCache {
         rows >= self.min_topic && rows <= self.budget
     }
 
-    /// Keeps `topic` as just computed: `rows` by id, the scores it came to. The least recently
-    /// used topics go to make room.
-    pub fn put(&mut self, topic: i32, rows: Vec<GraphRow>, prior: HashMap<i32, f64>) {
+    /// Keeps `topic` as just computed: `rows` by id, where its next recompute starts. The least
+    /// recently used topics go to make room.
+    pub fn put(&mut self, topic: i32, rows: Vec<GraphRow>, prior: Prior) {
         if !self.wants(rows.len()) {
             return;
         }
@@ -139,23 +186,45 @@ impl GraphCache {
     }
 }
 
+/// One endorsement before and after (`None`: not in the topic).
+#[derive(Debug, Clone, Copy)]
+pub struct Change {
+    pub old: Option<GraphRow>,
+    pub new: Option<GraphRow>,
+}
+
 /// Brings `rows` (by id) up to date with `now`, the changed endorsements as they stand: each
 /// replaces its old self, or goes if it is revoked (`None` in the pair) or no longer in `topic`.
-pub fn apply(rows: &mut Vec<GraphRow>, topic: i32, now: Vec<(i64, Option<GraphRow>)>) {
+/// Returns what changed.
+pub fn apply(
+    rows: &mut Vec<GraphRow>,
+    topic: i32,
+    mut now: Vec<(i64, Option<GraphRow>)>,
+) -> Vec<Change> {
+    // An endorsement noted twice changed once, to what it is now.
+    now.sort_by_key(|(id, _)| *id);
+    now.dedup_by_key(|(id, _)| *id);
     let mut gone = false;
     let mut added = Vec::new();
+    let mut changes = Vec::with_capacity(now.len());
     for (id, row) in now {
         let row = row.filter(|r| r.topic == topic);
-        match (rows.binary_search_by_key(&id, |r| r.id), row) {
-            (Ok(i), Some(row)) => rows[i] = row,
+        let old = match (rows.binary_search_by_key(&id, |r| r.id), row) {
+            (Ok(i), Some(row)) => Some(std::mem::replace(&mut rows[i], row)),
             (Ok(i), None) => {
+                let old = rows[i];
                 // Marked, then swept in one pass: removing one by one moves the rest each time.
                 rows[i].id = GONE;
                 gone = true;
+                Some(old)
             }
-            (Err(_), Some(row)) => added.push(row),
-            (Err(_), None) => {}
-        }
+            (Err(_), Some(row)) => {
+                added.push(row);
+                None
+            }
+            (Err(_), None) => continue,
+        };
+        changes.push(Change { old, new: row });
     }
     if gone {
         rows.retain(|r| r.id != GONE);
@@ -169,6 +238,7 @@ pub fn apply(rows: &mut Vec<GraphRow>, topic: i32, now: Vec<(i64, Option<GraphRo
             rows.sort_unstable_by_key(|r| r.id);
         }
     }
+    changes
 }
 
 /// An id no endorsement has: marks a row to remove.
@@ -198,7 +268,7 @@ mod tests {
     #[test]
     fn changes_replace_remove_and_add_in_id_order() {
         let mut rows = vec![row(2, 7, false), row(4, 7, false), row(6, 7, false)];
-        apply(
+        let changes = apply(
             &mut rows,
             7,
             vec![
@@ -213,18 +283,38 @@ mod tests {
         );
         assert_eq!(ids(&rows), [3, 4, 9]);
         assert!(rows[1].flagged);
+        // Before and after, once per endorsement, in id order; 5 never was in the topic.
+        let seen: Vec<_> = changes
+            .iter()
+            .map(|c| {
+                (
+                    c.old.map(|r| (r.id, r.topic)),
+                    c.new.map(|r| (r.id, r.flagged)),
+                )
+            })
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                (Some((2, 7)), None),
+                (None, Some((3, false))),
+                (Some((4, 7)), Some((4, true))),
+                (Some((6, 7)), None),
+                (None, Some((9, false))),
+            ]
+        );
     }
 
     #[test]
     fn the_least_recently_kept_topic_goes_first() {
         let many = |topic| (0..100).map(|i| row(i, topic, false)).collect();
         let mut cache = GraphCache::new(200, 100);
-        cache.put(1, many(1), HashMap::new());
-        cache.put(2, many(2), HashMap::new());
-        cache.put(3, many(3), HashMap::new());
+        cache.put(1, many(1), Prior::default());
+        cache.put(2, many(2), Prior::default());
+        cache.put(3, many(3), Prior::default());
         assert!(!cache.holds(1) && cache.holds(2) && cache.holds(3));
         assert_eq!(cache.held(), 200);
-        cache.put(4, vec![row(1, 4, false)], HashMap::new());
+        cache.put(4, vec![row(1, 4, false)], Prior::default());
         assert!(!cache.holds(4), "a small topic is not kept");
         let kept = cache.take(2).unwrap();
         cache.changed(3, 99);
@@ -239,7 +329,7 @@ mod tests {
         cache.put(
             1,
             (0..8).map(|i| row(i, 1, false)).collect(),
-            HashMap::new(),
+            Prior::default(),
         );
         cache.changed(1, 20);
         cache.changed(1, 21);

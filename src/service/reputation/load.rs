@@ -7,7 +7,7 @@ use foldhash::HashMap;
 
 use chrono::{DateTime, Utc};
 
-use super::cache::{self, GraphCache};
+use super::cache::{self, Built, Change, GraphCache, Prior};
 use super::recompute::Scope;
 use crate::db::{snapshot_tx, DbConn};
 use crate::domain::endorsement::Status;
@@ -34,6 +34,22 @@ pub struct TopicInput {
     pub prior: Option<HashMap<i32, f64>>,
     /// The worker keeps this topic in memory: its scores are wanted back.
     pub keep: bool,
+    /// A kept topic's graph to patch: then `edges`, `out`, `voided` and `prior` are empty.
+    pub patch: Option<Patch>,
+}
+
+/// A kept topic's graph and what changed in it since it was computed: the computation patches
+/// the graph (see `TopicGraph::patch`) instead of building it.
+#[derive(Debug)]
+pub struct Patch {
+    /// Its voided counts are already up to date.
+    pub built: Box<Built>,
+    /// Endorsements out of the graph, by endorser and endorsee.
+    pub removed: Vec<(i32, i32)>,
+    /// Endorsements into it, weighed as of `built.at`.
+    pub added: Vec<Edge>,
+    /// What endorsers gave in all, changed by (decayed to `built.at`).
+    pub out: Vec<(i32, f64)>,
 }
 
 /// Each endorser's decayed total given in a topic: in a map, or by user id in a vector for a
@@ -127,11 +143,20 @@ pub fn load(
                     .remove(t)
                     .expect("every topic of the scope has an input");
                 input.keep = true;
-                input.prior = Some(std::mem::take(&mut kept.prior));
-                input.out = OutWeights::by_id(max_user);
-                let rows = caught_up(conn, kept)?;
-                for row in &rows {
-                    add_to(&mut input, row, params, now);
+                let prior = std::mem::take(&mut kept.prior);
+                let (rows, changes) = caught_up(conn, kept)?;
+                match prior {
+                    Prior::Built(built) if patches(&built, params, now) => {
+                        input.patch = Some(patch_of(built, &changes, params));
+                    }
+                    prior => {
+                        input.prior = Some(prior.by_user());
+                        input.out = OutWeights::by_id(max_user);
+                        input.edges.reserve(rows.len());
+                        for row in &rows {
+                            add_to(&mut input, row, params, now);
+                        }
+                    }
                 }
                 memory.push((*t, input));
                 keep.push((*t, rows));
@@ -210,7 +235,7 @@ fn keep_largest(
     for (topic, size) in fit {
         let input = inputs.get_mut(&topic).expect("only topics with inputs fit");
         input.keep = true;
-        input.prior = cache.take(topic).map(|kept| kept.prior);
+        input.prior = cache.take(topic).map(|kept| kept.prior.by_user());
         capture.insert(topic, Vec::with_capacity(size));
     }
     cache.clear();
@@ -260,14 +285,15 @@ pub fn adopt(conn: &mut DbConn, cache: &mut GraphCache, topics: &[i32]) -> Resul
         })?;
         if let Some((mut rows, prior)) = read {
             rows.sort_unstable_by_key(|r| r.id);
-            cache.put(*topic, rows, prior);
+            cache.put(*topic, rows, Prior::ByUser(prior));
         }
     }
     Ok(fit.len())
 }
 
-/// A kept topic's endorsements brought up to date with those that changed since it was kept.
-fn caught_up(conn: &mut DbConn, kept: cache::Kept) -> Result<Vec<GraphRow>> {
+/// A kept topic's endorsements brought up to date with those that changed since it was kept,
+/// and how they changed.
+fn caught_up(conn: &mut DbConn, kept: cache::Kept) -> Result<(Vec<GraphRow>, Vec<Change>)> {
     let cache::Kept {
         topic,
         mut changed,
@@ -276,8 +302,48 @@ fn caught_up(conn: &mut DbConn, kept: cache::Kept) -> Result<Vec<GraphRow>> {
     } = kept;
     changed.sort_unstable();
     changed.dedup();
-    cache::apply(&mut rows, topic, store::rows_now(conn, &changed)?);
-    Ok(rows)
+    let changes = cache::apply(&mut rows, topic, store::rows_now(conn, &changed)?);
+    Ok((rows, changes))
+}
+
+/// Whether `built` can be patched for a recompute with `params` at `now`: its weights were
+/// made with the same parameters, at an earlier time, and every endorsement not voided is an
+/// edge of the graph (what an endorser gave in all is kept by the graph's numbering).
+fn patches(built: &Built, params: &Params, now: DateTime<Utc>) -> bool {
+    built.params == *params && params.flagged_weight > 0.0 && built.at <= now
+}
+
+/// What `changes` do to `built`: edges out and in, weighed as of its time.
+fn patch_of(mut built: Box<Built>, changes: &[Change], params: &Params) -> Patch {
+    let at = built.at;
+    let (mut removed, mut added, mut out) = (Vec::new(), Vec::new(), Vec::new());
+    for (row, sign) in changes
+        .iter()
+        .flat_map(|c| [(c.old, -1i32), (c.new, 1)])
+        .filter_map(|(row, sign)| Some((row?, sign)))
+    {
+        if row.voided {
+            let n = built.voided.entry(row.endorsee).or_default();
+            *n += i64::from(sign);
+            if *n <= 0 {
+                built.voided.remove(&row.endorsee);
+            }
+            continue;
+        }
+        let decay = params.decay_to(row.created_at.utc(), at);
+        out.push((row.endorser, f64::from(sign) * decay));
+        if sign < 0 {
+            removed.push((row.endorser, row.endorsee));
+        } else {
+            added.push(edge(&row, params, decay));
+        }
+    }
+    Patch {
+        built,
+        removed,
+        added,
+        out,
+    }
 }
 
 /// Reads `scope`'s rows into `inputs` (topics not in it are skipped), copying those of the
@@ -333,20 +399,25 @@ fn add_to(input: &mut TopicInput, row: &GraphRow, params: &Params, now: DateTime
         *input.voided.entry(row.endorsee).or_default() += 1;
         return;
     }
+    let decay = params.decay(row.created_at.utc(), now);
+    input.out.add(row.endorser, decay);
+    input.edges.push(edge(row, params, decay));
+}
+
+/// The edge of an endorsement that is not voided, whose weight has decayed by `decay`.
+fn edge(row: &GraphRow, params: &Params, decay: f64) -> Edge {
     let status = if row.flagged {
         Status::Flagged
     } else {
         Status::Active
     };
-    let decay = params.decay(row.created_at.utc(), now);
-    input.out.add(row.endorser, decay);
-    input.edges.push(Edge {
+    Edge {
         endorser: row.endorser,
         endorsee: row.endorsee,
         weight: (params.status_weight(status) * decay) as f32,
         full: decay as f32,
         held: row.flagged,
-    });
+    }
 }
 
 /// Hands every row of the graph `scope` needs to `each`.

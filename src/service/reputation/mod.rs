@@ -2,6 +2,7 @@
 //! topic's parameters and seeds; and, in submodules, recomputing and explaining scores.
 
 pub mod cache;
+mod compute;
 pub mod explain;
 mod load;
 pub mod recompute;

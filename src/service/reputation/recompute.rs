@@ -10,13 +10,14 @@ use chrono::{DateTime, Duration, Utc};
 use rayon::prelude::*;
 use serde::Serialize;
 
-use super::cache::GraphCache;
-use super::load::{load, Loaded, TopicInput};
+use super::cache::{GraphCache, Prior};
+use super::compute::{compute, TopicOutput};
+use super::load::{load, Loaded};
 use crate::db::{side_tx, snapshot_tx, DbConn};
-use crate::domain::reputation::{rank_from, standings, Params, TopicGraph};
+use crate::domain::reputation::Params;
 use crate::domain::time::to_db;
 use crate::service::{Error, Result};
-use crate::storage::reputation::{self as store, Part, Score};
+use crate::storage::reputation::{self as store, Part};
 
 /// Users' scores written (or deleted) per transaction. On SQLite each such transaction holds the
 /// one write lock, so endorsement writes queue behind it. Scores go in parts of 128 in JSON, so
@@ -75,20 +76,6 @@ pub struct Report {
     /// A scheduled pass only: topics some instance had just computed, so left out, read into
     /// the server's memory (not computed) because it did not hold them yet. Not in `seconds`.
     pub adopted: usize,
-}
-
-/// What one topic's recompute produced, ready to store.
-struct TopicOutput {
-    topic: i32,
-    /// Users scored.
-    users: usize,
-    /// Their scores, encoded for storage (in the parallel part of the work).
-    parts: Vec<Part>,
-    endorsements: usize,
-    iterations: u32,
-    converged: bool,
-    /// Raw scores by user, for a topic kept in memory.
-    scores: Option<Scores>,
 }
 
 /// Topics claimed (or let go) per transaction.
@@ -252,7 +239,7 @@ fn recompute_claimed(
                 .into_par_iter()
                 .for_each_with(send, |send, (topic, input)| {
                     // A store that failed has hung up; what is left is not wanted.
-                    let _ = send.send(compute(topic, input, params, max_user));
+                    let _ = send.send(compute(topic, input, params, max_user, now));
                 });
             started.elapsed().as_secs_f64()
         });
@@ -264,14 +251,14 @@ fn recompute_claimed(
     // A topic whose computation panicked was never stored: the recompute did not finish.
     let compute_seconds =
         compute_seconds.map_err(|_| Error::Internal("computing the scores failed".into()))?;
-    let mut scores = HashMap::default();
+    let mut kept = HashMap::default();
     let mut store_seconds = 0.0_f64;
     for done in stored? {
         holds.count += done.holds.count;
         holds.longest = holds.longest.max(done.holds.longest);
         holds.switched = holds.switched.max(done.holds.switched);
         store_seconds = store_seconds.max(done.writing.as_secs_f64());
-        scores.extend(done.scores);
+        kept.extend(done.kept);
         let t = done.tally;
         report.topics += t.topics;
         report.scores += t.scores;
@@ -282,7 +269,7 @@ fn recompute_claimed(
     // Only now, stored: a topic whose store failed is read whole next time.
     if let Some(cache) = cache {
         for (topic, rows) in keep {
-            if let Some(prior) = scores.remove(&topic) {
+            if let Some(prior) = kept.remove(&topic) {
                 cache.put(topic, rows, prior);
             }
         }
@@ -300,75 +287,8 @@ fn recompute_claimed(
     Ok(report)
 }
 
-/// Raw scores by user.
-type Scores = HashMap<i32, f64>;
-
 /// Topics computed and waiting for the store, at most (each holds its encoded scores).
 const QUEUED: usize = 4;
-
-fn compute(topic: i32, input: TopicInput, params: &Params, max_user: i32) -> TopicOutput {
-    let mut voided: Vec<i32> = input.voided.keys().copied().collect();
-    // The graph's numbering of users must not depend on a hash map's order.
-    voided.sort_unstable();
-    let graph = TopicGraph::build(&input.edges, &input.seeds, &voided, max_user);
-    drop(input.edges);
-    // Last time's scores, where there are any: the same fixed point in fewer steps.
-    let start = input.prior.map(|prior| {
-        graph
-            .users
-            .iter()
-            .map(|u| prior.get(u).copied().unwrap_or(0.0))
-            .collect::<Vec<f64>>()
-    });
-    let ranked = rank_from(&graph, params, start.as_deref());
-    let scores = input.keep.then(|| {
-        graph
-            .users
-            .iter()
-            .copied()
-            .zip(ranked.raw.iter().copied())
-            .collect()
-    });
-    let standing = standings(&ranked.raw);
-    let mut discounted: Vec<i64> = graph.discounted.iter().map(|d| i64::from(*d)).collect();
-    if !input.voided.is_empty() {
-        let index: HashMap<i32, usize> = graph
-            .users
-            .iter()
-            .enumerate()
-            .map(|(i, u)| (*u, i))
-            .collect();
-        for (user, n) in input.voided {
-            if let Some(i) = index.get(&user) {
-                discounted[*i] += n;
-            }
-        }
-    }
-    let rows: Vec<Score> = graph
-        .users
-        .iter()
-        .enumerate()
-        .map(|(i, user)| Score {
-            user_id: *user,
-            raw: ranked.raw[i],
-            score: standing[i].score,
-            rank: standing[i].rank as i32,
-            percentile: standing[i].percentile,
-            counted: graph.counted[i] as i32,
-            discounted: discounted[i] as i32,
-            out_weight: Some(input.out.get(*user)),
-        })
-        .collect();
-    TopicOutput {
-        topic,
-        users: rows.len(),
-        parts: store::parts_of(rows),
-        endorsements: graph.edges(),
-        iterations: ranked.iterations,
-        converged: ranked.converged,
-        scores,
-    }
-}
 
 /// The write transactions the store took: how many, and the longest.
 #[derive(Debug, Default)]
@@ -407,8 +327,8 @@ struct Stored {
     holds: Holds,
     /// Seconds spent writing.
     writing: std::time::Duration,
-    /// Raw scores of the topics kept in memory.
-    scores: HashMap<i32, Scores>,
+    /// Where the next recompute of each topic kept in memory starts.
+    kept: HashMap<i32, Prior>,
     /// The counts of the report for those topics.
     tally: Report,
 }
@@ -462,8 +382,8 @@ fn store_from(
     };
     let (mut pending, mut weighs) = (Vec::new(), 0);
     while let Some(mut out) = next() {
-        if let Some(kept) = out.scores.take() {
-            done.scores.insert(out.topic, kept);
+        if let Some(kept) = out.kept.take() {
+            done.kept.insert(out.topic, kept);
         }
         let tally = &mut done.tally;
         tally.topics += 1;

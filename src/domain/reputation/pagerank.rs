@@ -48,17 +48,19 @@ pub fn rank_from(g: &TopicGraph, params: &Params, start: Option<&[f64]>) -> Rank
     let mut x = start
         .and_then(|s| normalised(s, n))
         .unwrap_or_else(|| p.clone());
-    let mut share = vec![0.0; n];
+    // What each user passes to each endorsee per unit of weight, and what they do not pass on
+    // (it goes where teleports go). Each step makes the next step's, in the same pass as the
+    // scores, so no pass over every user runs on one core between steps.
+    let mut share: Vec<f64> = x.iter().zip(&inv_out).map(|(x, i)| x * i).collect();
+    let mut dangling: f64 = x.iter().zip(&g.passed).map(|(x, p)| x * (1.0 - p)).sum();
     let mut next = vec![0.0; n];
+    let mut next_share = vec![0.0; n];
     for iteration in 1..=params.max_iterations {
-        let mut dangling = 0.0;
-        for (((s, xi), inv), passed) in share.iter_mut().zip(&x).zip(&inv_out).zip(&g.passed) {
-            *s = xi * inv;
-            dangling += xi * (1.0 - passed);
-        }
         let base = d * dangling + (1.0 - d);
-        let step = |(v0, out): (usize, &mut [f64])| {
-            for (k, slot) in out.iter_mut().enumerate() {
+        // Users `v0..` into `out` and `out_share`: their change and what they do not pass on.
+        let step = |v0: usize, out: &mut [f64], out_share: &mut [f64]| -> (f64, f64) {
+            let (mut change, mut kept) = (0.0, 0.0);
+            for (k, (slot, s)) in out.iter_mut().zip(out_share.iter_mut()).enumerate() {
                 let v = v0 + k;
                 let (a, b) = (g.in_start[v] as usize, g.in_start[v + 1] as usize);
                 let pulled: f64 = g.in_src[a..b]
@@ -66,18 +68,30 @@ pub fn rank_from(g: &TopicGraph, params: &Params, start: Option<&[f64]>) -> Rank
                     .zip(&g.in_weight[a..b])
                     .map(|(u, w)| f64::from(*w) * share[*u as usize])
                     .sum();
-                *slot = d * pulled + base * p[v];
+                let value = d * pulled + base * p[v];
+                change += (value - x[v]).abs();
+                kept += value * (1.0 - g.passed[v]);
+                (*slot, *s) = (value, value * inv_out[v]);
             }
+            (change, kept)
         };
-        if n > CHUNK {
-            next.par_chunks_mut(CHUNK)
+        let (change, kept) = if n > CHUNK {
+            // Partial sums added in chunk order: the same scores on every run.
+            let partial: Vec<(f64, f64)> = next
+                .par_chunks_mut(CHUNK)
+                .zip(next_share.par_chunks_mut(CHUNK))
                 .enumerate()
-                .for_each(|(c, out)| step((c * CHUNK, out)));
+                .map(|(c, (out, out_share))| step(c * CHUNK, out, out_share))
+                .collect();
+            partial
+                .iter()
+                .fold((0.0, 0.0), |(c, k), (pc, pk)| (c + pc, k + pk))
         } else {
-            step((0, &mut next));
-        }
-        let change: f64 = next.iter().zip(&x).map(|(a, b)| (a - b).abs()).sum();
+            step(0, &mut next, &mut next_share)
+        };
         std::mem::swap(&mut x, &mut next);
+        std::mem::swap(&mut share, &mut next_share);
+        dangling = kept;
         if change < params.tolerance {
             return Ranked {
                 raw: x,

@@ -26,6 +26,7 @@ mod races;
 mod ratelimit;
 mod reputation;
 mod reputation_alpha;
+mod reputation_large;
 mod reputation_reference;
 mod schema;
 mod solicitations;

@@ -1,26 +1,47 @@
 //! One topic's scores from its input: its graph built (or, kept in memory, patched), ranked
 //! from where it last stood, and encoded for storage.
 
+use std::borrow::Cow;
+
 use chrono::{DateTime, Utc};
 use foldhash::HashMap;
 
 use super::cache::{Built, Prior};
 use super::load::{Patch, TopicInput};
+use super::recompute::USERS_PER_TX;
 use crate::domain::reputation::{rank_from, standings, Params, TopicGraph};
-use crate::storage::reputation::{self as store, Part, Score};
+use crate::storage::reputation::{self as store, Part, Score, Sorted};
 
 /// What one topic's recompute produced, ready to store.
 pub(super) struct TopicOutput {
     pub topic: i32,
     /// Users scored.
     pub users: usize,
-    /// Their scores, encoded for storage (in the parallel part of the work).
-    pub parts: Vec<Part>,
+    /// Their scores, ready for storage (in the parallel part of the work).
+    pub parts: Parts,
     pub endorsements: usize,
     pub iterations: u32,
     pub converged: bool,
     /// Where the next recompute starts, for a topic kept in memory.
     pub kept: Option<Prior>,
+}
+
+/// A topic's scores as parts to store.
+pub(super) enum Parts {
+    Encoded(Vec<Part>),
+    /// A large topic's, sorted: its store encodes the next parts while it writes these, rather
+    /// than only start once all are encoded.
+    Sorted(Sorted),
+}
+
+impl Parts {
+    /// All of them, encoded.
+    pub fn encoded(&self) -> Cow<'_, [Part]> {
+        match self {
+            Parts::Encoded(parts) => Cow::Borrowed(parts),
+            Parts::Sorted(sorted) => Cow::Owned(sorted.encode(0..sorted.len())),
+        }
+    }
 }
 
 /// A topic's graph, ready to rank.
@@ -79,7 +100,11 @@ pub(super) fn compute(
         })
         .collect();
     let (users, endorsements) = (rows.len(), graph.edges());
-    let parts = store::parts_of(rows);
+    let parts = if users > USERS_PER_TX {
+        Parts::Sorted(Sorted::new(rows))
+    } else {
+        Parts::Encoded(store::parts_of(rows))
+    };
     let kept = keep.then(|| {
         Prior::Built(Box::new(Built {
             graph,

@@ -5,7 +5,6 @@
 
 use diesel::prelude::*;
 use diesel::sql_types::{Integer, Text};
-use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::fmt::Write;
 
@@ -76,10 +75,10 @@ impl From<Score> for Entry {
 /// A part ready to write, for a run not yet inserted.
 #[derive(Debug, Clone)]
 pub struct Part {
-    by_rank: bool,
-    first_rank: i32,
-    first_user: i32,
-    entries: String,
+    pub(super) by_rank: bool,
+    pub(super) first_rank: i32,
+    pub(super) first_user: i32,
+    pub(super) entries: String,
 }
 
 /// What a user-ordered part holds for one user: `[user, rank]`, which says where the user's
@@ -90,57 +89,6 @@ pub struct Part {
 enum Held {
     Rank(i32, i32),
     Row(Score),
-}
-
-/// A run's scores as parts: each row in full in rank order (ties by user), and in user order
-/// only `[user, rank]`, the key of the user's row in the rank order. Writing every row twice
-/// was most of a recompute's store (1.1 GB at 10M endorsements); a `[user, rank]` part is
-/// 1.9 KB on average, about a quarter of a whole-row part (7.1 KB). Sorting and encoding run
-/// on every core: at 765,000 users they took most of a second on one.
-pub fn parts_of(mut rows: Vec<Score>) -> Vec<Part> {
-    // Sorted by (rank, user) packed in one key: comparing fields through the rows reads them
-    // all over memory.
-    rows.par_sort_unstable_by_key(|r| (i64::from(r.rank) << 32) | i64::from(r.user_id as u32));
-    let mut parts: Vec<Part> = rows
-        .par_chunks(PART)
-        .map(|chunk| {
-            // About 80 bytes a row: sized once rather than grown by doubling.
-            let mut text = Vec::with_capacity(chunk.len() * 96 + 2);
-            for (k, r) in chunk.iter().enumerate() {
-                text.push(if k == 0 { b'[' } else { b',' });
-                // Numbers only, and finite (the recompute's), so this cannot fail; a NaN
-                // would be written as null and refused on reading rather than taken for a score.
-                let _ = serde_json::to_writer(&mut text, r);
-            }
-            text.push(b']');
-            Part {
-                by_rank: true,
-                first_rank: chunk[0].rank,
-                first_user: chunk[0].user_id,
-                // serde_json writes UTF-8.
-                entries: String::from_utf8(text).unwrap_or_default(),
-            }
-        })
-        .collect();
-    let mut keys: Vec<(i32, i32)> = rows.iter().map(|r| (r.user_id, r.rank)).collect();
-    drop(rows);
-    keys.par_sort_unstable();
-    parts.par_extend(keys.par_chunks(PART).map(|chunk| {
-        let mut text = String::with_capacity(chunk.len() * 16 + 2);
-        for (k, (user, rank)) in chunk.iter().enumerate() {
-            text.push_str(if k == 0 { "[[" } else { ",[" });
-            // Writing to a String cannot fail.
-            let _ = write!(text, "{user},{rank}]");
-        }
-        text.push(']');
-        Part {
-            by_rank: false,
-            first_rank: 0,
-            first_user: chunk[0].0,
-            entries: text,
-        }
-    }));
-    parts
 }
 
 #[derive(Insertable)]
@@ -724,6 +672,7 @@ pub fn leaderboard(
 
 #[cfg(test)]
 mod tests {
+    use super::super::encode::{parts_of, Sorted};
     use super::*;
 
     fn score(user_id: i32, rank: i32, raw: f64) -> Score {
@@ -774,6 +723,17 @@ mod tests {
         }
         assert_eq!(got, keys, "user order: each user's rank");
         assert!(parts_of(Vec::new()).is_empty());
+
+        // Encoded a few parts at a time: the same parts in the same order.
+        let sorted = Sorted::new(rows);
+        assert_eq!(sorted.len(), 6);
+        let pieces: Vec<Part> = [0..2, 2..5, 5..6]
+            .into_iter()
+            .flat_map(|r| sorted.encode(r))
+            .collect();
+        let fields = |p: &Part| (p.by_rank, p.first_rank, p.first_user, p.entries.clone());
+        let whole: Vec<_> = parts.iter().map(fields).collect();
+        assert_eq!(pieces.iter().map(fields).collect::<Vec<_>>(), whole);
     }
 
     #[test]

@@ -13,9 +13,9 @@ use crate::storage::reputation::GraphRow;
 /// A topic is kept when it has at least this many endorsements: a smaller one reads in
 /// milliseconds through the topic index.
 pub const MIN_ENDORSEMENTS: usize = 50_000;
-/// Endorsements kept in all, by default: each takes 32 bytes as a row and 17 in the graph, and
-/// each user scored in a kept topic (a topic has about half as many users as endorsements) some
-/// 60 in the graph and its scores, so some 320 MB.
+/// Endorsements kept in all, by default: each takes 32 bytes as a row and 13 in the graph, and
+/// each user scored in a kept topic (a topic has about half as many users as endorsements) 48
+/// in the graph and its scores, so some 280 MB.
 pub const DEFAULT_BUDGET: usize = 4_000_000;
 
 /// Where a kept topic's next recompute starts.

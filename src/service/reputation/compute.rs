@@ -58,13 +58,16 @@ struct Ready {
     at: DateTime<Utc>,
 }
 
-/// Computes `topic`'s scores as of `now`.
+/// Computes `topic`'s scores as of `now`. `alone`: no other topic is computed with it, so
+/// nothing else would be computed while it is stored, and a large one leaves its encoding to
+/// the store, to do while it writes (with other topics, computing them overlaps the store).
 pub(super) fn compute(
     topic: i32,
     input: TopicInput,
     params: &Params,
     max_user: i32,
     now: DateTime<Utc>,
+    alone: bool,
 ) -> TopicOutput {
     let keep = input.keep;
     let Ready {
@@ -100,7 +103,7 @@ pub(super) fn compute(
         })
         .collect();
     let (users, endorsements) = (rows.len(), graph.edges());
-    let parts = if users > USERS_PER_TX {
+    let parts = if alone && users > USERS_PER_TX {
         Parts::Sorted(Sorted::new(rows))
     } else {
         Parts::Encoded(store::parts_of(rows))

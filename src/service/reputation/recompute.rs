@@ -233,13 +233,14 @@ fn recompute_claimed(
     let mut report = Report::default();
     let (send, computed) = std::sync::mpsc::sync_channel::<TopicOutput>(QUEUED);
     let (stored, compute_seconds) = std::thread::scope(|s| {
+        let alone = inputs.len() == 1;
         let computing = s.spawn(move || {
             let started = Instant::now();
             inputs
                 .into_par_iter()
                 .for_each_with(send, |send, (topic, input)| {
                     // A store that failed has hung up; what is left is not wanted.
-                    let _ = send.send(compute(topic, input, params, max_user, now));
+                    let _ = send.send(compute(topic, input, params, max_user, now, alone));
                 });
             started.elapsed().as_secs_f64()
         });
@@ -511,6 +512,17 @@ fn store_large(
     Ok(replaced.into_iter().collect())
 }
 
+/// The threads that encode a large topic's scores as they are written. Not the computation's:
+/// its threads may all be waiting for this very store to take the topics they computed, and
+/// encoding on them would then wait forever.
+static ENCODING: std::sync::LazyLock<std::result::Result<rayon::ThreadPool, String>> =
+    std::sync::LazyLock::new(|| {
+        rayon::ThreadPoolBuilder::new()
+            .thread_name(|i| format!("plusk-encode-{i}"))
+            .build()
+            .map_err(|e| e.to_string())
+    });
+
 /// Writes `sorted`'s parts into run `run_id` in chunks, each encoded (on another thread) while
 /// the one before it is written: at 765,000 users, encoding them all took 100 ms before the
 /// first could be written.
@@ -520,11 +532,15 @@ fn write_encoding(
     run_id: i32,
     sorted: &store::Sorted,
 ) -> Result<()> {
+    let pool = ENCODING
+        .as_ref()
+        .map_err(|e| Error::Internal(format!("no threads to encode scores on: {e}")))?;
     let (send, encoded) = std::sync::mpsc::sync_channel::<Vec<Part>>(1);
     let written = std::thread::scope(|s| -> Result<usize> {
         s.spawn(move || {
             for start in (0..sorted.len()).step_by(PARTS_PER_TX) {
-                let chunk = sorted.encode(start..(start + PARTS_PER_TX).min(sorted.len()));
+                let range = start..(start + PARTS_PER_TX).min(sorted.len());
+                let chunk = pool.install(|| sorted.encode(range));
                 // The writer hangs up at its first error: nothing more is wanted.
                 if send.send(chunk).is_err() {
                     break;

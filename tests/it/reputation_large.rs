@@ -3,12 +3,11 @@
 
 use std::collections::HashSet;
 use std::io::Write;
-use std::process::Command;
 
 use serde_json::json;
 
 use crate::both_backends;
-use crate::common::{spawn_on, Backend, TestDb};
+use crate::common::{plusk, spawn_on, Backend, TestDb};
 use crate::reputation::{quiet, recompute};
 
 both_backends!(a_topic_stored_in_chunks_has_every_user_in_rank_order);
@@ -43,16 +42,12 @@ async fn a_topic_stored_in_chunks_has_every_user_in_rank_order(b: Backend) {
     }
     drop(f);
     drop(db.conn()); // `import` needs a database: this makes and migrates it
-    let out = Command::new(env!("CARGO_BIN_EXE_plusk"))
-        .args(["import", "--bulk", "--no-budget", path.to_str().unwrap()])
-        .env("DATABASE_URL", &db.url)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = plusk(
+        &db,
+        &["import", "--bulk", "--no-budget", path.to_str().unwrap()],
     );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
     let app = spawn_on(db, quiet(Default::default()));
 
     let report = recompute(&app).await;

@@ -82,6 +82,24 @@ impl Renumbering {
 /// held.
 pub(super) type Entry = (u32, u32, f32, f32, bool);
 
+/// The edges that count (weight above 0), their users numbered by `id_of` (endorser first).
+pub(super) fn entries(edges: &[Edge], id_of: &mut impl FnMut(i32) -> u32) -> Vec<Entry> {
+    edges
+        .iter()
+        .filter(|e| e.weight > 0.0)
+        .map(|e| {
+            let src = id_of(e.endorser);
+            (
+                id_of(e.endorsee),
+                src,
+                e.weight,
+                e.full.max(e.weight),
+                e.held,
+            )
+        })
+        .collect()
+}
+
 impl TopicGraph {
     /// Builds the graph of `edges` (weights of 0 or less are dropped) with `seeds` as the
     /// teleport set, and `members` as users of the topic even without a counted endorsement
@@ -98,20 +116,7 @@ impl TopicGraph {
             }
             *slot - 1
         };
-        let kept: Vec<Entry> = edges
-            .iter()
-            .filter(|e| e.weight > 0.0)
-            .map(|e| {
-                let src = id_of(e.endorser);
-                (
-                    id_of(e.endorsee),
-                    src,
-                    e.weight,
-                    e.full.max(e.weight),
-                    e.held,
-                )
-            })
-            .collect();
+        let kept = entries(edges, &mut id_of);
         let seeds: Vec<u32> = seeds.iter().map(|s| id_of(*s)).collect();
         for m in members {
             id_of(*m);

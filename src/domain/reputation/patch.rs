@@ -3,7 +3,7 @@
 //! this is a few sequential passes over the edges, where building it again renumbers every
 //! endorsement's two users through memory at random.
 
-use super::graph::{Entry, Renumbering, TopicGraph};
+use super::graph::{entries, Entry, Renumbering, TopicGraph};
 use super::Edge;
 
 /// An edge taken out.
@@ -91,20 +91,7 @@ impl TopicGraph {
             }
             *slot - 1
         };
-        let mut fresh: Vec<Entry> = added
-            .iter()
-            .filter(|e| e.weight > 0.0)
-            .map(|e| {
-                let src = id_of(e.endorser);
-                (
-                    id_of(e.endorsee),
-                    src,
-                    e.weight,
-                    e.full.max(e.weight),
-                    e.held,
-                )
-            })
-            .collect();
+        let mut fresh = entries(added, &mut id_of);
         self.seeds = seeds.iter().map(|s| id_of(*s)).collect();
         let members: Vec<u32> = members.iter().map(|m| id_of(*m)).collect();
         // Stable: an endorsee's new edges keep the order they came in.

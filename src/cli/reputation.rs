@@ -35,8 +35,8 @@ pub struct ReputationArgs {
     #[arg(long, env = "PLUSK_SNAPSHOT_DAYS", default_value_t = KEEP_SNAPSHOT_DAYS, value_parser = clap::value_parser!(u32).range(0..=36500))]
     pub snapshot_days: u32,
     /// Endorsements of large topics the server keeps in memory between recomputes, so that a
-    /// topic that changed a little is recomputed without reading it whole (32 bytes each, plus
-    /// about 16 per user scored in a kept topic; 0 keeps none).
+    /// topic that changed a little is recomputed without reading it whole (45 bytes each with
+    /// their graph, plus about 48 per user scored in a kept topic; 0 keeps none).
     #[arg(long, env = "PLUSK_REPUTATION_MEMORY_ENDORSEMENTS", default_value_t = cache::DEFAULT_BUDGET)]
     pub memory_endorsements: usize,
 }

@@ -5,7 +5,7 @@ use serde::Deserialize;
 
 use super::endorsements::{record, Record};
 use super::solicitations;
-use super::tx::Tx;
+use super::tx::{piped, Pipe, Tx};
 use super::{Error, Result};
 use crate::db::{write_tx, DbConn};
 use crate::domain::endorsement::NewEndorsement;
@@ -177,7 +177,7 @@ impl Importer {
     pub fn bulk<T, E>(
         &mut self,
         conn: &mut DbConn,
-        load: impl FnOnce(&mut BulkLoad<'_>) -> std::result::Result<T, E>,
+        load: impl FnOnce(&mut BulkLoad<'_, '_>) -> std::result::Result<T, E>,
         mut on_index: impl FnMut(&str, usize, usize),
     ) -> std::result::Result<T, E>
     where
@@ -190,9 +190,11 @@ impl Importer {
             for index in &dropped {
                 storage::indexes::drop(conn, index)?;
             }
-            let value = load(&mut BulkLoad {
-                conn: &mut *conn,
-                importer: &mut *self,
+            let value = piped(conn, |pipe| {
+                load(&mut BulkLoad {
+                    pipe,
+                    importer: &mut *self,
+                })
             })?;
             for (i, index) in dropped.iter().enumerate() {
                 on_index(&index.name, i + 1, dropped.len());
@@ -208,55 +210,82 @@ impl Importer {
 
     /// Judges and writes one batch inside the caller's write transaction.
     fn record(&mut self, conn: &mut DbConn, batch: &[Parsed]) -> Result<Vec<LineFailure>> {
-        let (budget, detection) = (self.budget, self.detection);
-        let m = super::model::ready(conn, &mut self.model, &detection)?;
+        let m = super::model::ready(conn, &mut self.model, &self.detection)?;
         let mut tx = Tx::new(conn, m);
-        let mut failures = Vec::new();
-        for p in batch {
-            let outcome = match &p.item {
-                Item::Endorsement(req) => record(
-                    &mut tx,
-                    &Record {
-                        req,
-                        created_at: p.created_at,
-                        logged_at: time::now(),
-                        budget,
-                        by: None,
-                        detection: &detection,
-                        topics: Default::default(),
-                    },
-                )
-                .map(drop),
-                Item::Ask(req) => {
-                    solicitations::record(&mut tx, req, None, &detection, Default::default())
-                        .map(drop)
-                }
-            };
-            match outcome {
-                Ok(()) => {}
-                Err(Error::Rejected(r)) => failures.push(LineFailure {
-                    line_no: p.line_no,
-                    code: r.code(),
-                    message: r.to_string(),
-                }),
-                Err(e) => return Err(e),
-            }
-        }
+        let failures = judge(&mut tx, batch, self.budget, &self.detection)?;
         tx.flush()?;
+        Ok(failures)
+    }
+
+    /// Judges one batch of a bulk load and hands its rows to the pipe, whose thread writes them
+    /// while the next batch is judged. The model was made ready when the load began, and the
+    /// load holds the write lock: there is nothing to catch up with.
+    fn record_piped(&mut self, pipe: &mut Pipe<'_>, batch: &[Parsed]) -> Result<Vec<LineFailure>> {
+        let (budget, detection) = (self.budget, self.detection);
+        let m = self
+            .model
+            .as_mut()
+            .ok_or_else(|| Error::Internal("the bulk load has no model".into()))?;
+        let mut tx = Tx::piped(pipe, m);
+        let failures = judge(&mut tx, batch, budget, &detection)?;
+        tx.pass_on()?;
         Ok(failures)
     }
 }
 
+/// Runs the rules and detectors on each line of a batch, leaving its rows pending in `tx`. A
+/// line the rules refuse changes nothing (the rules are judged before anything is written), so
+/// the others go on.
+fn judge(
+    tx: &mut Tx<'_>,
+    batch: &[Parsed],
+    budget: Option<u32>,
+    detection: &Detection,
+) -> Result<Vec<LineFailure>> {
+    let mut failures = Vec::new();
+    for p in batch {
+        let outcome = match &p.item {
+            Item::Endorsement(req) => record(
+                tx,
+                &Record {
+                    req,
+                    created_at: p.created_at,
+                    logged_at: time::now(),
+                    budget,
+                    by: None,
+                    detection,
+                    topics: Default::default(),
+                },
+            )
+            .map(drop),
+            Item::Ask(req) => {
+                solicitations::record(tx, req, None, detection, Default::default()).map(drop)
+            }
+        };
+        match outcome {
+            Ok(()) => {}
+            Err(Error::Rejected(r)) => failures.push(LineFailure {
+                line_no: p.line_no,
+                code: r.code(),
+                message: r.to_string(),
+            }),
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(failures)
+}
+
 /// A bulk load under way (see [`Importer::bulk`]): batches go into its one transaction.
-pub struct BulkLoad<'a> {
-    conn: &'a mut DbConn,
+pub struct BulkLoad<'a, 'c> {
+    pipe: &'a mut Pipe<'c>,
     importer: &'a mut Importer,
 }
 
-impl BulkLoad<'_> {
-    /// Judges and writes one batch; returns the lines the rules refused, as [`Importer::batch`].
+impl BulkLoad<'_, '_> {
+    /// Judges one batch and sends its rows to be written; returns the lines the rules refused,
+    /// as [`Importer::batch`]. A failure to write them surfaces at a later call or at the end.
     pub fn batch(&mut self, batch: &[Parsed]) -> Result<Vec<LineFailure>> {
-        self.importer.record(self.conn, batch)
+        self.importer.record_piped(self.pipe, batch)
     }
 }
 

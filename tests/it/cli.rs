@@ -14,7 +14,9 @@ both_backends!(
     migrate_and_verify_commands,
     import_command,
     an_import_brings_reported_asks_along,
+    a_bulk_import_brings_reported_asks_along,
     bulk_import_command,
+    a_bulk_import_whose_rows_fail_to_write_leaves_nothing,
     a_killed_bulk_import_leaves_nothing,
     keys_made_before_the_ledger_recorded_them_are_adopted_once
 );
@@ -237,6 +239,16 @@ async fn import_command(b: Backend) {
 /// A history may carry the asks reported at the time: the endorsements after one are judged
 /// as they would have been live, also for an ask made on a friend's behalf.
 async fn an_import_brings_reported_asks_along(b: Backend) {
+    imports_asks(b, &[]).await;
+}
+
+/// The same in a bulk load, a line a batch: an ask's batch reads and writes through the
+/// connection while the endorsement before it may still be with the writing thread.
+async fn a_bulk_import_brings_reported_asks_along(b: Backend) {
+    imports_asks(b, &["--bulk", "--batch-size", "1"]).await;
+}
+
+async fn imports_asks(b: Backend, flags: &[&str]) {
     let Some(db) = TestDb::new(b) else { return };
     assert!(plusk(&db, &["migrate"]).status.success());
     let ask = |text: &str| {
@@ -260,7 +272,9 @@ async fn an_import_brings_reported_asks_along(b: Backend) {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("history.ndjson");
     std::fs::write(&file, lines.join("\n")).unwrap();
-    let out = plusk(&db, &["import", file.to_str().unwrap()]);
+    let mut args = vec!["import", file.to_str().unwrap()];
+    args.extend(flags);
+    let out = plusk(&db, &args);
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(err.contains("line 5: invalid_text"), "{err}");
@@ -375,6 +389,64 @@ async fn bulk_import_command(b: Backend) {
         stdout(&again).contains("0 imported, 302 failed"),
         "{}",
         stdout(&again)
+    );
+}
+
+/// A bulk load's rows are written on a thread of their own while the next batch is judged; when
+/// that write fails (here a trigger refuses one row of the third batch), the import says so
+/// and nothing of it stays, indexes included.
+async fn a_bulk_import_whose_rows_fail_to_write_leaves_nothing(b: Backend) {
+    use diesel::connection::SimpleConnection;
+    let Some(db) = TestDb::new(b) else { return };
+    let indexes = endorsement_indexes(&db);
+    let trigger = match b {
+        Backend::Sqlite => {
+            "CREATE TRIGGER refuse BEFORE INSERT ON endorsements WHEN NEW.note = 'refused' \
+             BEGIN SELECT RAISE(ABORT, 'refused by the test'); END;"
+        }
+        Backend::Postgres => {
+            "CREATE FUNCTION refuse() RETURNS trigger AS $$ BEGIN \
+             IF NEW.note = 'refused' THEN RAISE EXCEPTION 'refused by the test'; END IF; \
+             RETURN NEW; END $$ LANGUAGE plpgsql; \
+             CREATE TRIGGER refuse BEFORE INSERT ON endorsements \
+             FOR EACH ROW EXECUTE FUNCTION refuse();"
+        }
+    };
+    db.conn().batch_execute(trigger).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = history(dir.path(), 300);
+    let text = std::fs::read_to_string(&file).unwrap();
+    let lines: Vec<String> = text
+        .lines()
+        .enumerate()
+        .map(|(i, l)| match i {
+            150 => l.replacen("\"topic\"", "\"note\":\"refused\",\"topic\"", 1),
+            _ => l.to_owned(),
+        })
+        .collect();
+    std::fs::write(&file, lines.join("\n")).unwrap();
+
+    let out = plusk(
+        &db,
+        &[
+            "import",
+            "--bulk",
+            "--no-budget",
+            "--batch-size",
+            "64",
+            file.to_str().unwrap(),
+        ],
+    );
+    let err = stderr(&out);
+    assert!(!out.status.success(), "{}", stdout(&out));
+    assert!(err.contains("rolled back"), "{err}");
+    assert!(err.contains("refused by the test"), "{err}");
+    assert_eq!(crate::common::count_rows(&db, "endorsements"), 0);
+    assert_eq!(crate::common::count_rows(&db, "users"), 0);
+    assert_eq!(
+        endorsement_indexes(&db),
+        indexes,
+        "the indexes are all there"
     );
 }
 

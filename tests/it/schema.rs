@@ -129,7 +129,7 @@ fn as_committed(mut live: Schema, committed: &Schema) -> Schema {
 }
 
 fn live_schema(conn: DbConn) -> Schema {
-    let mut out: Schema = match conn {
+    let out: Schema = match conn {
         DbConn::Sqlite(mut c) => {
             let tables: Vec<Name> = diesel::sql_query(
                 "SELECT name FROM sqlite_master WHERE type = 'table' \

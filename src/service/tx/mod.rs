@@ -5,7 +5,8 @@
 //! together by [`Tx::flush`], a few multi-row statements per batch instead of one statement per
 //! row. A use case that must read or write other rows directly asks for [`Tx::conn`], which
 //! flushes first, so SQL always sees every earlier write of the batch. (Who opens and commits the
-//! transaction around it: see the `service` module.)
+//! transaction around it: see the `service` module.) A bulk load hands its rows to a [`Pipe`]
+//! instead, which writes them on a thread of its own while the next batch is judged.
 
 use chrono::{DateTime, Utc};
 
@@ -17,9 +18,12 @@ use crate::domain::topic::TopicSlug;
 use crate::storage;
 use crate::storage::idempotency;
 
+mod pipe;
+pub use pipe::{piped, Pipe};
+
 /// Rows waiting to be written, in the order foreign keys need.
 #[derive(Debug, Default)]
-struct Pending {
+pub(crate) struct Pending {
     users: Vec<storage::users::New>,
     topics: Vec<storage::topics::New>,
     ledger: Vec<Entry>,
@@ -37,11 +41,38 @@ impl Pending {
             && self.flags.is_empty()
             && self.idempotency.is_empty()
     }
+
+    /// Writes every row, a few multi-row statements in all.
+    fn write(self, c: &mut DbConn) -> Result<()> {
+        storage::users::insert_many(c, &self.users)?;
+        storage::topics::insert_many(c, &self.topics)?;
+        storage::ledger::insert_many(c, &self.ledger)?;
+        storage::endorsements::insert_many(c, &self.endorsements)?;
+        storage::flags::insert_many(c, &self.flags)?;
+        idempotency::insert_many(c, &self.idempotency)?;
+        Ok(())
+    }
+}
+
+/// Where a [`Tx`] writes: straight to its connection, or through a [`Pipe`].
+enum Link<'a> {
+    Direct(&'a mut DbConn),
+    Piped(&'a mut (dyn pipe::Lend + 'a)),
+}
+
+impl Link<'_> {
+    /// The connection as it is, with nothing pending written (a pipe's back from its thread).
+    fn conn(&mut self) -> Result<&mut DbConn> {
+        match self {
+            Link::Direct(c) => Ok(c),
+            Link::Piped(p) => p.conn(),
+        }
+    }
 }
 
 /// See the module documentation.
 pub struct Tx<'a> {
-    conn: &'a mut DbConn,
+    link: Link<'a>,
     model: &'a mut Model,
     pending: Pending,
     /// Something wrote rows the model did not see; it must be loaded again after the commit.
@@ -52,7 +83,18 @@ impl<'a> Tx<'a> {
     /// Call inside a write transaction, after the model has caught up with the ledger.
     pub fn new(conn: &'a mut DbConn, model: &'a mut Model) -> Tx<'a> {
         Tx {
-            conn,
+            link: Link::Direct(conn),
+            model,
+            pending: Pending::default(),
+            stale: false,
+        }
+    }
+
+    /// A transaction whose rows go through `pipe` (see [`Tx::pass_on`]). Its model needs no
+    /// catching up: the bulk load around it holds the write lock throughout.
+    pub fn piped(pipe: &'a mut Pipe<'_>, model: &'a mut Model) -> Tx<'a> {
+        Tx {
+            link: Link::Piped(pipe),
             model,
             pending: Pending::default(),
             stale: false,
@@ -79,7 +121,7 @@ impl<'a> Tx<'a> {
     /// The connection, with every pending row written first.
     pub fn conn(&mut self) -> Result<&mut DbConn> {
         self.flush()?;
-        Ok(self.conn)
+        self.link.conn()
     }
 
     /// The id of a user, added (first seen at `at`) if new.
@@ -154,7 +196,7 @@ impl<'a> Tx<'a> {
         if let Some(n) = pending.find(|n| n.api_key_id == key_id && n.key == key) {
             return Ok(Some(n.record.clone()));
         }
-        Ok(idempotency::find(self.conn, key_id, key)?)
+        Ok(idempotency::find(self.link.conn()?, key_id, key)?)
     }
 
     pub fn insert_idempotency(&mut self, new: idempotency::New) {
@@ -166,15 +208,16 @@ impl<'a> Tx<'a> {
         if self.pending.is_empty() {
             return Ok(());
         }
-        let p = std::mem::take(&mut self.pending);
-        let c = &mut *self.conn;
-        storage::users::insert_many(c, &p.users)?;
-        storage::topics::insert_many(c, &p.topics)?;
-        storage::ledger::insert_many(c, &p.ledger)?;
-        storage::endorsements::insert_many(c, &p.endorsements)?;
-        storage::flags::insert_many(c, &p.flags)?;
-        idempotency::insert_many(c, &p.idempotency)?;
-        Ok(())
+        std::mem::take(&mut self.pending).write(self.link.conn()?)
+    }
+
+    /// Writes every pending row as [`Tx::flush`] does, or, through a pipe, hands them to its
+    /// thread and returns at once; a failure to write them surfaces at the pipe's next use.
+    pub fn pass_on(&mut self) -> Result<()> {
+        match &mut self.link {
+            Link::Direct(_) => self.flush(),
+            Link::Piped(p) => p.send(std::mem::take(&mut self.pending)),
+        }
     }
 }
 

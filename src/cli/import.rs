@@ -75,7 +75,10 @@ pub fn run(conn: &mut DbConn, args: &ImportArgs) -> anyhow::Result<ExitCode> {
     // Reading and parsing run on a thread of their own, a few batches ahead of the writer.
     let (send, chunks) = mpsc::sync_channel(4);
     let batch_size = args.batch_size as usize;
-    let reader = thread::spawn(move || read_chunks(file, batch_size, &send));
+    let reader = thread::Builder::new()
+        .name("plusk-import-read".into())
+        .spawn(move || read_chunks(file, batch_size, &send))
+        .context("cannot start the thread reading the import file")?;
     let mut write =
         |chunk: Chunk, sink: &mut dyn FnMut(&[Parsed]) -> anyhow::Result<Vec<LineFailure>>| {
             bar.inc(chunk.bytes);

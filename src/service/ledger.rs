@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use super::Result;
 use crate::db::DbConn;
-use crate::domain::ledger::{canonical_json, Created, Entry};
+use crate::domain::ledger::{Created, Entry, Payload};
 use crate::storage;
 pub use crate::storage::ledger::Filter;
 
@@ -41,7 +41,7 @@ pub fn filtered_page(
             let payload = s.payload.take().unwrap_or_else(|| {
                 rebuilt
                     .get(&s.seq)
-                    .map_or_else(|| "null".to_string(), canonical_json)
+                    .map_or_else(|| "null".to_string(), Payload::canonical)
             });
             s.into_entry(payload)
         })

@@ -64,7 +64,7 @@ fn utf16_order(a: &str, b: &str) -> Ordering {
 
 /// Every number as ECMAScript prints a double (RFC 8785 §3.2.2.3): integers too are converted
 /// first, as `serde_jcs` does.
-fn write_number(out: &mut String, n: &Number) {
+pub fn write_number(out: &mut String, n: &Number) {
     let x = n.as_f64().unwrap_or(f64::NAN);
     if x.is_finite() {
         out.push_str(ryu_js::Buffer::new().format_finite(x));
@@ -107,27 +107,27 @@ pub fn write_str(out: &mut String, s: &str) {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use serde_json::json;
 
     /// A small deterministic generator (xorshift), so the comparison covers many shapes
     /// without a property-testing crate.
-    struct Gen(u64);
+    pub(in crate::domain::ledger) struct Gen(pub(in crate::domain::ledger) u64);
 
     impl Gen {
-        fn next(&mut self) -> u64 {
+        pub(in crate::domain::ledger) fn next(&mut self) -> u64 {
             self.0 ^= self.0 << 13;
             self.0 ^= self.0 >> 7;
             self.0 ^= self.0 << 17;
             self.0
         }
 
-        fn below(&mut self, n: u64) -> u64 {
+        pub(in crate::domain::ledger) fn below(&mut self, n: u64) -> u64 {
             self.next() % n
         }
 
-        fn string(&mut self) -> String {
+        pub(in crate::domain::ledger) fn string(&mut self) -> String {
             const PIECES: [&str; 16] = [
                 "a",
                 "Z",

@@ -29,6 +29,11 @@ pub const TOPIC_MERGED: &str = "topic.merged";
 /// another kind's shape.
 pub trait Payload: Serialize {
     const KIND: &'static str;
+
+    /// The payload's RFC 8785 canonical JSON: the text its entry's hash covers.
+    fn canonical(&self) -> String {
+        canonical_json(self)
+    }
 }
 
 macro_rules! payload_kind {
@@ -40,7 +45,6 @@ macro_rules! payload_kind {
 }
 
 payload_kind!(
-    Created => ENDORSEMENT_CREATED,
     Revoked => ENDORSEMENT_REVOKED,
     SolicitationRecorded => SOLICITATION_RECORDED,
     FlagRaised => FLAG_RAISED,
@@ -98,6 +102,37 @@ pub struct Created {
     pub created_at: DateTime<Utc>,
     /// Name of the API key that created it; `None` for imports.
     pub created_by: Option<String>,
+}
+
+/// Written member by member in the canonical order rather than through a `serde_json::Value`:
+/// most of the chain is these entries, and building and walking the map was a quarter of a
+/// bulk import's judging. The tests compare it with [`canonical_json`] on many payloads.
+impl Payload for Created {
+    const KIND: &'static str = ENDORSEMENT_CREATED;
+
+    fn canonical(&self) -> String {
+        let optional = |out: &mut String, s: &Option<String>| match s {
+            Some(s) => jcs::write_str(out, s),
+            None => out.push_str("null"),
+        };
+        let mut out = String::with_capacity(128);
+        out.push_str("{\"created_at\":");
+        jcs::write_str(&mut out, &time::format(self.created_at));
+        out.push_str(",\"created_by\":");
+        optional(&mut out, &self.created_by);
+        out.push_str(",\"endorsee\":");
+        jcs::write_str(&mut out, &self.endorsee);
+        out.push_str(",\"endorser\":");
+        jcs::write_str(&mut out, &self.endorser);
+        out.push_str(",\"id\":");
+        jcs::write_number(&mut out, &self.id.into());
+        out.push_str(",\"note\":");
+        optional(&mut out, &self.note);
+        out.push_str(",\"topic\":");
+        jcs::write_str(&mut out, &self.topic);
+        out.push('}');
+        out
+    }
 }
 
 /// The payload of `endorsement.revoked`.
@@ -217,7 +252,7 @@ pub fn canonical_value(value: &Value) -> String {
 }
 
 /// RFC 8785 canonical JSON of any serialisable value.
-pub fn canonical_json<T: Serialize>(value: &T) -> String {
+pub fn canonical_json<T: Serialize + ?Sized>(value: &T) -> String {
     // Serialising our own payload types cannot fail: they hold no maps with non-string keys.
     serde_json::to_value(value).map_or_else(|_| "null".to_string(), |v| jcs::to_string(&v))
 }
@@ -265,9 +300,8 @@ pub fn hash_with_payload(
 pub fn next_entry<T: Payload>(prev: Option<(i64, &str)>, at: DateTime<Utc>, payload: &T) -> Entry {
     let kind = T::KIND;
     let (prev_seq, prev_hash) = prev.unwrap_or((0, GENESIS_HASH));
-    let value = serde_json::to_value(payload).unwrap_or(Value::Null);
     let seq = prev_seq + 1;
-    let payload = canonical_value(&value);
+    let payload = payload.canonical();
     Entry {
         seq,
         kind: kind.to_string(),
@@ -297,6 +331,33 @@ mod tests {
             note: Some("ünïcode \"quoted\"".into()),
             created_at: time::now(),
             created_by: None,
+        }
+    }
+
+    /// The hand-written canonical text of a created payload is `canonical_json`'s, byte for
+    /// byte, whatever its strings, id, times and missing fields.
+    #[test]
+    fn created_payloads_write_their_canonical_text_by_hand_as_serde_would() {
+        let mut g = super::jcs::tests::Gen(0x9e37_79b9_7f4a_7c15);
+        let some = |g: &mut super::jcs::tests::Gen| (g.below(2) == 0).then(|| g.string());
+        for _ in 0..5_000 {
+            let id = match g.below(4) {
+                0 => g.below(1_000) as i64,
+                1 => g.next() as i64,
+                2 => (1i64 << 53) + g.below(1_000) as i64,
+                _ => -(g.below(1_000) as i64),
+            };
+            let micros = (g.below(4_000_000_000) as i64) * 1_000_000 + g.below(1_000_000) as i64;
+            let c = Created {
+                id,
+                endorser: g.string(),
+                endorsee: g.string(),
+                topic: g.string(),
+                note: some(&mut g),
+                created_at: DateTime::from_timestamp_micros(micros).unwrap(),
+                created_by: some(&mut g),
+            };
+            assert_eq!(c.canonical(), canonical_json(&c), "{c:?}");
         }
     }
 

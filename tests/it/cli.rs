@@ -339,6 +339,22 @@ fn endorsement_indexes(db: &TestDb) -> Vec<plusk::storage::indexes::Index> {
     plusk::storage::indexes::secondary(&mut db.conn(), "endorsements").unwrap()
 }
 
+/// `plusk import --bulk` of `file` in batches of 64 lines.
+fn bulk_import(db: &TestDb, file: &std::path::Path) -> Output {
+    let file = file.to_str().unwrap();
+    plusk(
+        db,
+        &[
+            "import",
+            "--bulk",
+            "--no-budget",
+            "--batch-size",
+            "64",
+            file,
+        ],
+    )
+}
+
 async fn bulk_import_command(b: Backend) {
     let Some(db) = TestDb::new(b) else { return };
     let indexes = endorsement_indexes(&db);
@@ -351,17 +367,7 @@ async fn bulk_import_command(b: Backend) {
     text.push_str(&format!("{first}\n{{oops\n"));
     std::fs::write(&file, text).unwrap();
 
-    let out = plusk(
-        &db,
-        &[
-            "import",
-            "--bulk",
-            "--no-budget",
-            "--batch-size",
-            "64",
-            file.to_str().unwrap(),
-        ],
-    );
+    let out = bulk_import(&db, &file);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(
         stdout(&out).contains("302 line(s) read, 300 imported, 2 failed"),
@@ -426,17 +432,7 @@ async fn a_bulk_import_whose_rows_fail_to_write_leaves_nothing(b: Backend) {
         .collect();
     std::fs::write(&file, lines.join("\n")).unwrap();
 
-    let out = plusk(
-        &db,
-        &[
-            "import",
-            "--bulk",
-            "--no-budget",
-            "--batch-size",
-            "64",
-            file.to_str().unwrap(),
-        ],
-    );
+    let out = bulk_import(&db, &file);
     let err = stderr(&out);
     assert!(!out.status.success(), "{}", stdout(&out));
     assert!(err.contains("rolled back"), "{err}");

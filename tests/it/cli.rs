@@ -437,13 +437,16 @@ async fn a_bulk_import_whose_rows_fail_to_write_leaves_nothing(b: Backend) {
     assert!(!out.status.success(), "{}", stdout(&out));
     assert!(err.contains("rolled back"), "{err}");
     assert!(err.contains("refused by the test"), "{err}");
-    assert_eq!(crate::common::count_rows(&db, "endorsements"), 0);
+    nothing_stayed(&db, &indexes);
     assert_eq!(crate::common::count_rows(&db, "users"), 0);
-    assert_eq!(
-        endorsement_indexes(&db),
-        indexes,
-        "the indexes are all there"
-    );
+}
+
+/// A bulk import that did not finish left no endorsement, no ledger entry, and every index of
+/// the endorsements as it was before.
+fn nothing_stayed(db: &TestDb, indexes: &[plusk::storage::indexes::Index]) {
+    assert_eq!(crate::common::count_rows(db, "endorsements"), 0);
+    assert_eq!(crate::common::count_rows(db, "ledger"), 0);
+    assert_eq!(endorsement_indexes(db), indexes, "the indexes as they were");
 }
 
 /// Whether another writer can take the write lock right now (checked without waiting).
@@ -504,13 +507,7 @@ async fn a_killed_bulk_import_leaves_nothing(b: Backend) {
     child.kill().unwrap();
     child.wait().unwrap();
 
-    assert_eq!(crate::common::count_rows(&db, "endorsements"), 0);
-    assert_eq!(crate::common::count_rows(&db, "ledger"), 0);
-    assert_eq!(
-        endorsement_indexes(&db),
-        indexes,
-        "the indexes as they were"
-    );
+    nothing_stayed(&db, &indexes);
     let verify = plusk(&db, &["ledger", "verify"]);
     assert!(verify.status.success(), "{}", stdout(&verify));
 }

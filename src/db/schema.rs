@@ -47,6 +47,8 @@ diesel::table! {
         reviewed_at -> Nullable<Timestamp>,
         review_note -> Nullable<Text>,
         reviewed_by -> Nullable<Integer>,
+        entry_hash -> Nullable<Binary>,
+        entry_status -> Nullable<Text>,
     }
 }
 

@@ -89,17 +89,23 @@ fn raise(
         evidence: f.evidence,
         endorsement_status: after.as_str().to_string(),
     });
-    tx.insert_flag(storage::flags::Row {
-        id: seq,
-        endorsement_id,
-        reason: f.reason,
-        score: f.score,
-        evidence,
-        status: FlagStatus::Open,
-        created_at: to_db(now),
-        reviewed_at: None,
-        review_note: None,
-        reviewed_by: None,
+    // The entry is kept on the flag's row, which holds the rest of its payload.
+    let entry_hash = tx.head_hash();
+    tx.insert_flag(storage::flags::New {
+        row: storage::flags::Row {
+            id: seq,
+            endorsement_id,
+            reason: f.reason,
+            score: f.score,
+            evidence,
+            status: FlagStatus::Open,
+            created_at: to_db(now),
+            reviewed_at: None,
+            review_note: None,
+            reviewed_by: None,
+        },
+        entry_hash,
+        entry_status: after,
     });
     crate::metrics::get()
         .flags_raised

@@ -7,6 +7,7 @@ use super::db_time;
 use crate::db::instant::Stamp;
 use crate::db::schema::{api_keys, endorsements, flags, topics, users};
 use crate::db::DbConn;
+use crate::domain::endorsement::Status;
 use crate::domain::flag::{FlagStatus, Reason};
 
 /// A flag row.
@@ -26,7 +27,7 @@ pub struct Row {
 }
 
 /// A row as the table holds it: reason and status as text.
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = flags)]
 struct Stored {
     id: i64,
@@ -42,21 +43,6 @@ struct Stored {
 }
 
 impl Stored {
-    fn of(r: &Row) -> Stored {
-        Stored {
-            id: r.id,
-            endorsement_id: r.endorsement_id,
-            reason: r.reason.as_str().to_string(),
-            score: r.score,
-            evidence: r.evidence.clone(),
-            status: r.status.as_str().to_string(),
-            created_at: r.created_at,
-            reviewed_at: r.reviewed_at,
-            review_note: r.review_note.clone(),
-            reviewed_by: r.reviewed_by,
-        }
-    }
-
     /// A reason or status this version does not know is a storage fault.
     fn typed(self) -> QueryResult<Row> {
         let unknown = |what: &str, v: &str| {
@@ -82,37 +68,50 @@ fn typed_all(rows: Vec<Stored>) -> QueryResult<Vec<Row>> {
     rows.into_iter().map(Stored::typed).collect()
 }
 
+/// A flag to write, with the `flag.raised` entry that raised it (seq = the flag's id, time =
+/// its `created_at`), kept on its row (migration 21): the entry's hash, hex-encoded, and the
+/// endorsement's status once the flag was raised, the one member of the entry's payload the
+/// row does not hold otherwise.
+#[derive(Debug, Clone)]
+pub struct New {
+    pub row: Row,
+    pub entry_hash: String,
+    pub entry_status: Status,
+}
+
 /// Column by column rather than through [`Stored`]: its `Option` fields would make every
 /// statement one diesel cannot cache (`DEFAULT` for a `None`), parsed again on every batch.
-pub fn insert_many(conn: &mut DbConn, rows: &[Row]) -> QueryResult<()> {
-    for chunk in super::chunks(rows) {
+pub fn insert_many(conn: &mut DbConn, new: &[New]) -> QueryResult<()> {
+    for chunk in super::chunks(new) {
         let values: Vec<_> = chunk
             .iter()
-            .map(|r| {
-                (
-                    flags::id.eq(r.id),
-                    flags::endorsement_id.eq(r.endorsement_id),
-                    flags::reason.eq(r.reason.as_str()),
-                    flags::score.eq(r.score),
-                    flags::evidence.eq(r.evidence.clone()),
-                    flags::status.eq(r.status.as_str()),
-                    flags::created_at.eq(r.created_at),
-                    flags::reviewed_at.eq(r.reviewed_at),
-                    flags::review_note.eq(r.review_note.clone()),
-                    flags::reviewed_by.eq(r.reviewed_by),
-                )
-            })
+            .map(
+                |New {
+                     row: r,
+                     entry_hash,
+                     entry_status,
+                 }| {
+                    (
+                        flags::id.eq(r.id),
+                        flags::endorsement_id.eq(r.endorsement_id),
+                        flags::reason.eq(r.reason.as_str()),
+                        flags::score.eq(r.score),
+                        flags::evidence.eq(r.evidence.clone()),
+                        flags::status.eq(r.status.as_str()),
+                        flags::created_at.eq(r.created_at),
+                        flags::reviewed_at.eq(r.reviewed_at),
+                        flags::review_note.eq(r.review_note.clone()),
+                        flags::reviewed_by.eq(r.reviewed_by),
+                        // Our own hashes are always 64 hex digits.
+                        flags::entry_hash.eq(Some(hex::decode(entry_hash).unwrap_or_default())),
+                        flags::entry_status.eq(Some(entry_status.as_str())),
+                    )
+                },
+            )
             .collect();
         super::insert_rows!(conn, flags::table, values)?;
     }
     Ok(())
-}
-
-pub fn insert(conn: &mut DbConn, row: &Row) -> QueryResult<()> {
-    diesel::insert_into(flags::table)
-        .values(Stored::of(row))
-        .execute(conn)
-        .map(drop)
 }
 
 pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<Option<Row>> {

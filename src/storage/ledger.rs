@@ -3,8 +3,9 @@
 //! Stored compactly: the hash as 32 bytes, no `prev_hash` (it is the previous entry's hash, filled
 //! in on reading), and no payload for the kinds whose payload is rebuilt from a row
 //! ([`stores_payload`]); the service puts those back (`service::ledger::page`). Entries live in
-//! two places, read as one chain by seq: `endorsement.created` entries on the endorsement rows
-//! they created ([`in_table`]), every other kind in the `ledger` table.
+//! three places, read as one chain by seq: `endorsement.created` entries on the endorsement rows
+//! they created, `flag.raised` entries on the flags they raised (their payload rebuilt here, from
+//! the flag row alone) ([`in_table`]), every other kind in the `ledger` table.
 
 use std::collections::HashMap;
 
@@ -14,9 +15,11 @@ use diesel::prelude::*;
 
 use super::db_stamp;
 use crate::db::instant::{Instant, Stamp};
-use crate::db::schema::{endorsements, ledger};
+use crate::db::schema::{endorsements, flags, ledger};
 use crate::db::DbConn;
-use crate::domain::ledger::{stores_payload, Entry, ENDORSEMENT_CREATED, GENESIS_HASH};
+use crate::domain::ledger::{
+    stores_payload, Entry, FlagRaised, Payload, ENDORSEMENT_CREATED, FLAG_RAISED, GENESIS_HASH,
+};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = ledger)]
@@ -53,13 +56,15 @@ impl Stored {
     }
 }
 
-/// The last entry's (seq, hash), if the ledger is not empty: the later of the ledger table's
-/// last entry and the last endorsement row's.
+/// The last entry's (seq, hash), if the ledger is not empty: the latest of the ledger table's
+/// last entry, the last endorsement row's and the last flag row's.
 pub fn head(conn: &mut DbConn) -> QueryResult<Option<(i64, String)>> {
     let found = if let DbConn::Pg(_) = conn {
         pg_head(conn)?
     } else {
-        table_head(conn)?.max(rows_head(conn)?)
+        let others = table_head(conn)?.max(rows_head(conn)?);
+        let above = others.as_ref().map_or(0, |(seq, _)| *seq);
+        others.max(flags_head(conn, above)?)
     };
     Ok(found.map(|(seq, hash)| (seq, hex::encode(hash))))
 }
@@ -72,13 +77,19 @@ struct Head {
     hash: Vec<u8>,
 }
 
-/// On PostgreSQL, both halves in one round trip: the writer reads the head before every batch.
+/// On PostgreSQL, the three places in one round trip: the writer reads the head before every
+/// batch. Flags are looked at above the other two only (see [`flags_head`]).
 fn pg_head(conn: &mut DbConn) -> QueryResult<Option<(i64, Vec<u8>)>> {
     let found: Option<Head> = diesel::sql_query(
-        "(SELECT seq, hash FROM ledger ORDER BY seq DESC LIMIT 1) \
+        "WITH others AS ( \
+             (SELECT seq, hash FROM ledger ORDER BY seq DESC LIMIT 1) \
+             UNION ALL \
+             (SELECT id, entry_hash FROM endorsements WHERE entry_hash IS NOT NULL \
+              ORDER BY id DESC LIMIT 1)) \
+         (SELECT seq, hash FROM others) \
          UNION ALL \
-         (SELECT id, entry_hash FROM endorsements WHERE entry_hash IS NOT NULL \
-          ORDER BY id DESC LIMIT 1) \
+         (SELECT id, entry_hash FROM flags WHERE entry_hash IS NOT NULL \
+          AND id > (SELECT COALESCE(MAX(seq), 0) FROM others) ORDER BY id DESC LIMIT 1) \
          ORDER BY 1 DESC LIMIT 1",
     )
     .get_result(conn)
@@ -121,13 +132,31 @@ fn rows_head(conn: &mut DbConn) -> QueryResult<Option<(i64, Vec<u8>)>> {
         .optional()
 }
 
+/// The last flag row above `above` that holds its raised entry, on SQLite. Only a flag above
+/// the other two places' head can be the head, which keeps the search short where flags raised
+/// before migration 21 (whose entries are in the ledger table) hold none.
+fn flags_head(conn: &mut DbConn, above: i64) -> QueryResult<Option<(i64, Vec<u8>)>> {
+    let last: Option<i64> = flags::table
+        .filter(flags::id.gt(above))
+        .filter(flags::entry_hash.is_not_null())
+        .select(max(flags::id))
+        .get_result(conn)?;
+    let Some(id) = last else { return Ok(None) };
+    flags::table
+        .find(id)
+        .select((flags::id, flags::entry_hash.assume_not_null()))
+        .get_result(conn)
+        .optional()
+}
+
 /// Whether entries of `kind` are rows of the ledger table. `endorsement.created` entries are
 /// kept on the endorsement row they created (its hash in `entry_hash`, its time in `entry_at`
 /// when it is not the row's `created_at`), written with that row by
 /// `storage::endorsements::insert_many`: they are most of the chain, and a row of their own
-/// cost a second row and index entry for each endorsement.
+/// cost a second row and index entry for each endorsement. `flag.raised` entries, likewise, are
+/// kept on the flag they raised (`storage::flags::insert_many`), which holds their payload.
 fn in_table(kind: &str) -> bool {
-    kind != ENDORSEMENT_CREATED
+    kind != ENDORSEMENT_CREATED && kind != FLAG_RAISED
 }
 
 /// Appends entries already chained, in as few statements as the chunk size allows; created
@@ -195,6 +224,77 @@ fn row_entries(conn: &mut DbConn, from: i64, limit: i64) -> QueryResult<Vec<Row>
     Ok(rows.into_iter().map(row_entry).collect())
 }
 
+/// A raised entry as its flag row keeps it: id (= seq), endorsement, reason, score, evidence,
+/// created_at (= the entry's time), hash, and the endorsement's status once raised.
+type FlagEntry = (
+    i64,
+    i64,
+    String,
+    f64,
+    String,
+    chrono::NaiveDateTime,
+    Vec<u8>,
+    Option<String>,
+);
+
+type FlagEntryColumns = (
+    flags::id,
+    flags::endorsement_id,
+    flags::reason,
+    flags::score,
+    flags::evidence,
+    flags::created_at,
+    diesel::dsl::AssumeNotNull<flags::entry_hash>,
+    flags::entry_status,
+);
+
+/// The columns of a [`FlagEntry`].
+fn flag_entry_columns() -> FlagEntryColumns {
+    (
+        flags::id,
+        flags::endorsement_id,
+        flags::reason,
+        flags::score,
+        flags::evidence,
+        flags::created_at,
+        flags::entry_hash.assume_not_null(),
+        flags::entry_status,
+    )
+}
+
+/// The entry a flag row keeps, its payload rebuilt from the row. A row changed behind plusk's
+/// back (evidence that is no longer JSON, a status gone) rebuilds a payload its hash no longer
+/// matches, and `ledger verify` reports the break at that entry.
+fn flag_entry((seq, endorsement_id, reason, score, evidence, at, hash, status): FlagEntry) -> Row {
+    let payload = FlagRaised {
+        id: seq,
+        endorsement_id,
+        reason,
+        score,
+        evidence: serde_json::from_str(&evidence).unwrap_or(serde_json::Value::Null),
+        endorsement_status: status.unwrap_or_default(),
+    };
+    Row {
+        seq,
+        kind: FLAG_RAISED.to_string(),
+        at: Stamp::from_utc(at.and_utc()),
+        payload: Some(payload.canonical()),
+        hash,
+    }
+}
+
+/// Up to `limit` raised entries kept on flag rows with `seq >= from`, in order.
+fn flag_entries(conn: &mut DbConn, from: i64, limit: i64) -> QueryResult<Vec<Row>> {
+    let rows: Vec<FlagEntry> = flags::table
+        .filter(flags::id.ge(from))
+        .filter(flags::entry_hash.is_not_null())
+        .order(flags::id.asc())
+        .limit(limit)
+        .select(flag_entry_columns())
+        .load(conn)?;
+    Ok(rows.into_iter().map(flag_entry).collect())
+}
+
 /// Merges two lists ordered by seq into one, keeping the first `limit`.
 fn merged<T>(a: Vec<T>, b: Vec<T>, limit: usize, seq: impl Fn(&T) -> i64) -> Vec<T> {
     let mut out = Vec::with_capacity(limit.min(a.len() + b.len()));
@@ -226,7 +326,14 @@ pub fn page(conn: &mut DbConn, after: i64, limit: i64) -> QueryResult<Vec<Stored
         .select(Row::as_select())
         .load(conn)?;
     let from_rows = row_entries(conn, after, limit + 1)?;
-    let rows = merged(in_ledger, from_rows, limit as usize + 1, |r| r.seq);
+    let from_flags = flag_entries(conn, after, limit + 1)?;
+    let n = limit as usize + 1;
+    let rows = merged(
+        merged(in_ledger, from_rows, n, |r| r.seq),
+        from_flags,
+        n,
+        |r| r.seq,
+    );
     let mut prev = match rows.first() {
         Some(r) if r.seq == after => Some(hex::encode(&r.hash)),
         _ => None,
@@ -293,7 +400,21 @@ pub fn changes(
             payload: None,
         })
         .collect();
-    Ok(merged(in_ledger, on_rows, limit as usize, |c| c.seq))
+    let on_flags: Vec<Change> = flag_entries(conn, after + 1, limit)?
+        .into_iter()
+        .map(|r| Change {
+            seq: r.seq,
+            kind: r.kind,
+            payload: r.payload,
+        })
+        .collect();
+    let n = limit as usize;
+    Ok(merged(
+        merged(in_ledger, on_rows, n, |c| c.seq),
+        on_flags,
+        n,
+        |c| c.seq,
+    ))
 }
 
 /// The largest endorsement id, 0 for none. A reader of changes that starts here skips rows
@@ -337,7 +458,14 @@ pub fn filtered_page(
         None | Some(ENDORSEMENT_CREATED) => rows_filtered(conn, after, limit, filter)?,
         Some(_) => Vec::new(),
     };
-    let rows = merged(in_ledger, on_rows, limit as usize, |r| r.seq);
+    let on_flags = match kind {
+        None | Some(FLAG_RAISED) => flags_filtered(conn, after, limit, filter)?,
+        Some(_) => Vec::new(),
+    };
+    let n = limit as usize;
+    let rows = merged(merged(in_ledger, on_rows, n, |r| r.seq), on_flags, n, |r| {
+        r.seq
+    });
     let before: Vec<i64> = rows.iter().map(|r| r.seq - 1).collect();
     let mut prev: HashMap<i64, Vec<u8>> = ledger::table
         .filter(ledger::seq.eq_any(&before))
@@ -350,6 +478,13 @@ pub fn filtered_page(
             .filter(endorsements::id.eq_any(&before))
             .filter(endorsements::entry_hash.is_not_null())
             .select((endorsements::id, endorsements::entry_hash.assume_not_null()))
+            .load::<(i64, Vec<u8>)>(conn)?,
+    );
+    prev.extend(
+        flags::table
+            .filter(flags::id.eq_any(&before))
+            .filter(flags::entry_hash.is_not_null())
+            .select((flags::id, flags::entry_hash.assume_not_null()))
             .load::<(i64, Vec<u8>)>(conn)?,
     );
     Ok(rows
@@ -428,8 +563,32 @@ fn rows_filtered(
     Ok(rows.into_iter().map(row_entry).collect())
 }
 
-/// Whether any entry is of `kind`, one that is not `endorsement.created` (`ledger_other_kinds`,
-/// migration 10, covers those).
+/// The raised entries kept on flag rows that `filter`'s times keep.
+fn flags_filtered(
+    conn: &mut DbConn,
+    after: i64,
+    limit: i64,
+    filter: &Filter,
+) -> QueryResult<Vec<Row>> {
+    let mut q = flags::table
+        .filter(flags::id.gt(after))
+        .filter(flags::entry_hash.is_not_null())
+        .order(flags::id.asc())
+        .limit(limit)
+        .select(flag_entry_columns())
+        .into_boxed();
+    if let Some(since) = filter.since {
+        q = q.filter(flags::created_at.ge(super::db_time(since)));
+    }
+    if let Some(until) = filter.until {
+        q = q.filter(flags::created_at.lt(super::db_time(until)));
+    }
+    let rows: Vec<FlagEntry> = q.load(conn)?;
+    Ok(rows.into_iter().map(flag_entry).collect())
+}
+
+/// Whether any entry is of `kind`, a kind kept in the ledger table (not `endorsement.created`,
+/// whose entries `ledger_other_kinds`, migration 10, leaves out, nor `flag.raised`).
 pub fn has_kind(conn: &mut DbConn, kind: &str) -> QueryResult<bool> {
     Ok(ledger::table
         .filter(ledger::kind.eq(kind))

@@ -449,10 +449,12 @@ impl TestApp {
     }
 
     /// The ledger's entries, wherever they are stored: `endorsement.created` entries on the
-    /// endorsement rows they created (migration 18), the rest in the `ledger` table.
+    /// endorsement rows they created (migration 18), `flag.raised` entries on the flags they
+    /// raised (migration 21), the rest in the `ledger` table.
     pub fn ledger_entries(&self) -> i64 {
         count_rows(&self.db, "ledger")
             + count_rows(&self.db, "endorsements WHERE entry_hash IS NOT NULL")
+            + count_rows(&self.db, "flags WHERE entry_hash IS NOT NULL")
     }
 }
 

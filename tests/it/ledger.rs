@@ -21,6 +21,8 @@ both_backends!(
     verify_covers_users_and_topics,
     verify_covers_remembered_responses,
     verify_over_http_is_incremental_and_one_at_a_time,
+    flag_entries_are_kept_on_their_flags,
+    flag_entries_left_in_the_ledger_table_are_still_read,
 );
 
 /// Five endorsements; the third revoked (ledger: the harness's two keys at 1 and 2, then 3..7
@@ -416,4 +418,103 @@ async fn verify_over_http_is_incremental_and_one_at_a_time(b: Backend) {
     app.db
         .exec(&format!("DELETE FROM ledger WHERE seq = {head}"));
     assert_eq!(quick(&app).await.json["first_bad_seq"], head);
+}
+
+/// Issue 11, migration 21: a flag keeps the `flag.raised` entry that raised it. The ledger reads
+/// it there, in its place in the chain, with the payload it was hashed with, by kind and by time.
+async fn flag_entries_are_kept_on_their_flags(b: Backend) {
+    let Some(app) = moderated(b).await else {
+        return;
+    };
+    assert_eq!(app.count("ledger WHERE kind = 'flag.raised'"), 0);
+    assert_eq!(
+        app.count("flags WHERE id = 5 AND entry_hash IS NOT NULL AND entry_status = 'flagged'"),
+        1
+    );
+    let all = app.get("/v1/ledger?after=0&limit=10", &app.app_key).await;
+    assert_eq!(all.status, 200, "{}", all.text);
+    let items = all.json["items"].as_array().unwrap();
+    let raised = &items[4];
+    assert_eq!(raised["seq"], 5);
+    assert_eq!(raised["kind"], "flag.raised");
+    assert_eq!(raised["prev_hash"], items[3]["hash"]);
+    assert_eq!(items[5]["prev_hash"], raised["hash"]);
+    let payload = &raised["payload"];
+    assert_eq!(
+        (
+            &payload["id"],
+            &payload["endorsement_id"],
+            &payload["reason"]
+        ),
+        (&json!(5), &json!(4), &json!("solicited"))
+    );
+    assert_eq!(
+        payload["endorsement_status"], "flagged",
+        "as raised, before the review"
+    );
+    assert!(payload["evidence"].is_object(), "{payload}");
+
+    let by_kind = app.get("/v1/ledger?kind=flag.raised", &app.app_key).await;
+    assert_eq!(by_kind.status, 200, "{}", by_kind.text);
+    assert_eq!(by_kind.json["items"], json!([raised]));
+    let at = raised["at"].as_str().unwrap();
+    let at = url_encoded(at);
+    let since = app
+        .get(
+            &format!("/v1/ledger?kind=flag.raised&since={at}"),
+            &app.app_key,
+        )
+        .await;
+    assert_eq!(since.json["items"], json!([raised]), "{}", since.text);
+    let until = app
+        .get(
+            &format!("/v1/ledger?kind=flag.raised&until={at}"),
+            &app.app_key,
+        )
+        .await;
+    assert_eq!(until.json["items"], json!([]), "{}", until.text);
+}
+
+fn url_encoded(s: &str) -> String {
+    s.replace(':', "%3A").replace('+', "%2B")
+}
+
+/// A flag raised before migration 21 keeps its entry in the ledger table: the chain reads the
+/// same from there, verifies, and goes on after it.
+async fn flag_entries_left_in_the_ledger_table_are_still_read(b: Backend) {
+    let Some(app) = moderated(b).await else {
+        return;
+    };
+    let mut conn = app.db.conn();
+    let before = plusk::service::ledger::page(&mut conn, 0, 100).unwrap();
+    let e = &before[4];
+    assert_eq!(e.kind, "flag.raised");
+    let (at, hash) = match b {
+        Backend::Sqlite => (
+            e.at.timestamp_micros().to_string(),
+            format!("X'{}'", e.hash),
+        ),
+        Backend::Postgres => (
+            format!("'{}'::timestamp", e.at.naive_utc()),
+            format!("'\\x{}'::bytea", e.hash),
+        ),
+    };
+    app.db.exec(&format!(
+        "INSERT INTO ledger (seq, kind, at, payload, hash) VALUES (5, 'flag.raised', {at}, '{}', {hash})",
+        e.payload.replace('\'', "''")
+    ));
+    app.db
+        .exec("UPDATE flags SET entry_hash = NULL, entry_status = NULL WHERE id = 5");
+    assert_eq!(
+        plusk::service::ledger::page(&mut conn, 0, 100).unwrap(),
+        before
+    );
+    assert_eq!(app.verify().await["ok"], true);
+    assert_eq!(app.endorse("zoe", "carol", "writing").await.status, 201);
+    let v = app.verify().await;
+    assert_eq!(
+        (v["ok"].as_bool(), v["entries"].as_i64()),
+        (Some(true), Some(8)),
+        "{v}"
+    );
 }

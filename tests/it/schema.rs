@@ -20,7 +20,8 @@ both_backends!(
     migrations_revert_and_reapply,
     the_compact_ledger_migration_round_trips,
     the_created_entries_migration_round_trips,
-    the_user_order_keys_migration_round_trips
+    the_user_order_keys_migration_round_trips,
+    the_flag_entries_migration_refuses_to_revert_over_kept_entries
 );
 
 const SQLITE: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
@@ -546,4 +547,37 @@ fn sqlite_text_times_become_microseconds() {
         })
         .collect();
     assert_eq!(got, want);
+}
+
+/// Migration 21 keeps each `flag.raised` entry on the flag it raised. SQL cannot write those
+/// payloads back byte for byte, so reverting it is refused while a flag keeps its entry, and
+/// the database is left as it was.
+async fn the_flag_entries_migration_refuses_to_revert_over_kept_entries(b: Backend) {
+    let Some(app) = spawn(b).await else { return };
+    let ask = serde_json::json!({"requester": "carol", "text": "please +K me on writing!"});
+    let r = app.post("/v1/solicitations", &app.app_key, &ask).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let r = app.endorse("alice", "carol", "writing").await;
+    assert_eq!(r.json["status"], "flagged", "{}", r.text);
+    let mut conn = plusk::db::establish(&app.db.db_url()).unwrap();
+    let before = plusk::service::ledger::page(&mut conn, 0, 100).unwrap();
+    assert_eq!(app.count("flags WHERE entry_hash IS NOT NULL"), 1);
+
+    let reverted = match &mut conn {
+        DbConn::Sqlite(c) => c.revert_last_migration(SQLITE).map(drop),
+        DbConn::Pg(c) => c.revert_last_migration(POSTGRES).map(drop),
+    };
+    assert!(reverted.is_err(), "reverting over a kept flag entry");
+    let applied = match &mut conn {
+        DbConn::Sqlite(c) => c.applied_migrations(),
+        DbConn::Pg(c) => c.applied_migrations(),
+    }
+    .unwrap();
+    assert!(applied.iter().any(|v| v.to_string() == "20261207000021"));
+    assert_eq!(
+        plusk::service::ledger::page(&mut conn, 0, 100).unwrap(),
+        before
+    );
+    let verdict = plusk::service::ledger::verify(&mut conn).unwrap();
+    assert!(verdict.is_ok(), "{verdict:?}");
 }

@@ -28,7 +28,7 @@ pub(crate) struct Pending {
     topics: Vec<storage::topics::New>,
     ledger: Vec<Entry>,
     endorsements: Vec<storage::endorsements::NewRow>,
-    flags: Vec<storage::flags::Row>,
+    flags: Vec<storage::flags::New>,
     idempotency: Vec<idempotency::New>,
 }
 
@@ -185,8 +185,8 @@ impl<'a> Tx<'a> {
         self.pending.endorsements.push(row);
     }
 
-    pub fn insert_flag(&mut self, row: storage::flags::Row) {
-        self.pending.flags.push(row);
+    pub fn insert_flag(&mut self, new: storage::flags::New) {
+        self.pending.flags.push(new);
     }
 
     /// The response remembered for an Idempotency-Key, in this batch or before it.

@@ -362,8 +362,11 @@ pub fn page(conn: &mut DbConn, after: i64, limit: i64) -> QueryResult<Vec<Stored
 pub struct Change {
     pub seq: i64,
     pub kind: String,
-    /// `None` where it is rebuilt from a row (see `domain::ledger::stores_payload`).
+    /// `None` for an entry kept on a row: its payload is not rebuilt here.
     pub payload: Option<String>,
+    /// For an entry kept on a row, the endorsement it is about (a created entry's own, a raised
+    /// entry's flagged one): what readers of changes want of it, without rebuilding its payload.
+    pub endorsement: Option<i64>,
 }
 
 /// Up to `limit` entries with `seq > after`, in order, without their hashes: for readers that
@@ -384,7 +387,12 @@ pub fn changes(
         .select((ledger::seq, ledger::kind, ledger::payload))
         .load::<(i64, String, Option<String>)>(conn)?
         .into_iter()
-        .map(|(seq, kind, payload)| Change { seq, kind, payload })
+        .map(|(seq, kind, payload)| Change {
+            seq,
+            kind,
+            payload,
+            endorsement: None,
+        })
         .collect();
     let on_rows: Vec<Change> = endorsements::table
         .filter(endorsements::id.gt(after.max(rows_after)))
@@ -398,14 +406,22 @@ pub fn changes(
             seq,
             kind: ENDORSEMENT_CREATED.to_string(),
             payload: None,
+            endorsement: Some(seq),
         })
         .collect();
-    let on_flags: Vec<Change> = flag_entries(conn, after + 1, limit)?
+    let on_flags: Vec<Change> = flags::table
+        .filter(flags::id.gt(after))
+        .filter(flags::entry_hash.is_not_null())
+        .order(flags::id.asc())
+        .limit(limit)
+        .select((flags::id, flags::endorsement_id))
+        .load::<(i64, i64)>(conn)?
         .into_iter()
-        .map(|r| Change {
-            seq: r.seq,
-            kind: r.kind,
-            payload: r.payload,
+        .map(|(seq, endorsement)| Change {
+            seq,
+            kind: FLAG_RAISED.to_string(),
+            payload: None,
+            endorsement: Some(endorsement),
         })
         .collect();
     let n = limit as usize;

@@ -47,7 +47,6 @@ macro_rules! payload_kind {
 payload_kind!(
     Revoked => ENDORSEMENT_REVOKED,
     SolicitationRecorded => SOLICITATION_RECORDED,
-    FlagRaised => FLAG_RAISED,
     FlagReviewed => FLAG_REVIEWED,
     SeedsSet => SEEDS_SET,
     TopicCreated => TOPIC_CREATED,
@@ -177,6 +176,35 @@ pub struct FlagRaised {
     pub evidence: serde_json::Value,
     /// The endorsement's status once the flag is raised.
     pub endorsement_status: String,
+}
+
+/// Written member by member, as [`Created`] is: a crowd's endorsements are flagged as they
+/// arrive, and a `serde_json::Value` of the whole payload copied its evidence once more; and a
+/// flag row's entry is rebuilt this way on every read of the chain.
+impl Payload for FlagRaised {
+    const KIND: &'static str = FLAG_RAISED;
+
+    fn canonical(&self) -> String {
+        let mut out = String::with_capacity(256);
+        out.push_str("{\"endorsement_id\":");
+        jcs::write_number(&mut out, &self.endorsement_id.into());
+        out.push_str(",\"endorsement_status\":");
+        jcs::write_str(&mut out, &self.endorsement_status);
+        out.push_str(",\"evidence\":");
+        jcs::write_value(&mut out, &self.evidence);
+        out.push_str(",\"id\":");
+        jcs::write_number(&mut out, &self.id.into());
+        out.push_str(",\"reason\":");
+        jcs::write_str(&mut out, &self.reason);
+        out.push_str(",\"score\":");
+        // serde writes a score JSON cannot hold (NaN, infinite) as null.
+        match serde_json::Number::from_f64(self.score) {
+            Some(n) => jcs::write_number(&mut out, &n),
+            None => out.push_str("null"),
+        }
+        out.push('}');
+        out
+    }
 }
 
 /// The payload of `flag.reviewed`.
@@ -358,6 +386,40 @@ mod tests {
                 created_by: some(&mut g),
             };
             assert_eq!(c.canonical(), canonical_json(&c), "{c:?}");
+        }
+    }
+
+    /// The same for a raised flag's payload, whatever its evidence and score.
+    #[test]
+    fn raised_payloads_write_their_canonical_text_by_hand_as_serde_would() {
+        let mut g = super::jcs::tests::Gen(0x2545_f491_4f6c_dd1d);
+        for _ in 0..5_000 {
+            let score = match g.below(5) {
+                0 => g.below(1_000) as f64 / 997.0,
+                1 => f64::from_bits(g.next()),
+                2 => [f64::NAN, f64::INFINITY, -0.0, 1e21, 1e-7][g.below(5) as usize],
+                3 => g.below(3) as f64,
+                _ => -(g.below(1_000_000) as f64) / 3.0,
+            };
+            let mut evidence = serde_json::Map::new();
+            for _ in 0..g.below(6) {
+                let v = match g.below(4) {
+                    0 => json!(g.string()),
+                    1 => json!(g.below(1_000) as f64 / 7.0),
+                    2 => json!(g.next()),
+                    _ => json!([g.string(), g.below(9), null]),
+                };
+                evidence.insert(g.string(), v);
+            }
+            let f = FlagRaised {
+                id: g.next() as i64,
+                endorsement_id: g.below(1 << 40) as i64,
+                reason: g.string(),
+                score,
+                evidence: evidence.into(),
+                endorsement_status: g.string(),
+            };
+            assert_eq!(f.canonical(), canonical_json(&f), "{f:?}");
         }
     }
 

@@ -14,7 +14,7 @@ use super::cache::{self, GraphCache};
 use super::recompute::{prune_snapshots, recompute_shared, Aids, Report, Scope};
 use crate::db::{DbConn, DbPool};
 use crate::domain::ledger::{
-    ENDORSEMENT_CREATED, ENDORSEMENT_REVOKED, FLAG_RAISED, FLAG_REVIEWED, SEEDS_SET, TOPIC_MERGED,
+    ENDORSEMENT_REVOKED, FLAG_RAISED, FLAG_REVIEWED, SEEDS_SET, TOPIC_MERGED,
 };
 use crate::domain::reputation::Params;
 use crate::domain::time;
@@ -317,9 +317,9 @@ impl Loop {
             after = last.seq;
             let mut ids = Vec::new();
             for e in &entries {
-                // A created entry's payload is not stored; its endorsement's id is its seq.
-                if e.kind == ENDORSEMENT_CREATED {
-                    ids.push(e.seq);
+                // An entry kept on a row (created, raised) names its endorsement without a payload.
+                if let Some(id) = e.endorsement {
+                    ids.push(id);
                     continue;
                 }
                 let payload: Touches = e

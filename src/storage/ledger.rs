@@ -296,6 +296,13 @@ fn flag_entries(conn: &mut DbConn, from: i64, limit: i64) -> QueryResult<Vec<Row
     Ok(rows.into_iter().map(flag_entry).collect())
 }
 
+/// Merges the lists of the three places entries live, each ordered by seq, into one, keeping
+/// the first `limit`.
+fn merged3<T>(lists: [Vec<T>; 3], limit: usize, seq: impl Fn(&T) -> i64 + Copy) -> Vec<T> {
+    let [a, b, c] = lists;
+    merged(merged(a, b, limit, seq), c, limit, seq)
+}
+
 /// Merges two lists ordered by seq into one, keeping the first `limit`.
 fn merged<T>(a: Vec<T>, b: Vec<T>, limit: usize, seq: impl Fn(&T) -> i64) -> Vec<T> {
     let mut out = Vec::with_capacity(limit.min(a.len() + b.len()));
@@ -329,12 +336,7 @@ pub fn page(conn: &mut DbConn, after: i64, limit: i64) -> QueryResult<Vec<Stored
     let from_rows = row_entries(conn, after, limit + 1)?;
     let from_flags = flag_entries(conn, after, limit + 1)?;
     let n = limit as usize + 1;
-    let rows = merged(
-        merged(in_ledger, from_rows, n, |r| r.seq),
-        from_flags,
-        n,
-        |r| r.seq,
-    );
+    let rows = merged3([in_ledger, from_rows, from_flags], n, |r| r.seq);
     let mut prev = match rows.first() {
         Some(r) if r.seq == after => Some(hex::encode(&r.hash)),
         _ => None,
@@ -426,12 +428,7 @@ pub fn changes(
         })
         .collect();
     let n = limit as usize;
-    Ok(merged(
-        merged(in_ledger, on_rows, n, |c| c.seq),
-        on_flags,
-        n,
-        |c| c.seq,
-    ))
+    Ok(merged3([in_ledger, on_rows, on_flags], n, |c| c.seq))
 }
 
 /// The largest endorsement id, 0 for none. A reader of changes that starts here skips rows
@@ -480,9 +477,7 @@ pub fn filtered_page(
         Some(_) => Vec::new(),
     };
     let n = limit as usize;
-    let rows = merged(merged(in_ledger, on_rows, n, |r| r.seq), on_flags, n, |r| {
-        r.seq
-    });
+    let rows = merged3([in_ledger, on_rows, on_flags], n, |r| r.seq);
     let before: Vec<i64> = rows.iter().map(|r| r.seq - 1).collect();
     let mut prev: HashMap<i64, Vec<u8>> = ledger::table
         .filter(ledger::seq.eq_any(&before))

@@ -63,29 +63,6 @@ pub struct Model {
     /// The model trained on the written files only, blended into every score with
     /// [`WRITTEN_SHARE`]; `None` for a model trained on one set.
     written: Option<Box<Model>>,
-    /// EXPERIMENT: how much a text reads like the real sentences rather than the written
-    /// files (a logistic regression, real = 1), and the model that scores what reads real.
-    gate: Option<Box<(Model, Model)>>,
-}
-
-/// EXPERIMENT: what a text's style is, without its words: its cues and its length in words.
-fn style_of(features: &[String]) -> Vec<String> {
-    let words = features.iter().filter(|f| f.starts_with("b:")).count() + 1;
-    let mut out: Vec<String> = features
-        .iter()
-        .filter(|f| f.starts_with("cue:"))
-        .cloned()
-        .collect();
-    out.push(format!("len:{}", (words / 4).min(12)));
-    out
-}
-
-/// EXPERIMENT (temporary switch, read from the environment).
-fn knob(name: &str, default: f64) -> f64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
 }
 
 /// The features of a text (normalised, tokenised, extracted).
@@ -209,48 +186,9 @@ impl Model {
             );
         }
         let written = Model::train_weighted(&examples);
-        let written_only = examples.clone();
         examples.extend(extra.iter().map(|(b, t)| (*b, t.clone(), REAL_WEIGHT)));
         let mut model = Model::train_weighted(&examples);
         model.written = Some(Box::new(written));
-        if knob("PLUSK_GATE", 0.0) > 0.0 && !extra.is_empty() {
-            let balance = written_only.len() as f64 / extra.len() as f64;
-            let mut gate_examples: Vec<(bool, String, f64)> = written_only
-                .iter()
-                .map(|(_, t, _)| (false, t.clone(), 1.0))
-                .chain(extra.iter().map(|(_, t)| (true, t.clone(), balance)))
-                .collect();
-            // Written and real lines mixed in a fixed order that owes nothing to their side.
-            let fnv = |t: &str| {
-                t.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-                    (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-                })
-            };
-            gate_examples.sort_by_key(|(_, t, _)| fnv(t));
-            let gate = if knob("PLUSK_GATE_STYLE", 0.0) > 0.0 {
-                Model::train_featured(
-                    gate_examples
-                        .iter()
-                        .map(|(r, t, w)| {
-                            (if *r { 1.0 } else { 0.0 }, style_of(&features_of(t)), *w)
-                        })
-                        .collect(),
-                )
-            } else {
-                Model::train_weighted(&gate_examples)
-            };
-            let rw = knob("PLUSK_R_WEIGHT", REAL_WEIGHT);
-            let beg = knob("PLUSK_R_BEG", 1.0);
-            let mut real_examples = written_only;
-            real_examples.extend(
-                extra
-                    .iter()
-                    .map(|(b, t)| (*b, t.clone(), if *b { rw * beg } else { rw })),
-            );
-            let mut real = Model::train_weighted(&real_examples);
-            real.written = model.written.as_ref().map(|w| Box::new(w.shallow()));
-            model.gate = Some(Box::new((gate, real)));
-        }
         model
     }
 
@@ -279,10 +217,6 @@ impl Model {
             .iter()
             .map(|(beg, text, w)| (if *beg { 1.0 } else { 0.0 }, features_of(text), *w))
             .collect();
-        Model::train_featured(featured)
-    }
-
-    fn train_featured(featured: Vec<(f64, Vec<String>, f64)>) -> Model {
         let mut counts: HashMap<&str, usize> = HashMap::new();
         for (_, fs, _) in &featured {
             for f in fs {
@@ -319,13 +253,8 @@ impl Model {
             index,
             bias: 0.0,
             written: None,
-            gate: None,
         };
-        let average_from = knob("PLUSK_AVG_FROM", EPOCHS as f64) as usize;
-        let mut sum = vec![0.0; model.weights.len()];
-        let mut sum_bias = 0.0;
-        let mut averaged = 0.0;
-        for epoch in 0..EPOCHS {
+        for _ in 0..EPOCHS {
             for (y, fs, weight) in &rows {
                 let p = sigmoid(model.bias + fs.iter().map(|i| model.weights[*i]).sum::<f64>());
                 let g = (p - y) * weight;
@@ -334,25 +263,7 @@ impl Model {
                     *w -= LEARNING_RATE * (g + l2[*i] * *w);
                 }
                 model.bias -= LEARNING_RATE * g;
-                if epoch >= average_from && knob("PLUSK_AVG_STEP", 0.0) > 0.0 {
-                    for (s, w) in sum.iter_mut().zip(&model.weights) {
-                        *s += w;
-                    }
-                    sum_bias += model.bias;
-                    averaged += 1.0;
-                }
             }
-            if epoch >= average_from && knob("PLUSK_AVG_STEP", 0.0) == 0.0 {
-                for (s, w) in sum.iter_mut().zip(&model.weights) {
-                    *s += w;
-                }
-                sum_bias += model.bias;
-                averaged += 1.0;
-            }
-        }
-        if averaged > 0.0 {
-            model.weights = sum.into_iter().map(|s| s / averaged).collect();
-            model.bias = sum_bias / averaged;
         }
         model
     }
@@ -360,46 +271,6 @@ impl Model {
     /// Probability that `features` come from a solicitation, and each known feature's
     /// contribution to it (blended like the probability when there are two models).
     pub fn score(&self, features: &[String]) -> (f64, Vec<(String, f64)>) {
-        let (p, contributions) = self.blend(features, WRITTEN_SHARE);
-        let Some(gate) = &self.gate else {
-            return (p, contributions);
-        };
-        let (gate, real) = gate.as_ref();
-        let g0 = if knob("PLUSK_GATE_STYLE", 0.0) > 0.0 {
-            gate.score_alone(&style_of(features)).0
-        } else {
-            gate.score_alone(features).0
-        };
-        let lo = knob("PLUSK_GATE_LO", 0.0);
-        let g = ((g0 - lo) / (1.0 - lo)).clamp(0.0, 1.0).powf(knob("PLUSK_GATE_POW", 1.0));
-        if knob("PLUSK_GATE_DEBUG", 0.0) > 0.0 {
-            eprintln!("GATE {g0:.3}");
-        }
-        let (pr, real_contributions) = real.blend(features, knob("PLUSK_R_SHARE", 0.0));
-        let mut merged: HashMap<String, f64> = HashMap::new();
-        for (f, w) in contributions {
-            *merged.entry(f).or_default() += (1.0 - g) * w;
-        }
-        for (f, w) in real_contributions {
-            *merged.entry(f).or_default() += g * w;
-        }
-        let mut merged: Vec<(String, f64)> = merged.into_iter().collect();
-        merged.sort_by(|a, b| a.0.cmp(&b.0));
-        ((1.0 - g) * p + g * pr, merged)
-    }
-
-    /// EXPERIMENT: a copy of the weights without the nested models.
-    fn shallow(&self) -> Model {
-        Model {
-            index: self.index.clone(),
-            weights: self.weights.clone(),
-            bias: self.bias,
-            written: None,
-            gate: None,
-        }
-    }
-
-    fn blend(&self, features: &[String], share: f64) -> (f64, Vec<(String, f64)>) {
         let (p, contributions) = self.score_alone(features);
         let Some(written) = &self.written else {
             return (p, contributions);
@@ -415,10 +286,10 @@ impl Model {
             .into_iter()
             .map(|(f, w)| {
                 let ww = weight_in_written(&f);
-                (f, (1.0 - share) * w + share * ww)
+                (f, (1.0 - WRITTEN_SHARE) * w + WRITTEN_SHARE * ww)
             })
             .collect();
-        ((1.0 - share) * p + share * pw, blended)
+        ((1.0 - WRITTEN_SHARE) * p + WRITTEN_SHARE * pw, blended)
     }
 
     fn score_alone(&self, features: &[String]) -> (f64, Vec<(String, f64)>) {

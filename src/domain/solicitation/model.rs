@@ -33,13 +33,6 @@ const TUNING_CAMPAIGNS: &str = include_str!("../../../tests/data/written/campaig
 const TUNING_REAL: &str = include_str!("../../../tests/data/real/real-tuning.tsv");
 
 const EPOCHS: usize = 40;
-/// The weights are averaged over every step from this epoch on (averaged SGD). The last
-/// weights of plain SGD lean towards the examples seen last in each pass, and the real
-/// sentences come last: averaging over the last ten epochs raised grouped cross-validation on
-/// the real tuning sites (mean over 4, 5, 7 and 10 folds: 0.731 to 0.738 on 633 lines, 0.718
-/// to 0.728 with every pending line) and the written tuning files read as built in (0.889 to
-/// 0.904), and steadied the English figure across fold counts (docs/DETECTION.md).
-const AVERAGE_FROM_EPOCH: usize = 30;
 /// How much more a real sentence counts in training than a written one: there are few of
 /// them, and they are what the classifier meets. With the blend below, 3 and 6 scored alike on
 /// grouped cross-validation of the real tuning sites; 3 keeps the written tuning files'
@@ -261,37 +254,16 @@ impl Model {
             bias: 0.0,
             written: None,
         };
-        // Averaged SGD: the weights returned are the mean of the weights after every step of
-        // the last epochs, kept lazily (each step adds its change times its index to `late`, so
-        // the mean is the final weight minus `late` over the number of steps).
-        let mut late = vec![0.0; model.weights.len()];
-        let mut late_bias = 0.0;
-        let mut step = 0.0;
-        for epoch in 0..EPOCHS {
-            let averaging = epoch >= AVERAGE_FROM_EPOCH;
+        for _ in 0..EPOCHS {
             for (y, fs, weight) in &rows {
                 let p = sigmoid(model.bias + fs.iter().map(|i| model.weights[*i]).sum::<f64>());
                 let g = (p - y) * weight;
                 for i in fs {
                     let w = &mut model.weights[*i];
-                    let change = -LEARNING_RATE * (g + l2[*i] * *w);
-                    *w += change;
-                    if averaging {
-                        late[*i] += step * change;
-                    }
+                    *w -= LEARNING_RATE * (g + l2[*i] * *w);
                 }
                 model.bias -= LEARNING_RATE * g;
-                if averaging {
-                    late_bias -= step * LEARNING_RATE * g;
-                    step += 1.0;
-                }
             }
-        }
-        if step > 0.0 {
-            for (w, l) in model.weights.iter_mut().zip(&late) {
-                *w -= l / step;
-            }
-            model.bias -= late_bias / step;
         }
         model
     }

@@ -30,8 +30,10 @@ fn gate(conn: &DbConn) -> Option<FairMutexGuard<'static, ()>> {
     matches!(conn, DbConn::Sqlite(_)).then(|| SQLITE_WRITE_GATE.lock())
 }
 
-/// The advisory lock key that serialises plusk's writers on PostgreSQL ("plusk" in ASCII).
-const PG_WRITE_LOCK: &str = "SELECT pg_advisory_xact_lock(482670127467)";
+/// Begins a PostgreSQL write transaction and takes the advisory lock that serialises plusk's
+/// writers (its key is "plusk" in ASCII). Both go in one simple query: one round trip to the
+/// server instead of two, on every batch the writer commits.
+const PG_BEGIN_LOCKED: &str = "BEGIN; SELECT pg_advisory_xact_lock(482670127467)";
 
 /// Runs `f` in a write transaction; commits on `Ok`, rolls back on `Err`.
 pub fn write_tx<T, E, F>(conn: &mut DbConn, f: F) -> Result<T, E>
@@ -43,9 +45,11 @@ where
     match conn {
         DbConn::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?,
         DbConn::Pg(c) => {
-            AnsiTransactionManager::begin_transaction(c)?;
-            if let Err(e) = c.batch_execute(PG_WRITE_LOCK) {
-                let _ = AnsiTransactionManager::rollback_transaction(c);
+            if let Err(e) = AnsiTransactionManager::begin_transaction_sql(c, PG_BEGIN_LOCKED) {
+                // The BEGIN may have run and the lock failed (a statement timeout): diesel
+                // counts no transaction then, so end the server's by hand. Outside a
+                // transaction this ROLLBACK only warns.
+                let _ = c.batch_execute("ROLLBACK");
                 return Err(e.into());
             }
         }

@@ -196,10 +196,9 @@ impl Importer {
                     importer: &mut *self,
                 })
             })?;
-            for (i, index) in dropped.iter().enumerate() {
-                on_index(&index.name, i + 1, dropped.len());
-                storage::indexes::create(conn, index)?;
-            }
+            storage::indexes::create_all(conn, &dropped, |index, i| {
+                on_index(&index.name, i, dropped.len())
+            })?;
             Ok(value)
         });
         if outcome.is_err() {

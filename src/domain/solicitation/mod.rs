@@ -44,8 +44,7 @@ pub fn classify(text: &str) -> Verdict {
     let text: String = text.chars().take(MAX_TEXT_CHARS).collect();
     let features = model::features_of(&text);
     let (score, mut contributions) = model::Model::get().score(&features);
-    // Character n-grams weigh in the score but name nothing a moderator can read.
-    contributions.retain(|(f, w)| *w > 0.05 && !f.starts_with(model::CHAR_PREFIX));
+    contributions.retain(|(_, w)| *w > 0.05);
     contributions.sort_by(|a, b| b.1.total_cmp(&a.1));
     let cues = contributions
         .into_iter()

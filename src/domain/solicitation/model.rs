@@ -65,49 +65,6 @@ pub struct Model {
     written: Option<Box<Model>>,
 }
 
-/// TEMPORARY experiment switches (issue 15, branch `issue15-chars`), read once from the
-/// environment; with none set the model is main's.
-pub struct Switches {
-    /// Buckets of character n-grams, as a power of two; 0 for none.
-    pub char_bits: u32,
-    pub char_min: usize,
-    pub char_max: usize,
-    /// n-grams inside each padded word (`true`) or across the whole token sequence.
-    pub char_words: bool,
-    pub char_l2: f64,
-    /// The value of a character feature (1.0: like any other feature).
-    pub char_value: f64,
-    /// Character features in the written-only model too.
-    pub char_in_written: bool,
-    /// Character features in the model that learns real sentences.
-    pub char_in_real: bool,
-}
-
-pub fn switches() -> &'static Switches {
-    static S: OnceLock<Switches> = OnceLock::new();
-    S.get_or_init(|| {
-        let var = |name: &str, default: f64| {
-            std::env::var(name)
-                .ok()
-                .and_then(|v| v.parse::<f64>().ok())
-                .unwrap_or(default)
-        };
-        Switches {
-            char_bits: var("PLUSK_CHAR_BITS", 0.0) as u32,
-            char_min: var("PLUSK_CHAR_MIN", 3.0) as usize,
-            char_max: var("PLUSK_CHAR_MAX", 5.0) as usize,
-            char_words: var("PLUSK_CHAR_WORDS", 1.0) > 0.5,
-            char_l2: var("PLUSK_CHAR_L2", WORD_L2),
-            char_value: var("PLUSK_CHAR_VALUE", 1.0),
-            char_in_written: var("PLUSK_CHAR_WRITTEN", 1.0) > 0.5,
-            char_in_real: var("PLUSK_CHAR_REAL", 1.0) > 0.5,
-        }
-    })
-}
-
-/// Prefix of a character n-gram bucket feature.
-pub const CHAR_PREFIX: &str = "g:";
-
 /// The features of a text (normalised, tokenised, extracted).
 pub fn features_of(text: &str) -> Vec<String> {
     let normalized = normalize(text);
@@ -116,68 +73,9 @@ pub fn features_of(text: &str) -> Vec<String> {
     // Word pairs: "vote for", "for me", "stem op" carry what single words cannot (chosen by
     // cross-validation on the tuning files: F1 0.893 without, 0.900 with).
     f.extend(tokens.windows(2).map(|w| format!("b:{} {}", w[0], w[1])));
-    char_ngrams(&tokens, &mut f);
     f.sort();
     f.dedup();
     f
-}
-
-/// Hashed character n-grams of the tokens (accent-folded by `normalize`), each word padded
-/// with a space on both sides so that starts and ends of words are n-grams of their own.
-fn char_ngrams(tokens: &[String], out: &mut Vec<String>) {
-    let s = switches();
-    if s.char_bits == 0 {
-        return;
-    }
-    let mask = (1u64 << s.char_bits) - 1;
-    let mut push = |chars: &[char]| {
-        for n in s.char_min..=s.char_max {
-            for gram in chars.windows(n) {
-                if gram.iter().all(|c| *c == ' ') {
-                    continue;
-                }
-                let bucket = fnv1a(gram) & mask;
-                out.push(format!("{CHAR_PREFIX}{bucket:x}"));
-            }
-        }
-    };
-    if s.char_words {
-        for t in tokens {
-            let chars: Vec<char> = std::iter::once(' ')
-                .chain(t.chars())
-                .chain(std::iter::once(' '))
-                .collect();
-            push(&chars);
-        }
-    } else {
-        let joined = format!(" {} ", tokens.join(" "));
-        let chars: Vec<char> = joined.chars().collect();
-        push(&chars);
-    }
-}
-
-/// FNV-1a over the characters' UTF-8 bytes: stable across builds and platforms, unlike the
-/// standard library's hasher.
-fn fnv1a(chars: &[char]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    let mut buf = [0u8; 4];
-    for c in chars {
-        for b in c.encode_utf8(&mut buf).bytes() {
-            h ^= u64::from(b);
-            h = h.wrapping_mul(0x0100_0000_01b3);
-        }
-    }
-    h
-}
-
-/// The value of a feature in the dot product: 1, or a smaller one for character n-grams,
-/// which come by the dozen in every text.
-fn value_of(name: &str) -> f64 {
-    if name.starts_with(CHAR_PREFIX) {
-        switches().char_value
-    } else {
-        1.0
-    }
 }
 
 /// One labelled line of a corpus file.
@@ -287,10 +185,9 @@ impl Model {
                     .map(|(b, t)| (b, t, 1.0)),
             );
         }
-        let sw = switches();
-        let written = Model::train_weighted_chars(&examples, sw.char_in_written);
+        let written = Model::train_weighted(&examples);
         examples.extend(extra.iter().map(|(b, t)| (*b, t.clone(), REAL_WEIGHT)));
-        let mut model = Model::train_weighted_chars(&examples, sw.char_in_real);
+        let mut model = Model::train_weighted(&examples);
         model.written = Some(Box::new(written));
         model
     }
@@ -316,19 +213,9 @@ impl Model {
 
     /// A model trained on `examples`, each with a weight on its gradient.
     pub fn train_weighted(examples: &[(bool, String, f64)]) -> Model {
-        Model::train_weighted_chars(examples, true)
-    }
-
-    fn train_weighted_chars(examples: &[(bool, String, f64)], chars: bool) -> Model {
         let featured: Vec<(f64, Vec<String>, f64)> = examples
             .iter()
-            .map(|(beg, text, w)| {
-                let mut fs = features_of(text);
-                if !chars {
-                    fs.retain(|f| !f.starts_with(CHAR_PREFIX));
-                }
-                (if *beg { 1.0 } else { 0.0 }, fs, *w)
-            })
+            .map(|(beg, text, w)| (if *beg { 1.0 } else { 0.0 }, features_of(text), *w))
             .collect();
         let mut counts: HashMap<&str, usize> = HashMap::new();
         for (_, fs, _) in &featured {
@@ -347,29 +234,19 @@ impl Model {
             .enumerate()
             .map(|(i, n)| (n.to_string(), i))
             .collect();
-        let rows: Vec<(f64, Vec<(usize, f64)>, f64)> = featured
+        let rows: Vec<(f64, Vec<usize>, f64)> = featured
             .iter()
             .map(|(y, fs, w)| {
                 (
                     *y,
-                    fs.iter()
-                        .filter_map(|f| index.get(f).map(|i| (*i, value_of(f))))
-                        .collect(),
+                    fs.iter().filter_map(|f| index.get(f).copied()).collect(),
                     *w,
                 )
             })
             .collect();
         let l2: Vec<f64> = names
             .iter()
-            .map(|n| {
-                if n.starts_with("cue:") {
-                    L2
-                } else if n.starts_with(CHAR_PREFIX) {
-                    switches().char_l2
-                } else {
-                    WORD_L2
-                }
-            })
+            .map(|n| if n.starts_with("cue:") { L2 } else { WORD_L2 })
             .collect();
         let mut model = Model {
             weights: vec![0.0; index.len()],
@@ -379,13 +256,11 @@ impl Model {
         };
         for _ in 0..EPOCHS {
             for (y, fs, weight) in &rows {
-                let p = sigmoid(
-                    model.bias + fs.iter().map(|(i, v)| model.weights[*i] * v).sum::<f64>(),
-                );
+                let p = sigmoid(model.bias + fs.iter().map(|i| model.weights[*i]).sum::<f64>());
                 let g = (p - y) * weight;
-                for (i, v) in fs {
+                for i in fs {
                     let w = &mut model.weights[*i];
-                    *w -= LEARNING_RATE * (g * v + l2[*i] * *w);
+                    *w -= LEARNING_RATE * (g + l2[*i] * *w);
                 }
                 model.bias -= LEARNING_RATE * g;
             }
@@ -401,11 +276,12 @@ impl Model {
             return (p, contributions);
         };
         let (pw, written_contributions) = written.score_alone(features);
-        let written_weights: HashMap<&str, f64> = written_contributions
-            .iter()
-            .map(|(g, w)| (g.as_str(), *w))
-            .collect();
-        let weight_in_written = |f: &str| written_weights.get(f).copied().unwrap_or(0.0);
+        let weight_in_written = |f: &str| {
+            written_contributions
+                .iter()
+                .find(|(g, _)| g == f)
+                .map_or(0.0, |(_, w)| *w)
+        };
         let blended = contributions
             .into_iter()
             .map(|(f, w)| {
@@ -419,11 +295,7 @@ impl Model {
     fn score_alone(&self, features: &[String]) -> (f64, Vec<(String, f64)>) {
         let contributions: Vec<(String, f64)> = features
             .iter()
-            .filter_map(|f| {
-                self.index
-                    .get(f)
-                    .map(|i| (f.clone(), self.weights[*i] * value_of(f)))
-            })
+            .filter_map(|f| self.index.get(f).map(|i| (f.clone(), self.weights[*i])))
             .collect();
         let z = self.bias + contributions.iter().map(|(_, w)| w).sum::<f64>();
         (sigmoid(z), contributions)

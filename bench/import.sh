@@ -13,6 +13,8 @@
 # local PostgreSQL (PLUSK_BENCH_POSTGRES, default postgres://postgres@127.0.0.1:5432) with psql.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/machine.sh
+warn_if_nice_is_ignored
 
 LINES="${LINES:-200000}"
 BATCH="${BATCH:-5000}"

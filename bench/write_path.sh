@@ -16,6 +16,8 @@
 # wrk (installed from Debian's packages if missing) and pgbench (ships with PostgreSQL).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/machine.sh
+warn_if_nice_is_ignored
 
 DURATION="${DURATION:-15}"
 CONNECTIONS="${CONNECTIONS:-32}"

@@ -47,8 +47,8 @@ pub fn drop(conn: &mut DbConn, index: &Index) -> QueryResult<()> {
 /// keeps as many rows in memory as the cache holds, and sorting one list of 64 MiB is slower
 /// than sorting many cache-sized runs and merging them. Measured with the `sqlite3` shell on
 /// a 1M-endorsement table, the four endorsement indexes took 5.2–5.9 s with the connection's
-/// usual settings (a 64 MiB cache, temporary storage in memory; two runs) and 2.5–3.8 s with
-/// these (five runs). SQLite writes its temporary files to the first writable of
+/// usual settings (a 64 MiB cache, temporary storage in memory; three runs) and 2.5–3.8 s with
+/// these (six runs). SQLite writes its temporary files to the first writable of
 /// `SQLITE_TMPDIR`, `TMPDIR`, `/var/tmp`, `/usr/tmp` and `/tmp`. The usual settings are put back
 /// afterwards, also when a build fails.
 pub fn create_all(

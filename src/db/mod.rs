@@ -4,6 +4,7 @@
 //! written once against [`DbConn`], diesel's multi-backend connection; the few things that differ
 //! (connection settings, how a write transaction starts) are decided here and nowhere else.
 
+pub mod bulk;
 pub mod instant;
 pub mod schema;
 

@@ -183,7 +183,8 @@ impl Importer {
     where
         E: From<Error> + From<diesel::result::Error>,
     {
-        let outcome = write_tx(conn, |conn| {
+        let settings = crate::db::bulk::for_bulk_load(conn)?;
+        let outcome: std::result::Result<T, E> = write_tx(conn, |conn| {
             super::model::ready(conn, &mut self.model, &self.detection)?;
             crate::db::allow_long_statements(conn)?;
             let dropped = storage::indexes::secondary(conn, "endorsements")?;
@@ -204,7 +205,11 @@ impl Importer {
         if outcome.is_err() {
             self.model = None;
         }
-        outcome
+        let restored = settings.map_or(Ok(()), |s| s.put_back(conn));
+        // A failed load says more than a failure to put the settings back.
+        let value = outcome?;
+        restored?;
+        Ok(value)
     }
 
     /// Judges and writes one batch inside the caller's write transaction.

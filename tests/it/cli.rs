@@ -385,6 +385,15 @@ async fn bulk_import_command(b: Backend) {
     assert_eq!(crate::common::count_rows(&db, "endorsements"), 300);
     let verify = plusk(&db, &["ledger", "verify"]);
     assert!(verify.status.success(), "{}", stdout(&verify));
+    if b == Backend::Sqlite {
+        // The load ran with a rollback journal and no foreign key checks (`db::bulk`): every
+        // row it wrote still names rows that exist, and the file is back in WAL mode.
+        assert_eq!(
+            crate::common::count_rows(&db, "pragma_foreign_key_check"),
+            0
+        );
+        assert_eq!(sqlite_header_modes(&db), [2, 2], "the file is in WAL mode");
+    }
 
     // The rules see what the bulk load wrote: the same lines again are all duplicates.
     let again = plusk(
@@ -396,6 +405,15 @@ async fn bulk_import_command(b: Backend) {
         "{}",
         stdout(&again)
     );
+}
+
+/// The read and write versions in a SQLite file's header (bytes 18 and 19): 2 and 2 in WAL
+/// mode, 1 and 1 with a rollback journal. Read from the file, since opening a connection
+/// through plusk would set WAL mode itself.
+fn sqlite_header_modes(db: &TestDb) -> [u8; 2] {
+    let path = db.url.strip_prefix("sqlite://").expect("a SQLite URL");
+    let header = std::fs::read(path).expect("the database file");
+    [header[18], header[19]]
 }
 
 /// A bulk load's rows are written on a thread of their own while the next batch is judged; when
@@ -452,7 +470,17 @@ fn nothing_stayed(db: &TestDb, indexes: &[plusk::storage::indexes::Index]) {
 /// Whether another writer can take the write lock right now (checked without waiting).
 fn write_lock_free(db: &TestDb) -> bool {
     use diesel::connection::SimpleConnection;
-    let mut conn = db.conn();
+    // A SQLite bulk load runs with a rollback journal (`db::bulk`): once it holds the lock, a
+    // new connection cannot even set WAL mode, and is told the database is locked.
+    let mut conn = match plusk::db::establish(&db.db_url()) {
+        Ok(conn) => conn,
+        Err(plusk::db::ConnectError::Setup { source, .. })
+            if !db.is_postgres() && source.to_string().contains("database is locked") =>
+        {
+            return false
+        }
+        Err(e) => panic!("connect to the test database: {e}"),
+    };
     match &mut conn {
         plusk::db::DbConn::Sqlite(c) => {
             c.batch_execute("PRAGMA busy_timeout = 0").unwrap();
@@ -510,6 +538,10 @@ async fn a_killed_bulk_import_leaves_nothing(b: Backend) {
     nothing_stayed(&db, &indexes);
     let verify = plusk(&db, &["ledger", "verify"]);
     assert!(verify.status.success(), "{}", stdout(&verify));
+    if b == Backend::Sqlite {
+        // The next connection rolled back the load's hot journal and set WAL mode again.
+        assert_eq!(sqlite_header_modes(&db), [2, 2], "the file is in WAL mode");
+    }
 }
 
 #[tokio::test]

@@ -10,6 +10,7 @@ use super::{Error, Result};
 use crate::db::{write_tx, DbConn};
 use crate::domain::endorsement::NewEndorsement;
 use crate::domain::flag::Detection;
+use crate::domain::ledger::GENESIS_HASH;
 use crate::domain::model::Model;
 use crate::domain::solicitation::request::NewSolicitation;
 use crate::domain::{time, Rejection};
@@ -191,7 +192,12 @@ impl Importer {
             for index in &dropped {
                 storage::indexes::drop(conn, index)?;
             }
-            let value = piped(conn, |pipe| {
+            let head = self
+                .model
+                .as_ref()
+                .and_then(|m| m.head())
+                .map_or_else(|| GENESIS_HASH.to_string(), |h| h.hash.clone());
+            let value = piped(conn, head, |pipe| {
                 load(&mut BulkLoad {
                     pipe,
                     importer: &mut *self,
@@ -202,9 +208,9 @@ impl Importer {
             })?;
             Ok(value)
         });
-        if outcome.is_err() {
-            self.model = None;
-        }
+        // The model's head carries no hash after a load whose entries its writing thread
+        // chained (see `Tx::piped`): load it again if it is needed.
+        self.model = None;
         let restored = settings.map_or(Ok(()), |s| s.put_back(conn));
         // A failed load says more than a failure to put the settings back.
         let value = outcome?;
@@ -232,7 +238,7 @@ impl Importer {
             .ok_or_else(|| Error::Internal("the bulk load has no model".into()))?;
         let mut tx = Tx::piped(pipe, m);
         let failures = judge(&mut tx, batch, budget, &detection)?;
-        tx.pass_on()?;
+        tx.flush()?;
         Ok(failures)
     }
 }

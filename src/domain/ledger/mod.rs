@@ -326,18 +326,29 @@ pub fn hash_with_payload(
 
 /// Builds the next entry after the one with `prev` (seq, hash); `None` starts the chain.
 pub fn next_entry<T: Payload>(prev: Option<(i64, &str)>, at: DateTime<Utc>, payload: &T) -> Entry {
-    let kind = T::KIND;
     let (prev_seq, prev_hash) = prev.unwrap_or((0, GENESIS_HASH));
-    let seq = prev_seq + 1;
-    let payload = payload.canonical();
+    let mut entry = unsealed_entry(prev_seq + 1, at, payload);
+    seal(&mut entry, prev_hash);
+    entry
+}
+
+/// The entry with `seq` before it is chained: no hashes yet, for [`seal`] to fill in later
+/// (a bulk load hashes on its writing thread, while the next lines are judged).
+pub fn unsealed_entry<T: Payload>(seq: i64, at: DateTime<Utc>, payload: &T) -> Entry {
     Entry {
         seq,
-        kind: kind.to_string(),
+        kind: T::KIND.to_string(),
         at,
-        hash: hash_with_payload(prev_hash, seq, kind, at, &payload),
-        payload,
-        prev_hash: prev_hash.to_string(),
+        payload: payload.canonical(),
+        prev_hash: String::new(),
+        hash: String::new(),
     }
+}
+
+/// Chains `entry` after the entry whose hash is `prev_hash` ([`GENESIS_HASH`] for the first).
+pub fn seal(entry: &mut Entry, prev_hash: &str) {
+    entry.hash = hash_with_payload(prev_hash, entry.seq, &entry.kind, entry.at, &entry.payload);
+    entry.prev_hash = prev_hash.to_string();
 }
 
 mod jcs;

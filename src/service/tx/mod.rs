@@ -10,9 +10,9 @@
 
 use chrono::{DateTime, Utc};
 
-use super::Result;
+use super::{Error, Result};
 use crate::db::{write_tx, DbConn};
-use crate::domain::ledger::{next_entry, Entry, Payload};
+use crate::domain::ledger::{self, next_entry, Entry, Payload};
 use crate::domain::model::Model;
 use crate::domain::topic::TopicSlug;
 use crate::storage;
@@ -40,6 +40,37 @@ impl Pending {
             && self.endorsements.is_empty()
             && self.flags.is_empty()
             && self.idempotency.is_empty()
+    }
+
+    /// Chains the entries appended unsealed (see [`Tx::piped`]) after `head`, the hash of the
+    /// entry before the first, and gives their rows the hashes; leaves `head` at the last.
+    fn seal(&mut self, head: &mut String) -> Result<()> {
+        for e in &mut self.ledger {
+            if e.hash.is_empty() {
+                ledger::seal(e, head);
+            }
+            head.clone_from(&e.hash);
+        }
+        // A row and the entry that records it are pushed one after the other, so they are in
+        // the same rows; the entries are in seq order, and a row's id is its entry's seq.
+        let entries = &self.ledger;
+        let hash_of = |id: i64| {
+            entries
+                .binary_search_by_key(&id, |e| e.seq)
+                .map(|i| entries[i].hash.clone())
+                .map_err(|_| Error::Internal(format!("no ledger entry for row {id}")))
+        };
+        for r in self
+            .endorsements
+            .iter_mut()
+            .filter(|r| r.entry_hash.is_empty())
+        {
+            r.entry_hash = hash_of(r.id)?;
+        }
+        for f in self.flags.iter_mut().filter(|f| f.entry_hash.is_empty()) {
+            f.entry_hash = hash_of(f.row.id)?;
+        }
+        Ok(())
     }
 
     /// Writes every row, a few multi-row statements in all.
@@ -77,6 +108,9 @@ pub struct Tx<'a> {
     pending: Pending,
     /// Something wrote rows the model did not see; it must be loaded again after the commit.
     stale: bool,
+    /// Entries are appended unsealed, and rows wait for their entries' hashes (see
+    /// [`Tx::piped`]).
+    unsealed: bool,
 }
 
 impl<'a> Tx<'a> {
@@ -85,10 +119,17 @@ impl<'a> Tx<'a> {
         Tx::over(Link::Direct(conn), model)
     }
 
-    /// A transaction whose rows go through `pipe` (see [`Tx::pass_on`]). Its model needs no
-    /// catching up: the bulk load around it holds the write lock throughout.
+    /// A transaction whose rows go through `pipe`, whose thread writes them (see [`Tx::flush`]).
+    /// Its model needs no catching up: the bulk load around it holds the write lock
+    /// throughout.
+    ///
+    /// Its entries are appended unsealed, and the pipe's thread chains them before it writes
+    /// them: hashing was about a third of judging a bulk load, on the busier of its two
+    /// threads. Until the load ends, the model's head and [`Tx::head_hash`] carry no hash.
     pub fn piped(pipe: &'a mut Pipe<'_>, model: &'a mut Model) -> Tx<'a> {
-        Tx::over(Link::Piped(pipe), model)
+        let mut tx = Tx::over(Link::Piped(pipe), model);
+        tx.unsealed = true;
+        tx
     }
 
     fn over(link: Link<'a>, model: &'a mut Model) -> Tx<'a> {
@@ -97,6 +138,7 @@ impl<'a> Tx<'a> {
             model,
             pending: Pending::default(),
             stale: false,
+            unsealed: false,
         }
     }
 
@@ -165,8 +207,12 @@ impl<'a> Tx<'a> {
         payload: impl FnOnce(i64) -> T,
     ) -> (i64, T) {
         let prev = self.model.head().map(|h| (h.seq, h.hash.clone()));
-        let payload = payload(prev.as_ref().map_or(1, |(s, _)| s + 1));
-        let entry = next_entry(prev.as_ref().map(|(s, h)| (*s, h.as_str())), at, &payload);
+        let seq = prev.as_ref().map_or(1, |(s, _)| s + 1);
+        let payload = payload(seq);
+        let entry = match self.unsealed {
+            true => ledger::unsealed_entry(seq, at, &payload),
+            false => next_entry(prev.as_ref().map(|(s, h)| (*s, h.as_str())), at, &payload),
+        };
         let seq = entry.seq;
         self.model.set_head(seq, entry.hash.clone());
         self.pending.ledger.push(entry);
@@ -202,20 +248,17 @@ impl<'a> Tx<'a> {
         self.pending.idempotency.push(new);
     }
 
-    /// Writes every pending row, a few multi-row statements in all.
+    /// Writes every pending row, a few multi-row statements in all; through a pipe, hands
+    /// them to its thread and returns at once (a failure to write them surfaces at the pipe's
+    /// next use, and [`Tx::conn`] waits until they are written).
     pub fn flush(&mut self) -> Result<()> {
         if self.pending.is_empty() {
             return Ok(());
         }
-        std::mem::take(&mut self.pending).write(self.link.conn()?)
-    }
-
-    /// Writes every pending row as [`Tx::flush`] does, or, through a pipe, hands them to its
-    /// thread and returns at once; a failure to write them surfaces at the pipe's next use.
-    pub fn pass_on(&mut self) -> Result<()> {
+        let rows = std::mem::take(&mut self.pending);
         match &mut self.link {
-            Link::Direct(_) => self.flush(),
-            Link::Piped(p) => p.send(std::mem::take(&mut self.pending)),
+            Link::Direct(c) => rows.write(c),
+            Link::Piped(p) => p.send(rows),
         }
     }
 }

@@ -2,6 +2,9 @@
 //! judges the next ones. In a 200,000-line bulk load, judging (the model, detectors, ledger
 //! hashes) took about 1.15 s and the inserts 0.7 s, one after the other on one core of two.
 //!
+//! The thread also chains the ledger entries the caller appended unsealed (hashing them in
+//! order), so the caller's thread, the busier one, only judges.
+//!
 //! The thread keeps the connection until the caller asks for it back, and up to [`AHEAD`]
 //! batches of rows may wait for it: a batch that is slow to judge and one that is slow to
 //! write then even out, where a hand-over after every batch made each side wait for the
@@ -46,9 +49,12 @@ pub struct Pipe<'c> {
 }
 
 /// Runs `f` with a pipe over `conn`, then waits for the last rows to be written. Call inside
-/// the write transaction that should hold them.
+/// the write transaction that should hold them; `head` is the hash of the last entry before
+/// it ([`crate::domain::ledger::GENESIS_HASH`] when there is none), after which the rows'
+/// entries are chained.
 pub fn piped<T, E: From<Error>>(
     conn: &mut DbConn,
+    mut head: String,
     f: impl FnOnce(&mut Pipe<'_>) -> std::result::Result<T, E>,
 ) -> std::result::Result<T, E> {
     let failed = AtomicBool::new(false);
@@ -65,9 +71,9 @@ pub fn piped<T, E: From<Error>>(
                     match order {
                         Order::Lend(conn) => lent = Some(conn),
                         // After a failure the transaction is lost: the rest is not written.
-                        Order::Write(rows) if outcome.is_ok() => {
+                        Order::Write(mut rows) if outcome.is_ok() => {
                             outcome = match lent.as_deref_mut() {
-                                Some(conn) => rows.write(conn),
+                                Some(conn) => rows.seal(&mut head).and_then(|()| rows.write(conn)),
                                 None => Err(Error::Internal("rows sent with no connection".into())),
                             };
                             if outcome.is_err() {
